@@ -1,0 +1,44 @@
+# Staff drive the pipeline with these targets; `make` alone is `make run`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+INBOX ?= inbox
+OUTBOX ?= outbox
+FORM ?= forms/renewal
+JOBS ?= 0
+APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils qpdf \
+	fonts-ipaexfont fonts-ipafont libreoffice-writer-nogui libreoffice-core-nogui
+
+.PHONY: run setup forms demo test lint golden bench clean
+.DEFAULT_GOAL := run
+
+run: .venv/.installed
+	$(PY) -m pipeline run --inbox "$(INBOX)" --outbox "$(OUTBOX)" --form "$(FORM)" --jobs $(JOBS)
+
+setup: .venv/.installed
+
+.venv/.installed: requirements.txt scripts/ensure-system-packages.sh
+	bash scripts/ensure-system-packages.sh $(APT_PACKAGES)
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+forms: .venv/.installed
+	$(PY) -m pipeline print-form forms/renewal
+	$(PY) -m pipeline print-form forms/new
+
+demo: .venv/.installed
+	$(PY) -m pipeline demo --inbox demo/inbox
+	$(PY) -m pipeline run --inbox demo/inbox --outbox demo/outbox --form forms/renewal --force
+
+test: .venv/.installed
+	$(PY) -m pytest -q
+
+lint: .venv/.installed
+	$(PY) -m ruff check pipeline tests bench
+	$(PY) -m mypy pipeline
+
+golden: .venv/.installed
+	$(PY) -m tests.update_goldens
+
+clean:
+	rm -rf demo/outbox
