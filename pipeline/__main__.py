@@ -1,0 +1,7 @@
+"""python -m pipeline → cli.main()."""
+
+import sys
+
+from pipeline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,283 @@
+"""Walk inbox/, skip unchanged submissions, run the rest in parallel, isolate failures, write summary.csv."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+import traceback
+import unicodedata
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+from pipeline.result import SUMMARY_COLUMNS, summary_row
+
+log = logging.getLogger(__name__)
+
+INPUT_SUFFIXES = {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"}
+FINGERPRINT_FILE = ".fingerprint.json"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    inbox: Path
+    outbox: Path
+    form: Path
+    force: bool = False
+    jobs: int = 0  # 0: one per core
+    debug: bool = False
+    render: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    name: str
+    status: str  # done, skipped, error
+    decision: str
+    seconds: float
+    pages: int = 0
+    message: str = ""
+
+
+class OutboxLocked(PipelineError):
+    pass
+
+
+def submission_name(entry: Path) -> str:
+    """The entry's name without extension, safe as a folder name; Japanese, spaces, () kept."""
+    stem = entry.name if entry.is_dir() else entry.stem
+    stem = unicodedata.normalize("NFC", stem)
+    stem = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", stem).strip().lstrip(".")
+    return stem or "submission"
+
+
+def find_entries(inbox: Path) -> list[Path]:
+    """Every submission in the inbox: a file with a known suffix, or a folder; hidden names skipped."""
+    if not inbox.is_dir():
+        return []
+    entries = []
+    for path in sorted(inbox.iterdir(), key=lambda p: p.name):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir() or path.suffix.lower() in INPUT_SUFFIXES:
+            entries.append(path)
+    return entries
+
+
+def entry_files(entry: Path) -> list[Path]:
+    if entry.is_file():
+        return [entry]
+    return sorted((p for p in entry.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(entry).parts)), key=lambda p: str(p))
+
+
+def fingerprint(entry: Path, review_yaml: Path, form_fingerprint: str) -> str:
+    """What decides whether a submission must be redone: its files, review.yaml, form, pipeline version.
+
+    Files are keyed by name, size and modification time (a stat, not a read), so a re-run with
+    nothing new costs a few stats per submission.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\n{form_fingerprint}\n".encode())
+    for path in entry_files(entry):
+        st = path.stat()
+        digest.update(f"{path.relative_to(entry) if entry.is_dir() else path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    if review_yaml.exists():
+        digest.update(review_yaml.read_bytes())
+    return digest.hexdigest()
+
+
+@contextmanager
+def outbox_lock(outbox: Path) -> Iterator[None]:
+    """One run per outbox: a second run says so and stops instead of colliding."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    handle = open(outbox / ".lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise OutboxLocked(f"{outbox}: another run is using this outbox; wait for it to finish") from exc
+    try:
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, str, int, str]:
+    """Process one submission in a worker; returns (status, decision, pages, message)."""
+    from pipeline.process import process_submission  # heavy imports stay in the workers
+
+    out = Path(out_dir)
+    error_log = out / "error.log"
+    try:
+        data = process_submission(Path(entry), Path(form_dir), out, debug=debug)
+        if error_log.exists():
+            error_log.unlink()
+        return "done", data["score"]["decision"], sum(s["pages"] for s in data["sources"]), ""
+    except Exception as exc:  # one submission's crash must not stop the batch
+        out.mkdir(parents=True, exist_ok=True)
+        error_log.write_text(f"{entry}\n{traceback.format_exc()}", encoding="utf-8")
+        return "error", "error", 0, f"{type(exc).__name__}: {exc}"
+
+
+def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]:
+    """Process every submission of the inbox into the outbox; returns one outcome per submission."""
+    from pipeline.formdef import load_form
+
+    form = load_form(options.form)
+    entries = find_entries(options.inbox)
+    jobs = options.jobs or os.cpu_count() or 1
+    outcomes: list[Outcome] = []
+    with outbox_lock(options.outbox):
+        todo: list[tuple[Path, Path, str]] = []
+        names: dict[str, Path] = {}
+        for entry in entries:
+            name = submission_name(entry)
+            if name in names:
+                name = f"{name} ({entry.suffix.lstrip('.') or 'dir'})"
+            names[name] = entry
+            out_dir = options.outbox / name
+            fp = fingerprint(entry, out_dir / "review.yaml", form.fingerprint)
+            if not options.force and _unchanged(out_dir, fp):
+                outcomes.append(Outcome(name, "skipped", _decision(out_dir), 0.0))
+                continue
+            todo.append((entry, out_dir, fp))
+        progress = Progress(len(todo), stream)
+        results = _run_all(todo, options, jobs, progress)
+        for (entry, out_dir, fp), outcome in zip(todo, results):
+            if outcome.status == "done":
+                _write_fingerprint(out_dir, fp)
+            outcomes.append(outcome)
+        progress.close()
+        if options.render:
+            _render_all([(e, o) for (e, o, _), r in zip(todo, results) if r.status == "done"], options)
+        write_summary(options.outbox, outcomes)
+        _append_run_log(options.outbox, outcomes)
+    return sorted(outcomes, key=lambda o: o.name)
+
+
+def _run_all(todo: list[tuple[Path, Path, str]], options: RunOptions, jobs: int, progress: Progress) -> list[Outcome]:
+    results: list[Outcome | None] = [None] * len(todo)
+    if jobs <= 1 or len(todo) <= 1:
+        for i, (entry, out_dir, _) in enumerate(todo):
+            start = time.monotonic()
+            status, decision, pages, msg = _work(str(entry), str(out_dir), str(options.form), options.debug)
+            results[i] = Outcome(out_dir.name, status, decision, time.monotonic() - start, pages, msg)
+            progress.step(results[i])
+        return [r for r in results if r is not None]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        started: dict[Future[tuple[str, str, int, str]], tuple[int, float]] = {}
+        for i, (entry, out_dir, _) in enumerate(todo):
+            started[pool.submit(_work, str(entry), str(out_dir), str(options.form), options.debug)] = (i, time.monotonic())
+        pending = set(started)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i, t0 = started[fut]
+                status, decision, pages, msg = fut.result()
+                results[i] = Outcome(todo[i][1].name, status, decision, time.monotonic() - t0, pages, msg)
+                progress.step(results[i])
+    return [r for r in results if r is not None]
+
+
+def _render_all(done: list[tuple[Path, Path]], options: RunOptions) -> None:
+    """Dossiers and certificates for the submissions just processed, with one LibreOffice for all."""
+    if not done:
+        return
+    try:
+        from pipeline.render_batch import render_batch
+    except ImportError:  # rendering arrives with its own module; results stand without it
+        log.warning("rendering is not available in this build; result.json files are written")
+        return
+    render_batch(done, options.outbox)
+
+
+def _unchanged(out_dir: Path, fp: str) -> bool:
+    try:
+        saved = json.loads((out_dir / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(saved.get("fingerprint") == fp and (out_dir / "result.json").exists())
+
+
+def _write_fingerprint(out_dir: Path, fp: str) -> None:
+    tmp = out_dir / (FINGERPRINT_FILE + ".tmp")
+    tmp.write_text(json.dumps({"fingerprint": fp, "version": __version__}), encoding="utf-8")
+    os.replace(tmp, out_dir / FINGERPRINT_FILE)
+
+
+def _decision(out_dir: Path) -> str:
+    try:
+        return str(json.loads((out_dir / "result.json").read_text(encoding="utf-8"))["score"]["decision"])
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
+def write_summary(outbox: Path, outcomes: list[Outcome]) -> None:
+    """outbox/summary.csv: one row per submission in the outbox, UTF-8 with BOM for Excel."""
+    rows: list[dict[str, Any]] = []
+    seconds = {o.name: o.seconds for o in outcomes if o.status == "done"}
+    errors = {o.name: o for o in outcomes if o.status == "error"}
+    for o in sorted(outcomes, key=lambda o: o.name):
+        if o.name in errors:
+            rows.append({"submission": o.name, "decision": "error", "reasons": errors[o.name].message})
+            continue
+        try:
+            data = json.loads((outbox / o.name / "result.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            rows.append({"submission": o.name, "decision": "error", "reasons": "result.json missing or unreadable"})
+            continue
+        rows.append(summary_row(data, seconds.get(o.name)))
+    tmp = outbox / ".summary.csv.tmp"
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(SUMMARY_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, outbox / "summary.csv")
+
+
+def _append_run_log(outbox: Path, outcomes: list[Outcome]) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    with (outbox / "run.log").open("a", encoding="utf-8") as fh:
+        for o in outcomes:
+            fh.write(f"{stamp}\t{o.name}\t{o.status}\t{o.decision}\t{o.seconds:.2f}s\t{o.message}\n")
+
+
+class Progress:
+    """A progress line on a terminal; plain log lines otherwise."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.done, self.pages, self.stream = total, 0, 0, stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.start = time.monotonic()
+
+    def step(self, outcome: Outcome) -> None:
+        self.done += 1
+        self.pages += outcome.pages
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} submissions, {self.pages} pages, {time.monotonic() - self.start:.0f}s  "
+            )
+            self.stream.flush()
+        else:
+            log.info("%d/%d %s: %s %s (%.1fs)", self.done, self.total, outcome.name, outcome.status, outcome.decision, outcome.seconds)
+
+    def close(self) -> None:
+        if self.tty and self.total:
+            self.stream.write("\n")

@@ -1,0 +1,28 @@
+"""Shared fixtures: the renewal form, and readings of a synthetic applicant built by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SCHEMA_PATH = SHARED / "spec" / "result.schema.json"
+
+
+@pytest.fixture(scope="session")
+def form():
+    from pipeline.formdef import load_form
+
+    return load_form(REPO / "forms" / "renewal")
+
+
+@pytest.fixture(scope="session")
+def schema_validator():
+    import jsonschema
+
+    if not SCHEMA_PATH.exists():
+        pytest.skip(f"{SCHEMA_PATH} is not here")
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))

@@ -1,0 +1,248 @@
+"""The council's rules on hand-built readings: answers, evidence, points, flags, decision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pipeline.model import PageRef
+from pipeline.overrides import Review
+from pipeline.result import to_json
+from pipeline.review_rules import apply_rules
+from tests.readings import perfect, set_field, set_mark
+
+REVIEWER_FULL = {"7-1-1": {"points": 5}, "7-1-2": {"points": 5}, "7-1-3": {"points": 5}}
+
+
+def run(form, marks, fields, attachments, review=None, pages=None):
+    pages = pages if pages is not None else {p.number: PageRef("form.pdf", p.number) for p in form.pages} or {1: PageRef("form.pdf", 1)}
+    return apply_rules(
+        form,
+        submission="case",
+        sources=(),
+        marks=marks,
+        fields=fields,
+        attachments=attachments,
+        dropped_pages=(),
+        reading_flags=(),
+        form_pages=pages,
+        review=review or Review(),
+        version="test",
+    )
+
+
+def codes(result, item=None):
+    return {f.code for f in result.flags if item is None or f.item == item}
+
+
+def test_perfect_applicant_waits_for_reviewer_scores(form):
+    """Ensures that an all-yes applicant with every document is needs_review until 7-1-x are scored."""
+    result = run(form, *perfect(form))
+    assert result.score.decision == "needs_review"
+    assert result.score.required_met == form.rule.required_total
+    assert result.item_scores["7-1-1"].points is None
+    assert any("pending reviewer" in r for r in result.score.reasons)
+    top = form.rule.points_max
+    assert result.score.points_low == top - 15 and result.score.points_high == top
+    assert any(f"{top - 15}–{top}" in r for r in result.score.reasons)
+
+
+def test_reviewer_scores_make_a_pass(form):
+    """Ensures that review.yaml's points for 7-1-1..7-1-3 turn a perfect applicant into a pass."""
+    result = run(form, *perfect(form), review=Review(items=REVIEWER_FULL))
+    assert result.score.decision == "pass", result.score.reasons
+    assert result.score.points == form.rule.points_max
+    assert all(e["applied"] for e in result.overrides)
+
+
+def test_zero_on_7_1_x_fails_regardless(form):
+    """Ensures that a reviewer's 0 on 7-1-2 fails the application and raises zero_point_item."""
+    review = Review(items={**REVIEWER_FULL, "7-1-2": {"points": 0}})
+    result = run(form, *perfect(form), review=review)
+    assert result.score.decision == "fail"
+    assert "zero_point_item" in codes(result, "7-1-2")
+
+
+def test_required_no_fails(form):
+    """Ensures that a 必須 item answered no (its no box alone) fails with required_not_met."""
+    marks, fields, atts = perfect(form)
+    item = next(it for it in form.items if it.required and it.negative)
+    marks = set_mark(set_mark(marks, item.id, "yes", "empty"), item.id, "no", "checked")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers[item.id].answer == "no"
+    assert result.score.decision == "fail"
+    assert "required_not_met" in codes(result, item.id)
+
+
+def test_required_blank_fails(form):
+    """Ensures that a 必須 item left blank fails with required_not_met."""
+    marks, fields, atts = perfect(form)
+    marks = set_mark(marks, "1-1-1", "yes", "empty")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers["1-1-1"].answer == "blank"
+    assert result.score.decision == "fail"
+    assert "required_not_met" in codes(result, "1-1-1")
+
+
+def test_points_below_threshold_fail(form):
+    """Ensures that losing enough recommended points fails even with every 必須 met."""
+    marks, fields, atts = perfect(form)
+    lost = 0
+    for item in form.items:
+        if item.scoring == "fixed" and lost <= form.rule.points_max - form.rule.threshold:
+            marks = set_mark(marks, item.id, "yes", "empty")
+            lost += item.points_max
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.score.points_high < form.rule.threshold
+    assert result.score.decision == "fail"
+    assert any("below" in r for r in result.score.reasons)
+
+
+def test_conflict_needs_review(form):
+    """Ensures that yes and no both marked is a conflict, flagged, and the decision waits."""
+    marks, fields, atts = perfect(form)
+    item = next(it for it in form.items if it.scoring == "fixed" and it.negative)
+    marks = set_mark(marks, item.id, "no", "checked")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers[item.id].answer == "conflict"
+    assert "conflicting_answer" in codes(result, item.id)
+    assert result.score.decision == "needs_review"
+
+
+def test_uncertain_mark_is_never_a_silent_answer(form):
+    """Ensures that an uncertain box makes the answer uncertain and raises uncertain_mark."""
+    marks, fields, atts = perfect(form)
+    marks = set_mark(marks, "2-1-2", "yes", "uncertain")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers["2-1-2"].answer == "uncertain"
+    assert "uncertain_mark" in codes(result, "2-1-2")
+    assert result.score.decision == "needs_review"
+
+
+@pytest.mark.parametrize(
+    ("item_id", "field_name", "code"),
+    [
+        ("2-1-2", "2-1-2.signature", "missing_signature"),
+        ("2-1-2", "2-1-2.seal", "missing_seal"),
+        ("7-4-1", "7-4-1.url_target", "missing_url_path"),
+        ("1-1-3", "1-1-3.name", "missing_text"),
+    ],
+)
+def test_missing_field_evidence(form, item_id, field_name, code):
+    """Ensures that each field evidence kind, missing on a yes item, raises its flag and costs the item."""
+    marks, fields, atts = perfect(form)
+    fields = set_field(fields, field_name, None, "empty")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert code in codes(result, item_id)
+    item = form.item(item_id)
+    ev = {e.kind: e.status for e in result.evidence[item_id]}
+    assert "missing" in ev.values()
+    if item.required:
+        assert result.score.decision == "fail"
+    else:
+        assert result.item_scores[item_id].points == 0
+
+
+def test_missing_document_is_never_missed(form):
+    """Ensures that a doc item without its labelled attachment raises missing_document."""
+    marks, fields, atts = perfect(form)
+    atts = [a for a in atts if "1-1-2" not in a.labels]
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert "missing_document" in codes(result, "1-1-2")
+    assert result.score.decision == "fail"
+
+
+def test_unlabeled_attachment_keeps_a_missing_document_open(form):
+    """Ensures that an unlabelled document could be the missing one: needs_review, not fail."""
+    marks, fields, atts = perfect(form)
+    atts = [replace(a, labels=(), label_status="missing", label_text=None) if "1-1-2" in a.labels else a for a in atts]
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert {"missing_document", "unlabeled_attachment"} <= codes(result)
+    assert result.score.decision == "needs_review"
+
+
+def test_doc_or_url_either_suffices(form):
+    """Ensures that a doc|url item is satisfied by the URL alone, or the document alone."""
+    marks, fields, atts = perfect(form)
+    no_url = set_field(set_field(fields, "4-1-1.url_target", "http://", "read"), "4-1-1.url_top", None, "empty")
+    assert "4-1-1" not in {f.item for f in run(form, marks, no_url, atts).flags}
+    no_doc = [a for a in atts if "4-1-1" not in a.labels]
+    assert "4-1-1" not in {f.item for f in run(form, marks, fields, no_doc).flags}
+    neither = run(form, marks, no_url, no_doc)
+    assert "missing_document" in codes(neither, "4-1-1")
+
+
+def test_choice_points_and_missing_choice(form):
+    """Ensures that 3-1-7 scores by its bracket and flags a yes without any bracket."""
+    marks, fields, atts = perfect(form)
+    item = form.item("3-1-7")
+    for c in item.choices:
+        marks = set_mark(marks, "3-1-7", c.key, "checked" if c.key == "other_building" else "empty")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers["3-1-7"].choice == "other_building"
+    assert result.item_scores["3-1-7"].points == next(c.points for c in item.choices if c.key == "other_building")
+    for c in item.choices:
+        marks = set_mark(marks, "3-1-7", c.key, "empty")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert "missing_choice" in codes(result, "3-1-7")
+    assert result.item_scores["3-1-7"].points == 0
+
+
+def test_declarations(form):
+    """Ensures that a dependent provider raises declaration_requires_document and a blank one is flagged."""
+    marks, fields, atts = perfect(form)
+    marks = set_mark(set_mark(marks, "upstream_provider", "independent", "empty"), "upstream_provider", "dependent", "checked")
+    marks = set_mark(marks, "security_outage", "none", "empty")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.declarations["upstream_provider"].choice == "dependent"
+    assert "declaration_requires_document" in codes(result, "upstream_provider")
+    assert result.declarations["security_outage"].answer == "blank"
+    assert "missing_choice" in codes(result, "security_outage")
+
+
+def test_overrides_correct_answers_and_are_recorded(form):
+    """Ensures that review.yaml answer, choice, evidence and label corrections win and are recorded."""
+    marks, fields, atts = perfect(form)
+    marks = set_mark(marks, "1-1-3", "yes", "uncertain")
+    fields = set_field(fields, "2-1-2.signature", None, "empty")
+    atts = [replace(a, labels=(), label_status="missing") if "3-1-6" in a.labels else a for a in atts]
+    bad_att = next(a.id for a in atts if a.label_status == "missing")
+    review = Review(
+        items={**REVIEWER_FULL, "1-1-3": {"answer": "yes"}, "2-1-2": {"evidence": {"signature": "present"}}, "9-9-9": {"answer": "yes"}},
+        attachments={bad_att: {"labels": ["3-1-6"]}},
+    )
+    result = run(form, marks, fields, atts, review=review)
+    assert result.answers["1-1-3"].answer == "yes" and result.answers["1-1-3"].overridden
+    assert "missing_signature" not in codes(result, "2-1-2")
+    assert result.score.decision == "pass", result.score.reasons
+    applied = {e["target"]: e["applied"] for e in result.overrides}
+    assert applied["items.1-1-3.answer"] and applied[f"attachments.{bad_att}.labels"]
+    assert applied["items.9-9-9"] is False
+
+
+def test_missing_form_page_leaves_items_unresolved(form):
+    """Ensures that items on a missing form page are not failed outright: the decision waits."""
+    if not form.pages:
+        pytest.skip("layout not generated yet")
+    marks, fields, atts = perfect(form)
+    page = next(p for p in form.pages if p.item_ids)
+    gone = set(page.item_ids)
+    marks = [m for m in marks if m.owner not in gone]
+    fields = [f for f in fields if f.owner not in gone]
+    pages = {p.number: PageRef("form.pdf", p.number) for p in form.pages if p.number != page.number}
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL), pages=pages)
+    assert result.score.decision == "needs_review"
+    assert all(result.answers[i].answer == "blank" for i in gone)
+
+
+def test_result_json_follows_the_contract(form, schema_validator):
+    """Ensures that the result of the rules serialises to a schema-valid result.json with every item."""
+    marks, fields, atts = perfect(form)
+    marks = set_mark(marks, "2-1-2", "yes", "uncertain")
+    data = to_json(run(form, marks, fields, atts))
+    errors = list(schema_validator.iter_errors(data))
+    assert not errors, errors[0].message
+    assert list(data["items"]) == list(form.item_ids)
+    keys = [(f["code"], f["item"]) for f in data["flags"]]
+    assert len(keys) == len(set(keys))
