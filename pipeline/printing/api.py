@@ -73,3 +73,14 @@ def print_form(folder: Path | str, style: PrintStyle = OURS) -> None:
     except FormDefinitionError as exc:
         raise FormDefinitionError(f"{folder}: print-form wrote a layout that does not load: {exc.message}") from exc
     log.info("%s: %d pages written (blank.pdf, fillable.pdf, layout.yaml)", folder, len(printed.pages))
+
+
+def print_blank_only(folder: Path | str, style: PrintStyle | None = None) -> Path:
+    """Write just blank.pdf in another style (default ALT), for `calibrate` to learn its layout."""
+    from pipeline.printing.style import ALT
+
+    folder = Path(folder)
+    printed = render_form(folder, style or ALT)
+    target = folder / "blank.pdf"
+    write_atomic(target, printed.pdf)
+    return target

@@ -69,3 +69,41 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def compare_layouts(truth: dict[str, Any], found: dict[str, Any], tol_pt: float) -> list[str]:
+    """Differences between two layouts (as data), in words; [] when they agree within tol_pt.
+
+    Pages are compared by number: role, code, items, anchors; boxes by (owner, option) with
+    their shape; fields by name with their kind. Order within a page does not matter.
+    """
+    out: list[str] = []
+    tp, fp = truth.get("pages") or [], found.get("pages") or []
+    if len(tp) != len(fp):
+        out.append(f"{len(tp)} pages vs {len(fp)}")
+
+    def far(a: list[float], b: list[float]) -> bool:
+        return max(abs(x - y) for x, y in zip(a, b, strict=True)) > tol_pt
+
+    for a, b in zip(tp, fp, strict=False):
+        n = a["number"]
+        for key in ("role", "code", "items"):
+            if a.get(key) != b.get(key):
+                out.append(f"page {n} {key}: {a.get(key)} vs {b.get(key)}")
+        anchors_a, anchors_b = sorted(a.get("anchors") or []), sorted(b.get("anchors") or [])
+        if len(anchors_a) != len(anchors_b) or any(far(x, y) for x, y in zip(anchors_a, anchors_b, strict=False)):
+            out.append(f"page {n} anchors: {anchors_a} vs {anchors_b}")
+        for what, key_of, extra in (
+            ("box", lambda r: f"{r['owner']}/{r['option']}", "shape"),
+            ("field", lambda r: r["name"], "kind"),
+        ):
+            ra = {key_of(r): r for r in a.get(what + "es" if what == "box" else "fields") or []}
+            rb = {key_of(r): r for r in b.get(what + "es" if what == "box" else "fields") or []}
+            for k in sorted(ra.keys() - rb.keys()):
+                out.append(f"page {n} {what} {k}: missing")
+            for k in sorted(rb.keys() - ra.keys()):
+                out.append(f"page {n} {what} {k}: unexpected")
+            for k in sorted(ra.keys() & rb.keys()):
+                if ra[k][extra] != rb[k][extra] or far(ra[k]["bbox"], rb[k]["bbox"]):
+                    out.append(f"page {n} {what} {k}: {ra[k][extra]} {ra[k]['bbox']} vs {rb[k][extra]} {rb[k]['bbox']}")
+    return out
