@@ -27,7 +27,7 @@ forms: .venv/.installed
 	$(PY) -m pipeline print-form forms/new
 
 demo: .venv/.installed
-	$(PY) -m pipeline demo --inbox demo/inbox
+	$(PY) -m pipeline demo --inbox demo/inbox --outbox demo/outbox
 	$(PY) -m pipeline run --inbox demo/inbox --outbox demo/outbox --form forms/renewal --force
 
 test: .venv/.installed

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="build sample submissions into a demo inbox")
     demo.add_argument("--inbox", type=Path, default=Path("demo/inbox"))
+    demo.add_argument("--outbox", type=Path, default=Path("demo/outbox"), help="where the demo reviewer's review.yaml goes")
     demo.add_argument("--form", type=Path, default=Path("forms/renewal"))
     _verbosity(demo)
     return parser
@@ -131,10 +132,11 @@ def _print_form(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pipeline.demo import build_demo
+    from pipeline.demo import build_demo, seed_reviews
 
     for path in build_demo(args.inbox, args.form):
         print(path)
+    seed_reviews(args.outbox)
     return EXIT_OK
 
 

@@ -82,6 +82,7 @@ def load_form(folder: Path | str) -> FormDef:
         cover_fields=cover_fields,
         pages=pages,
         fingerprint=_fingerprint([form_path, items_path, layout_path]),
+        folder=str(folder.resolve()),
     )
     check_form(formdef, where)
     return formdef

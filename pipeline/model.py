@@ -149,6 +149,11 @@ class FormDef:
     cover_fields: tuple[CoverField, ...]
     pages: tuple[PageLayout, ...]
     fingerprint: str  # sha256 over the form's files, for incremental runs
+    folder: str = ""  # forms/<name>/, where blank.pdf lives
+
+    @property
+    def blank_pdf(self) -> str:
+        return f"{self.folder}/blank.pdf"
 
     def item(self, item_id: str) -> Item:
         for it in self.items:

@@ -96,6 +96,9 @@ def combine(said: MarkState | None, drawn: MarkState, witness: str) -> tuple[Mar
         return drawn, None if drawn != "uncertain" else "faint ink in the box"
     if said == "empty" and drawn == "checked":
         return "checked", f"{witness} shows an empty box with a mark drawn over it"
+    if said == "checked" and drawn == "uncertain":
+        # A thin ✓ or ○ glyph in a wide bracket darkens little of it; some ink is what it predicts.
+        return "checked", None
     if drawn == "uncertain":
         return "uncertain", f"{witness} says {said}, the drawn page shows faint ink"
     return "uncertain", f"{witness} says {said} but the drawn page shows {drawn}"

@@ -45,15 +45,31 @@ def chars_in(chars: list[Char], box: BBox, pad_pt: float = 0.0) -> list[Char]:
 
 
 def text_of(chars: list[Char]) -> str:
-    """Characters joined in reading order: lines by their top, then left to right."""
+    """Characters joined in reading order: lines by vertical overlap, then left to right."""
     if not chars:
         return ""
-    ordered = sorted(chars, key=lambda c: (round(c.bbox[1] / 4), c.bbox[0]))
-    out = [ordered[0].text]
-    for prev, cur in zip(ordered, ordered[1:]):
-        if abs(cur.bbox[1] - prev.bbox[1]) > 4:
-            out.append(" ")
-        elif cur.bbox[0] - prev.bbox[2] > 0.6 * (cur.bbox[3] - cur.bbox[1]):
-            out.append(" ")
-        out.append(cur.text)
-    return "".join(out).strip()
+    lines: list[list[Char]] = []
+    for c in sorted(chars, key=lambda c: (c.bbox[1] + c.bbox[3]) / 2):
+        mid = (c.bbox[1] + c.bbox[3]) / 2
+        if lines:
+            last = lines[-1]
+            top = min(x.bbox[1] for x in last)
+            bottom = max(x.bbox[3] for x in last)
+            if top - 1 <= mid <= bottom + 1:
+                last.append(c)
+                continue
+        lines.append([c])
+    out: list[str] = []
+    for line in lines:
+        line.sort(key=lambda c: c.bbox[0])
+        # Tight glyph boxes: a '.' is tiny, so the gap is judged against the line's height.
+        height = max(c.bbox[3] - c.bbox[1] for c in line)
+        words = [line[0].text]
+        for prev, cur in zip(line, line[1:]):
+            # Japanese is written without spaces: only a gap next to Latin text is a space.
+            latin = prev.text.isascii() or cur.text.isascii()
+            if latin and cur.bbox[0] - prev.bbox[2] > 0.3 * max(height, 1.0):
+                words.append(" ")
+            words.append(cur.text)
+        out.append("".join(words))
+    return " ".join(out).strip()
