@@ -190,7 +190,11 @@ def _scan_page(number: int, page: Any, pdfium_page: Any) -> PageScan:
                 marks.append(Mark(number, bbox, "box"))
     for line in lines:
         marks.extend(_brackets(number, line))
-    rules = [(float(seg["x0"]), float(seg["top"]), float(seg["x1"]), float(seg["bottom"])) for seg in page.lines if abs(float(seg["top"]) - float(seg["bottom"])) < 1.0]
+    rules = [
+        (float(seg["x0"]), float(seg["top"]), float(seg["x1"]), float(seg["bottom"]))
+        for seg in page.lines
+        if abs(float(seg["top"]) - float(seg["bottom"])) < 1.0
+    ]
     rules += [
         (float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"]))
         for r in page.rects
@@ -199,7 +203,10 @@ def _scan_page(number: int, page: Any, pdfium_page: Any) -> PageScan:
     anchors = sorted(
         (round(float(r["x0"]), 2), round(float(r["top"]), 2), round(float(r["x1"]), 2), round(float(r["bottom"]), 2))
         for r in page.rects
-        if r.get("fill") and _dark(r.get("non_stroking_color")) and 10 <= float(r["width"]) <= 22 and abs(float(r["width"]) - float(r["height"])) < 1
+        if r.get("fill")
+        and _dark(r.get("non_stroking_color"))
+        and 10 <= float(r["width"]) <= 22
+        and abs(float(r["width"]) - float(r["height"])) < 1
         and _near_corner(float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"]), float(page.width), height)
     )
     code = next((m.group(0) for line in lines for m in [_CODE.search(line.norm)] if m), None)
@@ -250,7 +257,9 @@ def _glyph_boxes(pdfium_page: Any, height: float, glyphs: list[Glyph]) -> list[B
             tight.append((left, height - top, right, height - bottom))
     out: list[BBox] = []
     for g in glyphs:
-        best = min(tight, key=lambda t: abs((t[0] + t[2]) / 2 - (g.x0 + g.x1) / 2) + abs((t[1] + t[3]) / 2 - (g.top + g.bottom) / 2), default=None)
+        best = min(
+            tight, key=lambda t: abs((t[0] + t[2]) / 2 - (g.x0 + g.x1) / 2) + abs((t[1] + t[3]) / 2 - (g.top + g.bottom) / 2), default=None
+        )
         if best is not None and best[0] >= g.x0 - 1 and best[2] <= g.x1 + 1:
             out.append(tuple(round(v, 2) for v in best))  # type: ignore[arg-type]
     return out
@@ -462,7 +471,9 @@ class Finder:
         scan = self.scans[line.page - 1]
         limit = rest[0].x0 if rest else 1e9
         segs = sorted(
-            r for r in scan.rules if line.base - 1.0 <= (r[1] + r[3]) / 2 <= line.base + 6.0 and last.x1 - 1.0 <= r[0] < min(limit, last.x1 + 260)
+            r
+            for r in scan.rules
+            if line.base - 1.0 <= (r[1] + r[3]) / 2 <= line.base + 6.0 and last.x1 - 1.0 <= r[0] < min(limit, last.x1 + 260)
         )
         if segs:
             x0, x1 = segs[0][0], segs[0][2]
@@ -511,7 +522,7 @@ class Finder:
     def find_item_fields(self, anchors: list[Anchor]) -> None:
         for item in self.form.items:
             reg = self.region(anchors, item.id)
-            raw = next((r for r in self.raw.get("items", []) if str(r.get("id")) == item.id), {})
+            raw: dict[str, Any] = next((r for r in self.raw.get("items", []) if str(r.get("id")) == item.id), {})
             expected = [f"{item.id}.{b.name}" for b in item.blanks]
             if "sign" in item.evidence:
                 expected += [f"{item.id}.signature", f"{item.id}.seal"]
@@ -639,7 +650,7 @@ class Finder:
         for i, c in enumerate(contacts):
             title = str(c.get("title") or "")
             intro = str(c.get("intro") or "")
-            hit = next(
+            block = next(
                 (
                     ln
                     for ln in tail
@@ -648,7 +659,7 @@ class Finder:
                 ),
                 None,
             )
-            starts.append(hit.key() if hit else (start if i == 0 else starts[-1]))
+            starts.append(block.key() if block else (start if i == 0 else starts[-1]))
         first_date = next(((ln, b) for ln in tail for b in self.date_groups(ln)), None)
         if first_date:
             self.add_field(first_date[0].page, f"{contacts[0]['id']}.date", str(contacts[0]["id"]), "date", first_date[1])
@@ -689,8 +700,12 @@ class Finder:
                     "code": s.code,
                     "anchors": [list(a) for a in s.anchors],
                     "items": self.items[s.number],
-                    "boxes": [{**b, "bbox": list(b["bbox"])} for b in sorted(self.boxes[s.number], key=lambda b: (b["bbox"][1], b["bbox"][0]))],
-                    "fields": [{**f, "bbox": list(f["bbox"])} for f in sorted(self.fields[s.number], key=lambda f: (f["bbox"][1], f["bbox"][0]))],
+                    "boxes": [
+                        {**b, "bbox": list(b["bbox"])} for b in sorted(self.boxes[s.number], key=lambda b: (b["bbox"][1], b["bbox"][0]))
+                    ],
+                    "fields": [
+                        {**f, "bbox": list(f["bbox"])} for f in sorted(self.fields[s.number], key=lambda f: (f["bbox"][1], f["bbox"][0]))
+                    ],
                 }
             )
         return {"form": form_name, "printing": "calibrated", "source": source, "pages": pages}
@@ -740,7 +755,9 @@ def calibrate(blank_pdf: Path, out_dir: Path, items_source: FormDef, raw_items: 
     report = CalibrationReport(report.blank_pdf, str(out_dir), report.pages, report.boxes, report.fields, report.unplaced, report.notes)
     if report.unplaced:
         shown = ", ".join(report.unplaced[:20]) + (" …" if len(report.unplaced) > 20 else "")
-        raise CalibrationError(f"{blank_pdf.name}: could not place {len(report.unplaced)} option(s)/field(s): {shown}; nothing written", report)
+        raise CalibrationError(
+            f"{blank_pdf.name}: could not place {len(report.unplaced)} option(s)/field(s): {shown}; nothing written", report
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "blank.pdf"
     if not target.exists() or target.resolve() != blank_pdf.resolve():

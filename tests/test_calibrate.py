@@ -76,7 +76,15 @@ def test_calibrate_reports_a_missing_item_and_writes_nothing(tmp_path, form, raw
     with pytest.raises(CalibrationError) as info:
         calibrate(pdf, out, form, raw_items)
     unplaced = set(info.value.report.unplaced)
-    assert {"3-1-7/yes", "3-1-7/no", "3-1-7/over_100km", "3-1-7/other_rack", "3-1-7.signature", "3-1-7.seal", "3-1-7.main_site_address"} <= unplaced
+    assert {
+        "3-1-7/yes",
+        "3-1-7/no",
+        "3-1-7/over_100km",
+        "3-1-7/other_rack",
+        "3-1-7.signature",
+        "3-1-7.seal",
+        "3-1-7.main_site_address",
+    } <= unplaced
     assert all(u.startswith("3-1-7") for u in unplaced)
     assert "3-1-7" in str(info.value)
     assert not (out / "layout.yaml").exists()

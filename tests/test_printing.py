@@ -110,8 +110,12 @@ def test_layout_sits_on_the_drawn_boxes_and_lines(layout, renders):
             x0, y0, x1, y1 = (_px(v) for v in b["bbox"])
             where = f"page {p['number']} {b['owner']}/{b['option']}"
             if b["shape"] == "box":
-                edges = [image[y0 - 1 : y0 + 2, x0:x1].min(axis=0), image[y1 - 1 : y1 + 2, x0:x1].min(axis=0),
-                         image[y0:y1, x0 - 1 : x0 + 2].min(axis=1), image[y0:y1, x1 - 1 : x1 + 2].min(axis=1)]
+                edges = [
+                    image[y0 - 1 : y0 + 2, x0:x1].min(axis=0),
+                    image[y1 - 1 : y1 + 2, x0:x1].min(axis=0),
+                    image[y0:y1, x0 - 1 : x0 + 2].min(axis=1),
+                    image[y0:y1, x1 - 1 : x1 + 2].min(axis=1),
+                ]
                 assert all((e < 160).mean() > 0.9 for e in edges), where
                 assert image[y0 + 3 : y1 - 2, x0 + 3 : x1 - 2].min() > 200, where
             else:  # bracket: ink at both ends, white in the middle
@@ -121,7 +125,7 @@ def test_layout_sits_on_the_drawn_boxes_and_lines(layout, renders):
         for f in p["fields"]:
             x0, y0, x1, y1 = (_px(v) for v in f["bbox"])
             if f["kind"] in ("text", "url"):
-                rows = image[y0:y1 + 1, x0 + 2 : x1 - 2]
+                rows = image[y0 : y1 + 1, x0 + 2 : x1 - 2]
                 assert ((rows < 160).mean(axis=1) > 0.95).any(), f"page {p['number']} {f['name']}: no underline"
             if f["kind"] == "seal":  # 印 at the centre of the spot
                 cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
@@ -135,7 +139,7 @@ def test_fillable_has_a_widget_per_box_and_text_field(layout):
     from pipeline.printing.fill import _field_type, _qualified_name
 
     reader = PdfReader(str(RENEWAL / "fillable.pdf"))
-    assert reader.trailer["/Root"]["/AcroForm"]["/NeedAppearances"] is True or reader.trailer["/Root"]["/AcroForm"]["/NeedAppearances"] == True  # noqa: E712
+    assert bool(reader.trailer["/Root"]["/AcroForm"]["/NeedAppearances"])
     for p, page in zip(layout["pages"], reader.pages, strict=True):
         height = float(page.mediabox.height)
         widgets = {}
@@ -159,8 +163,15 @@ def test_fill_acroform_round_trips(tmp_path):
 
     from pipeline.printing.fill import fill_acroform
 
-    values = {"1-1-1.yes": True, "1-1-3.no": False, "3-1-7.over_100km": True, "upstream_provider.independent": True,
-              "applicant.company_name": "株式会社テスト通信", "2-1-5.url_top": "https://www.example.jp/", "1-1-3.dept_title": "情報システム部 部長"}
+    values = {
+        "1-1-1.yes": True,
+        "1-1-3.no": False,
+        "3-1-7.over_100km": True,
+        "upstream_provider.independent": True,
+        "applicant.company_name": "株式会社テスト通信",
+        "2-1-5.url_top": "https://www.example.jp/",
+        "1-1-3.dept_title": "情報システム部 部長",
+    }
     data = fill_acroform(RENEWAL / "fillable.pdf", values)
     assert data == fill_acroform(RENEWAL / "fillable.pdf", values)  # deterministic
     out = tmp_path / "filled.pdf"
@@ -207,7 +218,11 @@ def test_print_filled(tmp_path, layout, style):
     from pipeline.printing.fill import print_filled
 
     marks = {("1-1-1", "yes"), ("1-1-3", "no"), ("3-1-7", "yes"), ("3-1-7", "within_100km"), ("security_outage", "occurred")}
-    fields = {"applicant.company_name": "株式会社テスト通信", "1-1-3.dept_title": "情報システム部 部長", "2-1-5.url_top": "https://isp.example.jp/"}
+    fields = {
+        "applicant.company_name": "株式会社テスト通信",
+        "1-1-3.dept_title": "情報システム部 部長",
+        "2-1-5.url_top": "https://isp.example.jp/",
+    }
     out = tmp_path / f"{style}.pdf"
     print_filled(RENEWAL, marks, fields, style, out)
     first = out.read_bytes()
@@ -228,7 +243,11 @@ def test_print_filled(tmp_path, layout, style):
                 else:
                     assert not hit
                     if marked:
-                        image = image if image is not None else np.asarray(doc[p["number"] - 1].render(scale=DPI / 72, grayscale=True).to_pil().convert("L"))
+                        image = (
+                            image
+                            if image is not None
+                            else np.asarray(doc[p["number"] - 1].render(scale=DPI / 72, grayscale=True).to_pil().convert("L"))
+                        )
                         px = [_px(v) for v in b["bbox"]]
                         assert (image[px[1] + 3 : px[3] - 2, px[0] + 3 : px[2] - 2] < 128).sum() > 10
             for f in p["fields"]:

@@ -73,7 +73,9 @@ def render(
     placed = paginate(style, answer.blocks(skip))
     total = 1 + len(placed)
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=style.page_size, invariant=1, pageCompression=1, initialFontName=style.body, initialFontSize=style.body_size)
+    canvas = Canvas(
+        buf, pagesize=style.page_size, invariant=1, pageCompression=1, initialFontName=style.body, initialFontSize=style.body_size
+    )
     canvas.setTitle(f"{form.title} / 審査項目回答書")
     canvas.setAuthor("インターネット接続サービス安全・安心マーク推進協議会")
     canvas.setSubject(form.name)

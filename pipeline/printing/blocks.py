@@ -92,12 +92,7 @@ class AnswerSheet:
             heading = None if item.section in done else titles.get(item.section, "")
             done.add(item.section)
             out.append(Block(f"item:{item.id}", self._bind_item(item, heading), (item.id,)))
-        contacts = list(self.raw.get("contacts", []))
-        if contacts:  # the closing words, the date and the respondent stay together
-            first = contacts[0]
-            out.append(Block("closing", lambda sh, y: self.draw_contact(sh, self.draw_closing_head(sh, y), first)))
-        for contact in contacts[1:]:
-            out.append(Block(f"contact:{contact['id']}", self._bind_contact(contact)))
+        out.append(Block("closing", self.draw_closing))  # 以上の通り… and all contact blocks on one page
         return out
 
     def _bind_decl(self, decl: Declaration) -> Callable[[Sheet, float], float]:
@@ -106,8 +101,11 @@ class AnswerSheet:
     def _bind_item(self, item: Item, heading: str | None) -> Callable[[Sheet, float], float]:
         return lambda sh, y: self.draw_item(sh, y, item, heading)
 
-    def _bind_contact(self, contact: dict[str, Any]) -> Callable[[Sheet, float], float]:
-        return lambda sh, y: self.draw_contact(sh, y, contact)
+    def draw_closing(self, sh: Sheet, y: float) -> float:
+        y = self.draw_closing_head(sh, y)
+        for contact in self.raw.get("contacts", []):
+            y = self.draw_contact(sh, y, contact)
+        return y
 
     def draw_title(self, sh: Sheet, y: float) -> float:
         size = sh.style.heading_size + 4
@@ -156,8 +154,8 @@ class AnswerSheet:
                 end = sh.text(sub_text + sh.style.body_size, base, prefix)
                 sh.date_group(end, base, f"{decl.id}.reported_date", decl.id)
                 y += pitch
-        raw = next((d for d in self.raw.get("declarations", []) if d.get("id") == decl.id), {})
-        for note in raw.get("notes") or []:
+        raw_decl: dict[str, Any] = next((d for d in self.raw.get("declarations", []) if d.get("id") == decl.id), {})
+        for note in raw_decl.get("notes") or []:
             y = self.small(sh, x_text, y, str(note))
         return y + 0.2 * pitch
 
@@ -279,9 +277,9 @@ class AnswerSheet:
         return y + pitch
 
     def draw_contact(self, sh: Sheet, y: float, contact: dict[str, Any]) -> float:
-        pitch = self.pitch(sh) * 1.45
+        pitch = self.pitch(sh) * 1.7
         owner = str(contact["id"])
-        y += 0.3 * self.pitch(sh)
+        y += 0.6 * self.pitch(sh)
         size = sh.style.body_size
         base = sh.baseline(y, size, self.pitch(sh), sh.heading)
         sh.text(sh.left, base, f"【{contact.get('title', owner)}】", sh.heading)

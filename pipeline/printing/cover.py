@@ -83,10 +83,9 @@ def draw_cover_fields(sh: Sheet, y: float, form: FormDef, raw: dict[str, Any], c
             x0 = max(end + FIELD_GAP_PT, column)
             if prefix:
                 x0 = sh.text(x0, base, prefix, size=size) + FIELD_GAP_PT
-            if suffix:
-                x_end = sh.right - sh.w(suffix, size=size)
-                sh.text(x_end, base, suffix, size=size)
-                x_end = min(x_end - FIELD_GAP_PT, x0 + 12 * size)
+            if suffix:  # e.g. 「人（差し支えない範囲で、かつ概数で結構です）」 right after a short line
+                x_end = x0 + 11 * size
+                sh.text(x_end + FIELD_GAP_PT, base, suffix, size=size)
             sh.hline(x0, x_end, base + UNDERLINE_DROP_PT, width=0.5)
             sh.add_field(name, "applicant", kind, sh.field_bbox(x0, x_end, base, size))
             if f.key in sealed:
@@ -105,6 +104,8 @@ def draw_office_box(sh: Sheet, y: float, cover: dict[str, Any], size: float) -> 
         return
     small = sh.style.small_size
     head_h, cell_h = small * 2.0, small * 4.4
+    rows = -(-(len(cells) - 1) // 5)
+    y = max(y, sh.bottom - (head_h + 10 + rows * (head_h + cell_h)))  # at the foot of the page, as on the council's form
     width = sh.right - sh.left
     number_w = width * 0.42
     sh.text(sh.left, y + head_h - 0.5 * small, str(office.get("header") or ""), size=small)
@@ -122,6 +123,7 @@ def draw_office_box(sh: Sheet, y: float, cover: dict[str, Any], size: float) -> 
         for i, text in enumerate(row):
             cx = sh.left + i * col_w
             sh.rect((cx, y, cx + col_w, y + head_h), width=0.6, fill=0.88)
-            sh.text(cx + (col_w - sh.w(text, sh.heading, small)) / 2, y + head_h - 0.55 * small, text, sh.heading, small)
+            fit = min(small, small * (col_w - 6) / sh.w(text, sh.heading, small))
+            sh.text(cx + (col_w - sh.w(text, sh.heading, fit)) / 2, y + head_h - 0.55 * small, text, sh.heading, fit)
             sh.rect((cx, y + head_h, cx + col_w, y + head_h + cell_h), width=0.6)
         y += head_h + cell_h

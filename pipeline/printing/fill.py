@@ -80,8 +80,8 @@ def fill_acroform(fillable: Path, values: dict[str, str | bool]) -> bytes:
     unknown = sorted(set(values) - seen)
     if unknown:
         raise KeyError(f"{fillable.name}: no such field(s): {', '.join(unknown[:10])}")
-    acro = writer._root_object["/AcroForm"]
-    acro[NameObject("/NeedAppearances")] = BooleanObject(True)
+    acro = writer._root_object["/AcroForm"].get_object()
+    acro[NameObject("/NeedAppearances")] = BooleanObject(True)  # type: ignore[index]
     out = io.BytesIO()
     writer.write(out)
     texts = {k: str(v) for k, v in values.items() if not isinstance(v, bool)}
@@ -122,7 +122,7 @@ def _with_appearances(pdf_bytes: bytes, texts: dict[str, str]) -> bytes:
         return out.getvalue()
 
 
-def _qualified_name_pikepdf(annot: pikepdf.Dictionary) -> str:
+def _qualified_name_pikepdf(annot: pikepdf.Object) -> str:
     parts: list[str] = []
     node: pikepdf.Object | None = annot
     while node is not None:

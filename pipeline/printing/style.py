@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +53,7 @@ class PrintStyle:
     name: str = "ours"
     body_font: str = IPAEX_MINCHO
     heading_font: str = IPAEX_GOTHIC
-    body_size: float = 9.5
+    body_size: float = 10.0
     small_size: float = 8.0
     heading_size: float = 11.0
     margins: tuple[float, float, float, float] = (54.0, 76.0, 54.0, 62.0)
@@ -79,10 +79,10 @@ ALT = PrintStyle(
     name="alt",
     body_font=IPA_MINCHO,
     heading_font=IPA_PGOTHIC,
-    body_size=10.5,
-    small_size=9.0,
+    body_size=11.0,
+    small_size=9.5,
     heading_size=12.0,
-    margins=(68.0, 64.0, 60.0, 56.0),
+    margins=(80.0, 70.0, 64.0, 60.0),
     box_style="glyph",
     marks=False,
     leading=1.5,
@@ -119,7 +119,7 @@ def em_box(font: str, size: float, x: float, baseline: float, text: str) -> BBox
     return (x, top, x + string_width(text, font, size), top + size)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glyph_units(path: str, char: str) -> tuple[int, int, int, int, int]:
     """xMin, yMin, xMax, yMax of a glyph's outline and the font's units per em."""
     ttf = TTFontFile(path)
