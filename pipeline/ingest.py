@@ -1313,6 +1313,10 @@ def _read_fields(pike: pikepdf.Pdf, rel: str, infos: list[_PdfPageInfo], limits:
         fields[key] = field
     if js_in_fields:
         notes.append("form fields carry actions/JavaScript (ignored, never run)")
+    odd = [f"{name}: {f.note}" for name, f in fields.items() if f.note]
+    if odd:
+        more = f" (and {len(odd) - 3} more)" if len(odd) > 3 else ""
+        notes.append("form field oddities: " + "; ".join(odd[:3]) + more)
     return fields
 
 

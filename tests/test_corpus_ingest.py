@@ -146,6 +146,28 @@ def test_corpus_file(row: dict[str, str]) -> None:
     assert elapsed < FILE_SECONDS, f"{name} took {elapsed:.1f} s"
 
 
+# AcroForm values as the files store them (checked against the form filled in Acrobat and the same
+# form left empty by LibreOffice; /V without an appearance stream is trusted and noted).
+FIELD_VALUES: dict[str, dict[str, str | bool | None]] = {
+    "form_checkbox-no-appearance.pdf": {"cbOn": True, "cbOff": False},
+    "form_acroform-filled-by-acrobat.pdf": {"Text Box 1": "abc potato", "Check Box 2": True, "Check Box 3": False, "r1": "1"},
+    "form_acroform-empty-from-odt.pdf": {"Text Box 1": None, "Check Box 1": False},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_VALUES))
+def test_corpus_acroform_values(name: str) -> None:
+    """Ensures that AcroForm values of the corpus forms are read as stored, oddities noted."""
+    if not (CORPUS / name).is_file():
+        pytest.skip(f"{name} not in the corpus")
+    with open_source(CORPUS / name, name, Limits()) as opened:
+        assert opened.source.kind == "acroform"
+        values = opened.acroform_fields()
+        assert {k: values.get(k, "absent") for k in FIELD_VALUES[name]} == FIELD_VALUES[name]
+        if name == "form_checkbox-no-appearance.pdf":
+            assert any("no appearance stream" in n for n in opened.notes)
+
+
 def test_corpus_total_time() -> None:
     """Ensures that the whole corpus (open + image(100) + words() of every page) takes < 120 s."""
     if len(TIMES) < len(ROWS):
