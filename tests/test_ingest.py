@@ -17,7 +17,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from pipeline.errors import LimitExceededError, PipelineError, UnreadableFileError
-from pipeline.ingest import OpenedSource, open_source, relative_name, scan_entry
+from pipeline.ingest import OpenedSource, iter_sources, open_source, relative_name, scan_entry
 from pipeline.limits import Limits
 
 LIMITS = Limits()
@@ -500,3 +500,38 @@ def test_too_many_files_in_an_entry(tmp_path: Path) -> None:
         scan_entry(tmp_path, Limits(max_files_per_entry=3))
     with pytest.raises(UnreadableFileError):
         scan_entry(tmp_path / "absent", LIMITS)
+
+
+def test_qpdf_repair_writes_only_to_the_temp_dir(tmp_path: Path) -> None:
+    """Ensures that the qpdf fallback rewrites a damaged PDF into the given folder, original untouched."""
+    from pipeline.ingest import _qpdf_repair
+
+    good = text_pdf(tmp_path / "good.pdf").read_bytes()
+    damaged = tmp_path / "inbox" / "damaged.pdf"
+    damaged.parent.mkdir()
+    damaged.write_bytes(good[: good.rindex(b"xref")] + b"%%EOF\n")
+    before = sha(damaged)
+    out_dir = tmp_path / "tmp"
+    out_dir.mkdir()
+    repaired = _qpdf_repair(damaged, out_dir, LIMITS)
+    assert repaired is not None and repaired.parent == out_dir
+    with pikepdf.open(repaired) as pdf:
+        assert len(pdf.pages) == 1
+    assert sha(damaged) == before and sorted(p.name for p in damaged.parent.iterdir()) == ["damaged.pdf"]
+
+
+def test_iter_sources_closes_each_source(tmp_path: Path) -> None:
+    """Ensures that iter_sources yields one open source per file and closes it when moving on."""
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    text_pdf(entry / "a.pdf")
+    (entry / "b.pdf").write_bytes(b"")
+    seen = []
+    for src in iter_sources(entry, LIMITS):
+        seen.append((src.source.file, src.source.status, len(src.pages)))
+        if src.pages:
+            first = src.pages[0]
+            assert first.words()
+    assert seen == [("a.pdf", "ok", 1), ("b.pdf", "error", 0)]
+    with pytest.raises(PipelineError):
+        first.words()  # the source was closed when the iteration moved on
