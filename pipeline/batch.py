@@ -158,9 +158,10 @@ def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]
             todo.append((entry, out_dir, fp))
         progress = Progress(len(todo), stream)
         results = _run_all(todo, options, jobs, progress)
-        for (entry, out_dir, fp), outcome in zip(todo, results):
+        for (entry, out_dir, _), outcome in zip(todo, results):
             if outcome.status == "done":
-                _write_fingerprint(out_dir, fp)
+                # Taken again now: the run itself wrote review.yaml the first time.
+                _write_fingerprint(out_dir, fingerprint(entry, out_dir / "review.yaml", form.fingerprint))
             outcomes.append(outcome)
         progress.close()
         if options.render:

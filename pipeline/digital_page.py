@@ -45,9 +45,11 @@ def _fit(image: NDArray[np.uint8], shape: tuple[int, ...]) -> NDArray[np.uint8]:
     return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
 
 
-def read_digital_page(page: Any, layout: PageLayout, acro: dict[str, Any] | None, blank_pdf: Path) -> PageReading:
+def read_digital_page(
+    page: Any, layout: PageLayout, acro: dict[str, Any] | None, blank_pdf: Path, chars: list[Char] | None = None
+) -> PageReading:
     """Read one identified born-digital (or AcroForm) page of a submission against its blank."""
     blank_image, blank_chars = _blank(str(blank_pdf), layout.number, DIGITAL_DPI)
     image = _fit(_to_gray(page.image(DIGITAL_DPI)), blank_image.shape)
-    chars = page.chars()
+    chars = page.chars() if chars is None else chars
     return read_page(layout, page.ref, chars, image, blank_image, acro, list(blank_chars), DIGITAL_DPI)

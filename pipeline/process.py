@@ -154,10 +154,11 @@ def _read_if_form_page(page: Any, form: FormDef, acro: dict[str, Any] | None) ->
         from pipeline.digital_page import read_digital_page
         from pipeline.identify import identify_text_page
 
-        match = identify_text_page(" ".join(text for text, _ in page.words()), form)
+        chars = page.chars()
+        match = identify_text_page("".join(c.text for c in chars), form)
         if match is None:
             return None
-        return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf))
+        return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf), chars)
     try:
         from pipeline.scan import read_scan
     except ImportError:  # the scan reader arrives with its own module

@@ -147,12 +147,15 @@ def read_page(
 
 def added_chars(chars: list[Char], blank_chars: list[Char], tol_pt: float = 1.5) -> list[Char]:
     """The page's characters that the blank form does not print at the same place."""
-    printed: dict[str, list[Char]] = {}
+    cell = 2 * tol_pt
+    printed: dict[tuple[str, int, int], list[Char]] = {}
     for c in blank_chars:
-        printed.setdefault(c.text, []).append(c)
+        printed.setdefault((c.text, int(c.bbox[0] // cell), int(c.bbox[1] // cell)), []).append(c)
 
     def on_blank(c: Char) -> bool:
-        return any(abs(b.bbox[0] - c.bbox[0]) <= tol_pt and abs(b.bbox[1] - c.bbox[1]) <= tol_pt for b in printed.get(c.text, ()))
+        gx, gy = int(c.bbox[0] // cell), int(c.bbox[1] // cell)
+        near = (b for dx in (-1, 0, 1) for dy in (-1, 0, 1) for b in printed.get((c.text, gx + dx, gy + dy), ()))
+        return any(abs(b.bbox[0] - c.bbox[0]) <= tol_pt and abs(b.bbox[1] - c.bbox[1]) <= tol_pt for b in near)
 
     return [c for c in chars if not on_blank(c)]
 

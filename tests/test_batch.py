@@ -1,0 +1,122 @@
+"""Batch runs: bad files reported and the batch goes on, reruns are incremental, the inbox is untouched."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import batch
+from pipeline.batch import OutboxLocked, RunOptions, outbox_lock, run_batch
+from pipeline.printing.fill import fill_acroform
+
+REPO = Path(__file__).resolve().parents[1]
+FORM_DIR = REPO / "forms" / "renewal"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture()
+def inbox(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "申請 A (2026).pdf").write_bytes(fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-1.yes": True}))
+    (box / "not a pdf.pdf").write_text("this is a plain text file, not a PDF\n")
+    (box / "empty.pdf").write_bytes(b"")
+    folder = box / "folder_sub"
+    folder.mkdir()
+    (folder / "form.pdf").write_bytes(fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-2.yes": True}))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<>> garbage")
+    (box / ".hidden").write_text("ignored")
+    return box
+
+
+def options(inbox: Path, tmp_path: Path, **kw) -> RunOptions:
+    return RunOptions(inbox=inbox, outbox=tmp_path / "outbox", form=FORM_DIR, jobs=1, render=False, **kw)
+
+
+def test_bad_files_become_flags_and_the_batch_goes_on(inbox, tmp_path, schema_validator):
+    """Ensures that every submission gets a valid result.json, bad files as unreadable_file flags, inbox untouched."""
+    before = snapshot(inbox)
+    outcomes = run_batch(options(inbox, tmp_path))
+    assert snapshot(inbox) == before
+    assert {o.name: o.status for o in outcomes} == {"申請 A (2026)": "done", "not a pdf": "done", "empty": "done", "folder_sub": "done"}
+    out = tmp_path / "outbox"
+    for o in outcomes:
+        data = json.loads((out / o.name / "result.json").read_text(encoding="utf-8"))
+        assert not list(schema_validator.iter_errors(data)), o.name
+    bad = json.loads((out / "not a pdf" / "result.json").read_text(encoding="utf-8"))
+    assert bad["sources"][0]["status"] == "error" and "not a PDF" in bad["sources"][0]["error"]
+    assert any(f["code"] == "unreadable_file" for f in bad["flags"])
+    mixed = json.loads((out / "folder_sub" / "result.json").read_text(encoding="utf-8"))
+    assert {s["file"]: s["status"] for s in mixed["sources"]} == {"broken.pdf": "error", "form.pdf": "ok"}
+    assert mixed["items"]["1-1-2"]["answer"] == "yes"
+    with (out / "summary.csv").open(encoding="utf-8") as fh:
+        assert fh.read(1) == "\ufeff"
+    with (out / "summary.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(r["submission"] for r in rows) == sorted(o.name for o in outcomes)
+
+
+def test_rerun_is_incremental(inbox, tmp_path):
+    """Ensures that a rerun skips unchanged submissions and redoes one whose review.yaml changed."""
+    run_batch(options(inbox, tmp_path))
+    again = {o.name: o.status for o in run_batch(options(inbox, tmp_path))}
+    assert set(again.values()) == {"skipped"}
+    review = tmp_path / "outbox" / "申請 A (2026)" / "review.yaml"
+    review.write_text(review.read_text(encoding="utf-8").replace("items: {}", "items: {7-1-1: {points: 3}}"), encoding="utf-8")
+    third = {o.name: o.status for o in run_batch(options(inbox, tmp_path))}
+    assert third["申請 A (2026)"] == "done" and third["empty"] == "skipped"
+    data = json.loads((tmp_path / "outbox" / "申請 A (2026)" / "result.json").read_text(encoding="utf-8"))
+    assert data["items"]["7-1-1"]["points"] == 3
+    assert {o.name: o.status for o in run_batch(options(inbox, tmp_path, force=True))} == dict.fromkeys(third, "done")
+
+
+def test_a_crash_is_that_submissions_error(inbox, tmp_path, monkeypatch):
+    """Ensures that an unexpected exception becomes error.log and an error row, and the others finish."""
+    from pipeline import process
+
+    real = process.process_submission
+
+    def flaky(entry, form_dir, out_dir, **kw):
+        if entry.name == "empty.pdf":
+            raise RuntimeError("simulated crash")
+        return real(entry, form_dir, out_dir, **kw)
+
+    monkeypatch.setattr(process, "process_submission", flaky)
+    outcomes = {o.name: o for o in run_batch(options(inbox, tmp_path))}
+    assert outcomes["empty"].status == "error"
+    assert "simulated crash" in (tmp_path / "outbox" / "empty" / "error.log").read_text(encoding="utf-8")
+    assert outcomes["not a pdf"].status == "done"
+    with (tmp_path / "outbox" / "summary.csv").open(encoding="utf-8-sig") as fh:
+        rows = {r["submission"]: r for r in csv.DictReader(fh)}
+    assert rows["empty"]["decision"] == "error"
+
+
+def test_a_second_run_on_the_same_outbox_is_refused(inbox, tmp_path):
+    """Ensures that two runs cannot collide on one outbox: the second says so and stops."""
+    with outbox_lock(tmp_path / "outbox"):
+        with pytest.raises(OutboxLocked, match="another run"):
+            run_batch(options(inbox, tmp_path))
+
+
+def test_submission_names_are_sanitised():
+    """Ensures that names keep Japanese, spaces and parentheses but lose path separators and control characters."""
+    assert batch.submission_name(Path("申請 A (2026).pdf")) == "申請 A (2026)"
+    assert batch.submission_name(Path("a:b*c?.pdf")) == "a_b_c_"
+    assert batch.submission_name(Path("..pdf")) == "submission"
+
+
+def test_cli_exit_codes(inbox, tmp_path):
+    """Ensures that the command line answers 0 for a processed batch and 1 for a missing inbox."""
+    from pipeline.cli import main
+
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "--form", str(FORM_DIR), "-j", "1", "--no-render", "-q"]) == 0
+    assert main(["run", "--inbox", str(tmp_path / "nowhere"), "--outbox", str(tmp_path / "o"), "-q"]) == 1
+    shutil.rmtree(tmp_path / "o")
