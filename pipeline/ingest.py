@@ -210,6 +210,10 @@ _T = TypeVar("_T")
 class _Backend(Protocol):
     def words(self, index: int) -> list[Word]: ...
 
+    def text(self, index: int) -> str: ...
+
+    def text_in(self, index: int, bbox: BBox) -> str: ...
+
     def chars(self, index: int) -> list[Char]: ...
 
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]: ...
@@ -309,6 +313,14 @@ class Page:
         spaces, so a "word" there is a run of characters such as "日提出". Empty for images.
         """
         return self._guard("reading the text layer", self._backend.words, self._index)
+
+    def text(self) -> str:
+        """The text layer as plain text, without boxes: the cheap look that identifies a page."""
+        return self._backend.text(self._index)
+
+    def text_in(self, bbox: BBox) -> str:
+        """The text-layer text inside `bbox` (PDF points, displayed page, origin top left), without boxes."""
+        return self._backend.text_in(self._index, bbox)
 
     def chars(self) -> list[Char]:
         """Every text-layer character with its tight glyph box (PDF points, top-left origin,
@@ -614,6 +626,37 @@ class _PdfBackend:
             textpage = page.get_textpage()
             try:
                 return _words(textpage, self.infos[index].affine)
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+
+    def text(self, index: int) -> str:
+        page = self._doc()[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return _page_text(textpage)
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+
+    def text_in(self, index: int, bbox: BBox) -> str:
+        a, b, c, d, e, f = self.infos[index].affine
+        det = a * d - b * c
+        if abs(det) < 1e-12:
+            return ""
+        # invert the page → display affine to find the region in PDF user space
+        ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
+        corners = [(x - e, y - f) for x in (bbox[0], bbox[2]) for y in (bbox[1], bbox[3])]
+        xs = [ia * x + ic * y for x, y in corners]
+        ys = [ib * x + id_ * y for x, y in corners]
+        page = self._doc()[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return str(textpage.get_text_bounded(left=min(xs), bottom=min(ys), right=max(xs), top=max(ys)))
             finally:
                 textpage.close()
         finally:
@@ -1429,6 +1472,12 @@ class _ImageBackend:
 
     def words(self, index: int) -> list[Word]:
         return []
+
+    def text(self, index: int) -> str:
+        return ""
+
+    def text_in(self, index: int, bbox: BBox) -> str:
+        return ""
 
     def chars(self, index: int) -> list[Char]:
         return []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # Scanned attachment pages are decoded at this resolution to find and read their label.
 LABEL_DPI = 200
+# Any digit, a dash-like character (or a kanji 一 misread), another digit: worth reading the words.
+LABEL_HINT = re.compile(r"\d\s*[-‐‑‒–—―−ー一ｰ－]\s*\d")
 
 
 @dataclass(slots=True)
@@ -137,9 +141,13 @@ def _label_page(page: Any, form: FormDef) -> Any:
     from pipeline import labels
 
     documents = {it.id for it in form.items if it.needs_document}
-    if page.has_text:
-        words = page.words()
-        read = labels.read_text_label(words, page.width_pt, page.height_pt, form.item_ids, documents)
+    if page.has_text and not page.scanned:
+        # Boxes for every word of a long manual cost ~0.1 s a page: look at the top band's
+        # plain text first, and take the words only when something there could be a label.
+        band = page.text_in((0.0, 0.0, page.width_pt, page.height_pt * labels.REGION_TOP))
+        if not _could_be_label(band):
+            return labels.LabelledPage(page.ref, labels.LabelRead(labels.MISSING, None, None, "none"), blank=False)
+        read = labels.read_text_label(page.words(), page.width_pt, page.height_pt, form.item_ids, documents)
         return labels.LabelledPage(page.ref, read, blank=False)
     dpi = page.fit_dpi(LABEL_DPI)
     gray = page.image(dpi)
@@ -148,17 +156,22 @@ def _label_page(page: Any, form: FormDef) -> Any:
     return labels.LabelledPage(page.ref, labels.read_scanned_label(gray, dpi, form.item_ids, documents), blank=False)
 
 
+def _could_be_label(text: str) -> bool:
+    """Whether plain text could hold an item id: two digits joined by anything dash-like."""
+    return bool(LABEL_HINT.search(unicodedata.normalize("NFKC", text)))
+
+
 def _read_if_form_page(page: Any, form: FormDef, acro: dict[str, Any] | None) -> tuple[PageLayout, Any] | None:
     """(layout page, reading) when the page is a page of the form, else None (an attachment page)."""
-    if page.has_text:
+    # A scan with a hidden OCR layer is still a scan: its ink is read, not its guessed text.
+    if page.has_text and not page.scanned:
         from pipeline.digital_page import read_digital_page
         from pipeline.identify import identify_text_page
 
-        chars = page.chars()
-        match = identify_text_page("".join(c.text for c in chars), form)
+        match = identify_text_page(page.text(), form)
         if match is None:
             return None
-        return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf), chars)
+        return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf))
     try:
         from pipeline.scan import read_scan
     except ImportError:  # the scan reader arrives with its own module
