@@ -13,6 +13,7 @@ Nothing is written unless every option and every expected field was placed.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import unicodedata
@@ -348,7 +349,7 @@ class Finder:
             if m.line is None:
                 continue
             before = m.line.text_between(0, m.bbox[0])
-            found = _ITEM_ID.match(before)
+            found = _ITEM_ID.match(before) or (None if before else _ITEM_ID.match(m.text))  # 「1-1-1 □」 or 「□ 1-1-1」
             if found and found.group(1) in ids and not any(a.owner == found.group(1) for a in out):
                 first_on_line = not any(o.line is m.line and o.bbox[0] < m.bbox[0] for o in self.marks)
                 if first_on_line:
@@ -438,7 +439,32 @@ class Finder:
 
     # --- fields ------------------------------------------------------------------------
     def add_field(self, page: int, name: str, owner: str, kind: str, bbox: BBox) -> None:
-        self.fields[page].append({"name": name, "owner": owner, "kind": kind, "bbox": _r(bbox)})
+        self.fields[page].append({"name": name, "owner": owner, "kind": kind, "bbox": _r(self.clear_of_text(page, bbox))})
+
+    def clear_of_text(self, page: int, bbox: BBox) -> BBox:
+        """Shrink a field vertically so that no printed text above or below falls inside it.
+
+        A Word-made form sets its lines closer than our printing does: a seal spot or a
+        signature area of the conventional height would take in the sentence above, and
+        printed text inside a field reads as the applicant's ink.
+        """
+        x0, top, x1, bottom = bbox
+        cy = (top + bottom) / 2
+        for line in self.scans[page - 1].lines:
+            for g in line.glyphs:
+                if g.x1 <= x0 + 1 or g.x0 >= x1 - 1 or g.top <= cy <= g.bottom:
+                    continue
+                if g.bottom <= cy:
+                    top = max(top, g.bottom + 0.5)
+                else:
+                    bottom = min(bottom, g.top - 0.5)
+        for r in self.scans[page - 1].rules:  # another blank's underline above this one
+            ry = (r[1] + r[3]) / 2
+            if r[2] > x0 + 1 and r[0] < x1 - 1 and ry < cy:
+                top = max(top, ry + 0.5)
+        if bottom - top < 8.0:
+            top, bottom = cy - 4.0, cy + 4.0
+        return (x0, top, x1, bottom)
 
     def lines_in(self, start: tuple[int, float], end: tuple[int, float]) -> list[Line]:
         """Lines from `start` (inclusive) to `end` (exclusive), in reading order."""
@@ -720,8 +746,18 @@ def _fmt(b: BBox) -> str:
 
 
 def learn_layout(blank_pdf: Path, form: FormDef, raw: dict[str, Any], form_name: str) -> tuple[dict[str, Any], CalibrationReport]:
-    """Calibrate without writing: the layout as data and the report."""
-    scans = scan_pdf(blank_pdf)
+    """Calibrate without writing: the layout as data and the report.
+
+    Raises:
+        CalibrationError: the PDF cannot be read, or has no text layer (a scan).
+    """
+    try:
+        scans = scan_pdf(blank_pdf)
+    except Exception as exc:  # pdfminer and pdfium raise many kinds; the operator needs one message
+        raise CalibrationError(f"{blank_pdf.name}: cannot read the PDF: {exc}", CalibrationReport(str(blank_pdf), "", 0, 0, 0, ())) from exc
+    if not any(s.lines for s in scans):
+        report = CalibrationReport(str(blank_pdf), "", len(scans), 0, 0, ("(everything)",), ("no text layer",))
+        raise CalibrationError(f"{blank_pdf.name}: no text layer; calibrate needs the born-digital blank, not a scan", report)
     finder = Finder(scans, form, raw)
     finder.run()
     layout = finder.layout(form_name, blank_pdf.name)
@@ -767,6 +803,37 @@ def calibrate(blank_pdf: Path, out_dir: Path, items_source: FormDef, raw_items: 
         "# text layer and vector graphics. PDF points, origin at the page's top-left corner.\n"
     )
     write_atomic(out_dir / "layout.yaml", dump_layout(layout, header))
+    _form_yaml_if_absent(out_dir, items_source)
     for note in report.notes:
         log.info("%s: %s", blank_pdf.name, note)
     return report
+
+
+def _form_yaml_if_absent(out_dir: Path, source: FormDef) -> None:
+    """A calibrated folder needs a form.yaml to load; write one pointing at the source's items.
+
+    Only when absent (form.yaml is edited by hand), and only when the source keeps its own
+    items.yaml; otherwise the operator is told to write it.
+    """
+    target = out_dir / "form.yaml"
+    items = Path(source.folder) / "items.yaml"
+    if target.exists():
+        return
+    if not source.folder or not items.exists():
+        log.warning("%s: no form.yaml; write one (id, title, kind, items, rule) before using this form", out_dir)
+        return
+    rel = Path(os.path.relpath(items.resolve(), out_dir.resolve())).as_posix()
+    rule = source.rule
+    text = (
+        f"# Written by calibrate (from {source.name}'s definition) because the folder had none; edit by hand.\n"
+        f"id: {out_dir.resolve().name}\n"
+        f"title: {source.title}\n"
+        f"kind: {source.kind}\n"
+        f"items: {rel}\n"
+        "rule:\n"
+        f"  required_total: {rule.required_total}\n"
+        f"  points_max: {rule.points_max}\n"
+        f"  threshold: {rule.threshold}\n"
+        f"  fail_at_zero: [{', '.join(repr(i) for i in rule.fail_at_zero)}]\n"
+    )
+    write_atomic(target, text)

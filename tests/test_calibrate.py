@@ -20,7 +20,7 @@ def raw_items():
 
 
 def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
-    """Ensures that calibrating our own blank.pdf finds every box and field print-form recorded, within 0.5 pt."""
+    """Ensures that calibrating our own blank.pdf finds every box and field print-form recorded, within 0.5 pt, and the folder loads."""
     from pipeline.calibrate import calibrate
     from pipeline.printing.layoutio import compare_layouts
 
@@ -32,6 +32,10 @@ def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
     assert found["printing"] == "calibrated" and found["form"] == "renewal_again"
     assert compare_layouts(truth, found, 0.5) == []
     assert (out / "blank.pdf").read_bytes() == (RENEWAL / "blank.pdf").read_bytes()
+    from pipeline.formdef import load_form
+
+    again = load_form(out)  # calibrate wrote a form.yaml pointing at forms/renewal/items.yaml
+    assert again.rule == form.rule and len(again.pages) == len(truth["pages"])
 
 
 def test_calibrate_alt_printing_matches_its_drawing(tmp_path, form, raw_items):
@@ -99,3 +103,157 @@ def test_similarity_binds_by_text():
     assert similarity(none, none) > similarity(none, occurred) > 0.6
     assert similarity("100km 以上", "100km以上") == 1.0
     assert similarity("異なる建物", "100km以上") < 0.6
+
+
+def _word_form(path: Path, raw: dict, form) -> None:
+    """A questionnaire as a Word user would type it: □ characters, underlined tabs, 印 at the right."""
+    from docx import Document
+    from docx.enum.text import WD_BREAK, WD_TAB_ALIGNMENT
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    from pipeline.printing.blocks import sentences, split_date
+
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.left_margin = sec.right_margin = Mm(20)
+    sec.top_margin = sec.bottom_margin = Mm(18)
+    width = 170.0
+
+    def para(text: str = "", left: float = 0.0, size: float = 10.5, tabs=(), hang: float = 0.0):
+        p = doc.add_paragraph()
+        p.paragraph_format.left_indent, p.paragraph_format.space_after = Mm(left + hang), Pt(3)
+        if hang:
+            p.paragraph_format.first_line_indent = Mm(-hang)
+        for pos in tabs:
+            p.paragraph_format.tab_stops.add_tab_stop(Mm(pos), WD_TAB_ALIGNMENT.RIGHT if pos > 100 else WD_TAB_ALIGNMENT.LEFT)
+        if text:
+            add(p, text, size)
+        return p
+
+    def add(p, text: str, size: float = 10.5, underline: bool = False) -> None:
+        r = p.add_run(text)
+        r.font.size, r.font.name, r.font.underline = Pt(size), "IPAPMincho", underline
+        r._element.get_or_add_rPr().find(qn("w:rFonts")).set(qn("w:eastAsia"), "IPAPMincho")
+
+    def blank(label: str, left: float = 10.0, end: float = width, tail: str = "") -> None:
+        p = para(label if label.endswith(("：", "〒")) else label + "：", left, tabs=(end, width) if tail else (end,))
+        add(p, "\t", underline=True)
+        if tail:
+            add(p, "\t" + tail)
+
+    para("\t　　　年　　　月　　　日", tabs=(width,))
+    for line in raw["cover"]["addressee"]:
+        para(line)
+    para(form.title, size=16)
+    para(raw["cover"]["intro"])
+    for f in form.cover_fields:
+        if f.label.endswith("年月日"):
+            para(f.label + "　　　　年　　　月　　　日", 10)
+        elif f.key in ("company_name", "representative"):
+            blank(f.label, end=width - 20, tail="印" if f.key == "company_name" else "")
+        else:
+            blank(f.label + ("：〒" if f.key == "address" else ""), end=90 if f.key == "user_count" else width)
+    para().add_run().add_break(WD_BREAK.PAGE)
+    para("審査項目回答書", size=14)
+    para(raw["answer_sheet_note"], size=10)
+    for d in form.declarations:
+        para(f"（{d.title}）")
+        for o in d.options:
+            head, prefix = split_date(o.text)
+            para("□ " + head, 5.0 if o.role == "main" else 12.0, hang=5)
+            if prefix:
+                para(prefix + "　　　年　　　月　　　日", 22)
+    titles = {str(s["id"]): s["title"] for s in raw["sections"]}
+    items = {str(i["id"]): i for i in raw["items"]}
+    for item in form.items:
+        ri = items[item.id]
+        if item.id.endswith("-1-1") or item.id == "7-0-1":
+            para(f"{item.section}　{titles[item.section]}", size=12)
+        p = para(item.id, hang=18, tabs=(18,))
+        p.paragraph_format.keep_with_next = True
+        add(p, "\t□ " + item.statement)
+        for b in ri.get("bullets") or []:
+            para("＊" + b, 22)
+        if ri.get("report"):
+            para(ri["report"], 18)
+        for b in item.blanks if not ri.get("url_path") else ():
+            blank(b.label, 18)
+        if item.choices:
+            head, _, tail = (ri.get("choice_prompt") or "").partition("…")
+            para(head, 18)
+            for c in item.choices:
+                para("[　　　] " + c.text, 22)
+            if tail:
+                para(tail, 18)
+        if "sign" in item.evidence:
+            p = para(f"{item.signer}署名（肉筆）押印：", 18, tabs=(width - 25, width - 5))
+            add(p, "\t", underline=True)
+            add(p, "\t印")
+            para("（担当者は部署名・役職も明記して下さい）", 18, size=9)
+        if ri.get("url_path"):
+            para(next((s for s in sentences(item.instructions) if "経路" in s), "トップページからその URL までの経路をご記入下さい。"), 18)
+            for label in ("トップページ", "↓", "↓", "該当 URL"):
+                p = para("" if label == "↓" else label + "\thttp://", 48 if label == "↓" else 18, tabs=(45, width))
+                add(p, "↓") if label == "↓" else add(p, "\t", underline=True)
+            for b in item.blanks:
+                blank(b.label, 18)
+        elif item.instructions:
+            para(item.instructions, 18, size=9)
+        if item.negative:
+            para("□ " + item.negative, 18, hang=4)
+    para("以上の通り回答いたします。\t　　　年　　　月　　　日", tabs=(width,))
+    for c in raw["contacts"]:
+        para(f"【{c['title']}】")
+        if c.get("intro"):
+            para(c["intro"], 5)
+        for f in c["fields"]:
+            blank(
+                f["label"] + ("：" + f["prefix"] if f.get("prefix") else ""),
+                end=width - 20 if f.get("sealed") else width,
+                tail="印" if f.get("sealed") else "",
+            )
+    doc.save(path)
+
+
+@pytest.mark.slow
+def test_calibrate_a_word_made_printing(tmp_path, form, raw_items):
+    """Ensures that a Word-made printing (python-docx → LibreOffice PDF: □ typed, underlined tabs, no marks) calibrates completely and its fields stay clear of the printed text."""
+    import shutil
+
+    from pipeline.calibrate import calibrate
+    from pipeline.convert import Converter
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice is not installed")
+    docx = tmp_path / "word.docx"
+    _word_form(docx, raw_items, form)
+    with Converter() as conv:
+        pdf = conv.convert(docx)
+    report = calibrate(pdf, tmp_path / "word", form, raw_items)
+    assert report.ok and report.boxes == sum(len(it.options) for it in form.items) + sum(len(d.options) for d in form.declarations)
+    layout = yaml.safe_load((tmp_path / "word" / "layout.yaml").read_text(encoding="utf-8"))
+    assert all(p["code"] is None and not p["anchors"] for p in layout["pages"])
+    seals = [f for p in layout["pages"] for f in p["fields"] if f["kind"] == "seal"]
+    assert len(seals) == 1 + sum("seal" in it.evidence for it in form.items) + 1  # applicant, the items, the respondent
+    for p in layout["pages"]:
+        for f in p["fields"]:
+            x0, y0, x1, y1 = f["bbox"]
+            assert x1 - x0 > 20 and y1 - y0 >= 8, f["name"]
+
+
+def test_calibrate_refuses_a_pdf_without_text(tmp_path, form, raw_items):
+    """Ensures that a scanned (image-only) blank is refused with a plain message and nothing is written."""
+    import pypdfium2 as pdfium
+
+    from pipeline.calibrate import CalibrationError, calibrate
+
+    doc = pdfium.PdfDocument(str(RENEWAL / "blank.pdf"))
+    image = doc[1].render(scale=0.5).to_pil()
+    doc.close()
+    scan = tmp_path / "scan.pdf"
+    image.convert("RGB").save(scan, "PDF", resolution=36)
+    with pytest.raises(CalibrationError, match="no text layer"):
+        calibrate(scan, tmp_path / "out", form, raw_items)
+    assert not (tmp_path / "out").exists()

@@ -150,6 +150,7 @@ class AnswerSheet:
             sh.box(sub_box, y, pitch, decl.id, option.key)
             y = sh.paragraph(sub_text, y, head)
             if prefix:
+                y += 2.0  # the date's writing room must not reach into the sentence above
                 base = sh.baseline(y, sh.style.body_size, pitch)
                 end = sh.text(sub_text + sh.style.body_size, base, prefix)
                 sh.date_group(end, base, f"{decl.id}.reported_date", decl.id)
