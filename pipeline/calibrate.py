@@ -62,6 +62,12 @@ class CalibrationReport:
     def ok(self) -> bool:
         return not self.unplaced
 
+    def __str__(self) -> str:
+        where = f" → {self.out_dir}/layout.yaml" if self.out_dir else ""
+        head = f"{Path(self.blank_pdf).name}: {self.pages} pages, {self.boxes} boxes, {self.fields} fields{where}"
+        lines = [head] + [f"  not placed: {u}" for u in self.unplaced] + [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
 
 # --- what a page shows ------------------------------------------------------------------
 

@@ -114,8 +114,9 @@ def _nest_fields(pdf: pikepdf.Pdf, acro: Any, rects: dict[str, tuple[float, tupl
             field.Rect = Array([x0, height - y1, x1, height - y0])
         if field.get("/FT") == Name.Tx:
             field.DA = String(FIELD_DA.replace(" 0 Tf", " 10 Tf"))
-            if "/MaxLen" in field:
-                del field["/MaxLen"]
+            for key in ("/MaxLen", "/AP"):  # an empty field needs no appearance (NeedAppearances)
+                if key in field:
+                    del field[key]
     acro.Fields = Array(order)
 
 

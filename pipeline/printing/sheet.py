@@ -226,22 +226,16 @@ class Sheet:
         x_end: float | None = None,
         column: float | None = None,
         size: float | None = None,
-        suffix: str = "",
     ) -> float:
         """`label：______` on one line; the field is the underline's extent. Returns y below it.
 
         column: where the underline starts (to align a block of labels); default right after the label.
-        suffix: text printed after the underline (e.g. 人（…）).
         """
         size = size or self.style.body_size
         base = self.baseline(y, size, pitch)
         end = self.text(x, base, label, self.body, size)
         x0 = max(end + FIELD_GAP_PT, column or 0.0)
         x1 = x_end if x_end is not None else self.right
-        if suffix:
-            sx = x1 - self.w(suffix, self.body, size)
-            self.text(sx, base, suffix, self.body, size)
-            x1 = sx - FIELD_GAP_PT
         self.hline(x0, x1, base + UNDERLINE_DROP_PT, width=0.5)
         self.add_field(name, owner, kind, self.field_bbox(x0, x1, base, size))
         return y + pitch
