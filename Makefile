@@ -25,6 +25,9 @@ setup: .venv/.installed
 forms: .venv/.installed
 	$(PY) -m pipeline print-form forms/renewal
 	$(PY) -m pipeline print-form forms/new
+	# forms/alt: another printing (other fonts, breaks, □ glyphs, no marks), read through calibrate
+	$(PY) -c "from pipeline.printing import ALT; from pipeline.printing.api import print_blank_only; print_blank_only('forms/alt', ALT)"
+	$(PY) -m pipeline calibrate forms/alt/blank.pdf --out forms/alt
 
 demo: .venv/.installed
 	$(PY) -m pipeline demo --inbox demo/inbox --outbox demo/outbox
