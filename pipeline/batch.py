@@ -158,14 +158,18 @@ def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]
             todo.append((entry, out_dir, fp))
         progress = Progress(len(todo), stream)
         results = _run_all(todo, options, jobs, progress)
+        progress.close()
+        failed_render: dict[str, str] = {}
+        if options.render:
+            failed_render = _render_all([(e, o) for (e, o, _), r in zip(todo, results) if r.status == "done"], options)
         for (entry, out_dir, _), outcome in zip(todo, results):
-            if outcome.status == "done":
-                # Taken again now: the run itself wrote review.yaml the first time.
+            if outcome.name in failed_render:
+                outcome = Outcome(outcome.name, "error", outcome.decision, outcome.seconds, outcome.pages, failed_render[outcome.name])
+            elif outcome.status == "done":
+                # Taken now, after the run: the first run itself writes review.yaml. A submission
+                # whose rendering failed keeps no fingerprint, so the next run tries it again.
                 _write_fingerprint(out_dir, fingerprint(entry, out_dir / "review.yaml", form.fingerprint))
             outcomes.append(outcome)
-        progress.close()
-        if options.render:
-            _render_all([(e, o) for (e, o, _), r in zip(todo, results) if r.status == "done"], options)
         write_summary(options.outbox, outcomes)
         _append_run_log(options.outbox, outcomes)
     return sorted(outcomes, key=lambda o: o.name)
@@ -195,16 +199,17 @@ def _run_all(todo: list[tuple[Path, Path, str]], options: RunOptions, jobs: int,
     return [r for r in results if r is not None]
 
 
-def _render_all(done: list[tuple[Path, Path]], options: RunOptions) -> None:
-    """Dossiers and certificates for the submissions just processed, with one LibreOffice for all."""
+def _render_all(done: list[tuple[Path, Path]], options: RunOptions) -> dict[str, str]:
+    """Dossiers and certificates for the submissions just processed, with one LibreOffice for all.
+
+    Returns submission name → reason for those whose documents could not be made.
+    """
     if not done:
-        return
-    try:
-        from pipeline.render_batch import render_batch
-    except ImportError:  # rendering arrives with its own module; results stand without it
-        log.warning("rendering is not available in this build; result.json files are written")
-        return
-    render_batch(done, options.outbox)
+        return {}
+    from pipeline.render_batch import render_batch
+
+    log.info("rendering %d dossier(s)", len(done))
+    return render_batch(done, options.outbox)
 
 
 def _unchanged(out_dir: Path, fp: str) -> bool:

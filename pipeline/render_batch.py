@@ -30,6 +30,7 @@ def render_batch(done: list[tuple[Path, Path]], outbox: Path) -> dict[str, str]:
     """
     from pipeline.certificate import load_council
     from pipeline.convert import Converter
+    from pipeline.errors import PipelineError
     from pipeline.render import RenderError, finish_pdf, render_docx
 
     council = load_council(REPO / "council.yaml")
@@ -45,8 +46,12 @@ def render_batch(done: list[tuple[Path, Path]], outbox: Path) -> dict[str, str]:
             (out_dir / "error.log").write_text(f"rendering {entry}\n{traceback.format_exc()}", encoding="utf-8")
     if not jobs:
         return failures
-    with Converter() as converter:
-        outcomes = finish_pdf(jobs, converter)
+    try:
+        with Converter() as converter:
+            outcomes = finish_pdf(jobs, converter)
+    except PipelineError as exc:  # LibreOffice missing or not starting: say so for each, go on
+        log.error("PDF conversion failed for the whole batch: %s", exc)
+        outcomes = [RenderError(f"the dossier could not be converted to PDF: {exc}") for _ in jobs]
     for out_dir, outcome in zip(owners, outcomes):
         if isinstance(outcome, RenderError):
             failures[out_dir.name] = str(outcome)
