@@ -26,10 +26,14 @@ EVIDENCE_WORDS = {"doc", "url", "doc|url", "sign", "seal", "text"}
 SCORING = {"required", "fixed", "choice", "reviewer"}
 
 
+# libyaml's loader reads the 70 KB items file ~10x faster than the pure-Python one.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise FormDefinitionError(f"{path}: file is missing") from exc
     except yaml.YAMLError as exc:

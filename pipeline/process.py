@@ -7,6 +7,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: boo
     from pipeline.batch import submission_name
     from pipeline.review_rules import apply_rules
 
-    form = load_form(form_dir)
+    form = _load_form_cached(str(Path(form_dir).resolve()), _form_stamp(Path(form_dir)))
     out_dir.mkdir(parents=True, exist_ok=True)
     collected = read_submission(entry, form)
     attachments, dropped = _group(collected.other_pages)
@@ -71,6 +72,16 @@ def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: boo
     write_json_atomic(out_dir / "result.json", data)
     write_blank_review(review_path, result.submission, [f"{f.code}: {f.message}" for f in result.flags][:60])
     return data
+
+
+def _form_stamp(folder: Path) -> tuple[tuple[str, int], ...]:
+    return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
+
+
+@lru_cache(maxsize=4)
+def _load_form_cached(folder: str, stamp: tuple[tuple[str, int], ...]) -> FormDef:
+    """One load per worker process for the whole batch; a changed form file is loaded again."""
+    return load_form(folder)
 
 
 def read_submission(entry: Path, form: FormDef) -> Collected:
