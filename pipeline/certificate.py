@@ -21,13 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
-try:
-    from pipeline.errors import PipelineError
-except ImportError:  # pragma: no cover - until pipeline/errors.py exists
-
-    class PipelineError(Exception):  # type: ignore[no-redef]
-        """Stand-in base class when pipeline.errors is not importable."""
-
+from pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +97,7 @@ def load_council(path: Path) -> CouncilConfig:
     try:
         cfg.license_format.format(year=2000, n=1)
     except (KeyError, IndexError, ValueError) as exc:
-        raise CouncilConfigError(
-            f"{path}: 'license_number.format' {cfg.license_format!r} may use only {{year}} and {{n}}: {exc}"
-        ) from exc
+        raise CouncilConfigError(f"{path}: 'license_number.format' {cfg.license_format!r} may use only {{year}} and {{n}}: {exc}") from exc
     return cfg
 
 
@@ -190,7 +182,9 @@ def certificate_terms(
         remembered = _as_date(mine.get("issued"), str(registry)) if mine else None
         issued = given_issued or remembered or today
         if given_number:
-            number, source, n = given_number, "review", ""
+            # Keep a counter number this submission once had: it may be printed on an old
+            # certificate, so it must never go to another submission.
+            number, source, n = given_number, "review", (mine or {}).get("n", "")
         elif mine and mine.get("license_number"):
             number, source, n = mine["license_number"], "counter", mine.get("n", "")
         else:
@@ -205,7 +199,7 @@ def certificate_terms(
         row = {
             "submission": submission,
             "license_number": number,
-            "year": str(issued.year) if n else (mine or {}).get("year", str(issued.year)),
+            "year": mine["year"] if mine and mine.get("n") and mine.get("year") else str(issued.year),
             "n": n,
             "issued": issued.isoformat(),
             "assigned_at": (mine or {}).get("assigned_at") or dt.datetime.now().isoformat(timespec="seconds"),

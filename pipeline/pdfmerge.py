@@ -18,8 +18,9 @@ import subprocess
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from pikepdf import Name, Rectangle
@@ -30,6 +31,7 @@ A4_PT = (595.28, 841.89)  # portrait width, height in PDF points
 FOOTER_BAND_PT = 18.0  # kept free at the bottom of attachment pages for the footer
 FOOTER_BASELINE_PT = 16.0  # footer text baseline above the page's bottom edge
 FOOTER_SIZE_PT = 8.0
+IMAGE_MARGIN_PT = 28.0  # ~10 mm around image pages (PNG/JPEG/TIFF attachments)
 GOTHIC = "IPAexGothic"  # the footer and separator fonts (fonts-ipaexfont), embedded as subsets
 MINCHO = "IPAexMincho"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
@@ -94,14 +96,13 @@ class MergeReport:
     outline: list[str] = field(default_factory=list)  # every outline title, depth-first
 
 
-def plan_pages(review_pages: int, attachments: Sequence[FiledAttachment]) -> dict[str, PagePlan]:
-    """Dossier pages of each attachment, given the number of review pages before them."""
+def plan_pages(review_pages: int, attachments: Sequence[tuple[str, int]]) -> dict[str, PagePlan]:
+    """Dossier pages of each attachment (key, page count), given the review pages before them."""
     plans: dict[str, PagePlan] = {}
     page = review_pages
-    for att in attachments:
+    for key, n in attachments:
         sep = page + 1
-        n = len(att.pages)
-        plans[att.key] = PagePlan(sep, sep + 1 if n else None, sep + n if n else None)
+        plans[key] = PagePlan(sep, sep + 1 if n else None, sep + n if n else None)
         page = sep + n
     return plans
 
@@ -109,13 +110,11 @@ def plan_pages(review_pages: int, attachments: Sequence[FiledAttachment]) -> dic
 # --- fonts ------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_file(family: str) -> str:
     """Path of an installed font by family name, via fontconfig (raises if it is missing)."""
     try:
-        out = subprocess.run(
-            ["fc-match", "-f", "%{family}|%{file}", family], capture_output=True, text=True, timeout=20, check=True
-        ).stdout
+        out = subprocess.run(["fc-match", "-f", "%{family}|%{file}", family], capture_output=True, text=True, timeout=20, check=True).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise RuntimeError(f"fontconfig (fc-match) failed looking for {family}: {exc}") from exc
     families, _, path = out.partition("|")
@@ -124,11 +123,14 @@ def font_file(family: str) -> str:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _register(family: str) -> str:
+    """Register a TrueType font with reportlab once per process (parsing IPAex takes ~0.1 s)."""
+    from reportlab import rl_config
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
+    rl_config.useA85 = 0  # binary streams: ASCII85 only makes our pages bigger and slower to write
     pdfmetrics.registerFont(TTFont(family, font_file(family)))
     return family
 
@@ -140,7 +142,6 @@ def _draw_separator(c: object, sep: SeparatorPage, width: float, height: float) 
     from reportlab.lib.colors import HexColor
     from reportlab.lib.units import mm
     from reportlab.pdfbase.pdfmetrics import stringWidth
-
     from reportlab.pdfgen.canvas import Canvas
 
     assert isinstance(c, Canvas)
@@ -226,14 +227,18 @@ def _wrap(text: str, font: str, size: float, width: float, sw: object) -> list[s
     """Break text into lines no wider than width (character-wise: Japanese has no spaces)."""
     assert callable(sw)
     lines: list[str] = []
+    widths: dict[str, float] = {}
     for para in str(text).splitlines() or [""]:
-        line = ""
+        line, used = "", 0.0
         for ch in para:
-            if sw(line + ch, font, size) > width and line:
+            w = widths.get(ch)
+            if w is None:
+                w = widths[ch] = sw(ch, font, size)
+            if used + w > width and line:
                 lines.append(line)
-                line = ch
+                line, used = ch, w
             else:
-                line += ch
+                line, used = line + ch, used + w
         lines.append(line)
     return lines
 
@@ -243,7 +248,8 @@ def _inserts_pdf(items: Sequence[tuple[str, object]]) -> pikepdf.Pdf:
     from reportlab.pdfgen.canvas import Canvas
 
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4_PT, pageCompression=1)
+    # initialFontName: otherwise reportlab references a (non-embedded) Helvetica on every page.
+    c = Canvas(buf, pagesize=A4_PT, pageCompression=1, initialFontName=_register(GOTHIC))
     for kind, payload in items:
         if kind == "separator":
             assert isinstance(payload, SeparatorPage)
@@ -262,7 +268,7 @@ def _footer_pdf(sizes: Sequence[tuple[float, float]], name: str) -> pikepdf.Pdf:
 
     gothic = _register(GOTHIC)
     buf = io.BytesIO()
-    c = Canvas(buf, pageCompression=1)
+    c = Canvas(buf, pageCompression=1, initialFontName=gothic)
     total = len(sizes)
     for i, (w, h) in enumerate(sizes, start=1):
         c.setPageSize((w, h))
@@ -359,6 +365,8 @@ def _place_image(out: pikepdf.Pdf, frame: tuple[int, int, bytes, str, int]) -> N
     image.Filter = Name.FlateDecode
     # PIL mode "1" packs 1 = white, as DeviceGray reads it: no /Decode needed.
     x0, y0, x1, y1 = _content_box(w, h)
+    # Photos and screenshots have no white margin of their own: keep them off the paper's edge.
+    x0, y0, x1, y1 = x0 + IMAGE_MARGIN_PT, y0 + IMAGE_MARGIN_PT / 2, x1 - IMAGE_MARGIN_PT, y1 - IMAGE_MARGIN_PT
     scale = min((x1 - x0) / w_px, (y1 - y0) / h_px)
     dw, dh = w_px * scale, h_px * scale
     dx, dy = x0 + (x1 - x0 - dw) / 2, y0 + (y1 - y0 - dh) / 2
@@ -397,7 +405,7 @@ def read_outline(pdf: pikepdf.Pdf) -> list[tuple[str, int, int]]:
 
     def walk(items: Sequence[pikepdf.OutlineItem], depth: int) -> None:
         for item in items:
-            dest = item.destination
+            dest: Any = item.destination
             if dest is None and item.action is not None and item.action.get("/S") == "/GoTo":
                 dest = item.action.get("/D")
             page = None
@@ -423,6 +431,7 @@ def merge_dossier(
     title: str,
     out: Path,
     attachments_title: str = "添付資料",
+    info: dict[str, str] | None = None,
 ) -> MergeReport:
     """Write the dossier PDF to `out` (via a temporary name and a rename).
 
@@ -476,7 +485,7 @@ def merge_dossier(
                 page.add_overlay(overlay, Rectangle(float(mb[0]), float(mb[1]), float(mb[2]), float(mb[3])))
 
             # Outline: the review headings, then 添付資料 → item → attachment.
-            plans = plan_pages(review_pages, attachments)
+            plans = plan_pages(review_pages, [(a.key, len(a.pages)) for a in attachments])
             by_key = {a.key: a for a in attachments}
             with pdf.open_outline() as outline:
                 outline.root.clear()
@@ -508,6 +517,8 @@ def merge_dossier(
                     outline.root.append(top)
             pdf.Root.PageMode = Name.UseOutlines
             pdf.docinfo[Name.Title] = title
+            for key, value in (info or {}).items():
+                pdf.docinfo[Name("/" + key)] = value
             tmp = out.with_name(f".{out.name}.tmp")
             pdf.save(tmp)
             os.replace(tmp, out)
