@@ -6,7 +6,7 @@ OUTBOX ?= outbox
 FORM ?= forms/renewal
 JOBS ?= 0
 APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils qpdf \
-	fonts-ipaexfont fonts-ipafont libreoffice-writer-nogui libreoffice-core-nogui
+	fonts-ipaexfont fonts-ipafont libreoffice-writer-nogui libreoffice-core-nogui python3-uno
 
 .PHONY: run setup forms demo test lint golden bench clean
 .DEFAULT_GOAL := run

@@ -49,7 +49,9 @@ def answers_all_yes(form: FormDef) -> tuple[set[tuple[str, str]], dict[str, str]
     for page in form.pages:
         for f in page.fields:
             owner, _, key = f.name.partition(".")
-            if f.kind == "url":
+            if f.kind == "url" and owner == "applicant":
+                texts[f.name] = TEXT_VALUES["url"]
+            elif f.kind == "url":
                 texts[f.name] = "https://www.sample-net.example.jp/" + ("" if key == "url_top" else f"support/{owner}.html")
             elif f.kind == "text" and owner == "applicant":
                 texts[f.name] = TEXT_VALUES.get(key, "記入例")
