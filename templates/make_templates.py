@@ -14,6 +14,7 @@ text (w:eastAsia), so Word and LibreOffice both show Japanese right.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from docx import Document
@@ -25,6 +26,17 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from pipeline.render import fix_element_order  # noqa: E402 - after the path is set
+
+
+def save(doc: Document, path: Path) -> None:
+    """Save with every property element in schema order (Word refuses files that are not)."""
+    fix_element_order(doc.element)
+    fix_element_order(doc.styles.element)
+    doc.save(path)
+
+
 MINCHO = "IPAexMincho"
 GOTHIC = "IPAexGothic"
 NAVY = RGBColor(0x1F, 0x38, 0x64)
@@ -196,10 +208,7 @@ def table(doc: Document, rows: int, widths_mm: list[float], *, style: str = "Tab
     t.style = style
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    tblpr = t._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tblpr.append(layout)
+    tblpr = t._tbl.tblPr  # autofit = False already wrote <w:tblLayout w:type="fixed"/>
     margins = OxmlElement("w:tblCellMar")  # a little air around the text in each cell
     for side, dxa in (("top", 17), ("left", 85), ("bottom", 17), ("right", 85)):
         el = OxmlElement(f"w:{side}")
@@ -538,7 +547,7 @@ def build_dossier(path: Path) -> None:
     para(doc, "{%p endif %}")
     para(doc, "")
     para(doc, "以上", align="right")
-    doc.save(path)
+    save(doc, path)
 
 
 # --- the certificate ------------------------------------------------------------------------------
@@ -611,7 +620,7 @@ def build_certificate(path: Path) -> None:
     p.paragraph_format.space_before = Pt(6)
     run(p, "{{ president_title }}　{{ president_name }}", size=14)
     run(p, "　印", size=10, color=GREY)
-    doc.save(path)
+    save(doc, path)
 
 
 def main() -> None:

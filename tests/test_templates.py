@@ -157,3 +157,33 @@ def test_make_templates_rebuilds_the_same_tags(tmp_path: Path, monkeypatch: pyte
     module.build_certificate(tmp_path / "certificate.docx")
     for name in ("dossier.docx", "certificate.docx"):
         assert _variables(tmp_path / name) == _variables(TEMPLATES / name), name
+
+
+def _order_problems(xml: bytes) -> list[str]:
+    from lxml import etree
+
+    from pipeline.render import _SCHEMA_ORDER
+
+    root = etree.fromstring(xml)
+    problems = []
+    for tag, seq in _SCHEMA_ORDER.items():
+        rank = {f"{W}{n}": i for i, n in enumerate(seq.split())}
+        for props in root.iter(f"{W}{tag}"):
+            tags = [el.tag for el in props]
+            ranks = [rank.get(t, len(rank)) for t in tags]
+            if ranks != sorted(ranks) or len(set(tags)) != len(tags):
+                problems.append(f"{tag}: {[t.split('}')[1] for t in tags]}")
+    return problems
+
+
+def test_rendered_docx_keeps_schema_order(contexts: dict[str, Any], tmp_path: Path) -> None:
+    """Ensures that property elements stay in schema order after rendering (Word reports corruption otherwise)."""
+    from pipeline.render import _render_template
+
+    for name, ctx in (("dossier.docx", contexts["needs_review"]), ("certificate.docx", contexts["certificate"])):
+        for path in (TEMPLATES / name, tmp_path / name):
+            if path.parent == tmp_path:
+                _render_template(TEMPLATES / name, ctx, path)
+            with zipfile.ZipFile(path) as zf:
+                for part in ("word/document.xml", "word/styles.xml"):
+                    assert not _order_problems(zf.read(part)), (path, part, _order_problems(zf.read(part))[:3])
