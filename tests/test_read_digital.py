@@ -118,3 +118,21 @@ def test_a_pdf_of_another_form_is_attachments(tmp_path, form):
     got = read_submission(path, form)
     assert got.form_pages == {}
     assert len(got.other_pages) == 1
+
+
+def test_a_missing_form_page_is_flagged_by_number(tmp_path, form):
+    """Ensures that a submission without one answer-sheet page says which page and items are missing."""
+    from pipeline.process import process_submission
+
+    marks = {(b.owner, "yes") for p in form.pages for b in p.boxes if b.option == "yes"}
+    path = tmp_path / "short.pdf"
+    print_filled(FORM_DIR, marks, {}, "glyph", path)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        del pdf.pages[4]
+        pdf.save(path)
+    data = process_submission(path, FORM_DIR, tmp_path / "out")
+    flag = next(f for f in data["flags"] if f["code"] == "missing_form_page")
+    gone = form.pages[4]
+    assert f"p{gone.number}" in flag["message"] and gone.item_ids[0] in flag["message"]
+    assert data["score"]["decision"] != "pass"
+    assert all(data["items"][i]["answer"] == "blank" for i in gone.item_ids)

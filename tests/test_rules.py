@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.model import PageRef
+from pipeline.model import Attachment, PageRef
 from pipeline.overrides import Review
 from pipeline.result import to_json
 from pipeline.review_rules import apply_rules
@@ -246,3 +246,22 @@ def test_result_json_follows_the_contract(form, schema_validator):
     assert list(data["items"]) == list(form.item_ids)
     keys = [(f["code"], f["item"]) for f in data["flags"]]
     assert len(keys) == len(set(keys))
+
+
+def test_unknown_label_is_flagged(form):
+    """Ensures that a document labelled with a non-item, or an item that takes no document, raises unknown_label."""
+    marks, fields, atts = perfect(form)
+    stray = Attachment("att-99", (), "read", "8-8-8 / 2-1-2", (PageRef("docs.pdf", 99),), unknown_labels=("8-8-8", "2-1-2"))
+    result = run(form, marks, fields, atts + [stray], review=Review(items=REVIEWER_FULL))
+    flag = next(f for f in result.flags if f.code == "unknown_label")
+    assert "8-8-8" in flag.message and "2-1-2" in flag.message
+    assert flag.pages == (PageRef("docs.pdf", 99),)
+    assert result.score.decision == "pass"
+
+
+def test_reviewer_score_out_of_range_is_refused(form):
+    """Ensures that a review.yaml score outside 0..max is not applied and says why."""
+    result = run(form, *perfect(form), review=Review(items={**REVIEWER_FULL, "7-1-1": {"points": 9}}))
+    refused = next(e for e in result.overrides if e["target"] == "items.7-1-1.points")
+    assert refused["applied"] is False and "0 to 5" in refused["reason"]
+    assert result.score.decision == "needs_review"
