@@ -1,0 +1,148 @@
+"""Detection defaults for scanned pages: registration, marks, signatures, seals and field OCR, with units and provenance.
+
+Every threshold says its unit and how it was measured. "Measured" means: on the output of
+pipeline/synth/scans.py (both printings, 150/200/300 dpi, colour/grey/bw, skew ±3°) through
+bench/bench_scans.py, looking at the distribution of the measure for boxes/fields whose truth
+is known, and placing the bound in the gap with room on both sides. Re-measure before moving
+one; `python bench/bench_scans.py --dump-scores` prints the distributions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterDefaults:
+    """Finding which form page a scan shows and where (register.py)."""
+
+    # Registration, boxes and the ink measures run at this resolution; ORB + a similarity
+    # transform at ~100 dpi gave 0.05-0.15 mm error in 18 ms (notes/measured.md).
+    work_dpi: float = 100.0
+    # Page thumbnails for identification and orientation: 12 dpi keeps the layout of text
+    # blocks, boxes and frames (a line is ~2 px) and costs < 0.3 ms per comparison.
+    thumb_dpi: float = 12.0
+    thumb_blur_px: float = 1.0  # absorbs 5 % scale and the skew estimate's error at thumbnail size
+    # Skew is estimated from text-line projection profiles at this resolution (lines 4 px apart).
+    skew_dpi: float = 25.0
+    thumb_pad_px: int = 10  # search ±10 thumbnail px (±21 mm) of shift
+    # Pages are tried in the order of their thumbnail correlation (the right page came first
+    # for 189 of 192 generated pages, never lower than 4th), at most thumb_max_candidates of
+    # them and none scoring more than the margin below the best.
+    thumb_candidates_margin: float = 0.15
+    thumb_max_candidates: int = 5
+    # The way up whose thumbnail correlates best with the average blank page is tried first;
+    # the other way only when it is within this margin (measured: 0.2-0.5 apart for text pages).
+    turn_margin: float = 0.1
+    thumb_min_score: float = 0.2  # below this no page is tried: not a page of this form
+    # ORB features on the scan and on each blank page (FAST corners on text and frames).
+    orb_features: int = 1500
+    coarse_features: int = 600  # the strongest ones, for the first (wide-gated) fit
+    min_coarse_inliers: int = 12  # the first fit only seeds the second
+    # Matching is gated by position: first within this radius (px at work_dpi) of where the
+    # coarse transform (turn, deskew, thumbnail shift) puts a blank keypoint (covers ±0.3° of
+    # skew estimate and ±2.5 % scale at the page corners), then within the second radius
+    # around the first fit.
+    gate_coarse_px: float = 30.0
+    prior_scale: float = 0.975  # scanners' fit-to-page shrinks A4 by 0-5 %
+    gate_fine_px: float = 5.0
+    max_hamming: int = 70  # of 256 bits: a match worse than this is not the same corner
+    ransac_px: float = 3.0
+    min_inliers: int = 40  # a form page at 100 dpi gives 150-900; other documents < 30
+    # Normalised correlation of the aligned page with the blank at quality_dpi. Measured on
+    # 192 generated pages of both printings, every candidate registered: the right page,
+    # filled in, 0.69-0.97 (median 0.90); a wrong page of the same printing at most 0.58
+    # (median 0.33); other documents lower. The first page reaching confident_quality ends
+    # the search; below min_quality the scan is not taken for a form page.
+    quality_dpi: float = 25.0  # must equal skew_dpi (one reduced image serves both)
+    min_quality: float = 0.62
+    confident_quality: float = 0.66
+    # When two pages align within this quality of each other (or the best is within it of
+    # min_quality), our printing's QR page code decides (decoding costs ~10-30 ms).
+    code_check_margin: float = 0.1
+    # Allowed transform: scan scale vs the blank (fit-to-page 0.95-1.0, Letter/A4 mix-ups)
+    # and residual rotation after the 90° turn.
+    scale_range: tuple[float, float] = (0.85, 1.12)
+    max_skew_deg: float = 6.0
+    # Cheap rejections before any matching: a page with less dark ink than this share of its
+    # pixels is blank; a page with more mid-tone pixels than this share is a photo.
+    blank_ink_share: float = 0.002
+    photo_midtone_share: float = 0.3
+    # Work budget per page (seconds); a page that takes longer is given up as unread.
+    page_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class MarkDefaults:
+    """Box and bracket states (marks.py). Ink measures are darkness 0..1 beyond the blank."""
+
+    # Interior of a box: its bbox shrunk by this many points on each side, so that the
+    # printed frame (±1 px of registration) never counts as ink.
+    inner_inset_pt: float = 2.0
+    # Per-pixel darkness beyond the blank below this is noise (JPEG ringing, paper grain,
+    # 1 px misregistration of the blank's own ink after a 3x3 max filter).
+    noise_floor: float = 0.12
+    # Mean ink over the interior (darkness units, 0..1). Measured: empty boxes < 0.01
+    # (bw specks up to 0.02); faint pencil and 0.2 mm pen ticks 0.04-0.15; ✓ × 0.08-0.3; ■ > 0.6.
+    inner_checked: float = 0.035
+    inner_empty: float = 0.018
+    # Ring outside the box (catches a ○ drawn around it): from the box edge out to ring_pt,
+    # split into ring_sectors angular sectors; a sector is inked when its ink reaches
+    # sector_ink (darkness × px at work_dpi, ~1.5 px of stroke crossing it).
+    ring_gap_pt: float = 1.0
+    ring_pt: float = 7.0
+    ring_sectors: int = 16
+    sector_ink: float = 2.0
+    # Share of available sectors inked: a drawn ○ 0.75-1.0; a neighbour's mark or circle
+    # 0-0.35; a stray tick 0.1-0.3.
+    ring_checked: float = 0.7
+    ring_empty: float = 0.45
+    # 二重線 over a box: a row band through the box where ink runs across the box and at
+    # least strike_reach_pt beyond both sides, over strike_cover of the visible columns.
+    strike_reach_pt: float = 4.0
+    strike_cover: float = 0.7
+    # Local refinement: search ±refine_px around the registered position for the box frame.
+    refine_px: int = 3
+    refine_min_corr: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDefaults:
+    """Signatures, seals and written fields (fields.py)."""
+
+    # Share of the place's pixels inked beyond the blank (darkness > field_ink at work_dpi).
+    field_ink: float = 0.3
+    # Signature boxes: a written name covers 1.5-8 % of the box; a seal straying in or a
+    # neighbour's tick < 0.3 %.
+    signature_present: float = 0.008
+    signature_empty: float = 0.003
+    # Seal places (40 x 40 pt around 印): ink beyond the blank's printed (印) circle.
+    # A stamp covers 8-35 % of the place; a stray pen stroke < 2 %.
+    seal_present: float = 0.05
+    seal_empty: float = 0.015
+    # ...and its inked extent must span this many points in both directions (a seal is
+    # 10-18 mm; the printed (印) is 5 mm and is subtracted anyway).
+    seal_min_extent_pt: float = 18.0
+    # Red on colour scans: hue within ±red_hue_deg of red, saturation > red_min_sat.
+    red_hue_deg: float = 18.0
+    red_min_sat: float = 0.35
+    red_present: float = 0.04  # share of the place that is red
+    red_empty: float = 0.008
+    # A text field holds writing when this share of its pixels is inked (an 8 pt word is > 1 %).
+    text_present: float = 0.004
+    text_empty: float = 0.0015
+    # OCR resolution for field crops (the scan's own resolution is used when it is lower).
+    ocr_dpi: float = 200.0
+    # Tesseract page segmentation for one field line: 7 (single line). On 440 generated typed
+    # fields, psm 7 gave 2.2 % CER and psm 13 (raw line) 7.6 %; the few lines psm 7 returns
+    # empty are re-read at 24 px text height (fields.py).
+    ocr_psm: int = 7
+    # Tesseract confidence (0..1, the weakest word): at or above `read`, the text is taken;
+    # below `handwritten`, the writing is treated as handwriting (kept as a crop, no text).
+    ocr_read: float = 0.6
+    ocr_handwritten: float = 0.35
+
+
+REGISTER = RegisterDefaults()
+MARKS = MarkDefaults()
+FIELDS = FieldDefaults()

@@ -1,0 +1,190 @@
+"""A registered scan + its layout page → MarkReading per box: ink beyond the blank → checked / empty / uncertain.
+
+Per box or bracket, on the scan resampled into the blank's frame (work_dpi):
+1. Local refinement: the blank's picture of the box and its surroundings is matched within
+   ±3 px of the registered position, so that a residual error of the page transform or a
+   paper stretch never puts the printed frame into the measure.
+2. Inner ink: mean extra darkness (scan darkness beyond the blank's own ink, 3x3 max-filtered)
+   over the inside of the box, pixels below the noise floor ignored. Graded darkness, not a
+   binarised count: binarising lost a third of thin 1-px ticks (notes/measured.md).
+3. Ring: the band just outside the box, cut into angular sectors; a ○ drawn around the box
+   inks most of them, a neighbour's mark or a stray stroke only a few. Pixels inside other
+   boxes and under the blank's printed text do not count.
+4. 二重線: ink running through the box and on past both sides is a struck-out mark: uncertain.
+Between the bounds of any measure the box is uncertain; nothing is guessed.
+
+`score` is the mark strength: the larger of inner ink / inner_checked and (for a ringed box)
+ring coverage / ring_checked, so 1.0 sits at the checked threshold. Thresholds and their
+provenance are in detect_defaults.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.detect_defaults import MARKS, MarkDefaults
+from pipeline.model import BBox, BoxLayout, MarkReading, MarkState, PageLayout, PageRef
+
+
+@dataclass(frozen=True, slots=True)
+class InkView:
+    """The scan and the blank, both in the blank's frame at `dpi` (pixel = 72/dpi points, origin top left)."""
+
+    dpi: float
+    scan_dark: NDArray[np.float32]  # darkness 0..1 of the aligned scan
+    blank_dark: NDArray[np.float32]  # darkness 0..1 of the blank
+    blank_max: NDArray[np.float32]  # blank_dark, 3x3 max-filtered (±1 px of registration)
+
+    def px(self, box: BBox, grow_pt: float = 0.0) -> tuple[int, int, int, int]:
+        k = self.dpi / 72.0
+        h, w = self.scan_dark.shape
+        x0 = int(math.floor((box[0] - grow_pt) * k))
+        y0 = int(math.floor((box[1] - grow_pt) * k))
+        x1 = int(math.ceil((box[2] + grow_pt) * k))
+        y1 = int(math.ceil((box[3] + grow_pt) * k))
+        return max(0, x0), max(0, y0), min(w, max(x1, x0 + 1)), min(h, max(y1, y0 + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class BoxMeasure:
+    """What was measured for one box (kept for the reviewer and for tuning)."""
+
+    inner: float  # mean extra darkness inside, 0..1
+    ring: float  # share of available ring sectors inked, 0..1
+    ring_sectors: int  # sectors available
+    struck: bool
+    shift_px: tuple[int, int]
+
+
+def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float) -> NDArray[np.float32]:
+    """Scan ink beyond the blank in [x0:x1, y0:y1] of the blank, the scan read at +(dx, dy); noise floor removed."""
+    h, w = view.scan_dark.shape
+    sx0, sy0, sx1, sy1 = x0 + dx, y0 + dy, x1 + dx, y1 + dy
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cx0, cy0, cx1, cy1 = max(0, sx0), max(0, sy0), min(w, sx1), min(h, sy1)
+    if cx0 >= cx1 or cy0 >= cy1:
+        return out
+    part = view.scan_dark[cy0:cy1, cx0:cx1] - view.blank_max[cy0 - dy : cy1 - dy, cx0 - dx : cx1 - dx]
+    out[cy0 - sy0 : cy1 - sy0, cx0 - sx0 : cx1 - sx0] = part
+    out[out < floor] = 0.0
+    return out
+
+
+def refine(view: InkView, box: BBox, cfg: MarkDefaults) -> tuple[int, int]:
+    """Shift (dx, dy) in px of the scan against the blank near `box`, within ±cfg.refine_px."""
+    r = cfg.refine_px
+    x0, y0, x1, y1 = view.px(box, 3.0)
+    tmpl = view.blank_dark[y0:y1, x0:x1]
+    h, w = view.scan_dark.shape
+    if x0 - r < 0 or y0 - r < 0 or x1 + r > w or y1 + r > h or float(tmpl.std()) < 0.05:
+        return 0, 0
+    area = view.scan_dark[y0 - r : y1 + r, x0 - r : x1 + r]
+    res = cv2.matchTemplate(area, tmpl, cv2.TM_CCORR_NORMED)
+    _, peak, _, (bx, by) = cv2.minMaxLoc(res)
+    if peak < cfg.refine_min_corr:
+        return 0, 0
+    return bx - r, by - r
+
+
+def _inner_box(box: BoxLayout, cfg: MarkDefaults) -> BBox:
+    x0, y0, x1, y1 = box.bbox
+    if box.shape == "bracket":  # between the [ and ]: the glyphs sit at the ends
+        inset_x = min(3.0, (x1 - x0) * 0.12)
+        inset_y = min(0.8, (y1 - y0) * 0.1)
+    else:
+        inset_x = inset_y = min(cfg.inner_inset_pt, (x1 - x0) * 0.22)
+    return (x0 + inset_x, y0 + inset_y, x1 - inset_x, y1 - inset_y)
+
+
+def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> tuple[float, int]:
+    """(share of available sectors inked, sectors available) in the band around the box."""
+    x0, y0, x1, y1 = view.px(box.bbox, cfg.ring_pt)
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    k = view.dpi / 72.0
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
+    bx0, by0, bx1, by1 = (v * k for v in box.bbox)
+    cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
+    hw, hh = (bx1 - bx0) / 2, (by1 - by0) / 2
+    gap = cfg.ring_gap_pt * k
+    outside = (np.abs(xx - cx) > hw + gap) | (np.abs(yy - cy) > hh + gap)
+    usable = outside & (view.blank_max[y0:y1, x0:x1] < 0.5)  # under printed text nothing can be seen
+    for ob in others:
+        ox0, oy0, ox1, oy1 = (v * k for v in ob)
+        usable &= ~((xx > ox0 - 1) & (xx < ox1 + 1) & (yy > oy0 - 1) & (yy < oy1 + 1))
+    # angle in box-normalised coordinates, so a long bracket's ring is cut evenly
+    ang = np.arctan2((yy - cy) / max(hh, 1.0), (xx - cx) / max(hw, 1.0))
+    n = cfg.ring_sectors
+    sector = ((ang + math.pi) / (2 * math.pi) * n).astype(np.int32) % n
+    band = outside.ravel()
+    total = np.bincount(sector.ravel()[band], minlength=n)
+    avail = np.bincount(sector.ravel(), weights=usable.ravel().astype(np.float32), minlength=n)
+    ink = np.bincount(sector.ravel(), weights=(extra * usable).ravel(), minlength=n)
+    ok = avail >= 0.3 * np.maximum(total, 1)
+    if ok.sum() == 0:
+        return 0.0, 0
+    return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
+
+
+def _struck(view: InkView, box: BoxLayout, shift: tuple[int, int], cfg: MarkDefaults) -> bool:
+    """A line through the box that runs on past both sides (二重線 over a mark)."""
+    bx0, by0, bx1, by1 = box.bbox
+    reach = cfg.strike_reach_pt + 2.0
+    x0, y0, x1, y1 = view.px((bx0 - reach, by0 + 1.0, bx1 + reach, by1 - 1.0))
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    inked = cv2.dilate(extra, np.ones((3, 1), np.uint8)) > 0.25  # a hand line wanders ±1 px
+    hidden = view.blank_max[y0:y1, x0:x1] >= 0.5  # printed text: a line over it cannot be seen
+    k = view.dpi / 72.0
+    left = slice(0, max(1, int(round(cfg.strike_reach_pt * k))))
+    right = slice(inked.shape[1] - max(1, int(round(cfg.strike_reach_pt * k))), inked.shape[1])
+    mid = slice(int(round(reach * k)), inked.shape[1] - int(round(reach * k)))
+
+    def covered(cols: slice) -> NDArray[np.bool_]:
+        seen = ~hidden[:, cols]
+        n_seen = seen.sum(axis=1)
+        frac = (inked[:, cols] & seen).sum(axis=1) / np.maximum(n_seen, 1)
+        return (frac >= cfg.strike_cover) & (n_seen >= 0.4 * seen.shape[1])
+
+    return bool((covered(left) & covered(right) & covered(mid)).any())
+
+
+def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefaults = MARKS) -> BoxMeasure:
+    """Inner ink, ring coverage and strike-through of one box (see the module docstring)."""
+    shift = refine(view, box.bbox, cfg)
+    x0, y0, x1, y1 = view.px(_inner_box(box, cfg))
+    inner = float(_extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor).mean())
+    ring, n = _ring(view, box, others, shift, cfg)
+    struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
+    return BoxMeasure(inner, ring, n, struck, shift)
+
+
+def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, str | None]:
+    """(state, strength score, note) from a box's measures."""
+    ring_score = m.ring / cfg.ring_checked if m.ring_sectors >= cfg.ring_sectors // 2 else 0.0
+    score = round(max(m.inner / cfg.inner_checked, ring_score), 3)
+    if m.struck:
+        return "uncertain", score, "二重線で消された印の可能性（取り消し？）"
+    if m.inner >= cfg.inner_checked:
+        return "checked", score, None
+    if ring_score >= 1.0:
+        return "checked", score, "枠の周りに○"
+    if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
+        return "empty", score, None
+    if m.inner > cfg.inner_empty:
+        return "uncertain", score, f"枠内に薄い記入（インク {m.inner:.3f}）"
+    return "uncertain", score, f"枠の周りに記入（{m.ring:.0%} の範囲）"
+
+
+def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefaults = MARKS) -> list[tuple[MarkReading, BoxMeasure]]:
+    """Read every box of a registered form page; each MarkReading with the measures behind it."""
+    out = []
+    boxes = [b.bbox for b in layout.boxes]
+    for i, box in enumerate(layout.boxes):
+        m = measure_box(view, box, boxes[:i] + boxes[i + 1 :], cfg)
+        state, score, note = decide(m, cfg)
+        out.append((MarkReading(box.owner, box.option, state, score, ref, box.bbox, "scan", note), m))
+    return out

@@ -1,0 +1,209 @@
+"""A scanned page → (form page layout, PageReading), or None when it is not a page of the form.
+
+The entry point for scans (process.py calls `read_scan(page, form)`). One page costs one
+reduced decode at work_dpi (~100 dpi, the embedded JPEG pulled by ingest), registration,
+box and field ink measures, and — only when some written field holds ink — one more decode
+at the OCR resolution, from which each inked field is cut, straightened and read.
+
+Bad input never raises out of here: a page too large to rasterise, a blank page, a photo, a
+page of another form or a page that takes longer than the budget is logged and returns None,
+so that it goes on to the attachments (and a form page that never matched is reported by
+process.py as missing_form_page).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.detect_defaults import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
+from pipeline.errors import PipelineError
+from pipeline.fields import FieldMeasure, read_fields
+from pipeline.marks import BoxMeasure, InkView, read_marks
+from pipeline.model import BBox, FieldLayout, FormDef, PageLayout
+from pipeline.read_digital import PageReading
+from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
+
+log = logging.getLogger(__name__)
+
+# A page whose displayed size differs from the form's by more than this (same shape) was
+# scanned with a wrong resolution tag (phones, some fax gateways): it is fitted to the form.
+FIT_TOLERANCE = 0.08
+# Colour scans: mean |R-G| + |G-B| over the page above this (grey levels) means colour.
+COLOUR_SPREAD = 6.0
+
+
+@dataclass(slots=True)
+class ScanDetail:
+    """Everything read from one scanned page, with the measures and timings behind it (bench, debug)."""
+
+    layout: PageLayout | None
+    reading: PageReading | None
+    registration: Registration | None = None
+    rejection: Rejection | None = None
+    box_measures: dict[str, BoxMeasure] = field(default_factory=dict)
+    field_measures: dict[str, FieldMeasure] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    colour: bool = False
+
+
+def read_scan(page: Any, form: FormDef) -> tuple[PageLayout, PageReading] | None:
+    """Read one scanned page (ingest Page) as a page of `form`; None when it is not one of its pages."""
+    detail = read_scan_detail(page, form)
+    if detail.layout is None or detail.reading is None:
+        return None
+    return detail.layout, detail.reading
+
+
+def _is_colour(rgb: NDArray[np.uint8]) -> bool:
+    s = rgb[::4, ::4].astype(np.int16)
+    spread = np.abs(s[:, :, 0] - s[:, :, 1]) + np.abs(s[:, :, 1] - s[:, :, 2])
+    return float(spread.mean()) > COLOUR_SPREAD or float((spread > 60).mean()) > 0.002
+
+
+def _fit_factor(shape: tuple[int, ...], form: FormDef, dpi: float) -> float:
+    """1.0, or the factor that brings a page of the form's shape but the wrong size to the form's size."""
+    h, w = shape[:2]
+    page = form.pages[0]
+    fw, fh = page.width_pt * dpi / 72.0, page.height_pt * dpi / 72.0
+    if (h >= w) != (fh >= fw):
+        fw, fh = fh, fw
+    rx, ry = fw / max(w, 1), fh / max(h, 1)
+    if abs(rx / ry - 1.0) > 0.06:  # another shape of paper: leave it, registration copes with ±12 %
+        return 1.0
+    r = (rx + ry) / 2
+    return r if abs(r - 1.0) > FIT_TOLERANCE else 1.0
+
+
+def _warp_region(image: NDArray[np.uint8], to_image: NDArray[np.float64], box: BBox, out_dpi: float, work_dpi: float, pad_pt: float, border: int = 255) -> NDArray[np.uint8]:
+    """The region `box` (points, grown by pad_pt) of the blank, read from `image` through `to_image`.
+
+    `to_image` maps blank px at work_dpi to `image` px; the result is upright at out_dpi.
+    """
+    x0, y0 = box[0] - pad_pt, box[1] - pad_pt
+    w = int(round((box[2] - box[0] + 2 * pad_pt) * out_dpi / 72.0))
+    h = int(round((box[3] - box[1] + 2 * pad_pt) * out_dpi / 72.0))
+    wk = work_dpi / 72.0
+    a = np.array([[work_dpi / out_dpi, 0, x0 * wk], [0, work_dpi / out_dpi, y0 * wk]], float)
+    bv = (border,) * (image.shape[2] if image.ndim == 3 else 1)
+    return cv2.warpAffine(image, _compose(to_image, a), (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=bv)
+
+
+def read_scan_detail(
+    page: Any,
+    form: FormDef,
+    *,
+    engine: object | None = None,
+    register_cfg: RegisterDefaults = REGISTER,
+    mark_cfg: MarkDefaults = MARKS,
+    field_cfg: FieldDefaults = FIELDS,
+) -> ScanDetail:
+    """read_scan with the measures, the registration and the time each step took.
+
+    Args:
+        page: an ingest Page (`ref`, `image(dpi, gray)`, `fit_dpi(dpi)`, `width_pt`, `height_pt`).
+        form: the form whose pages are looked for.
+        engine: an OCR engine (pipeline.ocr protocol); None → pipeline.ocr.get_engine() when needed.
+    """
+    t0 = time.monotonic()
+    deadline = t0 + register_cfg.page_seconds
+    where = f"{page.ref.file} p{page.ref.page}"
+    detail = ScanDetail(None, None)
+    work = register_cfg.work_dpi
+    try:
+        got = page.fit_dpi(work)
+        img = page.image(got, gray=False)
+    except PipelineError as exc:
+        log.warning("%s: not read as a form page: %s", where, exc)
+        return detail
+    if got != work:
+        img = cv2.resize(img, None, fx=work / got, fy=work / got, interpolation=cv2.INTER_AREA)
+    fit = _fit_factor(img.shape, form, work)
+    if fit != 1.0:
+        log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
+        img = cv2.resize(img, None, fx=fit, fy=fit, interpolation=cv2.INTER_AREA)
+    colour = img.ndim == 3 and _is_colour(img)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+    detail.colour = colour
+    t1 = time.monotonic()
+    detail.seconds["decode"] = t1 - t0
+    reg = register(gray, form, register_cfg)
+    t2 = time.monotonic()
+    detail.seconds["register"] = t2 - t1
+    if isinstance(reg, Rejection):
+        log.info("%s: not a page of %s (%s: %s)", where, form.name, reg.reason, reg.detail)
+        detail.rejection = reg
+        return detail
+    detail.registration = reg
+    layout, ref = reg.layout, reg.reference
+    size = (ref.gray.shape[1], ref.gray.shape[0])
+    aligned = aligned_view(gray, reg.matrix, size)
+    paper, ink = levels(gray)
+    view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max)
+    rgb = aligned_view(img, reg.matrix, size) if colour else None
+    marks = read_marks(view, layout, page.ref, mark_cfg)
+    detail.box_measures = {f"{m.owner}.{m.option}": bm for m, bm in marks}
+    t3 = time.monotonic()
+    detail.seconds["marks"] = t3 - t2
+
+    hires_cache: dict[str, tuple[NDArray[np.uint8], NDArray[np.float64]]] = {}
+
+    def hires_image() -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+        if "img" not in hires_cache:
+            hd = page.fit_dpi(field_cfg.ocr_dpi)
+            im = page.image(hd, gray=True)
+            s = hd / (work * fit)  # work px (after fitting) → hires px
+            hires_cache["img"] = (im, _compose(np.array([[s, 0, 0], [0, s, 0]], float), reg.matrix))
+        return hires_cache["img"]
+
+    def hires(fld: FieldLayout, dpi: float) -> NDArray[np.uint8]:
+        im, to_hi = hires_image()
+        return _warp_region(im, to_hi, fld.bbox, dpi, work, 2.0)
+
+    def blank_hires(fld: FieldLayout, dpi: float) -> NDArray[np.float32]:
+        k = work / 72.0
+        x0, y0 = int(round((fld.bbox[0] - 2.0) * k)), int(round((fld.bbox[1] - 2.0) * k))
+        x1, y1 = int(round((fld.bbox[2] + 2.0) * k)), int(round((fld.bbox[3] + 2.0) * k))
+        w = int(round((fld.bbox[2] - fld.bbox[0] + 4.0) * dpi / 72.0))
+        h = int(round((fld.bbox[3] - fld.bbox[1] + 4.0) * dpi / 72.0))
+        part = ref.dark_max[max(0, y0) : y1, max(0, x0) : x1]
+        return cv2.resize(part, (max(w, 1), max(h, 1)), interpolation=cv2.INTER_LINEAR)
+
+    def crop_of(fld: FieldLayout) -> NDArray[np.uint8]:
+        if "img" in hires_cache:  # already decoded for OCR: the dossier gets the sharper crop
+            im, to_hi = hires_cache["img"]
+            return _warp_region(im, to_hi, fld.bbox, 150.0, work, 4.0)
+        return _warp_region(gray, reg.matrix, fld.bbox, work, work, 4.0)
+
+    needs_ocr = any(f.kind not in ("signature", "seal") for f in layout.fields)
+    if engine is None and needs_ocr:
+        try:
+            from pipeline.ocr import get_engine
+
+            engine = get_engine()
+        except (PipelineError, ImportError) as exc:
+            log.warning("%s: no OCR engine (%s); written fields stay uncertain", where, exc)
+    try:
+        fields, field_crops, measures = read_fields(
+            view, layout, page.ref, rgb=rgb, hires=hires, blank_hires=blank_hires, engine=engine, crop_of=crop_of, cfg=field_cfg, deadline=deadline,
+        )
+    except PipelineError as exc:
+        log.warning("%s: fields not read: %s", where, exc)
+        return detail
+    detail.field_measures = measures
+    crops: dict[str, NDArray[np.uint8]] = dict(field_crops)
+    for m, _ in marks:
+        if m.state == "uncertain" and m.bbox is not None:
+            crops[f"{m.owner}.{m.option}"] = _warp_region(gray, reg.matrix, m.bbox, work, work, 30.0)
+    detail.seconds["fields"] = time.monotonic() - t3
+    detail.layout = layout
+    detail.reading = PageReading(tuple(m for m, _ in marks), tuple(fields), crops)
+    if time.monotonic() > deadline:
+        log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
+    return detail
