@@ -87,6 +87,7 @@ def load_form(folder: Path | str) -> FormDef:
         pages=pages,
         fingerprint=_fingerprint([form_path, items_path, layout_path]),
         folder=str(folder.resolve()),
+        sections=tuple((str(sec["id"]), str(sec.get("title", ""))) for sec in raw_items.get("sections") or []),
     )
     check_form(formdef, where)
     return formdef

@@ -150,6 +150,7 @@ class FormDef:
     pages: tuple[PageLayout, ...]
     fingerprint: str  # sha256 over the form's files, for incremental runs
     folder: str = ""  # forms/<name>/, where blank.pdf lives
+    sections: tuple[tuple[str, str], ...] = ()  # (section id, title), e.g. ("1", "セキュリティポリシーの…")
 
     @property
     def blank_pdf(self) -> str:

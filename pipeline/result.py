@@ -129,6 +129,7 @@ def _flag(f: Flag) -> dict[str, Any]:
 
 def to_json(result: Result) -> dict[str, Any]:
     form = result.form
+    section_titles = dict(form.sections)
     items: dict[str, Any] = {}
     for item in form.items:
         answer = result.answers[item.id]
@@ -143,6 +144,7 @@ def to_json(result: Result) -> dict[str, Any]:
                 "evidence": [_evidence(ev) for ev in result.evidence[item.id]],
                 "title": item.statement,
                 "section": item.section,
+                "section_title": section_titles.get(item.section, ""),
                 "scoring": item.scoring,
                 "flags": list(result.item_flags.get(item.id, ())),
             }
