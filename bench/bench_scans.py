@@ -77,6 +77,7 @@ def box_check(t: Tally, name: str, truth: dict[str, Any], state: str, score: flo
     if measure is not None:
         t.scores[key].append(round(float(measure.inner), 4))
         t.scores[key + ":ring"].append(round(float(measure.ring), 3))
+        t.scores[key + ":edge"].append(round(float(measure.edge), 4))
     if state == "uncertain":
         t.c["boxes_uncertain"] += 1
         t.c[f"uncertain:{key}"] += 1

@@ -97,6 +97,11 @@ class MarkDefaults:
     # 0-0.35; a stray tick 0.1-0.3.
     ring_checked: float = 0.7
     ring_empty: float = 0.45
+    # Edge band: from the inner measure's edge out to edge_pt beyond the box. A mark that
+    # strays over the edge puts 0.03-0.2 here; an empty box < 0.01 (a neighbour's stray
+    # stroke up to 0.02). With little inside and no ring, edge ink makes the box uncertain.
+    edge_pt: float = 3.0
+    edge_uncertain: float = 0.025
     # 二重線 over a box: a row band through the box where ink runs across the box and at
     # least strike_reach_pt beyond both sides, over strike_cover of the visible columns.
     strike_reach_pt: float = 4.0
@@ -137,10 +142,19 @@ class FieldDefaults:
     # fields, psm 7 gave 2.2 % CER and psm 13 (raw line) 7.6 %; the few lines psm 7 returns
     # empty are re-read at 24 px text height (fields.py).
     ocr_psm: int = 7
-    # Tesseract confidence (0..1, the weakest word): at or above `read`, the text is taken;
-    # below `handwritten`, the writing is treated as handwriting (kept as a crop, no text).
-    ocr_read: float = 0.6
-    ocr_handwritten: float = 0.35
+    # Tesseract character confidences (0..1) of a field line: a line whose mean is at least
+    # ocr_sure_mean and whose weakest character is at least ocr_sure_least is read. Otherwise
+    # it is read again at another size and taken only if both reads agree (and the mean is at
+    # least ocr_agree_mean); else it is `handwritten` (no text, crop kept) or `uncertain`.
+    # Measured on 484 generated lines: typed lines mean 0.96-0.995 (median 0.99); garbage
+    # read from handwriting-like lines mean 0.66-0.99 (median 0.93) — confidence alone let 56
+    # of 73 garbage reads through, confidence-or-agreement 6, while holding back 20 of 411 typed.
+    ocr_sure_mean: float = 0.985
+    ocr_sure_least: float = 0.9
+    ocr_agree_mean: float = 0.9
+    ocr_handwritten: float = 0.75
+    # A prepared line shorter than this (px at ocr_dpi; 6 pt at 200 dpi) is a dot or a speck.
+    min_text_px: int = 16
 
 
 REGISTER = RegisterDefaults()

@@ -39,6 +39,7 @@ class InkView:
     scan_dark: NDArray[np.float32]  # darkness 0..1 of the aligned scan
     blank_dark: NDArray[np.float32]  # darkness 0..1 of the blank
     blank_max: NDArray[np.float32]  # blank_dark, 3x3 max-filtered (±1 px of registration)
+    cache: dict[object, object] | None = None  # per blank page: geometry that does not depend on the scan
 
     def px(self, box: BBox, grow_pt: float = 0.0) -> tuple[int, int, int, int]:
         k = self.dpi / 72.0
@@ -55,6 +56,7 @@ class BoxMeasure:
     """What was measured for one box (kept for the reviewer and for tuning)."""
 
     inner: float  # mean extra darkness inside, 0..1
+    edge: float  # mean extra darkness over the box's edge band (inside and just outside), 0..1
     ring: float  # share of available ring sectors inked, 0..1
     ring_sectors: int  # sectors available
     struck: bool
@@ -93,18 +95,22 @@ def refine(view: InkView, box: BBox, cfg: MarkDefaults) -> tuple[int, int]:
 
 def _inner_box(box: BoxLayout, cfg: MarkDefaults) -> BBox:
     x0, y0, x1, y1 = box.bbox
-    if box.shape == "bracket":  # between the [ and ]: the glyphs sit at the ends
+    if box.shape == "bracket":
+        # between the [ and ] (the glyphs sit at the ends), and clear of the top and bottom:
+        # a ○ drawn around the bracket above or below passes within 1-2 pt of this one
         inset_x = min(3.0, (x1 - x0) * 0.12)
-        inset_y = min(0.8, (y1 - y0) * 0.1)
+        inset_y = min(2.0, (y1 - y0) * 0.2)
     else:
         inset_x = inset_y = min(cfg.inner_inset_pt, (x1 - x0) * 0.22)
     return (x0 + inset_x, y0 + inset_y, x1 - inset_x, y1 - inset_y)
 
 
-def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> tuple[float, int]:
-    """(share of available sectors inked, sectors available) in the band around the box."""
+def _ring_geometry(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefaults) -> tuple[tuple[int, int, int, int], NDArray[np.int32], NDArray[np.float32], NDArray[np.bool_]]:
+    """Where the ring is (px), each pixel's sector, which pixels can be seen, and which sectors count."""
+    key = ("ring", box, tuple(others), cfg)
+    if view.cache is not None and key in view.cache:
+        return view.cache[key]  # type: ignore[return-value]
     x0, y0, x1, y1 = view.px(box.bbox, cfg.ring_pt)
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
     k = view.dpi / 72.0
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     bx0, by0, bx1, by1 = (v * k for v in box.bbox)
@@ -119,15 +125,50 @@ def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     # angle in box-normalised coordinates, so a long bracket's ring is cut evenly
     ang = np.arctan2((yy - cy) / max(hh, 1.0), (xx - cx) / max(hw, 1.0))
     n = cfg.ring_sectors
-    sector = ((ang + math.pi) / (2 * math.pi) * n).astype(np.int32) % n
-    band = outside.ravel()
-    total = np.bincount(sector.ravel()[band], minlength=n)
-    avail = np.bincount(sector.ravel(), weights=usable.ravel().astype(np.float32), minlength=n)
-    ink = np.bincount(sector.ravel(), weights=(extra * usable).ravel(), minlength=n)
+    sector = (((ang + math.pi) / (2 * math.pi) * n).astype(np.int32) % n).ravel()
+    total = np.bincount(sector[outside.ravel()], minlength=n)
+    avail = np.bincount(sector, weights=usable.ravel().astype(np.float32), minlength=n)
     ok = avail >= 0.3 * np.maximum(total, 1)
+    geo = ((x0, y0, x1, y1), sector, usable.ravel().astype(np.float32), ok)
+    if view.cache is not None:
+        view.cache[key] = geo
+    return geo
+
+
+def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> tuple[float, int]:
+    """(share of available sectors inked, sectors available) in the band around the box."""
+    (x0, y0, x1, y1), sector, usable, ok = _ring_geometry(view, box, others, cfg)
     if ok.sum() == 0:
         return 0.0, 0
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    ink = np.bincount(sector, weights=extra.ravel() * usable, minlength=cfg.ring_sectors)
     return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
+
+
+def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> float:
+    """Mean extra ink over the band from the inner measure's edge to edge_pt outside the box.
+
+    A mark that strays over the edge leaves most of its ink here rather than inside; pixels
+    in other boxes and under the blank's printed text are not counted.
+    """
+    x0, y0, x1, y1 = view.px(box.bbox, cfg.edge_pt)
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    key = ("edge", box, tuple(others), cfg)
+    if view.cache is not None and key in view.cache:
+        usable = view.cache[key]
+        n = int(usable.sum())  # type: ignore[attr-defined]
+        return float((extra * usable).sum() / n) if n else 0.0
+    k = view.dpi / 72.0
+    usable = view.blank_max[y0:y1, x0:x1] < 0.5
+    ix0, iy0, ix1, iy1 = (int(round(v * k)) for v in _inner_box(box, cfg))
+    usable[max(0, iy0 - y0) : max(0, iy1 - y0), max(0, ix0 - x0) : max(0, ix1 - x0)] = False
+    for ob in others:
+        ox0, oy0, ox1, oy1 = (int(round(v * k)) for v in ob)
+        usable[max(0, oy0 - 1 - y0) : max(0, oy1 + 1 - y0), max(0, ox0 - 1 - x0) : max(0, ox1 + 1 - x0)] = False
+    if view.cache is not None:
+        view.cache[key] = usable
+    n = int(usable.sum())
+    return float((extra * usable).sum() / n) if n else 0.0
 
 
 def _struck(view: InkView, box: BoxLayout, shift: tuple[int, int], cfg: MarkDefaults) -> bool:
@@ -158,8 +199,9 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     x0, y0, x1, y1 = view.px(_inner_box(box, cfg))
     inner = float(_extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor).mean())
     ring, n = _ring(view, box, others, shift, cfg)
+    edge = _edge(view, box, others, shift, cfg)
     struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
-    return BoxMeasure(inner, ring, n, struck, shift)
+    return BoxMeasure(inner, edge, ring, n, struck, shift)
 
 
 def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, str | None]:
@@ -173,6 +215,8 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     if ring_score >= 1.0:
         return "checked", score, "枠の周りに○"
     if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
+        if m.edge >= cfg.edge_uncertain:
+            return "uncertain", score, f"枠の縁に記入（はみ出した印？ インク {m.edge:.3f}）"
         return "empty", score, None
     if m.inner > cfg.inner_empty:
         return "uncertain", score, f"枠内に薄い記入（インク {m.inner:.3f}）"

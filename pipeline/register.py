@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
@@ -36,8 +36,6 @@ from pipeline.detect_defaults import REGISTER, RegisterDefaults
 from pipeline.model import BBox, FormDef, PageLayout
 
 log = logging.getLogger(__name__)
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +52,8 @@ class Reference:
     points: NDArray[np.float32]  # ORB keypoints (N, 2), px at dpi
     desc: NDArray[np.uint8]  # ORB descriptors (N, 32)
     qr_bbox: BBox | None  # where the page code's QR code is printed (points), if any
+    printed: tuple[tuple[str, BBox], ...] = ()  # the blank's text layer: each character and its box (points)
+    cache: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)  # per-box geometry (marks.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,25 @@ def _find_qr(pdf_page: object, code: str, dpi: float = 200.0) -> BBox | None:
     return None
 
 
+def _printed(pdf_page: object) -> tuple[tuple[str, BBox], ...]:
+    """Characters of the blank page's text layer with their boxes (points, top-left origin); () if it has none."""
+    try:
+        tp = pdf_page.get_textpage()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a blank without a usable text layer simply has none
+        return ()
+    h = float(pdf_page.get_height())  # type: ignore[attr-defined]
+    out = []
+    try:
+        for i in range(tp.count_chars()):
+            ch = tp.get_text_range(i, 1)
+            if ch.strip():
+                left, bottom, right, top = tp.get_charbox(i)
+                out.append((ch, (float(left), h - float(top), float(right), h - float(bottom))))
+    finally:
+        tp.close()
+    return tuple(out)
+
+
 def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Reference, ...]:
     """Every form page of `form` prepared for registration (cached per process and form)."""
     key = (form.blank_pdf, form.fingerprint, cfg.work_dpi)
@@ -144,11 +163,12 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             dark = (255.0 - gray.astype(np.float32)) / 255.0
             points, desc = _features(gray, cfg)
             qr = _find_qr(page, layout.code) if layout.code else None
+            printed = _printed(page)
             page.close()
             out.append(Reference(
                 layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=cv2.dilate(dark, np.ones((3, 3), np.uint8)),
                 thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
-                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr,
+                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr, printed=printed,
             ))
     finally:
         doc.close()
@@ -272,17 +292,21 @@ def _mean_thumb(group: tuple[Reference, ...]) -> NDArray[np.float32]:
     return _MEAN_CACHE[key]
 
 
-def _candidates(dark: NDArray[np.float32], refs: tuple[Reference, ...], cfg: RegisterDefaults) -> list[tuple[float, int, Reference, NDArray[np.float64]]]:
+def _candidates(
+    dark: NDArray[np.float32], refs: tuple[Reference, ...], cfg: RegisterDefaults, other_ways: bool = False, small: NDArray[np.float32] | None = None
+) -> list[tuple[float, int, Reference, NDArray[np.float64]]]:
     """(thumbnail score, turn k, reference, coarse blank→scan matrix), best first.
 
     The scan is turned upright (k·90° counter-clockwise), deskewed by its text lines, and its
-    thumbnail correlated with each blank page's; the coarse matrix undoes all three.
+    thumbnail correlated with each blank page's; the coarse matrix undoes all three. Only the
+    ways up whose thumbnail looks most like a page of the form (within turn_margin) are
+    scored, unless `other_ways` asks for the rest (the fallback when none of those aligned).
     """
     h, w = dark.shape
     ks = [0, 2] if h >= w else [1, 3]
     if 0.9 < h / max(w, 1) < 1.1:
         ks = [0, 1, 2, 3]
-    small = _small(dark, cfg)
+    small = _small(dark, cfg) if small is None else small
     fs = cfg.skew_dpi / cfg.work_dpi
     f = cfg.thumb_dpi / cfg.work_dpi
     pad = cfg.thumb_pad_px
@@ -306,29 +330,26 @@ def _candidates(dark: NDArray[np.float32], refs: tuple[Reference, ...], cfg: Reg
                        for shape, g in groups.items() if shape[0] <= padded.shape[0] and shape[1] <= padded.shape[1]), default=-1.0)
         views.append((upright, k, angle, padded))
     views.sort(key=lambda v: -v[0])
+    best_up = views[0][0]
     found = []
-    for rank, (upright, k, angle, padded) in enumerate(views):
+    for upright, k, angle, padded in views:
+        likely = upright >= best_up - cfg.turn_margin
+        if likely != (not other_ways):
+            continue  # first call: the likely ways up; the fallback call: the others
         uw, uh = (w, h) if k % 2 == 0 else (h, w)
         deskew = cv2.getRotationMatrix2D((uw / 2, uh / 2), angle, 1.0)  # upright → straight, work px
         back = _compose(_turn_points(k, w, h), cv2.invertAffineTransform(deskew))  # straight px → scan px
         for shape, group in groups.items():
             if shape[0] > padded.shape[0] or shape[1] > padded.shape[1]:
                 continue
-            if rank > 0 and upright < views[0][0] - cfg.turn_margin:
-                # clearly not this way up: keep only its best page as a last resort
-                scores, xs, ys = _ncc_all(padded, tuple(group)) if rank == 1 and len(views) == 2 else (None, None, None)
-                if scores is None:
-                    continue
-            else:
-                scores, xs, ys = _ncc_all(padded, tuple(group))
+            scores, xs, ys = _ncc_all(padded, tuple(group))
             for ref, score, lx, ly in zip(group, scores, xs, ys):
                 # blank px → straight px: the thumbnail offset, and the usual fit-to-page
                 # shrink about the page centre (the correlation peak centres the page)
                 s0 = cfg.prior_scale
                 cx, cy = ref.gray.shape[1] / 2, ref.gray.shape[0] / 2
                 shift = np.array([[s0, 0, (1 - s0) * cx + (lx - pad) / f], [0, s0, (1 - s0) * cy + (ly - pad) / f]], float)
-                penalty = 0.0 if rank == 0 else cfg.turn_margin
-                found.append((float(score) - penalty, k, ref, _compose(back, shift)))
+                found.append((float(score), k, ref, _compose(back, shift)))
     found.sort(key=lambda c: -c[0])
     return found
 
@@ -367,7 +388,7 @@ def _match(
     si, bi = _near_pairs(spts, pred, radius)
     if len(si) == 0:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
-    ham = _POPCOUNT[np.bitwise_xor(sdesc[si], ref.desc[bi])].sum(axis=1, dtype=np.int32)
+    ham = np.bitwise_count(np.bitwise_xor(sdesc.view(np.uint64)[si], ref.desc.view(np.uint64)[bi])).sum(axis=1, dtype=np.int32)
     keep = ham <= cfg.max_hamming
     si, bi, ham = si[keep], bi[keep], ham[keep]
     order = np.lexsort((ham, si))
@@ -465,6 +486,27 @@ def _read_code(gray: NDArray[np.uint8], reg: Registration) -> str | None:
     return text or None
 
 
+def _try(
+    cands: list[tuple[float, int, Reference, NDArray[np.float64]]], spts: NDArray[np.float32], sdesc: NDArray[np.uint8],
+    small: NDArray[np.float32], cfg: RegisterDefaults,
+) -> list[Registration]:
+    """Fit the candidates best first until one aligns confidently (see RegisterDefaults)."""
+    tried: list[Registration] = []
+    seen: set[int] = set()
+    for score, k, ref, coarse in cands:
+        if len(tried) >= cfg.thumb_max_candidates or score < cands[0][0] - cfg.thumb_candidates_margin:
+            break
+        if ref.layout.number in seen:
+            continue
+        seen.add(ref.layout.number)
+        reg = _fit(spts, sdesc, small, ref, k, coarse, cfg)
+        if reg is not None:
+            tried.append(reg)
+            if reg.quality >= cfg.confident_quality:
+                break  # only the right page aligns this well: no need to try the others
+    return tried
+
+
 def register(
     gray: NDArray[np.uint8], form: FormDef, cfg: RegisterDefaults = REGISTER
 ) -> Registration | Rejection:
@@ -485,25 +527,15 @@ def register(
     mid = float(((dark > 0.2) & (dark < 0.8)).mean())
     if mid > cfg.photo_midtone_share:
         return Rejection("photo", f"mid-tones on {mid:.0%} of the page")
-    cands = _candidates(dark, refs, cfg)
     small = _small(dark, cfg)
+    cands = _candidates(dark, refs, cfg, small=small)
     if not cands or cands[0][0] < cfg.thumb_min_score:
         best = cands[0][0] if cands else 0.0
         return Rejection("no_match", f"no form page looks like it (best thumbnail score {best:.2f})")
     spts, sdesc = _features(gray, cfg)
-    tried: list[Registration] = []
-    seen: set[int] = set()
-    for score, k, ref, coarse in cands:
-        if len(tried) >= cfg.thumb_max_candidates or score < cands[0][0] - cfg.thumb_candidates_margin:
-            break
-        if ref.layout.number in seen:
-            continue
-        seen.add(ref.layout.number)
-        reg = _fit(spts, sdesc, small, ref, k, coarse, cfg)
-        if reg is not None:
-            tried.append(reg)
-            if reg.quality >= cfg.confident_quality:
-                break  # only the right page aligns this well: no need to try the others
+    tried = _try(cands, spts, sdesc, small, cfg)
+    if not any(r.quality >= cfg.min_quality for r in tried):
+        tried += _try(_candidates(dark, refs, cfg, other_ways=True, small=small), spts, sdesc, small, cfg)
     if not tried:
         return Rejection("no_match", f"no form page aligned (best thumbnail score {cands[0][0]:.2f}, page {cands[0][2].layout.number})")
     tried.sort(key=lambda r: -r.quality)

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 FIT_TOLERANCE = 0.08
 # Colour scans: mean |R-G| + |G-B| over the page above this (grey levels) means colour.
 COLOUR_SPREAD = 6.0
+# Colour is decoded at this resolution only (a JPEG decodes at 1/4 size almost for free):
+# enough to see a red seal (a 10 mm ring is 20 px across) and to tell colour from grey.
+COLOUR_DPI = 50.0
 
 
 @dataclass(slots=True)
@@ -118,18 +121,19 @@ def read_scan_detail(
     work = register_cfg.work_dpi
     try:
         got = page.fit_dpi(work)
-        img = page.image(got, gray=False)
+        gray = page.image(got, gray=True)  # a JPEG decodes its luma only, at reduced size
+        colour_dpi = min(COLOUR_DPI, got)
+        small_rgb = page.image(colour_dpi, gray=False)  # colour, for red seals only: 1/4-size decode
     except PipelineError as exc:
         log.warning("%s: not read as a form page: %s", where, exc)
         return detail
     if got != work:
-        img = cv2.resize(img, None, fx=work / got, fy=work / got, interpolation=cv2.INTER_AREA)
-    fit = _fit_factor(img.shape, form, work)
+        gray = cv2.resize(gray, None, fx=work / got, fy=work / got, interpolation=cv2.INTER_AREA)
+    fit = _fit_factor(gray.shape, form, work)
     if fit != 1.0:
         log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
-        img = cv2.resize(img, None, fx=fit, fy=fit, interpolation=cv2.INTER_AREA)
-    colour = img.ndim == 3 and _is_colour(img)
-    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+        gray = cv2.resize(gray, None, fx=fit, fy=fit, interpolation=cv2.INTER_AREA)
+    colour = small_rgb.ndim == 3 and _is_colour(small_rgb)
     detail.colour = colour
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
@@ -145,8 +149,12 @@ def read_scan_detail(
     size = (ref.gray.shape[1], ref.gray.shape[0])
     aligned = aligned_view(gray, reg.matrix, size)
     paper, ink = levels(gray)
-    view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max)
-    rgb = aligned_view(img, reg.matrix, size) if colour else None
+    view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache)
+    rgb = None
+    if colour:  # the colour image aligned to the blank at its own (lower) resolution
+        a, c = colour_dpi / work, colour_dpi / (work * fit)  # blank px → its colour-dpi px; grey px → colour px
+        to_small = _compose(np.array([[c, 0, 0], [0, c, 0]], float), _compose(reg.matrix, np.array([[1 / a, 0, 0], [0, 1 / a, 0]], float)))
+        rgb = aligned_view(small_rgb, to_small, (round(size[0] * a), round(size[1] * a)))
     marks = read_marks(view, layout, page.ref, mark_cfg)
     detail.box_measures = {f"{m.owner}.{m.option}": bm for m, bm in marks}
     t3 = time.monotonic()
@@ -191,7 +199,8 @@ def read_scan_detail(
             log.warning("%s: no OCR engine (%s); written fields stay uncertain", where, exc)
     try:
         fields, field_crops, measures = read_fields(
-            view, layout, page.ref, rgb=rgb, hires=hires, blank_hires=blank_hires, engine=engine, crop_of=crop_of, cfg=field_cfg, deadline=deadline,
+            view, layout, page.ref, rgb=rgb, rgb_dpi=colour_dpi, hires=hires, blank_hires=blank_hires, engine=engine, crop_of=crop_of, cfg=field_cfg, deadline=deadline,
+            printed=ref.printed,
         )
     except PipelineError as exc:
         log.warning("%s: fields not read: %s", where, exc)

@@ -314,12 +314,13 @@ def draw_mark(cv: Canvas, box: BoxLayout, style: MarkStyle, rng: np.random.Gener
         cx, cy, s = (x0 + x1) / 2, (y0 + y1) / 2, min(h, w * 0.45)
     else:
         cx, cy, s = (x0 + x1) / 2, (y0 + y1) / 2, min(w, h)
-    width = float(rng.uniform(0.45, 0.75))
+    # widths in points: a ballpoint draws 0.25-0.4 mm, a fine liner 0.15-0.2 mm, a pencil 0.2-0.35 mm
+    width = float(rng.uniform(0.7, 1.1))
     opacity, texture = 1.0, 0.0
     if style == "pencil":
-        colour, opacity, texture, width = (95, 95, 100), float(rng.uniform(0.55, 0.8)), 0.45, float(rng.uniform(0.5, 0.8))
+        colour, opacity, texture, width = (95, 95, 100), float(rng.uniform(0.55, 0.8)), 0.45, float(rng.uniform(0.6, 1.0))
     elif style == "thin":
-        width = float(rng.uniform(0.2, 0.3))
+        width = float(rng.uniform(0.4, 0.6))
     if style == "stray":
         ang = rng.uniform(0, 2 * math.pi)
         cx += math.cos(ang) * s * rng.uniform(0.25, 0.45)
@@ -372,7 +373,7 @@ def strike_out(cv: Canvas, box: BoxLayout, rng: np.random.Generator, colour: tup
     tilt = float(rng.uniform(-1.0, 1.0))
     for dy in (-1.4, 1.4):
         p = np.array([[x0 - over_l, cy + dy - tilt], [x1 + over_r, cy + dy + tilt]])
-        cv.strokes([_wobble(p, rng, 0.15, 12)], 0.5, colour)
+        cv.strokes([_wobble(p, rng, 0.15, 12)], 0.8, colour)
 
 
 def _smooth(ctrl: NDArray[np.float64], per_seg: int = 8) -> NDArray[np.float64]:
@@ -409,7 +410,7 @@ def draw_signature(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.
         x += size * float(rng.uniform(0.95, 1.25))
         if x + size > x1:
             break
-    cv.strokes(paths, float(rng.uniform(0.45, 0.8)), colour)
+    cv.strokes(paths, float(rng.uniform(0.7, 1.2)), colour)
 
 
 def draw_seal(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.random.Generator, square: bool) -> None:
@@ -595,7 +596,7 @@ def random_spec(rng: np.random.Generator, opts: GenOptions, dpi: int, mode: Mode
     return ScanSpec(
         dpi=dpi, mode=mode, skew_deg=skew, scale=float(rng.uniform(0.95, 1.0)),
         shift_mm=(float(rng.uniform(-4, 4)), float(rng.uniform(-4, 4))), rotation=rotation,
-        blur_px=float(rng.uniform(0.3, 1.0)), noise=float(rng.uniform(2, 7)), jpeg_quality=int(rng.integers(55, 92)),
+        blur_px=float(rng.uniform(0.2, 0.6) if mode == "bw" else rng.uniform(0.3, 1.0)), noise=float(rng.uniform(2, 7)), jpeg_quality=int(rng.integers(55, 92)),
         bw_threshold=int(rng.integers(150, 180)), paper=float(rng.uniform(0.9, 1.0)),
     )
 
