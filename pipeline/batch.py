@@ -49,6 +49,8 @@ class Outcome:
     seconds: float
     pages: int = 0
     message: str = ""
+    errors: int = 0  # flags of severity error in result.json
+    warnings: int = 0
 
 
 class OutboxLocked(PipelineError):
@@ -117,8 +119,8 @@ def outbox_lock(outbox: Path) -> Iterator[None]:
         handle.close()
 
 
-def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, str, int, str]:
-    """Process one submission in a worker; returns (status, decision, pages, message)."""
+def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, str, int, str, int, int]:
+    """Process one submission in a worker; returns (status, decision, pages, message, errors, warnings)."""
     from pipeline.process import process_submission  # heavy imports stay in the workers
 
     out = Path(out_dir)
@@ -127,11 +129,13 @@ def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, st
         data = process_submission(Path(entry), Path(form_dir), out, debug=debug)
         if error_log.exists():
             error_log.unlink()
-        return "done", data["score"]["decision"], sum(s["pages"] for s in data["sources"]), ""
+        severities = [f["severity"] for f in data["flags"]]
+        pages = sum(s["pages"] for s in data["sources"])
+        return "done", data["score"]["decision"], pages, "", severities.count("error"), severities.count("warning")
     except Exception as exc:  # one submission's crash must not stop the batch
         out.mkdir(parents=True, exist_ok=True)
         error_log.write_text(f"{entry}\n{traceback.format_exc()}", encoding="utf-8")
-        return "error", "error", 0, f"{type(exc).__name__}: {exc}"
+        return "error", "error", 0, f"{type(exc).__name__}: {exc}", 0, 0
 
 
 def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]:
@@ -164,7 +168,7 @@ def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]
             failed_render = _render_all([(e, o) for (e, o, _), r in zip(todo, results) if r.status == "done"], options)
         for (entry, out_dir, _), outcome in zip(todo, results):
             if outcome.name in failed_render:
-                outcome = Outcome(outcome.name, "error", outcome.decision, outcome.seconds, outcome.pages, failed_render[outcome.name])
+                outcome = Outcome(outcome.name, "error", outcome.decision, outcome.seconds, outcome.pages, failed_render[outcome.name], outcome.errors, outcome.warnings)
             elif outcome.status == "done":
                 # Taken now, after the run: the first run itself writes review.yaml. A submission
                 # whose rendering failed keeps no fingerprint, so the next run tries it again.
@@ -180,12 +184,12 @@ def _run_all(todo: list[tuple[Path, Path, str]], options: RunOptions, jobs: int,
     if jobs <= 1 or len(todo) <= 1:
         for i, (entry, out_dir, _) in enumerate(todo):
             start = time.monotonic()
-            status, decision, pages, msg = _work(str(entry), str(out_dir), str(options.form), options.debug)
-            results[i] = Outcome(out_dir.name, status, decision, time.monotonic() - start, pages, msg)
+            status, decision, pages, msg, errors, warnings = _work(str(entry), str(out_dir), str(options.form), options.debug)
+            results[i] = Outcome(out_dir.name, status, decision, time.monotonic() - start, pages, msg, errors, warnings)
             progress.step(results[i])
         return [r for r in results if r is not None]
     with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-        started: dict[Future[tuple[str, str, int, str]], tuple[int, float]] = {}
+        started: dict[Future[tuple[str, str, int, str, int, int]], tuple[int, float]] = {}
         for i, (entry, out_dir, _) in enumerate(todo):
             started[pool.submit(_work, str(entry), str(out_dir), str(options.form), options.debug)] = (i, time.monotonic())
         pending = set(started)
@@ -193,8 +197,8 @@ def _run_all(todo: list[tuple[Path, Path, str]], options: RunOptions, jobs: int,
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 i, t0 = started[fut]
-                status, decision, pages, msg = fut.result()
-                results[i] = Outcome(todo[i][1].name, status, decision, time.monotonic() - t0, pages, msg)
+                status, decision, pages, msg, errors, warnings = fut.result()
+                results[i] = Outcome(todo[i][1].name, status, decision, time.monotonic() - t0, pages, msg, errors, warnings)
                 progress.step(results[i])
     return [r for r in results if r is not None]
 

@@ -86,13 +86,27 @@ def _run(args: argparse.Namespace) -> int:
     except OutboxLocked as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_LOCKED
-    print(f"{'submission':40} {'status':8} {'decision':13} {'seconds':>8}")
+    print(f"{'submission':40} {'status':8} {'decision':13} {'pages':>5} {'errors':>6} {'warn':>5} {'seconds':>8}")
     for o in outcomes:
-        print(f"{o.name[:40]:40} {o.status:8} {o.decision:13} {o.seconds:8.1f}" + (f"  {o.message}" if o.message else ""))
+        counts = f"{o.pages:5d} {o.errors:6d} {o.warnings:5d}" if o.status == "done" else f"{'':5} {'':6} {'':5}"
+        print(f"{_pad(o.name, 40)} {o.status:8} {o.decision:13} {counts} {o.seconds:8.1f}" + (f"  {o.message}" if o.message else ""))
     errored = sum(1 for o in outcomes if o.status == "error")
     print(f"{len(outcomes)} submissions: {sum(o.status == 'done' for o in outcomes)} processed, "
           f"{sum(o.status == 'skipped' for o in outcomes)} unchanged, {errored} errors; summary in {args.outbox / 'summary.csv'}")
     return EXIT_SOME_FAILED if errored else EXIT_OK
+
+
+def _pad(text: str, width: int) -> str:
+    """Cut and pad to `width` terminal columns; Japanese characters take two."""
+    import unicodedata
+
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used + w > width:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
 
 
 def _check_form(args: argparse.Namespace) -> int:
