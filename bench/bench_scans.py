@@ -63,6 +63,7 @@ class Tally:
         self.c: Counter[str] = Counter()
         self.cer: dict[str, list[tuple[int, int]]] = defaultdict(list)  # key → (edits, length)
         self.page_s: list[float] = []
+        self.page_cpu: list[float] = []
         self.steps: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
         self.scores: dict[str, list[float]] = defaultdict(list)
@@ -143,6 +144,9 @@ def full_page_ocr(page: Any, dpi: int, tmp: Path) -> float:
     return time.perf_counter() - t
 
 
+CFG: dict[str, Any] = {}
+
+
 def run_form(form_dir: Path, n: int, seed0: int, work: Path, t: Tally, ocr_every: int, ocr_budget: int) -> None:
     form = load_form(form_dir)
     limits = Limits()
@@ -155,9 +159,9 @@ def run_form(form_dir: Path, n: int, seed0: int, work: Path, t: Tally, ocr_every
         with open_source(pdf, pdf.name, limits) as opened:
             for page, tp in zip(opened.pages, truth["pages"]):
                 where = f"{form.name}#{seed} p{tp['page']} ({tp['dpi']}dpi {tp['mode']} rot{tp['rotation']} skew{tp['skew_deg']:+.1f})"
-                s = time.perf_counter()
-                detail = read_scan_detail(page, form)
-                dt = time.perf_counter() - s
+                s, cpu = time.perf_counter(), time.process_time()
+                detail = read_scan_detail(page, form, **CFG)
+                dt, dcpu = time.perf_counter() - s, time.process_time() - cpu
                 want = tp["form_page"]
                 got = detail.layout.number if detail.layout else None
                 if want is None:
@@ -168,6 +172,7 @@ def run_form(form_dir: Path, n: int, seed0: int, work: Path, t: Tally, ocr_every
                     continue
                 t.c["form_pages"] += 1
                 t.page_s.append(dt)
+                t.page_cpu.append(dcpu)
                 for k, v in detail.seconds.items():
                     t.steps[k].append(v)
                 if got != want:
@@ -225,7 +230,8 @@ def report(label: str, t: Tally) -> None:
     print(f"handwritten fields by status: {hand}  (read_ok/garbage among 'read')")
     print(f"empty fields: {c['fields_empty_ok']} empty, {c['fields_false_ink']} read as written")
     if t.page_s:
-        print(f"seconds per scanned form page: median {statistics.median(t.page_s):.3f}  p90 {np.percentile(t.page_s, 90):.3f}  max {max(t.page_s):.3f}")
+        print(f"seconds per scanned form page (wall): median {statistics.median(t.page_s):.3f}  p90 {np.percentile(t.page_s, 90):.3f}  max {max(t.page_s):.3f}"
+              f"   (CPU of this process: median {statistics.median(t.page_cpu):.3f})")
         print("  steps (median s): " + ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in t.steps.items()))
     if t.ocr_pages:
         ours = statistics.median(o for o, _ in t.ocr_pages)
@@ -242,8 +248,22 @@ def main() -> int:
     ap.add_argument("--dump-scores", action="store_true", help="print the measure distributions by truth class")
     ap.add_argument("--errors", type=int, default=40, help="errors to list")
     ap.add_argument("--keep", type=Path, help="generate into this folder instead of a temporary one")
+    ap.add_argument("--set", action="append", default=[], metavar="GROUP.NAME=VALUE",
+                    help="override a detection default for this run, e.g. fields.ocr_dpi=150 (groups: register, marks, fields)")
     args = ap.parse_args()
+    from dataclasses import replace
+
+    from pipeline import detect_defaults as dd
+
+    cfgs = {"register": dd.REGISTER, "marks": dd.MARKS, "fields": dd.FIELDS}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        group, _, name = key.partition(".")
+        old = getattr(cfgs[group], name)
+        cfgs[group] = replace(cfgs[group], **{name: type(old)(value)})
+    CFG.update(register_cfg=cfgs["register"], mark_cfg=cfgs["marks"], field_cfg=cfgs["fields"])
     cv2.setNumThreads(1)
+    print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f}")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_scans_"))
     work.mkdir(parents=True, exist_ok=True)
     total = Tally()
@@ -265,11 +285,13 @@ def main() -> int:
             for k2, v2 in t.cer.items():
                 total.cer[k2] += v2
             total.page_s += t.page_s
+            total.page_cpu += t.page_cpu
             total.ocr_pages += t.ocr_pages
             for k3, v3 in t.steps.items():
                 total.steps[k3] += v3
         if len(args.forms) > 1:
             report("both printings", total)
+        print(f"load average at end {os.getloadavg()[0]:.2f}")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

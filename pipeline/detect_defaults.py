@@ -25,6 +25,10 @@ class RegisterDefaults:
     thumb_blur_px: float = 1.0  # absorbs 5 % scale and the skew estimate's error at thumbnail size
     # Skew is estimated from text-line projection profiles at this resolution (lines 4 px apart).
     skew_dpi: float = 25.0
+    # Angles tried (±search in steps, refined by a parabola): scans come within ±3°; a page
+    # skewed more is still caught, the matching gates absorb the estimate's error.
+    skew_search_deg: float = 4.0
+    skew_step_deg: float = 0.8
     thumb_pad_px: int = 10  # search ±10 thumbnail px (±21 mm) of shift
     # Pages are tried in the order of their thumbnail correlation (the right page came first
     # for 189 of 192 generated pages, never lower than 4th), at most thumb_max_candidates of
@@ -121,16 +125,18 @@ class FieldDefaults:
     # neighbour's tick < 0.3 %.
     signature_present: float = 0.008
     signature_empty: float = 0.003
-    # Seal places (40 x 40 pt around 印): ink beyond the blank's printed (印) circle.
-    # A stamp covers 8-35 % of the place; a stray pen stroke < 2 %.
-    seal_present: float = 0.05
-    seal_empty: float = 0.015
+    # Seal places (40 x 40 pt around 印): ink beyond the blank's printed (印) circle, as a
+    # share of the place. Measured: a stamp (even pale and grainy, on grey or bw scans)
+    # 0.04-0.3; no stamp < 0.002 (a stray stroke from the signature box < 0.01).
+    seal_present: float = 0.02
+    seal_empty: float = 0.008
     # ...and its inked extent must span this many points in both directions (a seal is
     # 10-18 mm; the printed (印) is 5 mm and is subtracted anyway).
     seal_min_extent_pt: float = 18.0
     # Red on colour scans: hue within ±red_hue_deg of red, saturation > red_min_sat.
     red_hue_deg: float = 18.0
-    red_min_sat: float = 0.35
+    red_min_sat: float = 0.25
+    red_min_excess: int = 40  # and red exceeding green by this many grey levels (warm paper is not red)
     red_present: float = 0.04  # share of the place that is red
     red_empty: float = 0.008
     # A text field holds writing when this share of its pixels is inked (an 8 pt word is > 1 %).
@@ -153,6 +159,10 @@ class FieldDefaults:
     ocr_sure_least: float = 0.9
     ocr_agree_mean: float = 0.9
     ocr_handwritten: float = 0.75
+    # Written fields of a page are read on this many threads, each with its own loaded
+    # Tesseract (it releases the GIL): on this 2-core machine 40 lines took 0.49 s on two
+    # threads, 0.85 s on one. Use 1 when pages are already read in parallel processes.
+    ocr_threads: int = 2
     # A prepared line shorter than this (px at ocr_dpi; 6 pt at 200 dpi) is a dot or a speck.
     min_text_px: int = 16
 

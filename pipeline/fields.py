@@ -16,11 +16,15 @@
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -66,7 +70,8 @@ def red_share(rgb: NDArray[np.uint8] | None, rgb_dpi: float, box: tuple[float, f
     hsv = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
     hue = hsv[:, :, 0].astype(np.int16) * 2  # OpenCV keeps hue / 2
     near_red = (hue <= cfg.red_hue_deg) | (hue >= 360 - cfg.red_hue_deg)
-    red = near_red & (hsv[:, :, 1] >= cfg.red_min_sat * 255) & (hsv[:, :, 2] >= 60)
+    r, g = rgb[y0:y1, x0:x1, 0].astype(np.int16), rgb[y0:y1, x0:x1, 1].astype(np.int16)
+    red = near_red & (hsv[:, :, 1] >= cfg.red_min_sat * 255) & (hsv[:, :, 2] >= 60) & (r - g >= cfg.red_min_excess)
     return float(red.mean()) if red.size else 0.0
 
 
@@ -117,10 +122,10 @@ def clean_text(text: str) -> str:
 
 def _levels(crop: NDArray[np.uint8]) -> tuple[float, float]:
     """(paper, ink) grey levels of a field crop: its 90th and 1st percentiles, ink at least 60 below paper."""
-    cdf = np.cumsum(cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel())
-    cdf /= max(cdf[-1], 1.0)
+    hist = np.asarray(cv2.calcHist([crop], [0], None, [256], [0, 256]), np.float64).ravel()
+    cdf = np.cumsum(hist) / max(float(hist.sum()), 1.0)
     paper = float(np.searchsorted(cdf, 0.9))
-    return paper, float(min(np.searchsorted(cdf, 0.01), paper - 60))
+    return paper, min(float(np.searchsorted(cdf, 0.01)), paper - 60.0)
 
 
 def prepare_line(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None) -> NDArray[np.uint8] | None:
@@ -197,10 +202,10 @@ DATE_WHITELIST = "0123456789年月日令和平成元"
 def _scaled(line: NDArray[np.uint8], text_px: int) -> NDArray[np.uint8]:
     """The prepared line (10 px white border) scaled so that its ink is text_px tall."""
     f = text_px / max(line.shape[0] - 20, 1)
-    return cv2.resize(line, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    return np.asarray(cv2.resize(line, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC), np.uint8)
 
 
-def _ocr_line(engine: object, line: NDArray[np.uint8], fld: FieldLayout, cfg: FieldDefaults) -> tuple[object, str, str | None, int | None]:
+def _ocr_line(engine: Any, line: NDArray[np.uint8], fld: FieldLayout, cfg: FieldDefaults) -> tuple[Any, str, str | None, int | None]:
     """Read one prepared line the way its kind reads best; returns (line read, lang, whitelist, text px or None).
 
     Measured on generated scans of both printings: URLs with eng and a URL whitelist (0.2 %
@@ -388,6 +393,36 @@ def read_text(
     return result("uncertain", text, conf, crop)
 
 
+_EXTRA_ENGINES: list[object] = []
+_EXTRA_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _engines(engine: object | None, n: int) -> list[object | None]:
+    """`engine` and n-1 more loaded engines of the same kind (kept for the process), one per OCR thread.
+
+    Only the in-process Tesseract engine is multiplied (it releases the GIL while it reads:
+    two threads read 40 lines in 0.49 s instead of 0.85 s here); any other engine — the
+    one-process-per-call fallback, a scripted test engine — is used alone.
+    """
+    from pipeline.ocr import TesserocrEngine
+
+    if n <= 1 or type(engine) is not TesserocrEngine:
+        return [engine]
+    with _EXTRA_LOCK:
+        while len(_EXTRA_ENGINES) < n - 1:
+            _EXTRA_ENGINES.append(TesserocrEngine())
+        return [engine, *_EXTRA_ENGINES[: n - 1]]
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    global _POOL
+    with _EXTRA_LOCK:
+        if _POOL is None or _POOL._max_workers < n:  # noqa: SLF001 - grow once, keep for the process
+            _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="field-ocr")
+        return _POOL
+
+
 def read_fields(
     view: InkView,
     layout: PageLayout,
@@ -403,23 +438,52 @@ def read_fields(
     deadline: float | None = None,
     printed: tuple[tuple[str, tuple[float, float, float, float]], ...] = (),
 ) -> tuple[list[FieldReading], dict[str, NDArray[np.uint8]], dict[str, FieldMeasure]]:
-    """Read every field of a registered page: readings, crops for the dossier, and the measures."""
-    readings: list[FieldReading] = []
-    crops: dict[str, NDArray[np.uint8]] = {}
-    measures: dict[str, FieldMeasure] = {}
+    """Read every field of a registered page: readings, crops for the dossier, and the measures.
+
+    Written fields are read on up to cfg.ocr_threads threads, each with its own engine.
+    """
+    results: dict[str, tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]] = {}
+    texts: list[FieldLayout] = []
     for fld in layout.fields:
         if fld.kind == "signature":
             r, m = read_signature(view, fld, ref, cfg)
-            crops[fld.name] = crop_of(fld)
+            results[fld.name] = (r, m, crop_of(fld))
         elif fld.kind == "seal":
             r, m = read_seal(view, rgb, fld, ref, cfg, rgb_dpi)
-            crops[fld.name] = crop_of(fld)
+            results[fld.name] = (r, m, crop_of(fld))
         else:
-            r, m, picture = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)
-            if picture is not None:
-                crops[fld.name] = picture
+            texts.append(fld)
+    # Only inked fields cost anything: measure first, then hand out the OCR work.
+    inked = [f for f in texts if ink_share(view, f.bbox, cfg)[0] > cfg.text_empty]
+    for fld in texts:
+        if fld not in inked:
+            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)
+    engines = _engines(engine, min(cfg.ocr_threads, len(inked)))
+    if len(engines) > 1:
+        free: queue.SimpleQueue[object | None] = queue.SimpleQueue()
+        for e in engines:
+            free.put(e)
+
+        def job(fld: FieldLayout) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
+            e = free.get()
+            try:
+                return read_text(view, fld, ref, hires, e, cfg, blank_hires, deadline, printed)
+            finally:
+                free.put(e)
+
+        longest_first = sorted(inked, key=lambda f: -(f.bbox[2] - f.bbox[0]) * ink_share(view, f.bbox, cfg)[0])
+        for fld, res in zip(longest_first, _pool(len(engines)).map(job, longest_first)):
+            results[fld.name] = res
+    else:
+        for fld in inked:
+            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)
+    readings, crops, measures = [], {}, {}
+    for fld in layout.fields:
+        r, m, picture = results[fld.name]
         readings.append(r)
         measures[fld.name] = m
+        if picture is not None:
+            crops[fld.name] = picture
     return readings, crops, measures
 
 

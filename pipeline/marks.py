@@ -141,7 +141,7 @@ def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     if ok.sum() == 0:
         return 0.0, 0
     extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
-    ink = np.bincount(sector, weights=extra.ravel() * usable, minlength=cfg.ring_sectors)
+    ink = np.bincount(sector, weights=extra.ravel() * np.asarray(usable, np.float32), minlength=cfg.ring_sectors)
     return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
 
 
@@ -155,8 +155,8 @@ def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
     key = ("edge", box, tuple(others), cfg)
     if view.cache is not None and key in view.cache:
-        usable = view.cache[key]
-        n = int(usable.sum())  # type: ignore[attr-defined]
+        usable = np.asarray(view.cache[key], bool)
+        n = int(usable.sum())
         return float((extra * usable).sum() / n) if n else 0.0
     k = view.dpi / 72.0
     usable = view.blank_max[y0:y1, x0:x1] < 0.5

@@ -26,7 +26,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -89,9 +89,11 @@ _CACHE: dict[tuple[str, str, float], tuple[Reference, ...]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _orb(cfg: RegisterDefaults) -> cv2.ORB:
+def _orb(cfg: RegisterDefaults) -> Any:
     # One pyramid level pair only: scans come at a known dpi and fit-to-page scale (0.95-1).
-    return cv2.ORB_create(nfeatures=cfg.orb_features, scaleFactor=1.3, nlevels=2, edgeThreshold=15, patchSize=15, fastThreshold=12)
+    return cv2.ORB_create(  # type: ignore[attr-defined]
+        nfeatures=cfg.orb_features, scaleFactor=1.3, nlevels=2, edgeThreshold=15, patchSize=15, fastThreshold=12
+    )
 
 
 def _features(gray: NDArray[np.uint8], cfg: RegisterDefaults) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
@@ -100,13 +102,22 @@ def _features(gray: NDArray[np.uint8], cfg: RegisterDefaults) -> tuple[NDArray[n
     if desc is None or not kps:
         return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     order = np.argsort([-k.response for k in kps], kind="stable")
-    return np.array([kps[i].pt for i in order], np.float32), desc[order]
+    return np.array([kps[i].pt for i in order], np.float32), np.asarray(desc[order], np.uint8)
+
+
+def _f32(a: object) -> NDArray[np.float32]:
+    """An OpenCV result as the float32 array it is (OpenCV's stubs type every result loosely)."""
+    return np.asarray(a, dtype=np.float32)
+
+
+def _f64(a: object) -> NDArray[np.float64]:
+    return np.asarray(a, dtype=np.float64)
 
 
 def _thumb(dark: NDArray[np.float32], factor: float, blur: float) -> NDArray[np.float32]:
     h, w = dark.shape
     small = cv2.resize(dark, (max(8, round(w * factor)), max(8, round(h * factor))), interpolation=cv2.INTER_AREA)
-    return cv2.GaussianBlur(small, (0, 0), blur) if blur > 0 else small
+    return _f32(cv2.GaussianBlur(small, (0, 0), blur) if blur > 0 else small)
 
 
 def _find_qr(pdf_page: object, code: str, dpi: float = 200.0) -> BBox | None:
@@ -166,7 +177,7 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             printed = _printed(page)
             page.close()
             out.append(Reference(
-                layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=cv2.dilate(dark, np.ones((3, 3), np.uint8)),
+                layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
                 thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
                 qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr, printed=printed,
             ))
@@ -257,7 +268,7 @@ def _ncc_all(img: NDArray[np.float32], refs: tuple[Reference, ...]) -> tuple[NDA
 def _small(dark: NDArray[np.float32], cfg: RegisterDefaults) -> NDArray[np.float32]:
     """The darkness map at skew_dpi (= quality_dpi): for skew, thumbnails and the quality measure."""
     fs = cfg.skew_dpi / cfg.work_dpi
-    return cv2.resize(dark, None, fx=fs, fy=fs, interpolation=cv2.INTER_AREA)
+    return _f32(cv2.resize(dark, None, fx=fs, fy=fs, interpolation=cv2.INTER_AREA))
 
 
 def estimate_skew(dark: NDArray[np.float32], max_deg: float, step_deg: float = 0.5) -> float:
@@ -318,13 +329,13 @@ def _candidates(
     for k in ks:
         up = np.ascontiguousarray(np.rot90(small, k))  # turning the scan by k·90° ccw makes it upright
         if k % 2 not in angles:
-            angles[k % 2] = estimate_skew(up, cfg.max_skew_deg)
+            angles[k % 2] = estimate_skew(up, cfg.skew_search_deg, cfg.skew_step_deg)
         angle = angles[k % 2]
         sh, sw = up.shape
         th, tw = round(sh * f / fs), round(sw * f / fs)
         straight = cv2.warpAffine(up, cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, 1.0), (sw, sh))
         thumb = cv2.GaussianBlur(cv2.resize(straight, (tw, th), interpolation=cv2.INTER_AREA), (0, 0), cfg.thumb_blur_px)
-        padded = cv2.copyMakeBorder(thumb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0)
+        padded = _f32(cv2.copyMakeBorder(thumb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0))
         # How upright this view is: correlation with the average blank page (margins, headers).
         upright = max((float(cv2.matchTemplate(padded, _mean_thumb(tuple(g)), cv2.TM_CCOEFF_NORMED).max())
                        for shape, g in groups.items() if shape[0] <= padded.shape[0] and shape[1] <= padded.shape[1]), default=-1.0)
@@ -338,7 +349,7 @@ def _candidates(
             continue  # first call: the likely ways up; the fallback call: the others
         uw, uh = (w, h) if k % 2 == 0 else (h, w)
         deskew = cv2.getRotationMatrix2D((uw / 2, uh / 2), angle, 1.0)  # upright → straight, work px
-        back = _compose(_turn_points(k, w, h), cv2.invertAffineTransform(deskew))  # straight px → scan px
+        back = _compose(_turn_points(k, w, h), _f64(cv2.invertAffineTransform(deskew)))  # straight px → scan px
         for shape, group in groups.items():
             if shape[0] > padded.shape[0] or shape[1] > padded.shape[1]:
                 continue
@@ -412,7 +423,7 @@ def aligned_view(image: NDArray[np.uint8], matrix: NDArray[np.float64], size: tu
     if scale != 1.0:  # output px → blank px at dpi → scan px at dpi → scan px in `image`
         m = _compose(np.array([[scale, 0, 0], [0, scale, 0]], float), _compose(m, np.array([[1 / scale, 0, 0], [0, 1 / scale, 0]], float)))
     bv = (border,) * (image.shape[2] if image.ndim == 3 else 1)
-    return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=bv)
+    return np.asarray(cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=bv), np.uint8)
 
 
 def _quality(small: NDArray[np.float32], ref: Reference, matrix: NDArray[np.float64], cfg: RegisterDefaults) -> float:
@@ -530,8 +541,8 @@ def register(
     small = _small(dark, cfg)
     cands = _candidates(dark, refs, cfg, small=small)
     if not cands or cands[0][0] < cfg.thumb_min_score:
-        best = cands[0][0] if cands else 0.0
-        return Rejection("no_match", f"no form page looks like it (best thumbnail score {best:.2f})")
+        top_score = cands[0][0] if cands else 0.0
+        return Rejection("no_match", f"no form page looks like it (best thumbnail score {top_score:.2f})")
     spts, sdesc = _features(gray, cfg)
     tried = _try(cands, spts, sdesc, small, cfg)
     if not any(r.quality >= cfg.min_quality for r in tried):

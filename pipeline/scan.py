@@ -37,9 +37,12 @@ log = logging.getLogger(__name__)
 FIT_TOLERANCE = 0.08
 # Colour scans: mean |R-G| + |G-B| over the page above this (grey levels) means colour.
 COLOUR_SPREAD = 6.0
-# Colour is decoded at this resolution only (a JPEG decodes at 1/4 size almost for free):
-# enough to see a red seal (a 10 mm ring is 20 px across) and to tell colour from grey.
-COLOUR_DPI = 50.0
+# Whether a page is in colour is judged on a 12 dpi decode (6 ms); red seals are measured
+# on the colour page reduced to 100 dpi (at 50 dpi a pale vermilion stamp washed out to pink).
+COLOUR_PROBE_DPI = 12.0
+COLOUR_DPI = 100.0
+# Crops kept for the dossier (signatures, seals, unread writing), upright, at this resolution.
+CROP_DPI = 150.0
 
 
 @dataclass(slots=True)
@@ -65,9 +68,10 @@ def read_scan(page: Any, form: FormDef) -> tuple[PageLayout, PageReading] | None
 
 
 def _is_colour(rgb: NDArray[np.uint8]) -> bool:
-    s = rgb[::4, ::4].astype(np.int16)
+    """A colour page: tinted paper on average, or a few clearly coloured pixels (a red seal on white)."""
+    s = rgb.astype(np.int16)
     spread = np.abs(s[:, :, 0] - s[:, :, 1]) + np.abs(s[:, :, 1] - s[:, :, 2])
-    return float(spread.mean()) > COLOUR_SPREAD or float((spread > 60).mean()) > 0.002
+    return float(spread.mean()) > COLOUR_SPREAD or float((spread > 60).mean()) > 0.0005
 
 
 def _fit_factor(shape: tuple[int, ...], form: FormDef, dpi: float) -> float:
@@ -95,7 +99,7 @@ def _warp_region(image: NDArray[np.uint8], to_image: NDArray[np.float64], box: B
     wk = work_dpi / 72.0
     a = np.array([[work_dpi / out_dpi, 0, x0 * wk], [0, work_dpi / out_dpi, y0 * wk]], float)
     bv = (border,) * (image.shape[2] if image.ndim == 3 else 1)
-    return cv2.warpAffine(image, _compose(to_image, a), (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=bv)
+    return np.asarray(cv2.warpAffine(image, _compose(to_image, a), (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=bv), np.uint8)
 
 
 def read_scan_detail(
@@ -120,20 +124,23 @@ def read_scan_detail(
     detail = ScanDetail(None, None)
     work = register_cfg.work_dpi
     try:
-        got = page.fit_dpi(work)
-        gray = page.image(got, gray=True)  # a JPEG decodes its luma only, at reduced size
-        colour_dpi = min(COLOUR_DPI, got)
-        small_rgb = page.image(colour_dpi, gray=False)  # colour, for red seals only: 1/4-size decode
+        # One full decode, at the OCR resolution, in colour only if the page is in colour: for
+        # a scanned JPEG page that costs less than two reduced decodes (ingest resizes each).
+        probe = page.image(COLOUR_PROBE_DPI, gray=False)
+        colour = probe.ndim == 3 and _is_colour(probe)
+        hd = page.fit_dpi(field_cfg.ocr_dpi)
+        big = page.image(hd, gray=not colour)
     except PipelineError as exc:
         log.warning("%s: not read as a form page: %s", where, exc)
         return detail
-    if got != work:
-        gray = cv2.resize(gray, None, fx=work / got, fy=work / got, interpolation=cv2.INTER_AREA)
-    fit = _fit_factor(gray.shape, form, work)
+    hi_gray = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY) if big.ndim == 3 else big
+    fit = _fit_factor(hi_gray.shape, form, hd)
     if fit != 1.0:
         log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
-        gray = cv2.resize(gray, None, fx=fit, fy=fit, interpolation=cv2.INTER_AREA)
-    colour = small_rgb.ndim == 3 and _is_colour(small_rgb)
+    f = work * fit / hd  # hires px → work px (after fitting)
+    gray = cv2.resize(hi_gray, (round(hi_gray.shape[1] * f), round(hi_gray.shape[0] * f)), interpolation=cv2.INTER_AREA)
+    colour_dpi = COLOUR_DPI
+    small_rgb = cv2.resize(big, None, fx=colour_dpi / hd, fy=colour_dpi / hd, interpolation=cv2.INTER_AREA) if colour else None
     detail.colour = colour
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
@@ -151,7 +158,7 @@ def read_scan_detail(
     paper, ink = levels(gray)
     view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache)
     rgb = None
-    if colour:  # the colour image aligned to the blank at its own (lower) resolution
+    if small_rgb is not None:  # the colour image aligned to the blank at its own (lower) resolution
         a, c = colour_dpi / work, colour_dpi / (work * fit)  # blank px → its colour-dpi px; grey px → colour px
         to_small = _compose(np.array([[c, 0, 0], [0, c, 0]], float), _compose(reg.matrix, np.array([[1 / a, 0, 0], [0, 1 / a, 0]], float)))
         rgb = aligned_view(small_rgb, to_small, (round(size[0] * a), round(size[1] * a)))
@@ -160,15 +167,11 @@ def read_scan_detail(
     t3 = time.monotonic()
     detail.seconds["marks"] = t3 - t2
 
-    hires_cache: dict[str, tuple[NDArray[np.uint8], NDArray[np.float64]]] = {}
+    s_hi = hd / (work * fit)  # work px (after fitting) → hires px
+    to_hi = _compose(np.array([[s_hi, 0, 0], [0, s_hi, 0]], float), reg.matrix)
 
     def hires_image() -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
-        if "img" not in hires_cache:
-            hd = page.fit_dpi(field_cfg.ocr_dpi)
-            im = page.image(hd, gray=True)
-            s = hd / (work * fit)  # work px (after fitting) → hires px
-            hires_cache["img"] = (im, _compose(np.array([[s, 0, 0], [0, s, 0]], float), reg.matrix))
-        return hires_cache["img"]
+        return hi_gray, to_hi
 
     def hires(fld: FieldLayout, dpi: float) -> NDArray[np.uint8]:
         im, to_hi = hires_image()
@@ -181,13 +184,10 @@ def read_scan_detail(
         w = int(round((fld.bbox[2] - fld.bbox[0] + 4.0) * dpi / 72.0))
         h = int(round((fld.bbox[3] - fld.bbox[1] + 4.0) * dpi / 72.0))
         part = ref.dark_max[max(0, y0) : y1, max(0, x0) : x1]
-        return cv2.resize(part, (max(w, 1), max(h, 1)), interpolation=cv2.INTER_LINEAR)
+        return np.asarray(cv2.resize(part, (max(w, 1), max(h, 1)), interpolation=cv2.INTER_LINEAR), np.float32)
 
     def crop_of(fld: FieldLayout) -> NDArray[np.uint8]:
-        if "img" in hires_cache:  # already decoded for OCR: the dossier gets the sharper crop
-            im, to_hi = hires_cache["img"]
-            return _warp_region(im, to_hi, fld.bbox, 150.0, work, 4.0)
-        return _warp_region(gray, reg.matrix, fld.bbox, work, work, 4.0)
+        return _warp_region(hi_gray, to_hi, fld.bbox, CROP_DPI, work, 4.0)
 
     needs_ocr = any(f.kind not in ("signature", "seal") for f in layout.fields)
     if engine is None and needs_ocr:

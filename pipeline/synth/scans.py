@@ -200,7 +200,7 @@ class Canvas:
         if self.img.ndim == 3:
             a = a[:, :, None]
         else:
-            ink = np.float32(ink @ np.array([0.299, 0.587, 0.114], np.float32))
+            ink = np.full(1, ink @ np.array([0.299, 0.587, 0.114], np.float32), np.float32)
         self.img[ya:yb, xa:xb] = np.clip(region * (1.0 - a * (1.0 - ink)), 0, 255).astype(np.uint8)
 
     def strokes(self, paths: Sequence[NDArray[np.float64]], width_pt: float, colour: tuple[int, int, int], opacity: float = 1.0,
@@ -247,7 +247,7 @@ def text_mask(text: str, font: str, size_px: int) -> NDArray[np.float32]:
     """Coverage (0..1) of `text` set in one line, tight box plus 1 px."""
     f = _font(FONTS[font], size_px)
     left, top, right, bottom = f.getbbox(text)
-    im = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+    im = Image.new("L", (int(right - left + 2), int(bottom - top + 2)), 0)
     ImageDraw.Draw(im).text((1 - left, 1 - top), text, font=f, fill=255)
     return np.asarray(im, np.float32) / 255.0
 
@@ -260,7 +260,7 @@ def write_typed(cv: Canvas, fld_box: tuple[float, float, float, float], text: st
     max_w = (x1 - x0 - 4) * cv.k
     if mask.shape[1] > max_w:  # shrink to fit, as a person picks a smaller size
         f = max_w / mask.shape[1]
-        mask = cv2.resize(mask, (int(mask.shape[1] * f), max(4, int(mask.shape[0] * f))), interpolation=cv2.INTER_AREA)
+        mask = np.asarray(cv2.resize(mask, (int(mask.shape[1] * f), max(4, int(mask.shape[0] * f))), interpolation=cv2.INTER_AREA), np.float32)
     x = x0 + float(rng.uniform(1, 8)) if align_right is None else align_right - mask.shape[1] / cv.k
     y = y1 - 3.5 - mask.shape[0] / cv.k + float(rng.uniform(-0.8, 0.8))
     cv.alpha_at(mask, x, max(y0, y), (15, 15, 15))
@@ -282,11 +282,11 @@ def write_by_hand(cv: Canvas, fld_box: tuple[float, float, float, float], text: 
         s = size_pt * float(rng.uniform(0.85, 1.12)) * (0.62 if ord(ch) < 0x3000 else 1.0)
         m = text_mask(ch, "gothic", max(6, int(s * cv.k)))
         if weight:
-            m = cv2.dilate(m, np.ones((2, 2), np.uint8))
+            m = np.asarray(cv2.dilate(m, np.ones((2, 2), np.uint8)), np.float32)
         h, w = m.shape
         rot = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-8, 8)), 1.0)
         rot[0, 1] += float(rng.uniform(-0.15, 0.15))  # shear
-        m = cv2.warpAffine(m, rot, (w, h))
+        m = np.asarray(cv2.warpAffine(m, rot, (w, h)), np.float32)
         if x + w / cv.k > x1:
             break
         cv.alpha_at(m, x, base - h / cv.k + float(rng.uniform(-1.2, 1.2)) + slope * (x - x0), colour)
@@ -347,9 +347,9 @@ def draw_mark(cv: Canvas, box: BoxLayout, style: MarkStyle, rng: np.random.Gener
         cv.strokes([pts], width, colour)
         return
     if style == "o_inside":  # ○ written between the brackets
-        r = s * float(rng.uniform(0.32, 0.45))
+        rad = s * float(rng.uniform(0.32, 0.45))
         t = rng.uniform(0, 2 * math.pi) + np.linspace(0, 2 * math.pi * 1.05, 30)
-        pts = np.column_stack([cx + r * np.cos(t) * rng.uniform(0.9, 1.2), cy + r * np.sin(t)])
+        pts = np.column_stack([cx + rad * np.cos(t) * rng.uniform(0.9, 1.2), cy + rad * np.sin(t)])
         cv.strokes([pts], width, colour)
         return
     if style == "cross" or (style in ("pencil", "thin", "stray") and rng.random() < 0.3):
@@ -440,7 +440,7 @@ def draw_seal(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.rando
             gx, gy = int(c - g.shape[1] / 2), int(c - cell + i * cell)
             m[gy : gy + cell, gx : gx + g.shape[1]] = np.maximum(m[gy : gy + cell, gx : gx + g.shape[1]], g)
     rot = cv2.getRotationMatrix2D((c, c), float(rng.uniform(-12, 12)), 1.0)
-    m = cv2.warpAffine(m, rot, (n, n))
+    m = np.asarray(cv2.warpAffine(m, rot, (n, n)), np.float32)
     grain = cv2.GaussianBlur(rng.random((n, n), dtype=np.float32), (0, 0), 1.5)
     m *= np.clip(0.55 + 1.2 * grain, 0.0, 1.0) * float(rng.uniform(0.75, 1.0))
     cv.alpha_at(m, cx - n / cv.k / 2, cy - n / cv.k / 2, SEAL_RED)
@@ -585,7 +585,7 @@ def fill_page(form: FormDef, layout: PageLayout, plan: Plan, dpi: int, rng: np.r
             write_by_hand(cv, f.bbox, t["text"], rng)
         else:
             write_typed(cv, f.bbox, t["text"], rng)
-    return cv.img
+    return np.asarray(cv.img, np.uint8)
 
 
 # --- the scanner ---------------------------------------------------------------------------------
@@ -605,10 +605,10 @@ def scan_image(img: NDArray[np.uint8], spec: ScanSpec, rng: np.random.Generator)
     """Degrade a clean page raster (RGB or grey at spec.dpi) like a flatbed or ADF scan; returns RGB or grey."""
     h, w = img.shape[:2]
     if spec.mode != "color" and img.ndim == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        img = np.asarray(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), np.uint8)
     k = spec.dpi / 25.4
     m = cv2.getRotationMatrix2D((w / 2, h / 2), spec.skew_deg, spec.scale)
-    m[:, 2] += (spec.shift_mm[0] * k, spec.shift_mm[1] * k)
+    m[:, 2] += np.array([spec.shift_mm[0] * k, spec.shift_mm[1] * k])
     out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
     if spec.blur_px > 0:
         out = cv2.GaussianBlur(out, (0, 0), spec.blur_px)
@@ -628,7 +628,7 @@ def scan_image(img: NDArray[np.uint8], spec: ScanSpec, rng: np.random.Generator)
         out[rng.integers(0, h, n), rng.integers(0, w, n)] = 0
     if spec.rotation:
         out = np.ascontiguousarray(np.rot90(out, k=-(spec.rotation // 90)))
-    return out
+    return np.asarray(out, np.uint8)
 
 
 @dataclass(slots=True)
@@ -650,14 +650,14 @@ def extra_page(kind: str, dpi: int, rng: np.random.Generator) -> NDArray[np.uint
         for _ in range(12):
             c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
             cv2.circle(img, c, int(rng.integers(20, w // 4)), tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
-        return cv2.GaussianBlur(img, (0, 0), 3)
+        return np.asarray(cv2.GaussianBlur(img, (0, 0), 3), np.uint8)
     cv = Canvas(np.full((h, w), 255, np.uint8), dpi, color=True)
     y = 70.0
     while y < 780:
         line = "".join(rng.choice(list("当社は情報セキュリティ基本方針を定め全従業者に周知する。規程の見直しを行い記録を保管する")) for _ in range(int(rng.integers(20, 34))))
         cv.alpha_at(text_mask(line, "mincho", int(10.5 * cv.k)), 60, y, (20, 20, 20))
         y += 18
-    return cv.img
+    return np.asarray(cv.img, np.uint8)
 
 
 def generate(form: FormDef, seed: int, opts: GenOptions = GenOptions()) -> tuple[list[ScannedPage], dict[str, Any]]:
