@@ -21,24 +21,13 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.errors import OcrError  # Tesseract failed, timed out or is missing; callers degrade to uncertain
+
+__all__ = ["FakeOcr", "OcrEngine", "OcrError", "OcrLine", "OcrSymbol", "PytesseractEngine", "TesserocrEngine", "get_engine"]
+
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 log = logging.getLogger(__name__)
-
-try:  # errors.py is the exception hierarchy; fall back to a local base until it exists
-    from pipeline.errors import PipelineError
-except ImportError:  # pragma: no cover - only while errors.py is not yet written
-
-    class PipelineError(Exception):  # type: ignore[no-redef]
-        def __init__(self, message: str, flag_code: str | None = None) -> None:
-            super().__init__(message)
-            self.message = message
-            self.flag_code = flag_code
-
-
-class OcrError(PipelineError):
-    """Tesseract failed, timed out or is not installed; callers degrade the reading to uncertain."""
-
 
 TESSDATA_CANDIDATES = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -73,7 +62,9 @@ class OcrEngine(Protocol):
 
     def read_line(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None, psm: int, region: str | None = None) -> OcrLine: ...
 
-    def read_block(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None) -> OcrLine: ...
+    def read_block(
+        self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None
+    ) -> OcrLine: ...
 
 
 def find_tessdata() -> str:
@@ -122,8 +113,8 @@ class TesserocrEngine:
             return self._apis[key]
 
     def _read(self, gray: NDArray[np.uint8], lang: str, whitelist: str | None, psm: int) -> OcrLine:
-        from PIL import Image
         import tesserocr
+        from PIL import Image
 
         img = Image.fromarray(_as_gray(gray))
         api, lock = self._api(lang, psm)
@@ -161,7 +152,9 @@ class TesserocrEngine:
         """Read one text line (psm 7 by default; 13 = raw line). Confidence is the weakest word's."""
         return self._read(gray, lang, whitelist, psm)
 
-    def read_block(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None) -> OcrLine:
+    def read_block(
+        self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None
+    ) -> OcrLine:
         """Read a block of lines (psm 6 by default)."""
         return self._read(gray, lang, whitelist, psm)
 
@@ -214,7 +207,9 @@ class PytesseractEngine:
     def read_line(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None, psm: int = 7, region: str | None = None) -> OcrLine:
         return self._read(gray, lang, whitelist, psm)
 
-    def read_block(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None) -> OcrLine:
+    def read_block(
+        self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None
+    ) -> OcrLine:
         return self._read(gray, lang, whitelist, psm)
 
 
@@ -253,7 +248,9 @@ class FakeOcr:
     def read_line(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None, psm: int = 7, region: str | None = None) -> OcrLine:
         return self._read(gray, lang, whitelist, psm, region)
 
-    def read_block(self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None) -> OcrLine:
+    def read_block(
+        self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None
+    ) -> OcrLine:
         return self._read(gray, lang, whitelist, psm, region)
 
 

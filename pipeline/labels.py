@@ -1,0 +1,870 @@
+"""Non-form pages → top-right label (右肩) → normalised item ids; pages grouped into Attachments.
+
+A label is read from the text layer of a born-digital page, or from a scan by finding the ink
+in the top-right region, stripping any frame, straightening it and reading the one line with
+Tesseract restricted to what labels contain; handwritten digits that Tesseract misses are read
+by the digit classifier (digits.py). Whatever was read goes through ``normalise_label``, which
+checks it against the form's item ids and never guesses: a read that could be two ids is
+``uncertain`` with its candidates. Coordinates leave this module as PDF points, origin top left.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model import Attachment, BBox, LabelStatus, PageRef
+
+if TYPE_CHECKING:
+    from pipeline.digits import DigitClassifier
+    from pipeline.ocr import OcrEngine, OcrLine
+
+log = logging.getLogger(__name__)
+
+# --- detection defaults (measured with bench/bench_labels.py on generated stacks, 150–300 dpi) ---
+REGION_RIGHT = 0.45  # the label region: the right 45 % of the page width …
+REGION_TOP = 0.15  # … by the top 15 % of its height (labels sat 18–60 pt from the top edge)
+MIN_CONFIDENCE = 0.55  # OCR: the weakest word below this → uncertain
+SURE_CONFIDENCE = 0.80  # OCR: below this, a 1↔7 swap that gives another document id → uncertain
+ALT_SYMBOL_CONFIDENCE = 0.15  # OCR: a runner-up digit at least this likely is a real alternative
+DIGIT_MIN_PROBABILITY = 0.60  # classifier: a digit less likely than this is not a reading to count
+DIGIT_SURE_PROBABILITY = 0.90  # classifier alone, against Tesseract: every digit at least this likely
+OCR_DIGIT_TRUST = 0.85  # an OCR digit counts at most this much in the fusion (Tesseract is sure of wrong handwriting)
+FUSED_ACCEPT = 0.60  # fused probability of a label's spelling needed for a read, with OCR agreeing (bench: 0.6–0.8 no silent)
+FUSED_RIVAL = 0.10  # another document id at least this likely makes the read uncertain
+FUSED_SKIP = 0.97  # fused this sure after eng: jpn is not asked
+DIGIT_ALT_PROBABILITY = 0.12  # classifier: a runner-up at least this likely is a real alternative
+BLANK_INK_FRACTION = 6e-4  # dark share of ~50-dpi samples: blank scans with specks ≤ 1.8e-4, pages of 8+ lines ≥ 1.4e-2, one line ≈ 1.5e-3
+MAX_CANDIDATES = 3  # ink groups in the region tried by OCR, top first
+OCR_LANGS = ("eng", "jpn")  # eng reads Mincho digits better; jpn reads 項目, 番号, 「」 and ・ (bench)
+LINE_GAP = 1.5  # glyph heights between two runs of one line (「3-1-1」 「4-1-3」, 項目番号：2-3-1 need 1.4)
+OCR_TARGET_HEIGHT_PX = 34  # digit height the line is scaled to before OCR
+WORK_DPI = 200  # scans above this are reduced to it before the corner is analysed
+
+DASHES = "-‐‑‒–—―−ー一－ｰ~〜～"
+# What Tesseract may answer: label characters, plus decoys so that a date or a header in the corner
+# (令和6年4月1日, 第2版) comes back as itself instead of as digits and dashes.
+OCR_WHITELIST = "0123456789" + DASHES[:12] + "「」『』【】()（）[]項目番号No.・/、," + "年月日令和平成第版頁号"
+CONFUSABLE = {"1": "7", "7": "1"}  # digit pairs Tesseract swaps on typed labels (bench)
+_DASH_BETWEEN = re.compile(rf"(?<=\d)\s*[{re.escape(DASHES)}]+\s*(?=\d)")
+_RUN = re.compile(r"\d+(?:-\d+)+")
+_STRIP = re.compile(r"項目番号|項目|番号|No\.?|[「」『』【】()\[\]{}:・/、,\s]")
+
+Word = tuple[str, BBox]  # text and bbox in PDF points, origin top left
+
+
+@dataclass(frozen=True, slots=True)
+class LabelParse:
+    """What a label's text means against the form: ids that take a document, and the rest."""
+
+    ids: tuple[str, ...]  # known item ids that take a document
+    unknown: tuple[str, ...]  # read, but not an item id, or an item that takes no document
+    status: LabelStatus  # read / uncertain / missing
+    candidates: tuple[str, ...] = ()  # for an uncertain read: the document ids it could be
+    note: str | None = None  # why it is uncertain, in words
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRead:
+    """A page's label as read, with its evidence: raw text, confidence, how and where it was found."""
+
+    parse: LabelParse
+    text: str | None  # raw text before normalisation
+    confidence: float | None  # 0..1; None for the text layer
+    source: Literal["text_layer", "ocr", "digits", "ocr+digits", "none"]
+    bbox: BBox | None = None  # where the label was found, PDF points, origin top left
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPage:
+    """A non-form page in submission order, with its label read (None: not read) and whether it is blank."""
+
+    ref: PageRef
+    label: LabelRead | None
+    blank: bool = False
+
+
+MISSING = LabelParse((), (), "missing")
+
+
+# --- normalisation ------------------------------------------------------------------------------
+
+
+def _shape(item_ids: Collection[str]) -> tuple[int, int]:
+    """(groups per id, most digits per group) of the form's ids, e.g. (3, 1) for 1-1-1."""
+    if not item_ids:
+        return 3, 1
+    groups = Counter(len(i.split("-")) for i in item_ids).most_common(1)[0][0]
+    return groups, max(len(g) for i in item_ids for g in i.split("-"))
+
+
+def _split_run(run: str, n: int, width: int) -> list[str] | None:
+    """'1-1-1' → ['1-1-1']; '3-3-17-5-2' (two ids whose space was lost) → ['3-3-1', '7-5-2']; None if malformed."""
+    groups = run.split("-")
+    ids: list[list[str]] = []
+    cur: list[str] = []
+    for k, g in enumerate(groups):
+        if len(cur) == n - 1 and len(g) == 2 * width and k + 1 < len(groups):
+            ids.append([*cur, g[:width]])
+            cur = [g[width:]]
+            continue
+        if len(g) > width:
+            return None
+        cur.append(g)
+        if len(cur) == n:
+            ids.append(cur)
+            cur = []
+    return None if cur else ["-".join(c) for c in ids]
+
+
+def _repairs(run: str, n: int, width: int, document_items: Collection[str]) -> set[str]:
+    """Document ids reachable by deleting one digit of a malformed run (「→1, |→1 misreads)."""
+    out: set[str] = set()
+    for k, ch in enumerate(run):
+        if ch.isdigit():
+            ids = _split_run(run[:k] + run[k + 1 :], n, width)
+            if ids and all(i in document_items for i in ids):
+                out.update(ids)
+    return out
+
+
+def _swaps(item: str) -> set[str]:
+    """Ids one confusable digit away (1↔7)."""
+    return {item[:k] + CONFUSABLE[ch] + item[k + 1 :] for k, ch in enumerate(item) if ch in CONFUSABLE}
+
+
+def clean_text(raw: str) -> str:
+    """NFKC, then every dash-like character between digits → '-', with spaces around it dropped."""
+    s = unicodedata.normalize("NFKC", raw)
+    return _DASH_BETWEEN.sub("-", s)
+
+
+def normalise_label(
+    raw: str | None,
+    item_ids: Collection[str],
+    document_items: Collection[str],
+    *,
+    confidence: float | None = None,
+    alternates: Iterable[str] = (),
+) -> LabelParse:
+    """Parse what was written at the top right into item ids, without ever guessing.
+
+    Handles full-width digits, every dash, brackets, prefixes (項目, No., 番号), spaces and several
+    labels on one line (「1-1-1」「7-2-2」, 1-1-1・1-1-2, 1-1-1/1-1-2). ``confidence`` (0..1) is the
+    OCR's; None means the text is exact (a text layer). ``alternates`` are other plausible readings
+    of the same ink (runner-up digits); if one names other document ids the read is uncertain.
+
+    Returns ``missing`` when nothing label-like is there, ``uncertain`` (with ``candidates``) when
+    the read is malformed, unconfident or could name another id, else ``read``. Ids that are not
+    items, or items that take no document, are ``unknown`` of a ``read``.
+    """
+    if not raw or not raw.strip():
+        return MISSING
+    n, width = _shape(item_ids)
+    s = clean_text(raw)
+    # runs of dash-joined numbers; one with a long number (a year: 2024-04-01, SEC-2024-01) is text, not a label
+    runs = [r for r in _RUN.findall(s) if all(len(g) <= 2 * width for g in r.split("-"))]
+    ids: list[str] = []
+    candidates: set[str] = set()
+    notes: list[str] = []
+    for run in runs:
+        split = _split_run(run, n, width)
+        if split is None:
+            notes.append(f"'{run}' is not shaped like an item id")
+            candidates |= _repairs(run, n, width, document_items)
+        else:
+            ids.extend(i for i in split if i not in ids)
+    if not runs:
+        bare = _STRIP.sub("", s)
+        if confidence is None or not (bare.isdigit() and len(bare) == n * width):
+            return MISSING
+        guess = "-".join(bare[k : k + width] for k in range(0, len(bare), width))
+        cands = (guess,) if guess in document_items else ()
+        return LabelParse((), (), "uncertain", cands, f"'{raw.strip()}' has no dashes")
+    known = tuple(i for i in ids if i in document_items)
+    unknown = tuple(i for i in ids if i not in document_items)
+    if confidence is not None:
+        if confidence < MIN_CONFIDENCE:
+            notes.append(f"OCR confidence {confidence:.2f}")
+        if confidence < SURE_CONFIDENCE:
+            for i in ids:
+                for alt in sorted(_swaps(i)):
+                    if alt in document_items and alt not in ids:
+                        candidates.add(alt)
+                        notes.append(f"{i} could be {alt} (confidence {confidence:.2f})")
+    for alt_raw in alternates:
+        other = normalise_label(alt_raw, item_ids, document_items)
+        if other.status == "read" and other.ids and set(other.ids) != set(known):
+            candidates |= set(other.ids)
+            notes.append(f"could also read '{alt_raw}'")
+    if notes:
+        candidates |= set(known)
+        return LabelParse((), (), "uncertain", tuple(sorted(candidates)), "; ".join(dict.fromkeys(notes)))
+    return LabelParse(known, unknown, "read")
+
+
+# --- born-digital pages: the text layer ------------------------------------------------------
+
+
+def words_from_pdfium(textpage: Any, height_pt: float) -> list[Word]:
+    """Text runs of a pypdfium2 ``PdfTextPage`` as (text, bbox in points, origin top left)."""
+    words: list[Word] = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top).strip()
+        if text:
+            words.append((text, (left, height_pt - top, right, height_pt - bottom)))
+    return words
+
+
+def _lines(words: Sequence[Word]) -> list[tuple[str, BBox]]:
+    """Words grouped into lines (top to bottom), each joined left to right with spaces."""
+    rows: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w[1][1] + w[1][3]) / 2):
+        cy = (w[1][1] + w[1][3]) / 2
+        if rows:
+            last = rows[-1][-1][1]
+            if abs(cy - (last[1] + last[3]) / 2) <= 0.5 * max(last[3] - last[1], w[1][3] - w[1][1]):
+                rows[-1].append(w)
+                continue
+        rows.append([w])
+    out = []
+    for row in rows:
+        row.sort(key=lambda w: w[1][0])
+        bb = (min(w[1][0] for w in row), min(w[1][1] for w in row), max(w[1][2] for w in row), max(w[1][3] for w in row))
+        out.append((" ".join(w[0] for w in row), bb))
+    return out
+
+
+def read_text_label(
+    words: Sequence[Word], width_pt: float, height_pt: float, item_ids: Collection[str], document_items: Collection[str]
+) -> LabelRead:
+    """Read the label of a born-digital page from its words (bbox in points, origin top left).
+
+    Looks at the top-right region first, line by line from the top, then at the first two lines
+    of the page wherever they are. The first line that holds something label-like wins.
+    """
+    x_min, y_max = width_pt * (1 - REGION_RIGHT), height_pt * REGION_TOP
+    top = [w for w in words if w[1][1] < y_max]
+    corner = [w for w in top if w[1][2] > x_min and (w[1][0] + w[1][2]) / 2 >= x_min]
+    tries = _lines(corner) + _lines(top)[:2]
+    for text, bb in tries:
+        parse = normalise_label(text, item_ids, document_items)
+        if parse.status != "missing":
+            return LabelRead(parse, text, None, "text_layer", bb)
+    return LabelRead(MISSING, None, None, "none")
+
+
+def is_blank_text(words: Sequence[Word]) -> bool:
+    """A born-digital page with no text at all (check the image too when the page may carry pictures)."""
+    return not any(w[0].strip() for w in words)
+
+
+# --- scanned pages -----------------------------------------------------------------------------
+
+
+def ink_fraction(gray: NDArray[np.uint8], dpi: float) -> float:
+    """Share of clearly dark pixels among a ~50-dpi grid of samples inside a 4 % margin (0.2 ms at 300 dpi).
+
+    Sampling, not averaging: a grid point hits one of a few specks rarely, while three lines of
+    text put hundreds of points on ink.
+    """
+    step = max(1, round(dpi / 50.0))
+    h, w = gray.shape[:2]
+    core = gray[int(h * 0.04) : int(h * 0.96) : step, int(w * 0.04) : int(w * 0.96) : step]
+    if not core.size:
+        return 0.0
+    paper = float(np.percentile(core, 90))
+    return float(np.count_nonzero(core < paper - 60)) / core.size
+
+
+def is_blank_image(gray: NDArray[np.uint8], dpi: float) -> bool:
+    """A scanned page with (almost) no ink: a separator sheet or an empty back side."""
+    return ink_fraction(gray, dpi) < BLANK_INK_FRACTION
+
+
+@dataclass
+class _Group:
+    comps: list[int]
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in crop pixels (x1, y1 exclusive)
+    height: int  # height of its tallest glyph
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One reader's opinion of a candidate line: parsed as plain text, with what judges it."""
+
+    source: Literal["ocr", "digits"]
+    text: str
+    confidence: float
+    alternates: tuple[str, ...]
+    parse: LabelParse
+    per_digit: tuple[tuple[float, ...], ...] = ()  # per digit read, in order: how likely each of 0–9 is
+
+
+def _binarise(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    # 0.75 of the paper level keeps 1-px dashes of 7-pt labels at 150 dpi; JPEG noise (σ ≤ 7) stays above it
+    paper = float(np.percentile(crop[::4, ::4], 95)) if crop.size else 255.0
+    return (crop < paper * 0.75).astype(np.uint8)
+
+
+def _strip_frames(binary: NDArray[np.uint8], stats: NDArray[np.int32], lab: NDArray[np.int32], idx: list[int], pt_px: float) -> bool:
+    """Erase the lines of any rectangular frame (boxed labels) from ``binary``, keeping digits that touch it."""
+    import cv2
+
+    erased = False
+    for i in idx:
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if not (w >= 8 * pt_px and h >= 5 * pt_px and w >= 1.2 * h and area < 0.3 * w * h):
+            continue
+        local = (lab[y : y + h, x : x + w] == i).astype(np.uint8)
+        box = cv2.boxPoints(cv2.minAreaRect(cv2.findNonZero(local))).astype(np.int32)
+        line_px = min(max(1.0, area / (2.0 * (w + h))), 2.5 * pt_px)
+        ring = np.zeros_like(local)
+        cv2.drawContours(ring, [box], 0, 1, thickness=int(2 * line_px + 4))
+        on_ring = (ring & local) > 0
+        if int(on_ring.sum()) >= 0.6 * area:
+            binary[y : y + h, x : x + w][on_ring] = 0
+            erased = True
+    return erased
+
+
+def _label_stats(binary: NDArray[np.uint8]) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """cv2.connectedComponentsWithStats, computed from the ink pixels only.
+
+    OpenCV 5's own statistics pass cost ~10 ms on a 300-dpi corner; labelling alone ~1 ms, and the
+    few thousand ink pixels give x, y, w, h and area in well under 1 ms.
+    """
+    import cv2
+
+    n, lab_any = cv2.connectedComponents(binary, connectivity=8, ltype=cv2.CV_32S)
+    lab: NDArray[np.int32] = np.asarray(lab_any, dtype=np.int32)
+    stats = np.zeros((n, 5), np.int32)
+    pts = cv2.findNonZero(binary)
+    if pts is None or n <= 1:
+        return lab, stats
+    pts = pts.reshape(-1, 2)
+    xs, ys = pts[:, 0], pts[:, 1]
+    ls = lab[ys, xs]
+    order = np.argsort(ls, kind="stable")
+    ls, xs, ys = ls[order], xs[order], ys[order]
+    starts = np.flatnonzero(np.r_[True, ls[1:] != ls[:-1]])
+    ids = ls[starts]
+    x0, x1 = np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts)
+    y0, y1 = np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts)
+    stats[ids] = np.column_stack([x0, y0, x1 - x0 + 1, y1 - y0 + 1, np.diff(np.r_[starts, len(ls)])])
+    return lab, stats
+
+
+def _components(binary: NDArray[np.uint8], pt_px: float, frames: bool = True) -> tuple[NDArray[np.int32], NDArray[np.int32], list[int]]:
+    """Labelled components and the indices worth keeping (specks, page edges, rules and frames dropped)."""
+
+    lab, stats = _label_stats(binary)
+    cw = binary.shape[1]
+    x, y, w, h = (stats[:, k] for k in range(4))
+    keep = (np.maximum(w, h) >= 1.8 * pt_px) | ((w >= 2.5 * h) & (w >= 1.4 * pt_px))
+    keep &= (x + w < cw - 1) & (y > 0) & (h < 45 * pt_px) & (w < 0.9 * cw)
+    keep[0] = False
+    idx = [int(i) for i in np.nonzero(keep)[0]]
+    if frames and _strip_frames(binary, stats, lab, idx, pt_px):
+        return _components(binary, pt_px, frames=False)
+    return lab, stats, idx
+
+
+def _groups(stats: NDArray[np.int32], idx: list[int], gap: float) -> list[_Group]:
+    """Components chained into lines: overlapping vertically, gaps under ``gap`` glyph heights."""
+    if not idx:
+        return []
+    s = stats[idx].astype(np.float64)
+    x0, y0, x1, y1 = s[:, 0], s[:, 1], s[:, 0] + s[:, 2], s[:, 1] + s[:, 3]
+    h = s[:, 3]
+    ov = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    dx = np.maximum(x0[:, None], x0[None, :]) - np.minimum(x1[:, None], x1[None, :])
+    join = (ov >= 0.3 * np.minimum(h[:, None], h[None, :])) & (dx <= gap * np.maximum(h[:, None], h[None, :]))
+    parent = list(range(len(idx)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(*np.nonzero(np.triu(join, 1))):
+        parent[find(int(a))] = find(int(b))
+    members: dict[int, list[int]] = {}
+    for k in range(len(idx)):
+        members.setdefault(find(k), []).append(k)
+    return [
+        _Group([idx[k] for k in ks], (int(x0[ks].min()), int(y0[ks].min()), int(x1[ks].max()), int(y1[ks].max())), int(h[ks].max()))
+        for ks in members.values()
+    ]
+
+
+def _label_like(g: _Group, pt_px: float) -> bool:
+    w = g.box[2] - g.box[0]
+    return len(g.comps) >= 3 and 2.5 * pt_px <= g.height <= 40 * pt_px and 1.6 * g.height <= w <= 16 * g.height and g.box[0] > 2
+
+
+def _line_image(
+    crop: NDArray[np.uint8],
+    lab: NDArray[np.int32],
+    stats: NDArray[np.int32],
+    g: _Group,
+    others: list[int],
+    erased: NDArray[np.uint8] | None,
+) -> NDArray[np.uint8]:
+    """The line's box on white, with other lines' ink and frame lines whitened, straightened and scaled for OCR.
+
+    Ink too faint to binarise (the 1-px dash of a 7-pt label at 150 dpi) is kept: only what is known
+    to belong elsewhere is removed.
+    """
+    import cv2
+
+    x0, y0, x1, y1 = g.box
+    pad = max(2, int(0.35 * g.height))
+    X0, Y0, X1, Y1 = max(0, x0 - pad), max(0, y0 - pad), min(crop.shape[1], x1 + pad), min(crop.shape[0], y1 + pad)
+    sub = crop[Y0:Y1, X0:X1]
+    drop = np.isin(lab[Y0:Y1, X0:X1], others).astype(np.uint8)
+    if erased is not None:
+        drop |= erased[Y0:Y1, X0:X1]
+    drop = np.asarray(cv2.dilate(drop, np.ones((3, 3), np.uint8)), dtype=np.uint8) if drop.any() else drop
+    own = np.isin(lab[Y0:Y1, X0:X1], g.comps)
+    ink = float(np.percentile(sub[own], 5)) if own.any() else 0.0
+    paper = float(np.percentile(sub, 90))
+    img: NDArray[Any] = np.where(drop > 0, 255, sub).astype(np.float32)
+    img = np.clip((img - ink) * 255.0 / max(paper - ink, 1.0), 0, 255).astype(np.uint8)
+    tall = [c for c in g.comps if stats[c, 3] >= 0.6 * g.height]
+    if len(tall) >= 3:
+        cx = stats[tall, 0] + stats[tall, 2] / 2.0
+        by = (stats[tall, 1] + stats[tall, 3]).astype(np.float64)
+        angle = math.degrees(math.atan(float(np.polyfit(cx, by, 1)[0])))
+        if 0.7 <= abs(angle) <= 10:
+            h, w = img.shape
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+            img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    scale = min(4.0, max(0.4, OCR_TARGET_HEIGHT_PX / max(g.height, 1)))
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    # Tesseract on the grey line read 64 % of typed labels, on the Otsu-binarised line 91 % (eng, bench)
+    img = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    return np.asarray(cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
+
+
+def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group) -> tuple[str, list[NDArray[np.uint8]]] | None:
+    """The line as a pattern of 'D' (digit), '-' (dash), 'X' (anything else) and ' ' (gap), with each digit's mask."""
+    # specks would merge with the glyph they sit over (a dot above a dash is no longer flat)
+    keep = [c for c in g.comps if max(stats[c, 2], stats[c, 3]) >= 0.12 * g.height]
+    boxes = sorted(([int(v) for v in stats[c, :4]] + [c] for c in keep), key=lambda b: b[0])
+    merged: list[list[int]] = []  # x, y, w, h, then component ids
+    for x, y, w, h, c in boxes:
+        if merged:
+            m = merged[-1]
+            if min(m[0] + m[2], x + w) - max(m[0], x) > 0.5 * min(m[2], w):  # strokes of one glyph
+                nx0, ny0 = min(m[0], x), min(m[1], y)
+                m[2], m[3] = max(m[0] + m[2], x + w) - nx0, max(m[1] + m[3], y + h) - ny0
+                m[0], m[1] = nx0, ny0
+                m.append(c)
+                continue
+        merged.append([x, y, w, h, c])
+    # the digits' own line: glyphs beside a flat dash, else the tall ones (項目 and brackets stand taller)
+    flat = [k for k, m in enumerate(merged) if m[3] <= 0.3 * g.height and m[2] >= 1.1 * m[3]]
+    refs = [merged[k] for f in flat for k in (f - 1, f + 1) if 0 <= k < len(merged) and k not in flat]
+    tall = refs or [m for m in merged if m[3] >= 0.55 * g.height]
+    if not tall:
+        return None
+    line_h = float(np.median([m[3] for m in tall]))
+    top = float(np.median([m[1] for m in tall]))
+    pattern, masks, last_x1 = "", [], None
+    for m in merged:
+        x, y, w, h = m[:4]
+        if last_x1 is not None and x - last_x1 > 0.9 * line_h:
+            pattern += " "
+        cy = (y + h / 2.0 - top) / line_h
+        if h <= 0.45 * line_h and w >= 1.1 * h and w >= 0.2 * line_h and 0.15 <= cy <= 0.9:
+            pattern += "-"
+        elif (
+            h > 1.25 * line_h
+            or (h > 1.1 * line_h and w > 0.95 * line_h)
+            or y < top - 0.3 * line_h
+            or y + h > top + 1.3 * line_h
+            or abs(cy - 0.5) > 0.3
+        ):
+            pattern += "X"  # brackets, kanji: taller than the digits or off their line
+        elif h >= 0.55 * line_h and w <= 1.3 * line_h:
+            pattern += "D"
+            masks.append(np.isin(lab[y : y + h, x : x + w], m[4:]).astype(np.uint8))
+        elif max(w, h) < 0.3 * line_h:  # a speck, or a ・ between two labels
+            pattern += " "
+        else:
+            pattern += "X"
+        last_x1 = x + w
+    return pattern, masks
+
+
+def _digit_reading(
+    lab: NDArray[np.int32],
+    stats: NDArray[np.int32],
+    g: _Group,
+    classifier: DigitClassifier,
+    item_ids: Collection[str],
+    document_items: Collection[str],
+) -> _Reading | None:
+    """The classifier's reading of a line shaped N-N-N (several allowed), or None for any other shape."""
+    found = _glyphs(lab, stats, g)
+    if found is None:
+        return None
+    pattern, masks = found
+    pattern = re.sub(r" *- *", "-", pattern)
+    one = "-".join(["D"] * _shape(item_ids)[0])
+    runs = [r for r in re.split(r"[X ]+", pattern) if r]
+    if not runs or any(r != one for r in runs):  # only whole N-N-N runs, apart from brackets and prefixes
+        return None
+    guesses = classifier.classify(masks)
+    digits = iter(guesses)
+    text = " ".join("".join(next(digits).digit if ch == "D" else ch for ch in r) for r in runs)
+    pos = [k for k, ch in enumerate(text) if ch.isdigit()]
+    alts = tuple(
+        text[:p] + gs.runner_up + text[p + 1 :] for gs, p in zip(guesses, pos) if gs.runner_up_probability >= DIGIT_ALT_PROBABILITY
+    )
+    conf = min(gs.probability for gs in guesses)
+    parse = normalise_label(text, item_ids, document_items)
+    if parse.status == "read" and conf < DIGIT_MIN_PROBABILITY:  # too weak to count as a vote
+        parse = LabelParse((), (), "uncertain", parse.ids, f"digit read with probability {conf:.2f}")
+    return _Reading("digits", text, conf, alts, parse, tuple(gs.probabilities for gs in guesses))
+
+
+def _ocr_reading(line: OcrLine, item_ids: Collection[str], document_items: Collection[str]) -> _Reading:
+    syms = [s.text for s in line.symbols]
+    alts: list[str] = []
+    for k, s in enumerate(line.symbols):
+        if s.text.isdigit():
+            alts += ["".join([*syms[:k], ch, *syms[k + 1 :]]) for ch, c in s.alternatives if ch.isdigit() and c >= ALT_SYMBOL_CONFIDENCE]
+    # the confidence that matters is that of the digits and dashes, not of brackets or 項目
+    confs = [s.confidence for s in line.symbols if s.text.isdigit() or s.text in DASHES]
+    conf = min(confs) if confs else line.confidence
+    digits = [(unicodedata.normalize("NFKC", s.text), s.confidence) for s in line.symbols if s.text.isdigit()]
+    if not line.symbols:  # an engine without per-symbol output: every digit at the line's confidence
+        digits = [(ch, line.confidence) for ch in clean_text(line.text) if ch.isdigit()]
+    per_digit = []
+    for ch, c in digits:
+        c = min(max(c, 0.5), OCR_DIGIT_TRUST)
+        per_digit.append(tuple(c if str(d) == ch else (1.0 - c) / 9.0 for d in range(10)))
+    return _Reading("ocr", line.text, conf, tuple(alts), normalise_label(line.text, item_ids, document_items), tuple(per_digit))
+
+
+def _runs_digits(text: str) -> list[str]:
+    return ["".join(ch for ch in run if ch.isdigit()) for run in _RUN.findall(clean_text(text))]
+
+
+def _fuse(
+    dig: _Reading, ocrs: Sequence[_Reading], item_ids: Collection[str], document_items: Collection[str]
+) -> tuple[LabelParse, float, bool]:
+    """Combine the classifier's per-digit probabilities with every OCR reading of the same digits.
+
+    Readers are taken as independent witnesses of each digit (an OCR digit read with confidence c
+    counts c for that digit and (1-c)/9 for each other), so one sure reader outweighs a doubtful one
+    and two agreeing readers outweigh a third. A run becomes an id only if its most likely spelling
+    has probability ≥ FUSED_ACCEPT and no other document id reaches FUSED_RIVAL; otherwise the run
+    is uncertain with those ids as candidates. Returns (parse, lowest run probability, OCR used).
+    """
+    n, width = _shape(item_ids)
+    runs = _runs_digits(dig.text)
+    post = np.maximum(np.array(dig.per_digit, dtype=np.float64), 1e-3)
+    used = [r for r in ocrs if len(r.per_digit) == len(dig.per_digit) and sum(map(len, _runs_digits(r.text))) == len(dig.per_digit)]
+    if used:  # eng and jpn err together on handwriting (a flagged 1 is 7 to both): one witness, not two
+        post *= np.mean([np.array(r.per_digit) for r in used], axis=0)
+    post /= post.sum(axis=1, keepdims=True)
+    accept = FUSED_ACCEPT if used else DIGIT_SURE_PROBABILITY
+    own = _runs_digits(dig.text)
+    shaped = [i for i in document_items if len(i.split("-")) == n and all(len(g) == 1 for g in i.split("-"))]
+    ids: list[str] = []
+    unknown: list[str] = []
+    cands: set[str] = set()
+    notes: list[str] = []
+    lowest = 1.0
+    for j in range(len(runs)):
+        p = post[j * n : (j + 1) * n]
+        best = "-".join(str(int(np.argmax(p[q]))) for q in range(n))
+        p_best = float(np.prod(p.max(axis=1)))
+        lowest = min(lowest, p_best)
+        rivals = {i for i in shaped if i != best and float(np.prod([p[q][int(i[2 * q])] for q in range(n)])) >= FUSED_RIVAL}
+        if best not in document_items and width == 1:  # 7-1-1 or 1-1-1? a doubtful 1/7 keeps both ids in play
+            for q, d in enumerate(best.split("-")):
+                if d in CONFUSABLE and dig.per_digit[j * n + q][int(d)] < DIGIT_SURE_PROBABILITY:
+                    swapped = best.split("-")
+                    swapped[q] = CONFUSABLE[d]
+                    if "-".join(swapped) in document_items:
+                        rivals.add("-".join(swapped))
+        # an id that takes no document needs the classifier's own reading too: OCR alone turning a 1 into 7
+        # (2-1-1 → 2-7-1) must not pass as a wrong label
+        lone_unknown = best not in document_items and best.replace("-", "") != own[j]
+        if width == 1 and p_best >= accept and not rivals and not lone_unknown:
+            (ids if best in document_items else unknown).append(best)
+        else:
+            near = {i for i in shaped if i.replace("-", "") == own[j]} | {a for a in _swaps(best) if a in document_items}
+            cands |= rivals | near | ({best} & set(document_items))
+            notes.append(f"{best} at probability {p_best:.2f}" + (f", or {', '.join(sorted(rivals))}" if rivals else ""))
+    for r in ocrs:  # a reader that could not be aligned digit by digit may still name another document
+        if r not in used and r.parse.status == "read" and set(r.parse.ids) - set(ids):
+            cands |= set(r.parse.ids) | set(ids)
+            notes.append(f"OCR read '{r.text}'")
+    if notes or not runs:
+        return LabelParse((), (), "uncertain", tuple(sorted(cands)), "; ".join(notes) or "no digits"), lowest, bool(used)
+    return LabelParse(tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(unknown)), "read"), lowest, bool(used)
+
+
+def _sure(r: _Reading, item_ids: Collection[str], document_items: Collection[str]) -> LabelParse:
+    """A lone reader's parse judged on its own confidence and runner-ups (uncertain unless it is sure)."""
+    if r.source == "digits":
+        parse = normalise_label(r.text, item_ids, document_items, alternates=r.alternates)
+        if parse.status == "read" and r.confidence < DIGIT_SURE_PROBABILITY:
+            return LabelParse((), (), "uncertain", parse.ids, f"handwritten digit read with probability {r.confidence:.2f}")
+        return parse
+    return normalise_label(r.text, item_ids, document_items, confidence=r.confidence, alternates=r.alternates)
+
+
+def _vote(readings: Sequence[_Reading], item_ids: Collection[str], document_items: Collection[str]) -> tuple[LabelParse, _Reading | None]:
+    """Decide a line from its readers (Tesseract eng, jpn, the digit classifier), never by a guess.
+
+    Two readers agreeing make a read, unless another reader names a different document id. A lone
+    reader naming a document id makes a read only if it is sure of itself and the others name none
+    (Tesseract turns a handwritten 1 into 7 or 4: 3-1-4 against the classifier's sure 3-1-1).
+    Readers naming different document ids, or split without a sure reader, leave it uncertain.
+    """
+    reads = [r for r in readings if r.parse.status == "read"]
+    pool = {i for r in readings for i in (*r.parse.ids, *r.parse.candidates)}
+    support: dict[tuple[tuple[str, ...], tuple[str, ...]], list[_Reading]] = {}
+    for r in reads:
+        support.setdefault((r.parse.ids, r.parse.unknown), []).append(r)
+
+    def unsure(note: str, parse: LabelParse | None = None) -> tuple[LabelParse, _Reading | None]:
+        cands = pool | set(parse.candidates if parse else ())
+        first = reads[0] if reads else (readings[0] if readings else None)
+        return LabelParse((), (), "uncertain", tuple(sorted(cands)), note), first
+
+    if not support:
+        unclear = [r for r in readings if r.parse.status == "uncertain"]
+        return unsure("; ".join(r.parse.note or "" for r in unclear)) if unclear else (MISSING, None)
+    disagree = "readers disagree: " + " / ".join(dict.fromkeys(r.text for r in reads))
+    doc_keys = [k for k in support if k[0]]
+    if len(doc_keys) > 1:
+        return unsure(disagree)
+    best = max(support, key=lambda k: (len(support[k]), bool(k[0])))
+    votes, chosen = len(support[best]), support[best][0]
+    rivals = [k for k in support if k != best]
+    if votes >= 2:
+        if any(len(support[k]) >= 2 or k[0] for k in rivals):
+            return unsure(disagree)
+        surest = max(r.confidence for r in support[best])
+        swaps = {a for i in (*best[0], *best[1]) for a in _swaps(i) if a in document_items} - set(best[0])
+        if swaps and surest < SURE_CONFIDENCE:  # two unsure readers can share a 1↔7 slip; other agreement stands
+            return unsure(
+                f"'{chosen.text}' agreed, but at confidence {surest:.2f}", LabelParse((), (), "uncertain", tuple(swaps | set(best[0])))
+            )
+        if best[1] and any(r.source == "digits" for r in reads):
+            # agreeing on an id that takes no document, when a runner-up digit or a 1↔7 swap would name one
+            # that does, is the classic handwriting slip (6-2-1 read 6-2-7): not a verdict
+            near = {a for r in readings for alt in r.alternates for a in normalise_label(alt, item_ids, document_items).ids}
+            near |= {a for i in best[1] for a in _swaps(i) if a in document_items}
+            if near - set(best[0]):
+                return unsure(f"'{chosen.text}' names no document item, but could be {', '.join(sorted(near))}")
+        return chosen.parse, chosen
+    if rivals and not best[0]:
+        return unsure(disagree)
+    parse = _sure(chosen, item_ids, document_items)
+    if parse.status != "read":
+        return unsure(parse.note or disagree, parse)
+    return parse, chosen
+
+
+def _read_group(
+    crop: NDArray[np.uint8],
+    parts: tuple[NDArray[np.int32], NDArray[np.int32], list[int], NDArray[np.uint8] | None],
+    g: _Group,
+    engine: OcrEngine,
+    classifier: DigitClassifier | None,
+    item_ids: Collection[str],
+    document_items: Collection[str],
+) -> tuple[LabelParse, _Reading | None, str]:
+    """Read one candidate line every way and vote; returns (parse, the reading chosen, its source)."""
+    lab, stats, idx, erased = parts
+    own = set(g.comps)
+    dig = _digit_reading(lab, stats, g, classifier, item_ids, document_items) if classifier is not None else None
+    img = _line_image(crop, lab, stats, g, [c for c in idx if c not in own], erased)
+    readings: list[_Reading] = []
+    fused: tuple[LabelParse, float, bool] | None = None
+    for lang in OCR_LANGS:
+        line = engine.read_line(img, lang=lang, whitelist=OCR_WHITELIST, psm=7, region="label")
+        readings.append(_ocr_reading(line, item_ids, document_items))
+        if dig is not None:
+            fused = _fuse(dig, readings, item_ids, document_items)
+            if fused[0].status == "read" and fused[1] >= FUSED_SKIP:
+                break  # sure already; the second language costs more than it could change
+    if dig is not None and fused is not None:
+        parse, p, ocr_used = fused
+        agree = next(
+            (r for r in readings if r.parse.status == "read" and (r.parse.ids, r.parse.unknown) == (parse.ids, parse.unknown)), None
+        )
+        fused_reading = _Reading(dig.source, agree.text if agree else dig.text, p, dig.alternates, parse)
+        return parse, fused_reading, ("ocr+digits" if ocr_used else "digits")
+    voted, chosen = _vote(readings, item_ids, document_items)
+    return voted, chosen, (chosen.source if chosen else "none")
+
+
+def _merge(parses: Sequence[LabelParse]) -> LabelParse:
+    """Labels read from several runs of one line (「1-1-1」 「7-2-2」) as one parse."""
+    if len(parses) == 1:
+        return parses[0]
+    ids = tuple(dict.fromkeys(i for p in parses for i in p.ids))
+    unknown = tuple(dict.fromkeys(i for p in parses for i in p.unknown))
+    if any(p.status == "uncertain" for p in parses):
+        cands = tuple(sorted({i for p in parses for i in (*p.ids, *p.candidates)}))
+        return LabelParse((), (), "uncertain", cands, "; ".join(p.note for p in parses if p.note))
+    return LabelParse(ids, unknown, "read")
+
+
+def read_scanned_label(
+    gray: NDArray[np.uint8],
+    dpi: float,
+    item_ids: Collection[str],
+    document_items: Collection[str],
+    *,
+    engine: OcrEngine | None = None,
+    classifier: DigitClassifier | None = None,
+    use_digits: bool = True,
+) -> LabelRead:
+    """Read the label of a scanned page (grayscale, ink dark) at ``dpi``: the corner only, no full-page OCR.
+
+    In the top-right region the ink is split into components; the lines of a frame around a boxed
+    label are erased; components are chained into runs, and the topmost label-like runs are
+    straightened, binarised and read by Tesseract ``eng`` and ``jpn`` (label characters only) and,
+    when shaped N-N-N, by the digit classifier. Two readers agreeing make a read; a single reader
+    must be sure of itself; readers naming different document ids make it uncertain. Other runs on
+    the same line (a second label) are read too. If the corner holds nothing label-like, the first
+    run of the page's top band is tried, and only a clean read is taken from there.
+    """
+    import cv2
+
+    if engine is None:
+        from pipeline.ocr import get_engine
+
+        engine = get_engine()
+    if classifier is None and use_digits:
+        from pipeline.digits import get_classifier
+
+        classifier = get_classifier()
+    h, w = gray.shape[:2]
+    band = gray[: int(h * REGION_TOP)]
+    if dpi > WORK_DPI:  # labels read as well at 200 dpi; the corner costs half as much to analyse
+        f = WORK_DPI / dpi
+        size = (max(1, round(w * f)), max(1, round(band.shape[0] * f)))
+        band = np.asarray(cv2.resize(band, size, interpolation=cv2.INTER_LINEAR), dtype=np.uint8)  # INTER_AREA: 5 ms, this 0.6
+        dpi, w = WORK_DPI, band.shape[1]
+    pt_px = dpi / 72.0
+    x_off = int(w * (1 - REGION_RIGHT))
+    best: LabelRead | None = None
+    for x_start, limit in ((x_off, MAX_CANDIDATES), (0, 1)):
+        crop = band[:, x_start:]
+        binary = _binarise(crop)
+        before = binary.copy()
+        lab, stats, idx = _components(binary, pt_px)  # erases frame lines from `binary`
+        erased = (before & (1 - binary)) if not np.array_equal(before, binary) else None
+        parts = (lab, stats, idx, erased)
+        groups = sorted((g for g in _groups(stats, idx, LINE_GAP) if _label_like(g, pt_px)), key=lambda g: g.box[1])
+        if x_start == 0:  # the top band: only what lies left of the corner already searched
+            groups = [g for g in groups if g.box[0] < x_off]
+        for g in groups[:limit]:
+            parse, chosen, source = _read_group(crop, parts, g, engine, classifier, item_ids, document_items)
+            if parse.status == "missing" or chosen is None:
+                continue
+            line = [g]
+            parses, texts = [parse], [chosen.text]
+            for o in groups:  # further runs on the same line, left to right
+                ov = min(o.box[3], g.box[3]) - max(o.box[1], g.box[1])
+                if o is not g and ov >= 0.5 * min(o.height, g.height):
+                    p2, c2, _ = _read_group(crop, parts, o, engine, classifier, item_ids, document_items)
+                    if p2.status != "missing" and c2 is not None:
+                        line.append(o)
+                        parses.append(p2)
+                        texts.append(c2.text)
+            order = sorted(range(len(line)), key=lambda k: line[k].box[0])
+            parse = _merge([parses[k] for k in order])
+            x0, y0 = min(o.box[0] for o in line), min(o.box[1] for o in line)
+            x1, y1 = max(o.box[2] for o in line), max(o.box[3] for o in line)
+            bbox = ((x0 + x_start) / pt_px, y0 / pt_px, (x1 + x_start) / pt_px, y1 / pt_px)
+            src = source if len(line) == 1 else "ocr"
+            read = LabelRead(parse, " ".join(texts[k] for k in order), chosen.confidence, src, bbox)  # type: ignore[arg-type]
+            if parse.status == "read":
+                return read
+            if x_start == x_off:  # from the top band only a clean read counts: body text there is not a label
+                best = best or read
+        if best is not None:
+            return best
+    return LabelRead(MISSING, None, None, "none")
+
+
+def label_region_pt(width_pt: float, height_pt: float) -> BBox:
+    """The region searched for a label, in points (origin top left): the dossier's crop of an unlabelled page."""
+    return (width_pt * (1 - REGION_RIGHT), 0.0, width_pt, height_pt * REGION_TOP)
+
+
+# --- grouping ------------------------------------------------------------------------------------
+
+
+def group_attachments(pages: Sequence[LabelledPage], *, blank_separates: bool = True) -> tuple[list[Attachment], list[PageRef]]:
+    """Group non-form pages (in submission order) into attachments; returns (attachments, blank pages).
+
+    A page with a label (read or uncertain) starts a document; an unlabelled page continues the
+    document before it, as long as it directly follows it in the same file. A new file, a form
+    page in between (a gap in page numbers) or, with ``blank_separates``, a blank separator starts
+    a new, unlabelled document. A labelled page repeating the current document's label continues
+    it (labels written on every page). Blank pages belong to no attachment and are returned apart.
+    Attachment ids run att-01, att-02, … in order.
+    """
+    docs: list[tuple[LabelRead | None, list[PageRef]]] = []
+    blanks: list[PageRef] = []
+    prev: PageRef | None = None
+    broken = True
+    for p in pages:
+        follows = prev is not None and p.ref.file == prev.file and p.ref.page == prev.page + 1
+        prev = p.ref
+        if p.blank:
+            blanks.append(p.ref)
+            broken = broken or blank_separates or not follows
+            continue
+        parse = p.label.parse if p.label else MISSING
+        cont = docs and follows and not broken
+        if parse.status == "missing" and cont:
+            docs[-1][1].append(p.ref)
+        elif cont and parse.status == "read" and docs[-1][0] is not None and _same(docs[-1][0].parse, parse):
+            docs[-1][1].append(p.ref)
+        else:
+            docs.append((p.label if parse.status != "missing" else None, [p.ref]))
+        broken = False
+    out = []
+    for k, (read, refs) in enumerate(docs, start=1):
+        parse = read.parse if read else MISSING
+        out.append(
+            Attachment(
+                id=f"att-{k:02d}",
+                labels=parse.ids,
+                label_status=parse.status,
+                label_text=read.text if read else None,
+                pages=tuple(refs),
+                unknown_labels=parse.unknown,
+                candidates=parse.candidates,
+            )
+        )
+    return out, blanks
+
+
+def _same(a: LabelParse, b: LabelParse) -> bool:
+    return a.status == "read" and b.status == "read" and (a.ids, a.unknown) == (b.ids, b.unknown) and bool(a.ids or a.unknown)

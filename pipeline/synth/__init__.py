@@ -1,0 +1,1 @@
+"""Seeded generators of synthetic test material (attachments now; the form fixtures live in tests/)."""

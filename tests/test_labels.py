@@ -1,0 +1,342 @@
+"""labels.py: normalising what applicants write, reading it from text layers and scans, grouping pages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline import labels as L
+from pipeline.model import PageRef
+from pipeline.ocr import FakeOcr, OcrLine
+from pipeline.synth import attachments as A
+
+DOCS, OTHERS = A.FALLBACK_DOCUMENT_ITEMS, A.FALLBACK_OTHER_ITEMS
+ITEMS = DOCS + OTHERS
+
+
+def parse(raw: str, **kw: object) -> L.LabelParse:
+    return L.normalise_label(raw, ITEMS, DOCS, **kw)  # type: ignore[arg-type]
+
+
+# --- normalisation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"),
+    [
+        ("1-1-1", ("1-1-1",)),
+        ("１－１－１", ("1-1-1",)),  # full width
+        ("1一1一1", ("1-1-1",)),  # what jpn OCR makes of １－１－１
+        ("1‐1‐1", ("1-1-1",)),
+        ("1−1−1", ("1-1-1",)),
+        ("1–1–1", ("1-1-1",)),
+        ("1—1—1", ("1-1-1",)),
+        ("1ー1ー1", ("1-1-1",)),
+        ("1ｰ1ｰ1", ("1-1-1",)),
+        ("1―1―1", ("1-1-1",)),
+        ("1 - 1 - 1", ("1-1-1",)),
+        ("「7-2-2」", ("7-2-2",)),
+        ("『3-1-6』", ("3-1-6",)),
+        ("【4-1-4】", ("4-1-4",)),
+        ("(2-3-1)", ("2-3-1",)),
+        ("（２－３－１）", ("2-3-1",)),
+        ("[7-6-3]", ("7-6-3",)),
+        ("項目1-1-2", ("1-1-2",)),
+        ("項目 1-1-2", ("1-1-2",)),
+        ("項目番号：1-1-2", ("1-1-2",)),
+        ("No.7-5-1", ("7-5-1",)),
+        ("No. 7-5-1", ("7-5-1",)),
+        ("No7-5-1", ("7-5-1",)),
+        ("番号5-2-1", ("5-2-1",)),
+        ("「1-1-1」「7-2-2」", ("1-1-1", "7-2-2")),
+        ("1-1-1・1-1-2", ("1-1-1", "1-1-2")),
+        ("1-1-1/1-1-2", ("1-1-1", "1-1-2")),
+        ("1-1-1、1-1-2", ("1-1-1", "1-1-2")),
+        ("1-1-1, 1-1-2", ("1-1-1", "1-1-2")),
+        ("1-1-1 1-1-2", ("1-1-1", "1-1-2")),
+        ("3-3-17-5-2", ("3-3-1", "7-5-2")),  # two labels whose space the OCR lost
+        ("  ７ー６ー１ ", ("7-6-1",)),
+    ],
+)
+def test_normalise_every_style(raw: str, ids: tuple[str, ...]) -> None:
+    """Ensures that every way people write a label comes out as the same normalised ids."""
+    got = parse(raw)
+    assert (got.status, got.ids, got.unknown) == ("read", ids, ())
+
+
+@pytest.mark.parametrize(
+    ("raw", "unknown"),
+    [("9-1-1", ("9-1-1",)), ("1-1-3", ("1-1-3",)), ("「7-4-1」", ("7-4-1",)), ("1-1-1・8-2-1", ("8-2-1",))],
+)
+def test_ids_that_take_no_document_are_unknown(raw: str, unknown: tuple[str, ...]) -> None:
+    """Ensures that an id that is no item, or an item needing no document, is read but kept apart as unknown."""
+    got = parse(raw)
+    assert got.status == "read"
+    assert got.unknown == unknown
+    assert set(got.ids) <= {"1-1-1"}
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "社外秘", "令和6年4月1日", "2024年4月1日", "2024-04-01", "文書番号：SEC-2024-01", "第2版", "111"]
+)
+def test_text_that_is_not_a_label_is_missing(raw: str) -> None:
+    """Ensures that dates, headers and document numbers in the corner are not taken for labels."""
+    assert parse(raw).status == "missing"
+
+
+def test_malformed_runs_are_uncertain_with_repairs() -> None:
+    """Ensures that a run not shaped like an id is uncertain, with the ids one deleted digit away."""
+    got = parse("17-2-2")  # 「 read as 1
+    assert got.status == "uncertain"
+    assert "7-2-2" in got.candidates
+    assert parse("5-1").status == "uncertain"
+
+
+def test_low_confidence_and_one_seven_ambiguity_are_uncertain_never_a_guess() -> None:
+    """Ensures that 7-1-1 read unsurely could be 1-1-1: uncertain with both as candidates."""
+    sure = parse("7-1-1", confidence=0.95)
+    assert (sure.status, sure.ids) == ("read", ("7-1-1",))
+    unsure = parse("7-1-1", confidence=0.7)
+    assert unsure.status == "uncertain"
+    assert {"7-1-1", "1-1-1"} <= set(unsure.candidates)
+    assert parse("2-3-1", confidence=0.3).status == "uncertain"
+    runner_up = parse("7-1-1", confidence=0.95, alternates=["1-1-1"])
+    assert runner_up.status == "uncertain" and set(runner_up.candidates) == {"1-1-1", "7-1-1"}
+    assert parse("111", confidence=0.9).candidates == ("1-1-1",)
+
+
+# --- born-digital pages ----------------------------------------------------------------------
+
+
+def test_text_label_in_the_corner_wins_over_dates_and_titles() -> None:
+    """Ensures that the text-layer reader takes the label from the top-right words, not the date or the title."""
+    words = [
+        ("【", (470.0, 30.0, 480.0, 42.0)),
+        ("3-1-6", (480.0, 30.0, 515.0, 42.0)),
+        ("】", (515.0, 30.0, 525.0, 42.0)),
+        ("令和6年4月1日", (450.0, 80.0, 535.0, 92.0)),
+        ("情報セキュリティ基本方針", (200.0, 120.0, 390.0, 136.0)),
+    ]
+    read = L.read_text_label(words, 595.0, 842.0, ITEMS, DOCS)
+    assert (read.parse.status, read.parse.ids, read.source) == ("read", ("3-1-6",), "text_layer")
+    assert read.text == "【 3-1-6 】"
+    assert read.bbox is not None and read.bbox[0] == 470.0
+
+
+def test_text_label_on_the_first_line_at_the_left_is_found() -> None:
+    """Ensures that a label typed on the first line of the page, left side, is still found."""
+    words = [("項目 7-2-2", (60.0, 40.0, 140.0, 52.0)), ("本文", (60.0, 200.0, 100.0, 212.0))]
+    assert L.read_text_label(words, 595.0, 842.0, ITEMS, DOCS).parse.ids == ("7-2-2",)
+    assert L.read_text_label([("本文", (60.0, 200.0, 100.0, 212.0))], 595.0, 842.0, ITEMS, DOCS).parse.status == "missing"
+
+
+def test_born_digital_pages_read_from_their_text_layer(tmp_path: Path) -> None:
+    """Ensures that generated born-digital attachments read back their labels, in every typed style."""
+    import pypdfium2 as pdfium
+
+    styles = (*A.TYPED_STYLES, "unknown_id", "no_doc_item", "unlabelled")
+    docs = A.make_documents(5, 2 * len(styles), document_items=DOCS, other_items=OTHERS, styles=styles, blank_rate=0.0)  # type: ignore[arg-type]
+    pages = A.write_pdf(docs, tmp_path / "a.pdf", seed=5)
+    first = {i: next(k for k, sp in enumerate(pages) if sp.doc == d.index) for i, d in enumerate(docs)}
+    pdf = pdfium.PdfDocument(str(tmp_path / "a.pdf"))
+    try:
+        for i, d in enumerate(docs):
+            page = pdf[first[i]]
+            w, h = page.get_size()
+            read = L.read_text_label(L.words_from_pdfium(page.get_textpage(), h), w, h, ITEMS, DOCS)
+            want = ("missing", (), ()) if d.label is None else ("read", d.label.ids, d.label.unknown)
+            assert (read.parse.status, read.parse.ids, read.parse.unknown) == want, d.label
+    finally:
+        pdf.close()
+
+
+# --- scanned pages -----------------------------------------------------------------------------
+
+
+def _scanned(styles: tuple[str, ...], seed: int, dpi: int = 200, n: int | None = None) -> list[tuple[A.DocSpec, np.ndarray]]:
+    """First pages of generated documents, scanned (grey JPEG, skew, noise) and decoded."""
+    docs = A.make_documents(seed, n or len(styles), document_items=DOCS, other_items=OTHERS, styles=styles, blank_rate=0.0)  # type: ignore[arg-type]
+    docs = [A.DocSpec(d.index, d.kind, d.font, d.pages[:1], d.label, d.date_line) for d in docs]
+    buf = io.BytesIO()
+    A.write_pdf(docs, buf, seed=seed)
+    rng = np.random.default_rng(seed)
+    return [(d, A.scan(g, rng, dpi, "grey").gray()) for d, g in zip(docs, A.render_gray(buf.getvalue(), dpi))]
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from pipeline.digits import DigitClassifier
+
+    return DigitClassifier.load(tmp_path_factory.mktemp("digits-cache"))
+
+
+def test_scanned_reader_with_a_scripted_engine() -> None:
+    """Ensures that the scan path finds the corner line, asks OCR with the label whitelist, and parses the answer."""
+    ((doc, gray),) = _scanned(("typed",), seed=3)
+    fake = FakeOcr({"label": OcrLine(doc.label.text, 0.95)})  # type: ignore[union-attr]
+    read = L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=fake, use_digits=False)
+    assert (read.parse.status, read.parse.ids) == ("read", doc.label.ids)  # type: ignore[union-attr]
+    region, lang, whitelist, psm, shape = fake.calls[0]
+    assert (region, psm) == ("label", 7) and whitelist == L.OCR_WHITELIST and lang in L.OCR_LANGS
+    assert read.bbox is not None and read.bbox[0] > 595 * (1 - L.REGION_RIGHT) - 1
+
+    # one reader, unsure of a 7 that could be a 1: both ids stay candidates
+    unsure = L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=FakeOcr([OcrLine("7-1-1", 0.6)]), use_digits=False)
+    assert unsure.parse.status == "uncertain" and {"1-1-1", "7-1-1"} <= set(unsure.parse.candidates)
+    # two readers agreeing, but neither sure, on an id a 1↔7 slip away from another: still uncertain
+    both = L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=FakeOcr({"label": OcrLine("7-1-1", 0.6)}), use_digits=False)
+    assert both.parse.status == "uncertain"
+    # agreement with confidence is a read
+    sure = L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=FakeOcr({"label": OcrLine("7-1-1", 0.9)}), use_digits=False)
+    assert sure.parse.ids == ("7-1-1",)
+
+
+@pytest.mark.ocr
+def test_scanned_typed_labels_are_read(classifier) -> None:  # type: ignore[no-untyped-def]
+    """Ensures that typed, full-width, bracketed, prefixed, boxed, rotated and two-label scans read right."""
+    styles = ("typed", "fullwidth", "dash", "bracket", "prefix", "two", "boxed", "rotated", "spaced")
+    for doc, gray in _scanned(styles, seed=8):
+        read = L.read_scanned_label(gray, 200, ITEMS, DOCS, classifier=classifier)
+        assert (read.parse.status, read.parse.ids) == ("read", doc.label.ids), (doc.label, read)  # type: ignore[union-attr]
+
+
+@pytest.mark.ocr
+def test_scanned_handwritten_labels_are_read_or_uncertain_never_wrong(classifier) -> None:  # type: ignore[no-untyped-def]
+    """Ensures that pen-stroke labels are read by OCR and the digit classifier together, and never misread silently."""
+    got = []
+    for doc, gray in _scanned(("handwritten", "handwritten_boxed"), seed=4, n=8):
+        read = L.read_scanned_label(gray, 200, ITEMS, DOCS, classifier=classifier)
+        if read.parse.status == "read":
+            assert (read.parse.ids, read.parse.unknown) == (doc.label.ids, doc.label.unknown), (doc.label, read)  # type: ignore[union-attr]
+        else:
+            assert read.parse.status == "uncertain" and read.parse.candidates
+        got.append(read.parse.status)
+    assert got.count("read") >= 5
+
+
+@pytest.mark.ocr
+def test_unlabelled_and_continuation_scans_have_no_label(classifier) -> None:  # type: ignore[no-untyped-def]
+    """Ensures that a page with a date, header or title but no label reads as missing."""
+    docs = A.make_documents(6, 4, document_items=DOCS, other_items=OTHERS, styles=("unlabelled",), blank_rate=0.0)
+    buf = io.BytesIO()
+    A.write_pdf(docs, buf, seed=6)
+    rng = np.random.default_rng(6)
+    for g in list(A.render_gray(buf.getvalue(), 150))[:6]:
+        read = L.read_scanned_label(A.scan(g, rng, 150, "grey").gray(), 150, ITEMS, DOCS, classifier=classifier)
+        assert read.parse.status == "missing", read
+
+
+def test_blank_pages_are_told_apart_from_sparse_ones() -> None:
+    """Ensures that a scanned separator with specks is blank and a page with a few lines is not."""
+    rng = np.random.default_rng(1)
+    blank = A.scan(np.full((1754, 1240), 255, np.uint8), rng, 150, "grey").gray()
+    assert L.is_blank_image(blank, 150)
+    ((_, page),) = _scanned(("unlabelled",), seed=2, dpi=150)
+    assert not L.is_blank_image(page, 150)
+    assert L.is_blank_text([]) and L.is_blank_text([(" ", (0.0, 0.0, 1.0, 1.0))])
+    assert not L.is_blank_text([("本文", (0.0, 0.0, 1.0, 1.0))])
+
+
+def test_digit_classifier_on_held_out_handwriting(classifier) -> None:  # type: ignore[no-untyped-def]
+    """Ensures that the classifier trained on load_digits and fonts reads generated pen-stroke digits (≥ 95 %)."""
+    rng = np.random.default_rng(77)
+    truth = [str(int(rng.integers(10))) for _ in range(300)]
+    guesses = classifier.classify([A.render_handwritten_digit(d, rng, int(rng.integers(20, 50))) < 128 for d in truth])
+    assert sum(g.digit == t for g, t in zip(guesses, truth)) / len(truth) >= 0.95
+    assert all(abs(sum(g.probabilities) - 1.0) < 1e-6 and g.probability >= g.runner_up_probability for g in guesses)
+
+
+# --- grouping --------------------------------------------------------------------------------------
+
+
+def _page(file: str, page: int, raw: str | None = None, *, blank: bool = False, status: str | None = None) -> L.LabelledPage:
+    if blank:
+        return L.LabelledPage(PageRef(file, page), None, blank=True)
+    if raw is None:
+        return L.LabelledPage(PageRef(file, page), L.LabelRead(L.MISSING, None, None, "none"))
+    p = parse(raw)
+    if status == "uncertain":
+        p = L.LabelParse((), (), "uncertain", ("1-1-1", "7-1-1"), "test")
+    return L.LabelledPage(PageRef(file, page), L.LabelRead(p, raw, 0.9, "ocr"))
+
+
+def test_grouping_follows_the_issue_rules() -> None:
+    """Ensures that labels start documents, unlabelled pages continue them, and blanks are dropped but returned."""
+    pages = [
+        _page("s.pdf", 4),  # after the form pages: nothing before it in this file → an unlabelled document
+        _page("s.pdf", 5, "1-1-1"),
+        _page("s.pdf", 6),
+        _page("s.pdf", 7),
+        _page("s.pdf", 8, blank=True),
+        _page("s.pdf", 9, "「7-2-2」「1-1-2」"),
+        _page("s.pdf", 10, "7-2-2・1-1-2"),  # the same labels on every page: one document
+        _page("s.pdf", 12),  # a form page (11) in between: not a continuation
+        _page("s.pdf", 13, "9-9-9"),
+        _page("s.pdf", 14, "7-1-1", status="uncertain"),
+        _page("b.pdf", 1),  # a new file
+        _page("b.pdf", 2, blank=True),
+        _page("b.pdf", 3),  # after a separator sheet
+    ]
+    atts, blanks = L.group_attachments(pages)
+    assert [a.id for a in atts] == [f"att-{k:02d}" for k in range(1, 9)]
+    assert [[p.page for p in a.pages] for a in atts] == [[4], [5, 6, 7], [9, 10], [12], [13], [14], [1], [3]]
+    assert [a.label_status for a in atts] == ["missing", "read", "read", "missing", "read", "uncertain", "missing", "missing"]
+    assert atts[1].labels == ("1-1-1",) and atts[2].labels == ("7-2-2", "1-1-2")
+    assert atts[4].unknown_labels == ("9-9-9",) and atts[4].labels == ()
+    assert atts[5].candidates == ("1-1-1", "7-1-1") and atts[5].labels == ()
+    assert blanks == [PageRef("s.pdf", 8), PageRef("b.pdf", 2)]
+    every = [p for a in atts for p in a.pages] + blanks
+    assert sorted(every, key=lambda r: (r.file, r.page)) == sorted((p.ref for p in pages), key=lambda r: (r.file, r.page))
+
+
+def test_grouping_can_let_unlabelled_pages_run_across_a_blank_back_side() -> None:
+    """Ensures that with blank_separates=False a blank back side does not split a document."""
+    atts, blanks = L.group_attachments(
+        [_page("d.pdf", 1, "2-1-1"), _page("d.pdf", 2, blank=True), _page("d.pdf", 3)], blank_separates=False
+    )
+    assert [[p.page for p in a.pages] for a in atts] == [[1, 3]]
+    assert blanks == [PageRef("d.pdf", 2)]
+
+
+def test_generated_stack_groups_as_its_truth(tmp_path: Path) -> None:
+    """Ensures that the generator's truth and the grouping rule agree on a born-digital stack with separators."""
+    import pypdfium2 as pdfium
+
+    docs = A.make_documents(
+        9, 14, document_items=DOCS, other_items=OTHERS, styles=("typed", "every_page", "unlabelled", "two"), blank_rate=0.3
+    )
+    order = A.write_pdf(docs, tmp_path / "s.pdf", seed=9)
+    truth = A.truth(docs, order, "s.pdf")
+    pdf = pdfium.PdfDocument(str(tmp_path / "s.pdf"))
+    pages = []
+    for k, page in enumerate(pdf, start=1):
+        w, h = page.get_size()
+        words = L.words_from_pdfium(page.get_textpage(), h)
+        blank = L.is_blank_text(words)
+        pages.append(L.LabelledPage(PageRef("s.pdf", k), None if blank else L.read_text_label(words, w, h, ITEMS, DOCS), blank))
+    pdf.close()
+    atts, blanks = L.group_attachments(pages)
+    assert [[p.page for p in a.pages] for a in atts] == [[p["page"] for p in t["pages"]] for t in truth["attachments"]]
+    assert [list(a.labels) for a in atts] == [t["labels"] for t in truth["attachments"]]
+    assert [b.page for b in blanks] == [p["page"] for p in truth["blank_pages"]]
+
+
+# --- generator ---------------------------------------------------------------------------------------
+
+
+def test_generator_is_deterministic_and_writes_image_pdfs(tmp_path: Path) -> None:
+    """Ensures that the same seed gives the same documents and that scans wrap into an image-only PDF."""
+    assert A.make_documents(11, 6) == A.make_documents(11, 6)
+    docs = A.make_documents(11, 3, styles=("handwritten", "fullwidth", "unlabelled"), blank_rate=0.0)
+    buf = io.BytesIO()
+    A.write_pdf(docs, buf, seed=11)
+    scans = A.scan_pdf(buf.getvalue(), seed=11, dpi_choices=(150,))
+    A.write_image_pdf(scans, tmp_path / "scan.pdf")
+    import pikepdf
+
+    with pikepdf.open(tmp_path / "scan.pdf") as pdf:
+        assert len(pdf.pages) == sum(len(d.pages) for d in docs)
+        assert all(len(p.get_images()) == 1 for p in pdf.pages)

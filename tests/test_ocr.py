@@ -1,0 +1,108 @@
+"""ocr.py: the scripted engine, engine choice, and both real Tesseract engines on a rendered line."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from pipeline.errors import PipelineError
+from pipeline.ocr import FakeOcr, OcrError, OcrLine, PytesseractEngine, TesserocrEngine, find_tessdata, get_engine
+
+IPAEX_GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+LABEL_CHARS = "0123456789-「」"
+
+
+def _line(text: str, size: int = 40) -> NDArray[np.uint8]:
+    """A line of text rendered with IPAexGothic, ink dark on white."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(IPAEX_GOTHIC, size)
+    img = Image.new("L", (int(size * 0.8 * len(text)) + 60, size + 40), 255)
+    ImageDraw.Draw(img).text((24, 16), text, font=font, fill=0)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def test_fake_ocr_scripts_by_region_order_and_callable() -> None:
+    """Ensures that FakeOcr answers per region name, in call order, or from a callable, and records calls."""
+    img = np.full((20, 40), 255, np.uint8)
+    by_region = FakeOcr({"label": "1-1-1"})
+    assert by_region.read_line(img, lang="jpn", whitelist="0123456789-", psm=7, region="label").text == "1-1-1"
+    assert by_region.read_line(img, lang="jpn", whitelist=None, psm=7, region="other").text == ""
+    assert by_region.calls[0] == ("label", "jpn", "0123456789-", 7, (20, 40))
+
+    in_order = FakeOcr(["a", OcrLine("b", 0.3)], default="z")
+    got = [in_order.read_block(img, lang="eng").text for _ in range(3)]
+    assert got == ["a", "b", "z"]
+
+    scripted = FakeOcr(lambda gray, region: f"{region}:{gray.shape[1]}", confidence=0.5)
+    line = scripted.read_line(img, lang="eng", whitelist=None, psm=7, region="r")
+    assert (line.text, line.confidence) == ("r:40", 0.5)
+
+
+def test_get_engine_prefers_tesserocr_and_sets_thread_limit() -> None:
+    """Ensures that the process-wide engine is the in-process tesserocr one, with OpenMP held to one thread."""
+    assert os.environ.get("OMP_THREAD_LIMIT") == "1"
+    assert isinstance(get_engine(), TesserocrEngine)
+    assert get_engine() is get_engine()
+    assert os.path.isfile(os.path.join(find_tessdata(), "eng.traineddata"))
+
+
+def test_ocr_error_is_a_pipeline_error() -> None:
+    """Ensures that OCR failures travel as PipelineError, so callers can degrade instead of crash."""
+    assert issubclass(OcrError, PipelineError)
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("lang", ["eng", "jpn"])
+def test_tesserocr_reads_a_rendered_label(lang: str) -> None:
+    """Ensures that the loaded tesserocr engine reads a typed label, with confidence and per-symbol output."""
+    engine = TesserocrEngine()
+    line = engine.read_line(_line("7-2-2"), lang=lang, whitelist=LABEL_CHARS, psm=7)
+    assert line.text == "7-2-2"
+    assert 0.5 < line.confidence <= 1.0
+    assert [s.text for s in line.symbols] == list("7-2-2")
+    assert all(0.0 <= s.confidence <= 1.0 for s in line.symbols)
+
+
+@pytest.mark.ocr
+def test_tesserocr_reads_japanese_and_keeps_one_api_per_mode() -> None:
+    """Ensures that jpn reads 項目 and brackets, and that an engine is reused per (lang, psm)."""
+    engine = TesserocrEngine()
+    first = engine.read_line(_line("「項目1-1-1」"), lang="jpn", whitelist="0123456789-「」項目", psm=7)
+    assert first.text == "「項目1-1-1」"
+    engine.read_line(_line("1-1-2"), lang="jpn", whitelist=None, psm=7)
+    assert len(engine._apis) == 1  # noqa: SLF001 - the point of the engine is this cache
+    engine.read_block(_line("1-1-2"), lang="jpn")
+    assert len(engine._apis) == 2  # noqa: SLF001
+    engine.close()
+
+
+@pytest.mark.ocr
+def test_tesserocr_unknown_language_is_an_ocr_error() -> None:
+    """Ensures that a missing language model surfaces as OcrError naming the language."""
+    with pytest.raises(OcrError, match="xyz"):
+        TesserocrEngine().read_line(_line("1"), lang="xyz", whitelist=None, psm=7)
+
+
+@pytest.mark.ocr
+def test_pytesseract_fallback_reads_the_same_line() -> None:
+    """Ensures that the one-process-per-call fallback reads the label the same way."""
+    line = PytesseractEngine(timeout_s=20).read_line(_line("3-1-6"), lang="eng", whitelist=LABEL_CHARS, psm=7)
+    assert line.text == "3-1-6"
+    assert 0.5 < line.confidence <= 1.0
+
+
+@pytest.mark.ocr
+def test_pytesseract_timeout_is_an_ocr_error() -> None:
+    """Ensures that a Tesseract process that overruns its timeout is killed and reported as OcrError."""
+    with pytest.raises(OcrError, match="timed out"):
+        PytesseractEngine(timeout_s=0.001).read_block(_line("1-1-1 " * 8), lang="jpn")
+
+
+def test_engines_refuse_colour_images() -> None:
+    """Ensures that a colour or float image is refused before Tesseract sees it."""
+    with pytest.raises(ValueError, match="grayscale"):
+        TesserocrEngine().read_line(np.zeros((10, 10, 3), np.uint8), lang="eng", whitelist=None, psm=7)
