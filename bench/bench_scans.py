@@ -68,6 +68,7 @@ class Tally:
         self.errors: list[str] = []
         self.scores: dict[str, list[float]] = defaultdict(list)
         self.ocr_pages: list[tuple[float, float]] = []  # (ours, full-page tesseract) seconds
+        self.uncertain: list[str] = []
 
 
 def box_check(t: Tally, name: str, truth: dict[str, Any], state: str, score: float | None, note: str | None, where: str, measure: Any) -> None:
@@ -82,6 +83,7 @@ def box_check(t: Tally, name: str, truth: dict[str, Any], state: str, score: flo
     if state == "uncertain":
         t.c["boxes_uncertain"] += 1
         t.c[f"uncertain:{key}"] += 1
+        t.uncertain.append(f"{where} box {name}: truth {want} ({truth.get('style')}): {note} [{measure}]")
         if struck:
             t.c["boxes_struck_uncertain"] += 1
         return
@@ -276,6 +278,9 @@ def main() -> int:
             report(f"{form_dir}: {args.n} submissions", t)
             for e in t.errors[: args.errors]:
                 print("  ERR", e)
+            if args.dump_scores:
+                for u in t.uncertain:
+                    print("  UNC", u)
             if args.dump_scores:
                 for k in sorted(t.scores):
                     v = sorted(t.scores[k])

@@ -86,26 +86,41 @@ class MarkDefaults:
     # Per-pixel darkness beyond the blank below this is noise (JPEG ringing, paper grain,
     # 1 px misregistration of the blank's own ink after a 3x3 max filter).
     noise_floor: float = 0.12
-    # Mean ink over the interior (darkness units, 0..1). Measured: empty boxes < 0.01
-    # (bw specks up to 0.02); faint pencil and 0.2 mm pen ticks 0.04-0.15; ✓ × 0.08-0.3; ■ > 0.6.
-    inner_checked: float = 0.035
-    inner_empty: float = 0.018
+    # Mean ink over the interior (darkness units, 0..1), beyond the blank's ink grown by 2 px.
+    # Measured on 16 generated submissions (1584 boxes, both printings, 150-300 dpi, colour/
+    # grey/bw): empty boxes 0.0 (p99 and max); faint pencil 0.016-0.31, 0.2 mm pen 0.06-0.4,
+    # ✓ 0.11-0.6, × and ■ higher. Between the bounds a box is uncertain.
+    inner_checked: float = 0.025
+    inner_empty: float = 0.006
     # Ring outside the box (catches a ○ drawn around it): from the box edge out to ring_pt,
     # split into ring_sectors angular sectors; a sector is inked when its ink reaches
     # sector_ink (darkness × px at work_dpi, ~1.5 px of stroke crossing it).
-    ring_gap_pt: float = 1.0
+    ring_gap_pt: float = -1.0
     ring_pt: float = 7.0
     ring_sectors: int = 16
     sector_ink: float = 2.0
     # Share of available sectors inked: a drawn ○ 0.75-1.0; a neighbour's mark or circle
     # 0-0.35; a stray tick 0.1-0.3.
-    ring_checked: float = 0.7
+    ring_checked: float = 0.6
     ring_empty: float = 0.45
-    # Edge band: from the inner measure's edge out to edge_pt beyond the box. A mark that
-    # strays over the edge puts 0.03-0.2 here; an empty box < 0.01 (a neighbour's stray
-    # stroke up to 0.02). With little inside and no ring, edge ink makes the box uncertain.
+    # Edge band: from the inner measure's edge out to edge_pt beyond the box, ink darker than
+    # edge_floor beyond the blank's ink ±1 px. A mark that strays over the edge puts 0.019-0.18
+    # here; an empty box 0.0 (p99 0.004), up to 0.016 where a bw scan thickens a □ glyph, and
+    # up to 0.12 where a neighbour's ○ passes (then the neighbour explains it: marks.py).
+    # With little inside and no ring, edge ink makes the box uncertain.
     edge_pt: float = 3.0
-    edge_uncertain: float = 0.025
+    edge_floor: float = 0.35
+    edge_uncertain: float = 0.018
+    # A mark straying over the edge: some ink inside (empty boxes have none) and a lot at the
+    # edge. Measured: strays 0.0-0.5 inside and 0.006-0.18 at the edge; a neighbour's circle
+    # passing by puts up to 0.09 at the edge but nothing inside.
+    stray_inner: float = 0.012
+    stray_edge: float = 0.04
+    # A ○ drawn tight around the box hugs the frame, where the ring cannot see it: 40 % of the
+    # ring sectors and much edge ink (measured 0.17-0.6 at the edge for circles; a neighbour's
+    # circle inks at most a quarter of the sectors and 0.09 at the edge).
+    tight_ring: float = 0.4
+    tight_edge: float = 0.2
     # 二重線 over a box: a row band through the box where ink runs across the box and at
     # least strike_reach_pt beyond both sides, over strike_cover of the visible columns.
     strike_reach_pt: float = 4.0

@@ -40,6 +40,11 @@ class InkView:
     blank_dark: NDArray[np.float32]  # darkness 0..1 of the blank
     blank_max: NDArray[np.float32]  # blank_dark, 3x3 max-filtered (±1 px of registration)
     cache: dict[object, object] | None = None  # per blank page: geometry that does not depend on the scan
+    blank_wide: NDArray[np.float32] | None = None  # blank_dark, 5x5 max-filtered: room for a scan's blurred, bolder print
+
+    @property
+    def allowance(self) -> NDArray[np.float32]:
+        return self.blank_wide if self.blank_wide is not None else self.blank_max
 
     def px(self, box: BBox, grow_pt: float = 0.0) -> tuple[int, int, int, int]:
         k = self.dpi / 72.0
@@ -63,15 +68,20 @@ class BoxMeasure:
     shift_px: tuple[int, int]
 
 
-def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float) -> NDArray[np.float32]:
-    """Scan ink beyond the blank in [x0:x1, y0:y1] of the blank, the scan read at +(dx, dy); noise floor removed."""
+def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
+    """Scan ink beyond the blank in [x0:x1, y0:y1] of the blank, the scan read at +(dx, dy); noise floor removed.
+
+    `wide` compares with the blank's ink grown by 2 px instead of 1: outside a box, where the
+    printed frame and text of a blurred 150 dpi scan spread further than the blank's.
+    """
     h, w = view.scan_dark.shape
     sx0, sy0, sx1, sy1 = x0 + dx, y0 + dy, x1 + dx, y1 + dy
     out = np.zeros((y1 - y0, x1 - x0), np.float32)
     cx0, cy0, cx1, cy1 = max(0, sx0), max(0, sy0), min(w, sx1), min(h, sy1)
     if cx0 >= cx1 or cy0 >= cy1:
         return out
-    part = view.scan_dark[cy0:cy1, cx0:cx1] - view.blank_max[cy0 - dy : cy1 - dy, cx0 - dx : cx1 - dx]
+    blank = view.allowance if wide else view.blank_max
+    part = view.scan_dark[cy0:cy1, cx0:cx1] - blank[cy0 - dy : cy1 - dy, cx0 - dx : cx1 - dx]
     out[cy0 - sy0 : cy1 - sy0, cx0 - sx0 : cx1 - sx0] = part
     out[out < floor] = 0.0
     return out
@@ -118,7 +128,7 @@ def _ring_geometry(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkD
     hw, hh = (bx1 - bx0) / 2, (by1 - by0) / 2
     gap = cfg.ring_gap_pt * k
     outside = (np.abs(xx - cx) > hw + gap) | (np.abs(yy - cy) > hh + gap)
-    usable = outside & (view.blank_max[y0:y1, x0:x1] < 0.5)  # under printed text nothing can be seen
+    usable = outside & (view.allowance[y0:y1, x0:x1] < 0.5)  # under printed text nothing can be seen
     for ob in others:
         ox0, oy0, ox1, oy1 = (v * k for v in ob)
         usable &= ~((xx > ox0 - 1) & (xx < ox1 + 1) & (yy > oy0 - 1) & (yy < oy1 + 1))
@@ -140,7 +150,7 @@ def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     (x0, y0, x1, y1), sector, usable, ok = _ring_geometry(view, box, others, cfg)
     if ok.sum() == 0:
         return 0.0, 0
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True)
     ink = np.bincount(sector, weights=extra.ravel() * np.asarray(usable, np.float32), minlength=cfg.ring_sectors)
     return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
 
@@ -152,10 +162,12 @@ def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     in other boxes and under the blank's printed text are not counted.
     """
     x0, y0, x1, y1 = view.px(box.bbox, cfg.edge_pt)
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    # the blank's ink ±1 px only (a tick drawn over the frame is 1-2 px beside it), and a high
+    # floor: the halo of a blurred frame is grey, a pen stroke is dark
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.edge_floor)
     key = ("edge", box, tuple(others), cfg)
     if view.cache is not None and key in view.cache:
-        usable = np.asarray(view.cache[key], bool)
+        usable = np.asarray(view.cache[key], bool)  # the pixels off the blank's ink
         n = int(usable.sum())
         return float((extra * usable).sum() / n) if n else 0.0
     k = view.dpi / 72.0
@@ -197,7 +209,7 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     """Inner ink, ring coverage and strike-through of one box (see the module docstring)."""
     shift = refine(view, box.bbox, cfg)
     x0, y0, x1, y1 = view.px(_inner_box(box, cfg))
-    inner = float(_extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor).mean())
+    inner = float(_extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True).mean())
     ring, n = _ring(view, box, others, shift, cfg)
     edge = _edge(view, box, others, shift, cfg)
     struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
@@ -214,6 +226,10 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
         return "checked", score, None
     if ring_score >= 1.0:
         return "checked", score, "枠の周りに○"
+    if m.inner >= cfg.stray_inner and m.edge >= cfg.stray_edge:
+        return "checked", score, "枠からはみ出した印"
+    if m.ring >= cfg.tight_ring and m.edge >= cfg.tight_edge:
+        return "checked", score, "枠に沿って○"
     if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
         if m.edge >= cfg.edge_uncertain:
             return "uncertain", score, f"枠の縁に記入（はみ出した印？ インク {m.edge:.3f}）"
@@ -224,11 +240,29 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
 
 
 def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefaults = MARKS) -> list[tuple[MarkReading, BoxMeasure]]:
-    """Read every box of a registered form page; each MarkReading with the measures behind it."""
-    out = []
+    """Read every box of a registered form page; each MarkReading with the measures behind it.
+
+    A box whose only ink is at its edge, next to a box read as circled, is empty: the ink is
+    the neighbour's ○ passing by (boxes and brackets sit 4-6 pt apart).
+    """
     boxes = [b.bbox for b in layout.boxes]
-    for i, box in enumerate(layout.boxes):
-        m = measure_box(view, box, boxes[:i] + boxes[i + 1 :], cfg)
-        state, score, note = decide(m, cfg)
+    measures = [measure_box(view, box, boxes[:i] + boxes[i + 1 :], cfg) for i, box in enumerate(layout.boxes)]
+    decided = [decide(m, cfg) for m in measures]
+    circled = [i for i, (state, _, _) in enumerate(decided) if state == "checked" and measures[i].ring >= cfg.tight_ring]
+    out = []
+    for i, (box, m) in enumerate(zip(layout.boxes, measures)):
+        state, score, note = decided[i]
+        if state == "uncertain" and not m.struck and m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
+            near = [j for j in circled if j != i and _gap_pt(box.bbox, boxes[j]) <= cfg.ring_pt]
+            if near:
+                b = layout.boxes[near[0]]
+                state, note = "empty", f"枠の縁のインクは隣（{b.option}）の○"
         out.append((MarkReading(box.owner, box.option, state, score, ref, box.bbox, "scan", note), m))
     return out
+
+
+def _gap_pt(a: BBox, b: BBox) -> float:
+    """Distance between two boxes (points); 0 when they touch or overlap."""
+    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return math.hypot(dx, dy)

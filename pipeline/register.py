@@ -47,6 +47,7 @@ class Reference:
     gray: NDArray[np.uint8]  # the blank rendered at dpi
     dark: NDArray[np.float32]  # its darkness 0..1
     dark_max: NDArray[np.float32]  # 3x3 max of dark: the blank's ink allowing ±1 px
+    dark_wide: NDArray[np.float32]  # 5x5 max of dark: allowing ±2 px (blurred, bolder print on a scan)
     thumb: NDArray[np.float32]  # darkness at thumb_dpi, blurred
     qual: NDArray[np.float32]  # darkness at quality_dpi, blurred
     points: NDArray[np.float32]  # ORB keypoints (N, 2), px at dpi
@@ -178,6 +179,7 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             page.close()
             out.append(Reference(
                 layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
+                dark_wide=_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))),
                 thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
                 qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr, printed=printed,
             ))

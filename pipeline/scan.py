@@ -156,7 +156,7 @@ def read_scan_detail(
     size = (ref.gray.shape[1], ref.gray.shape[0])
     aligned = aligned_view(gray, reg.matrix, size)
     paper, ink = levels(gray)
-    view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache)
+    view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
     rgb = None
     if small_rgb is not None:  # the colour image aligned to the blank at its own (lower) resolution
         a, c = colour_dpi / work, colour_dpi / (work * fit)  # blank px → its colour-dpi px; grey px → colour px
