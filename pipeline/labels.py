@@ -203,7 +203,7 @@ def normalise_label(
                         notes.append(f"{i} could be {alt} (confidence {confidence:.2f})")
     for alt_raw in alternates:
         other = normalise_label(alt_raw, item_ids, document_items)
-        if other.status == "read" and other.ids and set(other.ids) != set(known):
+        if other.status == "read" and set(other.ids) - set(known):  # the runner-up names another document
             candidates |= set(other.ids)
             notes.append(f"could also read '{alt_raw}'")
     if notes:
@@ -490,9 +490,11 @@ def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group) -> tupl
         cy = (y + h / 2.0 - top) / line_h
         if h <= 0.45 * line_h and w >= 1.1 * h and w >= 0.2 * line_h and 0.15 <= cy <= 0.9:
             pattern += "-"
+        elif len(m) > 5 and _stacked(stats, m[4:], 0.2 * line_h):
+            pattern += "X"  # parts one above the other with a gap: a colon (項目番号：), not a digit
         elif (
             h > 1.25 * line_h
-            or (h > 1.1 * line_h and w > 0.95 * line_h)
+            or (h > 1.1 * line_h and w > 0.8 * line_h)  # kanji: taller and wider than the digits
             or y < top - 0.3 * line_h
             or y + h > top + 1.3 * line_h
             or abs(cy - 0.5) > 0.3
@@ -507,6 +509,17 @@ def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group) -> tupl
             pattern += "X"
         last_x1 = x + w
     return pattern, masks
+
+
+def _stacked(stats: NDArray[np.int32], comps: Sequence[int], gap: float) -> bool:
+    """Whether components sit one above another with a vertical gap of more than ``gap`` pixels."""
+    spans = sorted((int(stats[c, 1]), int(stats[c, 1] + stats[c, 3])) for c in comps)
+    bottom = spans[0][1]
+    for top, end in spans[1:]:
+        if top - bottom > gap:
+            return True
+        bottom = max(bottom, end)
+    return False
 
 
 def _digit_reading(
@@ -524,9 +537,15 @@ def _digit_reading(
     pattern, masks = found
     pattern = re.sub(r" *- *", "-", pattern)
     one = "-".join(["D"] * _shape(item_ids)[0])
-    runs = [r for r in re.split(r"[X ]+", pattern) if r]
-    if not runs or any(r != one for r in runs):  # only whole N-N-N runs, apart from brackets and prefixes
+    # whole N-N-N runs only, apart from brackets, prefixes and separators (「」, 項目, ・, /), which may
+    # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D)
+    compact = re.sub(r"[X ]+", "", pattern)
+    if not compact or len(compact) % len(one) or compact != one * (len(compact) // len(one)):
         return None
+    cuts = {len(re.sub(r"[X ]+", "", pattern[: m.start()])) for m in re.finditer(r"[X ]+", pattern)}
+    if any(c % len(one) for c in cuts):  # something odd inside a run (D-DXD-D): not ours to read
+        return None
+    runs = [compact[k : k + len(one)] for k in range(0, len(compact), len(one))]
     guesses = classifier.classify(masks)
     digits = iter(guesses)
     text = " ".join("".join(next(digits).digit if ch == "D" else ch for ch in r) for r in runs)
