@@ -51,6 +51,7 @@ def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: boo
     out_dir.mkdir(parents=True, exist_ok=True)
     collected = read_submission(entry, form)
     attachments, dropped = _group(collected.other_pages)
+    attachments = _attachment_crops(entry, attachments, out_dir)
     missing = _missing_page_flags(form, collected.form_pages)
     review_path = out_dir / "review.yaml"
     review = read_review(review_path)
@@ -195,6 +196,43 @@ def _group(other_pages: list[Any]) -> tuple[list[Attachment], tuple[PageRef, ...
 
     attachments, dropped = labels.group_attachments(other_pages)
     return list(attachments), tuple(dropped)
+
+
+# The unlabelled document's corner, shown to the reviewer in the dossier.
+CROP_DPI = 100
+
+
+def _attachment_crops(entry: Path, attachments: list[Attachment], out_dir: Path) -> list[Attachment]:
+    """Save the top-right corner of the first page of every document whose label was not read.
+
+    Done after grouping, so only first pages are decoded again (a handful per submission).
+    """
+    from dataclasses import replace
+
+    from pipeline import ingest, labels
+    from pipeline.limits import Limits
+
+    wanted = {a.pages[0]: a for a in attachments if a.label_status != "read" and a.pages}
+    if not wanted:
+        return attachments
+    crops: dict[str, str] = {}
+    for file in sorted({ref.file for ref in wanted}):
+        path = entry if entry.is_file() else entry / file
+        with ingest.open_source(path, file, Limits()) as opened:
+            for page in opened.pages:
+                att = wanted.get(page.ref)
+                if att is None:
+                    continue
+                try:
+                    dpi = page.fit_dpi(CROP_DPI)
+                    image = page.image(dpi)
+                except PipelineError as exc:
+                    log.warning("%s p%d: no crop for %s: %s", file, page.ref.page, att.id, exc)
+                    continue
+                x0, y0, x1, y1 = (v * dpi / 72.0 for v in labels.label_region_pt(page.width_pt, page.height_pt))
+                corner = image[int(y0) : int(y1), int(x0) : int(x1)]
+                crops[att.id] = _save_png(corner, out_dir / "crops" / f"{att.id}_label.png")
+    return [replace(a, crop=crops.get(a.id, a.crop)) for a in attachments]
 
 
 def _missing_page_flags(form: FormDef, found: dict[int, PageRef]) -> list[Flag]:
