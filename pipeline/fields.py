@@ -23,7 +23,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.detect_defaults import FIELDS, MARKS, FieldDefaults, MarkDefaults
-from pipeline.marks import InkView, _extra
+from pipeline.marks import InkView, _extra, refine
 from pipeline.model import FieldLayout, FieldReading, PageLayout, PageRef
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,16 @@ class FieldMeasure:
     ocr: tuple[float, float, float] | None = None  # line confidence, mean and least character confidence
 
 
-def ink_share(view: InkView, box: tuple[float, float, float, float], cfg: FieldDefaults, grow_pt: float = 0.0, floor: float = MARKS.noise_floor) -> tuple[float, NDArray[np.float32]]:
-    """Share of the place's pixels darker than the blank by more than cfg.field_ink, and the extra-ink map."""
+def ink_share(
+    view: InkView, box: tuple[float, float, float, float], cfg: FieldDefaults, grow_pt: float = 0.0, floor: float = MARKS.noise_floor,
+    shift: tuple[int, int] = (0, 0),
+) -> tuple[float, NDArray[np.float32]]:
+    """Share of the place's pixels darker than the blank by more than cfg.field_ink, and the extra-ink map.
+
+    `shift` (px) is where the scan's print sits against the blank's here (marks.refine).
+    """
     x0, y0, x1, y1 = view.px(box, grow_pt)
-    extra = _extra(view, x0, y0, x1, y1, 0, 0, floor)
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], floor, wide=True)  # a blurred underline spreads ±2 px
     return float((extra > cfg.field_ink).mean()) if extra.size else 0.0, extra
 
 
@@ -92,13 +98,13 @@ def read_signature(view: InkView, fld: FieldLayout, ref: PageRef, cfg: FieldDefa
     # 1 pt inside the frame: the printed box outline never counts, and neither does a seal
     # stamped just across its right side (a seal ring is ~1 mm of ink).
     inner = (fld.bbox[0] + 1.5, fld.bbox[1] + 1.5, fld.bbox[2] - 1.5, fld.bbox[3] - 1.5)
-    share, _ = ink_share(view, inner, cfg)
+    share, _ = ink_share(view, inner, cfg, shift=refine(view, fld.bbox, MARKS))
     status = _presence(share, cfg.signature_present, cfg.signature_empty)
     return FieldReading(fld.name, fld.owner, fld.kind, None, status, round(share, 4), ref, fld.bbox), FieldMeasure(share, None, None)  # type: ignore[arg-type]
 
 
 def read_seal(view: InkView, rgb: NDArray[np.uint8] | None, fld: FieldLayout, ref: PageRef, cfg: FieldDefaults = FIELDS, rgb_dpi: float = 0.0) -> tuple[FieldReading, FieldMeasure]:
-    share, extra = ink_share(view, fld.bbox, cfg)
+    share, extra = ink_share(view, fld.bbox, cfg, shift=refine(view, fld.bbox, MARKS))
     red = red_share(rgb, rgb_dpi, fld.bbox, cfg, 0.0)
     ext = _extent_pt(extra, view.dpi, cfg.field_ink)
     big = min(ext) >= cfg.seal_min_extent_pt
@@ -340,7 +346,8 @@ def read_text(
     """
     from pipeline.ocr import OcrError
 
-    share, _ = ink_share(view, fld.bbox, cfg)
+    shift = refine(view, fld.bbox, MARKS)  # the scan's underline against the blank's, ±3 px
+    share, _ = ink_share(view, fld.bbox, cfg, shift=shift)
     m = FieldMeasure(share, None, None)
 
     def result(status: str, value: str | None, conf: float | None, keep: NDArray[np.uint8] | None) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
@@ -351,7 +358,9 @@ def read_text(
     if hires is None or engine is None or (deadline is not None and time.monotonic() > deadline):
         return result("uncertain", None, None, None)
     dpi = cfg.ocr_dpi
-    crop = hires(fld, dpi)
+    k = 72.0 / view.dpi
+    moved = replace(fld, bbox=(fld.bbox[0] + shift[0] * k, fld.bbox[1] + shift[1] * k, fld.bbox[2] + shift[0] * k, fld.bbox[3] + shift[1] * k))
+    crop = hires(moved, dpi)
     nothing = "empty" if share < cfg.text_present else "uncertain"  # ink, but no line of text in it
     blank = blank_hires(fld, dpi) if blank_hires is not None else None
     inside = [(ch, b) for ch, b in printed if b[0] >= fld.bbox[0] - 1 and b[2] <= fld.bbox[2] + 1 and b[1] >= fld.bbox[1] - 1 and b[3] <= fld.bbox[3] + 1]
@@ -454,7 +463,7 @@ def read_fields(
         else:
             texts.append(fld)
     # Only inked fields cost anything: measure first, then hand out the OCR work.
-    inked = [f for f in texts if ink_share(view, f.bbox, cfg)[0] > cfg.text_empty]
+    inked = [f for f in texts if ink_share(view, f.bbox, cfg, shift=refine(view, f.bbox, MARKS))[0] > cfg.text_empty]
     for fld in texts:
         if fld not in inked:
             results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)

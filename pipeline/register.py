@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import cv2
@@ -442,18 +442,30 @@ def _quality(small: NDArray[np.float32], ref: Reference, matrix: NDArray[np.floa
 
 
 def _fit(
-    spts: NDArray[np.float32], sdesc: NDArray[np.uint8], small: NDArray[np.float32], ref: Reference, k: int, coarse: NDArray[np.float64], cfg: RegisterDefaults
+    spts: NDArray[np.float32], sdesc: NDArray[np.uint8], small: NDArray[np.float32], ref: Reference, k: int, coarse: NDArray[np.float64], cfg: RegisterDefaults,
+    dark: NDArray[np.float32] | None = None,
 ) -> Registration | None:
-    """Fit the page with the coarse gate; if that aligns poorly, once more with the gate doubled.
+    """Fit the page with the coarse gate; if that aligns poorly, once more with the gate doubled,
+    and then corrected patch by patch (refine_locally).
 
     A gate narrower than the coarse error lets RANSAC lock onto the text one line pitch away
     (repeated URL blocks); a wider one costs 4x the candidate pairs, so it is the fallback.
+    On a page of repeated blocks (the closing contacts page) RANSAC can settle 1 % off in
+    scale; the patches of print found on the aligned scan pull it back.
     """
     reg = _fit_gate(spts, sdesc, small, ref, k, coarse, cfg, cfg.gate_coarse_px)
     if reg is None or reg.quality < cfg.min_quality + cfg.code_check_margin:
         wide = _fit_gate(spts, sdesc, small, ref, k, coarse, cfg, 2 * cfg.gate_coarse_px)
         if wide is not None and (reg is None or wide.quality > reg.quality):
             reg = wide
+    if reg is not None and dark is not None and reg.quality < cfg.confident_quality:
+        size = (ref.dark.shape[1], ref.dark.shape[0])
+        warped = _f32(cv2.warpAffine(dark, reg.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0))
+        fixed = refine_locally(warped, reg, cfg)
+        if fixed is not reg:
+            q = _quality(small, ref, fixed.matrix, cfg)
+            if q > reg.quality:
+                reg = _with_matrix(reg, fixed.matrix, q)
     return reg
 
 
@@ -501,7 +513,7 @@ def _read_code(gray: NDArray[np.uint8], reg: Registration) -> str | None:
 
 def _try(
     cands: list[tuple[float, int, Reference, NDArray[np.float64]]], spts: NDArray[np.float32], sdesc: NDArray[np.uint8],
-    small: NDArray[np.float32], cfg: RegisterDefaults,
+    small: NDArray[np.float32], cfg: RegisterDefaults, dark: NDArray[np.float32] | None = None,
 ) -> list[Registration]:
     """Fit the candidates best first until one aligns confidently (see RegisterDefaults)."""
     tried: list[Registration] = []
@@ -512,12 +524,74 @@ def _try(
         if ref.layout.number in seen:
             continue
         seen.add(ref.layout.number)
-        reg = _fit(spts, sdesc, small, ref, k, coarse, cfg)
+        reg = _fit(spts, sdesc, small, ref, k, coarse, cfg, dark)
         if reg is not None:
             tried.append(reg)
             if reg.quality >= cfg.confident_quality:
                 break  # only the right page aligns this well: no need to try the others
     return tried
+
+
+def _patches(ref: Reference, cfg: RegisterDefaults) -> NDArray[np.int32]:
+    """Squares of the blank (x0, y0, x1, y1 px) with print in both directions, for local refinement (cached)."""
+    key = ("patches", cfg.patch_px)
+    if key in ref.cache:
+        return ref.cache[key]  # type: ignore[return-value]
+    n = cfg.patch_px
+    h, w = ref.dark.shape
+    gx = np.abs(np.diff(ref.dark, axis=1))
+    gy = np.abs(np.diff(ref.dark, axis=0))
+    out = []
+    for y0 in range(n, h - 2 * n, n):
+        for x0 in range(n, w - 2 * n, n):
+            ex, ey = float(gx[y0 : y0 + n, x0 : x0 + n].mean()), float(gy[y0 : y0 + n, x0 : x0 + n].mean())
+            if min(ex, ey) >= cfg.patch_min_edges:
+                out.append((x0, y0, x0 + n, y0 + n))
+    arr = np.array(out, np.int32).reshape(-1, 4)
+    ref.cache[key] = arr
+    return arr
+
+
+def refine_locally(scan_dark: NDArray[np.float32], reg: Registration, cfg: RegisterDefaults = REGISTER) -> Registration:
+    """Correct the page transform from where the blank's print is found on the aligned scan, patch by patch.
+
+    `scan_dark` is the scan's darkness resampled into the blank's frame by reg.matrix. Each
+    patch of the blank with print in both directions is looked for within ±refine_search_px;
+    an affine correction (which also takes the slightly different x and y scales of sheet-fed
+    scanners) is fitted to the shifts with RANSAC. The global ORB fit can be 1 % off in scale
+    on a page whose lower half is all written-in fields (6 px at the page foot); this brings
+    it to about a pixel. Returns `reg` unchanged when too few patches agree.
+    """
+    ref = reg.reference
+    r = cfg.refine_search_px
+    h, w = scan_dark.shape
+    src, dst = [], []
+    for x0, y0, x1, y1 in _patches(ref, cfg):
+        if x0 - r < 0 or y0 - r < 0 or x1 + r > w or y1 + r > h:
+            continue
+        res = cv2.matchTemplate(scan_dark[y0 - r : y1 + r, x0 - r : x1 + r], ref.dark[y0:y1, x0:x1], cv2.TM_CCOEFF_NORMED)
+        _, peak, _, (bx, by) = cv2.minMaxLoc(res)
+        if peak < cfg.patch_min_corr or bx in (0, 2 * r) or by in (0, 2 * r):
+            continue
+        src.append(((x0 + x1) / 2, (y0 + y1) / 2))
+        dst.append(((x0 + x1) / 2 + bx - r, (y0 + y1) / 2 + by - r))
+    if len(src) < cfg.patch_min_count:
+        return reg
+    corr, inl = cv2.estimateAffine2D(np.float32(src), np.float32(dst), method=cv2.RANSAC, ransacReprojThreshold=1.0, refineIters=10)
+    if corr is None or inl is None or int(inl.sum()) < cfg.patch_min_count:
+        return reg
+    a = _f64(corr)
+    if np.abs(a[:, :2] - np.eye(2)).max() > 0.03 or np.abs(a[:, 2]).max() > 3 * r:
+        return reg  # not a small correction: keep the fit
+    return _with_matrix(reg, _compose(reg.matrix, a))
+
+
+def _with_matrix(reg: Registration, m: NDArray[np.float64], quality: float | None = None) -> Registration:
+    """reg with another matrix (its scale and skew taken from it) and, if given, another quality."""
+    angle = math.degrees(math.atan2(m[1, 0], m[0, 0]))
+    skew = (angle - reg.orientation + 180.0) % 360.0 - 180.0
+    q = reg.quality if quality is None else quality
+    return Registration(reg.reference, m, reg.dpi, reg.orientation, skew, math.hypot(m[0, 0], m[1, 0]), reg.inliers, q, reg.identified_by)
 
 
 def register(
@@ -546,9 +620,9 @@ def register(
         top_score = cands[0][0] if cands else 0.0
         return Rejection("no_match", f"no form page looks like it (best thumbnail score {top_score:.2f})")
     spts, sdesc = _features(gray, cfg)
-    tried = _try(cands, spts, sdesc, small, cfg)
+    tried = _try(cands, spts, sdesc, small, cfg, dark)
     if not any(r.quality >= cfg.min_quality for r in tried):
-        tried += _try(_candidates(dark, refs, cfg, other_ways=True, small=small), spts, sdesc, small, cfg)
+        tried += _try(_candidates(dark, refs, cfg, other_ways=True, small=small), spts, sdesc, small, cfg, dark)
     if not tried:
         return Rejection("no_match", f"no form page aligned (best thumbnail score {cands[0][0]:.2f}, page {cands[0][2].layout.number})")
     tried.sort(key=lambda r: -r.quality)
@@ -559,11 +633,11 @@ def register(
         code = _read_code(gray, best)
         if code and code != best.layout.code:
             named = next((r for r in refs if r.layout.code == code), None)
-            again = _fit(spts, sdesc, small, named, best.orientation // 90, best.matrix, cfg) if named is not None else None
+            again = _fit(spts, sdesc, small, named, best.orientation // 90, best.matrix, cfg, dark) if named is not None else None
             if again is not None:
                 best = again
         if code and code == best.layout.code:
-            best = Registration(best.reference, best.matrix, best.dpi, best.orientation, best.skew_deg, best.scale, best.inliers, best.quality, "code")
+            best = replace(best, identified_by="code")
     if best.quality < cfg.min_quality:
         return Rejection("low_quality", f"best match page {best.layout.number} aligns poorly (quality {best.quality:.2f})")
     return best

@@ -1,9 +1,10 @@
 """A scanned page → (form page layout, PageReading), or None when it is not a page of the form.
 
-The entry point for scans (process.py calls `read_scan(page, form)`). One page costs one
-reduced decode at work_dpi (~100 dpi, the embedded JPEG pulled by ingest), registration,
-box and field ink measures, and — only when some written field holds ink — one more decode
-at the OCR resolution, from which each inked field is cut, straightened and read.
+The entry point for scans (process.py calls `read_scan(page, form)`). One page costs a
+12-dpi colour probe and one decode at the OCR resolution (200 dpi; the embedded JPEG pulled
+by ingest), reduced to work_dpi (~100 dpi) for registration and the box and field ink
+measures; only written fields that hold ink are then cut from the decode, straightened and
+read (pipeline.ocr, on up to two loaded engines).
 
 Bad input never raises out of here: a page too large to rasterise, a blank page, a photo, a
 page of another form or a page that takes longer than the budget is logged and returns None,
@@ -28,7 +29,7 @@ from pipeline.fields import FieldMeasure, read_fields
 from pipeline.marks import BoxMeasure, InkView, read_marks
 from pipeline.model import BBox, FieldLayout, FormDef, PageLayout
 from pipeline.read_digital import PageReading
-from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
+from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, refine_locally, register
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +152,12 @@ def read_scan_detail(
         log.info("%s: not a page of %s (%s: %s)", where, form.name, reg.reason, reg.detail)
         detail.rejection = reg
         return detail
-    detail.registration = reg
     layout, ref = reg.layout, reg.reference
     size = (ref.gray.shape[1], ref.gray.shape[0])
-    aligned = aligned_view(gray, reg.matrix, size)
     paper, ink = levels(gray)
-    view = InkView(work, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
+    reg = refine_locally(darkness(aligned_view(gray, reg.matrix, size), paper, ink), reg, register_cfg)
+    detail.registration = reg
+    view = InkView(work, darkness(aligned_view(gray, reg.matrix, size), paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
     rgb = None
     if small_rgb is not None:  # the colour image aligned to the blank at its own (lower) resolution
         a, c = colour_dpi / work, colour_dpi / (work * fit)  # blank px → its colour-dpi px; grey px → colour px
@@ -170,12 +171,8 @@ def read_scan_detail(
     s_hi = hd / (work * fit)  # work px (after fitting) → hires px
     to_hi = _compose(np.array([[s_hi, 0, 0], [0, s_hi, 0]], float), reg.matrix)
 
-    def hires_image() -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
-        return hi_gray, to_hi
-
     def hires(fld: FieldLayout, dpi: float) -> NDArray[np.uint8]:
-        im, to_hi = hires_image()
-        return _warp_region(im, to_hi, fld.bbox, dpi, work, 2.0)
+        return _warp_region(hi_gray, to_hi, fld.bbox, dpi, work, 2.0)
 
     def blank_hires(fld: FieldLayout, dpi: float) -> NDArray[np.float32]:
         k = work / 72.0
