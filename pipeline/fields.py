@@ -7,10 +7,16 @@
   seal's size in both directions.
 - Text, URL and date fields: measured for ink first; an empty field costs nothing. A field
   with ink is cut from the scan at the OCR resolution, straightened through the page
-  transform, the blank's own ink (underline, labels) whitened out — except for dates, whose
-  printed 年 月 日 belong to the value — and read as one line: jpn for text and dates, eng
-  with a URL whitelist for URLs. A confident read is `read`; writing Tesseract cannot read
-  with confidence is `handwritten` with its crop (never garbage text); in between `uncertain`.
+  transform, the blank's own ink (underline, labels) whitened out, and read as one line:
+  jpn for text (eng again when the line is mostly ASCII), eng with a URL whitelist for URLs;
+  a date's written digit groups are read alone (eng, digits) and joined with the 年 月 日 the
+  blank prints. A line read with sure character confidences is `read`; an unsure one is read
+  again at another size and taken only if both reads agree; otherwise writing that wanders
+  like handwriting is `handwritten` (no text, crop kept) and the rest `uncertain` (the guess
+  kept for the reviewer, with its crop). The OCR runs on up to two loaded engines.
+
+Signature and seal places and written fields are each refined locally (±3 px) against the
+blank's print around them before anything is measured.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.detect_defaults import FIELDS, MARKS, FieldDefaults, MarkDefaults
+from pipeline.detect_defaults import FIELDS, MARKS, FieldDefaults
 from pipeline.marks import InkView, _extra, refine
 from pipeline.model import FieldLayout, FieldReading, PageLayout, PageRef
 
@@ -496,4 +502,4 @@ def read_fields(
     return readings, crops, measures
 
 
-__all__ = ["FieldMeasure", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "MarkDefaults"]
+__all__ = ["FieldMeasure", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "ocr_confidence"]

@@ -4,14 +4,17 @@ Per box or bracket, on the scan resampled into the blank's frame (work_dpi):
 1. Local refinement: the blank's picture of the box and its surroundings is matched within
    ±3 px of the registered position, so that a residual error of the page transform or a
    paper stretch never puts the printed frame into the measure.
-2. Inner ink: mean extra darkness (scan darkness beyond the blank's own ink, 3x3 max-filtered)
+2. Inner ink: mean extra darkness (scan darkness beyond the blank's own ink, max-filtered)
    over the inside of the box, pixels below the noise floor ignored. Graded darkness, not a
    binarised count: binarising lost a third of thin 1-px ticks (notes/measured.md).
-3. Ring: the band just outside the box, cut into angular sectors; a ○ drawn around the box
-   inks most of them, a neighbour's mark or a stray stroke only a few. Pixels inside other
-   boxes and under the blank's printed text do not count.
-4. 二重線: ink running through the box and on past both sides is a struck-out mark: uncertain.
-Between the bounds of any measure the box is uncertain; nothing is guessed.
+3. Ring: the band around the box, cut into angular sectors; a ○ drawn around the box inks
+   most of them, a neighbour's mark or a stray stroke only a few. Pixels inside other boxes
+   and under the blank's printed text do not count.
+4. Edge band: dark ink just inside and outside the frame — a mark straying over the edge,
+   or a ○ drawn so tight that it hugs the frame.
+5. 二重線: ink running through the box and on past both sides is a struck-out mark: uncertain.
+Between the bounds of any measure the box is uncertain; nothing is guessed. The one piece of
+context used: edge ink on an otherwise empty box next to a box read as circled is that ○.
 
 `score` is the mark strength: the larger of inner ink / inner_checked and (for a ringed box)
 ring coverage / ring_checked, so 1.0 sits at the checked threshold. Thresholds and their
