@@ -123,6 +123,7 @@ def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, st
     """Process one submission in a worker; returns (status, decision, pages, message, errors, warnings)."""
     from pipeline.process import process_submission  # heavy imports stay in the workers
 
+    _one_thread()
     out = Path(out_dir)
     error_log = out / "error.log"
     try:
@@ -136,6 +137,17 @@ def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, st
         out.mkdir(parents=True, exist_ok=True)
         error_log.write_text(f"{entry}\n{traceback.format_exc()}", encoding="utf-8")
         return "error", "error", 0, f"{type(exc).__name__}: {exc}", 0, 0
+
+
+def _one_thread() -> None:
+    """Each submission runs on one core: --jobs spreads submissions over cores instead.
+
+    OpenCV's own thread pool would otherwise take every core inside each worker, and two
+    workers then fight over them instead of running side by side.
+    """
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]:
