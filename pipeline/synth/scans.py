@@ -3,9 +3,10 @@
 It fills a printing of the form (forms/<name>/blank.pdf + layout.yaml) the way applicants do —
 ✓ ticks, × crosses, filled ■, ○ drawn around a box or in/around a bracket, faint pencil, thin
 pen, marks straying over the edge, a mark struck out with 二重線 beside a new one, pen-stroke
-signatures, red seals (circle or square, with kanji), typed text and handwriting-like text — and
-then "scans" each page: 150-300 dpi, colour / grey / black-and-white, skew up to ±3°, shift,
-scale 0.95-1.0 (fit to page), paper tone, blur, noise, JPEG, and pages fed upside down or sideways.
+signatures, seals (circle or square, with kanji; vermilion, some in black ink), typed text and
+handwriting-like text — and then "scans" each page: 150-300 dpi, colour / grey / black-and-
+white, skew up to ±3°, shift, scale 0.95-1.0 (fit to page), paper tone, blur, noise, JPEG,
+and pages fed upside down or sideways.
 
 Output: an image-only PDF (JPEG pages; bw pages as 1-bit Flate), a multi-page TIFF or one
 PNG/JPEG per page, and `<name>.truth.json` beside it:
@@ -413,8 +414,11 @@ def draw_signature(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.
     cv.strokes(paths, float(rng.uniform(0.7, 1.2)), colour)
 
 
-def draw_seal(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.random.Generator, square: bool) -> None:
-    """A vermilion seal: ring (or square frame) with a surname, uneven ink, slightly turned."""
+SEAL_GREY = (60, 60, 66)  # a black-ink stamp (シヤチハタ in black), read by shape even on colour scans
+
+
+def draw_seal(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.random.Generator, square: bool, colour: tuple[int, int, int] = SEAL_RED) -> None:
+    """A seal: ring (or square frame) with a surname, uneven ink, slightly turned; vermilion unless told."""
     x0, y0, x1, y1 = bbox
     cx = (x0 + x1) / 2 + float(rng.uniform(-4, 4))
     cy = (y0 + y1) / 2 + float(rng.uniform(-4, 4))
@@ -443,7 +447,7 @@ def draw_seal(cv: Canvas, bbox: tuple[float, float, float, float], rng: np.rando
     m = np.asarray(cv2.warpAffine(m, rot, (n, n)), np.float32)
     grain = cv2.GaussianBlur(rng.random((n, n), dtype=np.float32), (0, 0), 1.5)
     m *= np.clip(0.55 + 1.2 * grain, 0.0, 1.0) * float(rng.uniform(0.75, 1.0))
-    cv.alpha_at(m, cx - n / cv.k / 2, cy - n / cv.k / 2, SEAL_RED)
+    cv.alpha_at(m, cx - n / cv.k / 2, cy - n / cv.k / 2, colour)
 
 
 # --- what the applicant does -----------------------------------------------------------------
@@ -531,7 +535,10 @@ def plan_answers(form: FormDef, rng: np.random.Generator, opts: GenOptions, penc
             elif f.kind == "seal":
                 sig = plan.fields.get(f"{f.owner}.signature", {}).get("present")
                 present = rng.random() < (0.88 if (sig or (sig is None and yes)) else 0.08)
-                plan.fields[f.name] = {"kind": f.kind, "present": present, "form_page": page.number, "square": f.owner == "applicant" and rng.random() < 0.7}
+                plan.fields[f.name] = {
+                    "kind": f.kind, "present": present, "form_page": page.number,
+                    "square": f.owner == "applicant" and rng.random() < 0.7, "ink": "grey" if rng.random() < 0.12 else "red",
+                }
             else:
                 present = rng.random() < (0.88 if yes else 0.04)
                 text = field_text(f, rng, plan.who) if present else None
@@ -578,7 +585,7 @@ def fill_page(form: FormDef, layout: PageLayout, plan: Plan, dpi: int, rng: np.r
         if f.kind == "signature":
             draw_signature(cv, f.bbox, rng, pen)
         elif f.kind == "seal":
-            draw_seal(cv, f.bbox, rng, bool(t.get("square")))
+            draw_seal(cv, f.bbox, rng, bool(t.get("square")), SEAL_GREY if t.get("ink") == "grey" else SEAL_RED)
         elif f.kind == "date":
             t["text"] = _date_in(cv, f, form.blank_pdf, layout.number - 1, rng, t["handwritten"])
         elif t["handwritten"]:
