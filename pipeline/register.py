@@ -577,7 +577,7 @@ def refine_locally(scan_dark: NDArray[np.float32], reg: Registration, cfg: Regis
         dst.append(((x0 + x1) / 2 + bx - r, (y0 + y1) / 2 + by - r))
     if len(src) < cfg.patch_min_count:
         return reg
-    corr, inl = cv2.estimateAffine2D(np.float32(src), np.float32(dst), method=cv2.RANSAC, ransacReprojThreshold=1.0, refineIters=10)
+    corr, inl = cv2.estimateAffine2D(np.array(src, np.float32), np.array(dst, np.float32), method=cv2.RANSAC, ransacReprojThreshold=1.0, refineIters=10)
     if corr is None or inl is None or int(inl.sum()) < cfg.patch_min_count:
         return reg
     a = _f64(corr)
