@@ -125,7 +125,10 @@ def apply_rules(
             item_flags.setdefault(f.item, []).append(f.code)
     score = decide(form, scores, merged)
     applicant = {f.key: _field_or_missing(field_by_name, f"applicant.{f.key}") for f in form.cover_fields}
-    others = {f.name: f for f in fields if f.owner in ("respondent", "contact", "security_contact") or f.name.startswith("applicant.seal")}
+    # Everything that is neither an item's blank nor a cover field: the closing contact blocks,
+    # the cover's seal and date (their names come from the layout, not from here).
+    cover_names = {f"applicant.{f.key}" for f in form.cover_fields}
+    others = {f.name: f for f in fields if f.owner not in scores and f.name not in cover_names}
     return Result(
         submission=submission,
         form=form,
