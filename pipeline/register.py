@@ -458,7 +458,7 @@ def _fit(
         wide = _fit_gate(spts, sdesc, small, ref, k, coarse, cfg, 2 * cfg.gate_coarse_px)
         if wide is not None and (reg is None or wide.quality > reg.quality):
             reg = wide
-    if reg is not None and dark is not None and reg.quality < cfg.confident_quality:
+    if reg is not None and dark is not None and reg.quality < cfg.refine_below_quality:
         size = (ref.dark.shape[1], ref.dark.shape[0])
         warped = _f32(cv2.warpAffine(dark, reg.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0))
         fixed = refine_locally(warped, reg, cfg)

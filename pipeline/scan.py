@@ -29,7 +29,7 @@ from pipeline.fields import FieldMeasure, read_fields
 from pipeline.marks import BoxMeasure, InkView, read_marks
 from pipeline.model import BBox, FieldLayout, FormDef, PageLayout
 from pipeline.read_digital import PageReading
-from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, refine_locally, register
+from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,6 @@ def read_scan_detail(
     layout, ref = reg.layout, reg.reference
     size = (ref.gray.shape[1], ref.gray.shape[0])
     paper, ink = levels(gray)
-    reg = refine_locally(darkness(aligned_view(gray, reg.matrix, size), paper, ink), reg, register_cfg)
     detail.registration = reg
     view = InkView(work, darkness(aligned_view(gray, reg.matrix, size), paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
     rgb = None
