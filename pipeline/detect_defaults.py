@@ -104,7 +104,10 @@ class MarkDefaults:
     # Mean ink over the interior (darkness units, 0..1), beyond the blank's ink grown by 2 px.
     # Measured on 16 generated submissions (1584 boxes, both printings, 150-300 dpi, colour/
     # grey/bw): empty boxes 0.0 (p99 and max); faint pencil 0.016-0.31, 0.2 mm pen 0.06-0.4,
-    # ✓ 0.11-0.6, × and ■ higher. Between the bounds a box is uncertain.
+    # ✓ 0.11-0.6, × and ■ higher. Between the bounds a box is uncertain. Ink only along the
+    # inside of the frame (none in the middle fifth) is a frame printed bolder on a bw scan —
+    # a bw □ glyph shifted 1 px gave 0.031 — unless the edge band shows a mark straying over
+    # the frame (stray_edge): then it is checked, else uncertain.
     inner_checked: float = 0.025
     inner_empty: float = 0.006
     # Ring around the box (catches a ○ drawn around it): from ring_gap_pt inside the box edge

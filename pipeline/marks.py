@@ -69,6 +69,7 @@ class BoxMeasure:
     ring_sectors: int  # sectors available
     struck: bool
     shift_px: tuple[int, int]
+    core: float = 1.0  # mean extra darkness over the middle of the inside (1 px further in), 0..1
 
 
 def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
@@ -212,11 +213,16 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     """Inner ink, ring coverage and strike-through of one box (see the module docstring)."""
     shift = refine(view, box.bbox, cfg)
     x0, y0, x1, y1 = view.px(_inner_box(box, cfg))
-    inner = float(_extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True).mean())
+    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True)
+    inner = float(extra.mean())
+    # the middle of the inside: a mark crosses it; a frame printed bolder than the blank's (a
+    # bw scan of a □ glyph) only bleeds into the outer pixels
+    c = max(1, min(extra.shape) // 5)
+    core = float(extra[c:-c, c:-c].mean()) if min(extra.shape) > 2 * c else inner
     ring, n = _ring(view, box, others, shift, cfg)
     edge = _edge(view, box, others, shift, cfg)
     struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
-    return BoxMeasure(inner, edge, ring, n, struck, shift)
+    return BoxMeasure(inner, edge, ring, n, struck, shift, core)
 
 
 def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, str | None]:
@@ -225,8 +231,12 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     score = round(max(m.inner / cfg.inner_checked, ring_score), 3)
     if m.struck:
         return "uncertain", score, "二重線で消された印の可能性（取り消し？）"
-    if m.inner >= cfg.inner_checked:
+    if m.inner >= cfg.inner_checked and m.core >= cfg.inner_empty:
         return "checked", score, None
+    if m.inner >= cfg.inner_checked and m.edge >= cfg.stray_edge:
+        return "checked", score, "枠からはみ出した印"
+    if m.inner >= cfg.inner_checked:
+        return "uncertain", score, f"枠の内側の縁だけにインク（枠線が太く写った？ インク {m.inner:.3f}）"
     if ring_score >= 1.0:
         return "checked", score, "枠の周りに○"
     if m.inner >= cfg.stray_inner and m.edge >= cfg.stray_edge:
