@@ -67,6 +67,16 @@ def build(inbox: Path, n: int, scanned_share: float, seed: int) -> int:
     return pages
 
 
+def count_pages(inbox: Path) -> int:
+    import pikepdf
+
+    total = 0
+    for f in inbox.glob("*/*.pdf"):
+        with pikepdf.open(f) as p:
+            total += len(p.pages)
+    return total
+
+
 def timed_run(inbox: Path, outbox: Path, jobs: int, force: bool, render: bool) -> tuple[float, float]:
     """Wall seconds of one run as a separate process, and the peak RSS (MB) of its largest process."""
     argv = [sys.executable, "-m", "pipeline", "run", "--inbox", str(inbox), "--outbox", str(outbox), "--jobs", str(jobs), "-q"]
@@ -91,16 +101,22 @@ def main() -> None:
     parser.add_argument("--scanned-share", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=500)
     parser.add_argument("--render", action="store_true")
-    parser.add_argument("--keep", type=Path)
+    parser.add_argument("--keep", type=Path, help="work folder, kept after the run")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: time the inbox built by an earlier run again")
     args = parser.parse_args()
 
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-batch-"))
     inbox = work / "inbox"
-    if inbox.exists():
-        shutil.rmtree(inbox)
-    t0 = time.perf_counter()
-    pages = build(inbox, args.n, args.scanned_share, args.seed)
-    print(f"built {args.n} submissions, {pages} pages ({pages / args.n:.0f} per submission) in {time.perf_counter() - t0:.0f} s")
+    if args.reuse and args.keep and inbox.is_dir():
+        pages = count_pages(inbox)
+        args.n = sum(1 for _ in inbox.iterdir())
+        print(f"reusing {args.n} submissions, {pages} pages, in {inbox}")
+    else:
+        if inbox.exists():
+            shutil.rmtree(inbox)
+        t0 = time.perf_counter()
+        pages = build(inbox, args.n, args.scanned_share, args.seed)
+        print(f"built {args.n} submissions, {pages} pages ({pages / args.n:.0f} per submission) in {time.perf_counter() - t0:.0f} s")
 
     figures = {}
     for jobs in (1, 2):

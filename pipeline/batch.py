@@ -119,11 +119,19 @@ def outbox_lock(outbox: Path) -> Iterator[None]:
         handle.close()
 
 
-def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, str, int, str, int, int]:
-    """Process one submission in a worker; returns (status, decision, pages, message, errors, warnings)."""
+def _work(entry: str, out_dir: str, form_dir: str, debug: bool, threads: int = 1) -> Outcome:
+    """Process one submission in a worker; its outcome, timed from the worker's start on it (not its wait in the queue)."""
+    start = time.monotonic()
+    name = Path(out_dir).name
+    status, decision, pages, msg, errors, warnings = _process(entry, out_dir, form_dir, debug, threads)
+    return Outcome(name, status, decision, time.monotonic() - start, pages, msg, errors, warnings)
+
+
+def _process(entry: str, out_dir: str, form_dir: str, debug: bool, threads: int) -> tuple[str, str, int, str, int, int]:
+    """(status, decision, pages, message, errors, warnings) of one submission; a crash is its error.log."""
     from pipeline.process import process_submission  # heavy imports stay in the workers
 
-    _one_thread()
+    _limit_threads(threads)
     out = Path(out_dir)
     error_log = out / "error.log"
     try:
@@ -139,15 +147,18 @@ def _work(entry: str, out_dir: str, form_dir: str, debug: bool) -> tuple[str, st
         return "error", "error", 0, f"{type(exc).__name__}: {exc}", 0, 0
 
 
-def _one_thread() -> None:
-    """Each submission runs on one core: --jobs spreads submissions over cores instead.
+def _limit_threads(threads: int) -> None:
+    """Each submission runs on `threads` cores (1 in a pool: --jobs spreads submissions over cores).
 
-    OpenCV's own thread pool would otherwise take every core inside each worker, and two
-    workers then fight over them instead of running side by side.
+    OpenCV's thread pool and the field OCR threads would otherwise take every core inside each
+    worker: --jobs 1 would quietly use two cores, and two workers would fight over them.
     """
     import cv2
 
-    cv2.setNumThreads(1)
+    from pipeline.fields import limit_ocr_threads
+
+    cv2.setNumThreads(threads)
+    limit_ocr_threads(threads)
 
 
 def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]:
@@ -194,25 +205,59 @@ def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]
 def _run_all(todo: list[tuple[Path, Path, str]], options: RunOptions, jobs: int, progress: Progress) -> list[Outcome]:
     results: list[Outcome | None] = [None] * len(todo)
     if jobs <= 1 or len(todo) <= 1:
+        # One submission alone may use every core it was given; a series keeps to one.
+        threads = jobs if len(todo) == 1 else 1
         for i, (entry, out_dir, _) in enumerate(todo):
-            start = time.monotonic()
-            status, decision, pages, msg, errors, warnings = _work(str(entry), str(out_dir), str(options.form), options.debug)
-            results[i] = Outcome(out_dir.name, status, decision, time.monotonic() - start, pages, msg, errors, warnings)
-            progress.step(results[i])
+            outcome = _work(str(entry), str(out_dir), str(options.form), options.debug, threads)
+            results[i] = outcome
+            progress.step(outcome)
         return [r for r in results if r is not None]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-        started: dict[Future[tuple[str, str, int, str, int, int]], tuple[int, float]] = {}
-        for i, (entry, out_dir, _) in enumerate(todo):
-            started[pool.submit(_work, str(entry), str(out_dir), str(options.form), options.debug)] = (i, time.monotonic())
+    # A worker that dies (a crash inside a native library, the kernel's OOM killer) breaks the
+    # whole pool. What was unfinished is run again on one worker, in order, so that the next
+    # death names its submission: that one becomes an error and the rest of the batch goes on.
+    remaining = list(range(len(todo)))
+    workers = min(jobs, len(todo))
+    while remaining:
+        broken = _run_pool(todo, remaining, options, workers, results, progress)
+        remaining = [i for i in remaining if results[i] is None]
+        if broken and workers == 1 and remaining:
+            culprit = remaining.pop(0)
+            entry, out_dir, _ = todo[culprit]
+            message = "the worker process died while reading it (a crash in a PDF or image library, or out of memory)"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "error.log").write_text(f"{entry}\n{message}\n", encoding="utf-8")
+            log.error("%s: %s", out_dir.name, message)
+            failed = Outcome(out_dir.name, "error", "error", 0.0, 0, message)
+            results[culprit] = failed
+            progress.step(failed)
+        workers = 1
+    return [r for r in results if r is not None]
+
+
+def _run_pool(
+    todo: list[tuple[Path, Path, str]], indices: list[int], options: RunOptions, workers: int, results: list[Outcome | None], progress: Progress
+) -> bool:
+    """Run todo[indices] on a pool of `workers`, filling results; True if a worker died on the way."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    broken = False
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        started: dict[Future[Outcome], int] = {}
+        for i in indices:
+            entry, out_dir, _ = todo[i]
+            started[pool.submit(_work, str(entry), str(out_dir), str(options.form), options.debug)] = i
         pending = set(started)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                i, t0 = started[fut]
-                status, decision, pages, msg, errors, warnings = fut.result()
-                results[i] = Outcome(todo[i][1].name, status, decision, time.monotonic() - t0, pages, msg, errors, warnings)
-                progress.step(results[i])
-    return [r for r in results if r is not None]
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                results[started[fut]] = outcome
+                progress.step(outcome)
+    return broken
 
 
 def _render_all(done: list[tuple[Path, Path]], options: RunOptions) -> dict[str, str]:

@@ -182,6 +182,10 @@ class FieldDefaults:
     # Resolution of the page decode that field crops are cut from (and, reduced, the work
     # image): 150 dpi gave 1.0 % typed CER, 200 dpi 0.85 %, at the same time per page.
     ocr_dpi: float = 200.0
+    # A scan is decoded at its own resolution halved while that stays at or above this
+    # (scan.decode_dpi): 300 dpi → 150, 200 → 200, 150 → 150. Field crops are then cut at
+    # ocr_dpi from that decode. Set it to ocr_dpi to decode 300 dpi scans in full.
+    min_decode_dpi: float = 140.0
     # Tesseract page segmentation for one field line: 7 (single line). On 440 generated typed
     # fields, psm 7 gave 2.2 % CER and psm 13 (raw line) 7.6 %; the few lines psm 7 returns
     # empty are re-read at 24 px text height (fields.py).

@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import cv2
@@ -226,7 +227,7 @@ def _ocr_line(engine: Any, line: NDArray[np.uint8], fld: FieldLayout, cfg: Field
     short lines of large kanji), and re-read with eng when what it found is mostly ASCII
     (e-mail addresses, telephone numbers: jpn drops dots and reads 0 as O).
     """
-    read = engine.read_line  # type: ignore[attr-defined]
+    read = partial(engine.read_line, alternatives=False)  # fields use no runner-up choices
     psm = cfg.ocr_psm
     if fld.kind == "url":
         r = read(line, lang="eng", whitelist=URL_WHITELIST, psm=psm, region=fld.name)
@@ -284,7 +285,7 @@ def read_date_line(
     for a, b in groups:
         piece = (norm[max(0, y0 - 2) : y1 + 2, max(0, a - 2) : b + 2] * 255).astype(np.uint8)
         piece = cv2.copyMakeBorder(piece, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
-        r = engine.read_line(_scaled(piece, 32), lang="eng", whitelist="0123456789", psm=cfg.ocr_psm, region=region)  # type: ignore[attr-defined]
+        r = engine.read_line(_scaled(piece, 32), lang="eng", whitelist="0123456789", psm=cfg.ocr_psm, region=region, alternatives=False)  # type: ignore[attr-defined]
         digits = "".join(ch for ch in r.text if ch.isdigit())
         least = min(least, _conf_parts(r)[1] if digits else 0.0)
         tokens.append((origin_pt[0] + (a + b) / 2 * k, digits or "?"))
@@ -392,7 +393,7 @@ def read_text(
             # Not sure: read it again at another size. Typed text reads the same; what
             # Tesseract guesses at (handwriting, smudges) comes out different.
             other = 34 if (px or line.shape[0] - 20) < 27 else 22
-            again = engine.read_line(_scaled(line, other), lang=lang, whitelist=whitelist, psm=cfg.ocr_psm, region=fld.name)  # type: ignore[attr-defined]
+            again = engine.read_line(_scaled(line, other), lang=lang, whitelist=whitelist, psm=cfg.ocr_psm, region=fld.name, alternatives=False)  # type: ignore[attr-defined]
             agree = _same_text(clean_text(again.text), text)
     except OcrError as exc:
         log.warning("%s p%s %s: OCR failed (%s)", ref.file, ref.page, fld.name, exc)
@@ -411,6 +412,17 @@ def read_text(
 _EXTRA_ENGINES: list[object] = []
 _EXTRA_LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
+_THREAD_CAP: int | None = None
+
+
+def limit_ocr_threads(n: int | None) -> None:
+    """Read a page's fields on at most n threads in this process (None: cfg.ocr_threads).
+
+    A batch spreads submissions over cores (--jobs): each worker then keeps to one core,
+    or --jobs 1 would quietly use two and --jobs 2 would fight over them.
+    """
+    global _THREAD_CAP
+    _THREAD_CAP = n
 
 
 def _engines(engine: object | None, n: int) -> list[object | None]:
@@ -473,7 +485,8 @@ def read_fields(
     for fld in texts:
         if fld not in inked:
             results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)
-    engines = _engines(engine, min(cfg.ocr_threads, len(inked)))
+    threads = cfg.ocr_threads if _THREAD_CAP is None else min(cfg.ocr_threads, _THREAD_CAP)
+    engines = _engines(engine, min(threads, len(inked)))
     if len(engines) > 1:
         free: queue.SimpleQueue[object | None] = queue.SimpleQueue()
         for e in engines:
@@ -502,4 +515,4 @@ def read_fields(
     return readings, crops, measures
 
 
-__all__ = ["FieldMeasure", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "ocr_confidence"]
+__all__ = ["FieldMeasure", "limit_ocr_threads", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "ocr_confidence"]

@@ -218,6 +218,8 @@ class _Backend(Protocol):
 
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]: ...
 
+    def source_dpi(self, index: int) -> float | None: ...
+
     def close(self) -> None: ...
 
 
@@ -317,6 +319,14 @@ class Page:
     def text(self) -> str:
         """The text layer as plain text, without boxes: the cheap look that identifies a page."""
         return self._backend.text(self._index)
+
+    def source_dpi(self) -> float | None:
+        """The resolution the page's picture was stored at (a scan's own dpi), or None when it is drawn.
+
+        Known for image files and for PDF pages that are one embedded JPEG: asking image() for
+        more only interpolates, and asking for exactly this (or half, a quarter) decodes fastest.
+        """
+        return self._backend.source_dpi(self._index)
 
     def text_in(self, bbox: BBox) -> str:
         """The text-layer text inside `bbox` (PDF points, displayed page, origin top left), without boxes."""
@@ -548,6 +558,7 @@ class _PullPlan:
     obj_index: int
     transpose: Image.Transpose | None  # image pixels → displayed page
     flate_layers: int  # FlateDecode filters wrapped around the DCT data
+    width_px: int = 0  # displayed width of the image in pixels
 
 
 @dataclass(frozen=True, slots=True)
@@ -675,6 +686,12 @@ class _PdfBackend:
 
     # images ------------------------------------------------------------------------------
 
+    def source_dpi(self, index: int) -> float | None:
+        info = self.infos[index]
+        if info.pull is None or info.pull.width_px <= 0:
+            return None
+        return info.pull.width_px / max(info.size_pt[0], 1e-3) * 72.0
+
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
         plan = self.infos[index].pull
@@ -791,9 +808,23 @@ def _pull_jpeg(
             out = im.convert("L" if gray else "RGB")
     if plan.transpose is not None:
         out = out.transpose(plan.transpose)
-    if out.size != (width_px, height_px):
-        out = out.resize((width_px, height_px), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return np.asarray(out, dtype=np.uint8).copy()
+    return _sized(out, width_px, height_px)
+
+
+def _sized(im: Image.Image, width_px: int, height_px: int) -> NDArray[np.uint8]:
+    """The decoded picture at exactly width_px × height_px.
+
+    A JPEG decoded at a reduced scale rounds its size up (1241 px for 1240 asked): a pixel or
+    two is cut or repeated at the edge, not paid for with a resize of the whole page (7-40 ms).
+    """
+    w, h = im.size
+    if (w, h) == (width_px, height_px):
+        return np.asarray(im, dtype=np.uint8).copy()
+    if abs(w - width_px) <= 2 and abs(h - height_px) <= 2:
+        arr = np.asarray(im, dtype=np.uint8)[:height_px, :width_px]
+        pad = ((0, height_px - arr.shape[0]), (0, width_px - arr.shape[1])) + (((0, 0),) if arr.ndim == 3 else ())
+        return np.pad(arr, pad, mode="edge") if any(p[1] for p in pad) else arr.copy()
+    return np.asarray(im.resize((width_px, height_px), Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=np.uint8).copy()
 
 
 def _render(page: pdfium.PdfPage, width_px: int, height_px: int, gray: bool, limits: Limits, where: str) -> NDArray[np.uint8]:
@@ -1240,7 +1271,11 @@ def _pull_plan(
         return None
     if not _plain_image_dict(pike, index, obj):
         return None
-    return _PullPlan(obj_index, _TRANSPOSES[(col_axis, row_axis)], len(filters) - 1)
+    transpose = _TRANSPOSES[(col_axis, row_axis)]
+    w_px, h_px = ctypes.c_uint(), ctypes.c_uint()
+    pdfium_c.FPDFImageObj_GetImagePixelSize(obj, w_px, h_px)
+    swap = transpose in (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)
+    return _PullPlan(obj_index, transpose, len(filters) - 1, int(h_px.value if swap else w_px.value))
 
 
 def _plain_image_dict(pike: pikepdf.Pdf, index: int, obj: object) -> bool:
@@ -1458,6 +1493,7 @@ class _Frame:
     index: int
     size_pt: tuple[float, float]  # displayed
     orientation: int  # EXIF orientation 1-8
+    width_px: int = 0  # displayed
 
 
 class _ImageBackend:
@@ -1482,6 +1518,10 @@ class _ImageBackend:
     def chars(self, index: int) -> list[Char]:
         return []
 
+    def source_dpi(self, index: int) -> float | None:
+        frame = self.frames[index]
+        return frame.width_px / max(frame.size_pt[0], 1e-3) * 72.0 if frame.width_px else None
+
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
         frame = self.frames[index]
@@ -1500,9 +1540,7 @@ class _ImageBackend:
             raise UnreadableFileError(f"{where}: damaged image ({exc})") from exc
         if transpose is not None:
             out = out.transpose(transpose)
-        if out.size != (width_px, height_px):
-            out = out.resize((width_px, height_px), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return np.asarray(out, dtype=np.uint8).copy()
+        return _sized(out, width_px, height_px)
 
 
 def _to_mode(im: Image.Image, gray: bool) -> Image.Image:
@@ -1559,7 +1597,7 @@ def _open_image(path: Path, rel: str, sha256: str, limits: Limits, notes: list[s
                     xd, yd = _plausible_dpi(im.info, (w, h), limits)
                     if orientation in _SWAPS:
                         w, h, xd, yd = h, w, yd, xd
-                    frames.append(_Frame(i, (w / xd * 72.0, h / yd * 72.0), orientation))
+                    frames.append(_Frame(i, (w / xd * 72.0, h / yd * 72.0), orientation, w))
                 if fmt == "JPEG":
                     _check_jpeg(im)
     except PipelineError:

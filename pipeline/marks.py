@@ -12,9 +12,12 @@ Per box or bracket, on the scan resampled into the blank's frame (work_dpi):
    and under the blank's printed text do not count.
 4. Edge band: dark ink just inside and outside the frame — a mark straying over the edge,
    or a ○ drawn so tight that it hugs the frame.
-5. 二重線: ink running through the box and on past both sides is a struck-out mark: uncertain.
-Between the bounds of any measure the box is uncertain; nothing is guessed. The one piece of
-context used: edge ink on an otherwise empty box next to a box read as circled is that ○.
+5. 二重線: ink running through the box and on past both sides is a struck-out mark: uncertain
+   on its own; empty (a correction, said so in the note) when another box of the same item is
+   clearly checked, as a person reads a 二重線 beside a new mark.
+Between the bounds of any measure the box is uncertain; nothing is guessed. The context used:
+edge ink on an otherwise empty box next to a box read as circled is that ○, and the new mark
+beside a struck-out one.
 
 `score` is the mark strength: the larger of inner ink / inner_checked and (for a ringed box)
 ring coverage / ring_checked, so 1.0 sits at the checked threshold. Thresholds and their
@@ -262,9 +265,12 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
     measures = [measure_box(view, box, boxes[:i] + boxes[i + 1 :], cfg) for i, box in enumerate(layout.boxes)]
     decided = [decide(m, cfg) for m in measures]
     circled = [i for i, (state, _, _) in enumerate(decided) if state == "checked" and measures[i].ring >= cfg.tight_ring]
+    checked_owners = {layout.boxes[i].owner for i, (state, _, _) in enumerate(decided) if state == "checked"}
     out = []
     for i, (box, m) in enumerate(zip(layout.boxes, measures)):
         state, score, note = decided[i]
+        if m.struck and box.owner in checked_owners:
+            state, note = "empty", "二重線で取り消された印（同じ項目の別の枠に記入あり）"
         if state == "uncertain" and not m.struck and m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
             near = [j for j in circled if j != i and _gap_pt(box.bbox, boxes[j]) <= cfg.ring_pt]
             if near:

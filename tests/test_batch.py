@@ -99,6 +99,28 @@ def test_a_crash_is_that_submissions_error(inbox, tmp_path, monkeypatch):
     assert rows["empty"]["decision"] == "error"
 
 
+def test_a_worker_that_dies_costs_only_its_submission(inbox, tmp_path, monkeypatch):
+    """Ensures that a worker process killed mid-submission (native crash, OOM) is that submission's error; the rest finish."""
+    import os
+
+    from pipeline import process
+
+    real = process.process_submission
+
+    def deadly(entry, form_dir, out_dir, **kw):
+        if entry.name == "empty.pdf":
+            os._exit(70)  # what a segfault in a native library looks like to the pool
+        return real(entry, form_dir, out_dir, **kw)
+
+    monkeypatch.setattr(process, "process_submission", deadly)  # workers are forked: they inherit it
+    outcomes = {o.name: o for o in run_batch(RunOptions(inbox=inbox, outbox=tmp_path / "outbox", form=FORM_DIR, jobs=2, render=False))}
+    assert outcomes["empty"].status == "error" and "worker process died" in outcomes["empty"].message
+    assert {n: o.status for n, o in outcomes.items() if n != "empty"} == {"申請 A (2026)": "done", "not a pdf": "done", "folder_sub": "done"}
+    assert (tmp_path / "outbox" / "empty" / "error.log").is_file()
+    with (tmp_path / "outbox" / "summary.csv").open(encoding="utf-8-sig") as fh:
+        assert {r["submission"]: r["decision"] for r in csv.DictReader(fh)}["empty"] == "error"
+
+
 def test_a_second_run_on_the_same_outbox_is_refused(inbox, tmp_path):
     """Ensures that two runs cannot collide on one outbox: the second says so and stops."""
     with outbox_lock(tmp_path / "outbox"):

@@ -64,7 +64,7 @@ def _read_all(form, tmp_path: Path, seed: int, opts: GenOptions):
 
 def _check(truth, details, *, min_typed_exact: int):
     """Compare readings with the truth; returns counters. Asserts what must hold on every page."""
-    c = {"boxes": 0, "right": 0, "uncertain": 0, "typed": 0, "typed_exact": 0}
+    c = {"boxes": 0, "right": 0, "uncertain": 0, "typed": 0, "typed_exact": 0, "struck": 0, "struck_read": 0}
     for tp, d in zip(truth["pages"], details):
         if tp["form_page"] is None:
             assert d.layout is None, f"a {tp['kind']} page was taken for form page {d.layout.number}"
@@ -74,6 +74,9 @@ def _check(truth, details, *, min_typed_exact: int):
         for m in d.reading.marks:
             want = truth["boxes"][f"{m.owner}.{m.option}"]
             c["boxes"] += 1
+            if want.get("style") == "struck":
+                c["struck"] += 1
+                c["struck_read"] += m.state == "empty" and "二重線" in (m.note or "")
             if m.state == "uncertain":
                 c["uncertain"] += 1
                 assert m.note, "an uncertain box says why"
@@ -101,7 +104,7 @@ def _check(truth, details, *, min_typed_exact: int):
 def test_ours_mixed_scans(ours, tmp_path):
     """Ensures that our printing is read from 150-300 dpi colour, grey and bw scans, skewed and turned, with no silent box error."""
     pages = _pages_with(ours, {"cover", "bracket", "signature", "seal", "url", "date"}) or (1, 2, 3)
-    total = {"boxes": 0, "right": 0, "uncertain": 0}
+    total = {"boxes": 0, "right": 0, "uncertain": 0, "struck": 0, "struck_read": 0}
     for seed, dpi, mode in ((11, 150, "bw"), (12, 200, "color"), (13, 300, "gray")):
         opts = GenOptions(dpi=dpi, mode=mode, pages=pages[:3], upside_down=1, sideways=1 if seed == 12 else 0, struck_rate=1.0)
         truth, details = _read_all(ours, tmp_path, seed, opts)
@@ -110,6 +113,8 @@ def test_ours_mixed_scans(ours, tmp_path):
             total[k] += c[k]
     assert total["boxes"] > 20
     assert total["uncertain"] <= max(2, total["boxes"] // 20)
+    # a 二重線 beside a new mark is read as the correction it is, and says so
+    assert total["struck"] >= 1 and total["struck_read"] == total["struck"], total
 
 
 @pytest.mark.ocr
