@@ -42,6 +42,7 @@ OCR_DIGIT_TRUST = 0.85  # an OCR digit counts at most this much in the fusion (T
 FUSED_ACCEPT = 0.60  # fused probability of a label's spelling needed for a read, with OCR agreeing (bench: 0.6–0.8 no silent)
 FUSED_RIVAL = 0.10  # another document id at least this likely makes the read uncertain
 FUSED_SKIP = 0.97  # fused this sure after eng: jpn is not asked
+DIGIT_UNSEEN_PROBABILITY = 0.80  # classifier: digits no OCR reader saw, when OCR saw the rest of the label
 DIGIT_ALT_PROBABILITY = 0.12  # classifier: a runner-up at least this likely is a real alternative
 BLANK_INK_FRACTION = 6e-4  # dark share of ~50-dpi samples: blank scans with specks ≤ 1.8e-4, pages of 8+ lines ≥ 1.4e-2, one line ≈ 1.5e-3
 MAX_CANDIDATES = 3  # ink groups in the region tried by OCR, top first
@@ -309,6 +310,7 @@ class _Reading:
     alternates: tuple[str, ...]
     parse: LabelParse
     per_digit: tuple[tuple[float, ...], ...] = ()  # per digit read, in order: how likely each of 0–9 is
+    slots: tuple[tuple[float, ...] | None, ...] = ()  # OCR: per dash-separated group, its digit's likelihoods, None: no digit seen
 
 
 def _binarise(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -572,15 +574,64 @@ def _ocr_reading(line: OcrLine, item_ids: Collection[str], document_items: Colle
     digits = [(unicodedata.normalize("NFKC", s.text), s.confidence) for s in line.symbols if s.text.isdigit()]
     if not line.symbols:  # an engine without per-symbol output: every digit at the line's confidence
         digits = [(ch, line.confidence) for ch in clean_text(line.text) if ch.isdigit()]
-    per_digit = []
-    for ch, c in digits:
-        c = min(max(c, 0.5), OCR_DIGIT_TRUST)
-        per_digit.append(tuple(c if str(d) == ch else (1.0 - c) / 9.0 for d in range(10)))
-    return _Reading("ocr", line.text, conf, tuple(alts), normalise_label(line.text, item_ids, document_items), tuple(per_digit))
+    per_digit = [_likelihoods(ch, c) for ch, c in digits]
+    slots = _slots(line) if line.symbols else ()
+    return _Reading("ocr", line.text, conf, tuple(alts), normalise_label(line.text, item_ids, document_items), tuple(per_digit), slots)
+
+
+def _likelihoods(ch: str, confidence: float) -> tuple[float, ...]:
+    """An OCR digit as evidence: ``confidence`` (clipped to 0.5..OCR_DIGIT_TRUST) for it, the rest shared by the others."""
+    c = min(max(confidence, 0.5), OCR_DIGIT_TRUST)
+    return tuple(c if str(d) == ch else (1.0 - c) / 9.0 for d in range(10))
+
+
+def _slots(line: OcrLine) -> tuple[tuple[float, ...] | None, ...]:
+    """The line's dash-separated groups, each as its one digit's likelihoods or None (no digit: '/', ']', nothing).
+
+    Tesseract reads a handwritten 1 as '/', '[', ']' or ')' (bench: 50 of 52 such slots were a 1): 3-/-1 still
+    witnesses the 3 and the 1. A group holding two digits, or two characters and no digit, aligns with nothing: ().
+    """
+    groups: list[list[tuple[str, float]]] = [[]]
+    for sym in line.symbols:
+        ch = unicodedata.normalize("NFKC", sym.text)
+        if ch and all(c in DASHES for c in ch):
+            groups.append([])
+        else:
+            groups[-1] += [(c, sym.confidence) for c in ch if not c.isspace()]
+    out: list[tuple[float, ...] | None] = []
+    for g in groups:
+        digits = [(c, conf) for c, conf in g if c.isdigit()]
+        if len(digits) > 1 or (not digits and len(g) > 1):
+            return ()
+        out.append(_likelihoods(*digits[0]) if digits else None)
+    return tuple(out)
 
 
 def _runs_digits(text: str) -> list[str]:
     return ["".join(ch for ch in run if ch.isdigit()) for run in _RUN.findall(clean_text(text))]
+
+
+def _aligned(
+    dig: _Reading, ocrs: Sequence[_Reading], partial: bool
+) -> tuple[list[_Reading], list[tuple[NDArray[np.float64], NDArray[np.bool_]]]]:
+    """The OCR readings that witness the classifier's digits, each as (likelihoods per digit, whether it saw a digit there).
+
+    A reading with exactly the classifier's digits witnesses all of them; with ``partial`` (one run of
+    one-digit groups), one with as many dash-separated groups, some without a digit (3-/-1), witnesses
+    the digits it saw and is silent (flat likelihoods) on the rest.
+    """
+    k = len(dig.per_digit)
+    used: list[_Reading] = []
+    witness: list[tuple[NDArray[np.float64], NDArray[np.bool_]]] = []
+    for r in ocrs:
+        if len(r.per_digit) == k and sum(map(len, _runs_digits(r.text))) == k:
+            used.append(r)
+            witness.append((np.array(r.per_digit, dtype=np.float64), np.ones(k, bool)))
+        elif partial and len(r.slots) == k and any(sl is not None for sl in r.slots):
+            used.append(r)
+            flat = (0.1,) * 10
+            witness.append((np.array([sl or flat for sl in r.slots], dtype=np.float64), np.array([sl is not None for sl in r.slots])))
+    return used, witness
 
 
 def _fuse(
@@ -597,9 +648,11 @@ def _fuse(
     n, width = _shape(item_ids)
     runs = _runs_digits(dig.text)
     post = np.maximum(np.array(dig.per_digit, dtype=np.float64), 1e-3)
-    used = [r for r in ocrs if len(r.per_digit) == len(dig.per_digit) and sum(map(len, _runs_digits(r.text))) == len(dig.per_digit)]
+    used, witness = _aligned(dig, ocrs, len(runs) == 1 and width == 1)
+    seen = np.zeros(len(dig.per_digit), bool)
     if used:  # eng and jpn err together on handwriting (a flagged 1 is 7 to both): one witness, not two
-        post *= np.mean([np.array(r.per_digit) for r in used], axis=0)
+        post *= np.mean([w for w, _ in witness], axis=0)
+        seen = np.any([s for _, s in witness], axis=0)
     post /= post.sum(axis=1, keepdims=True)
     accept = FUSED_ACCEPT if used else DIGIT_SURE_PROBABILITY
     own = _runs_digits(dig.text)
@@ -625,7 +678,10 @@ def _fuse(
         # an id that takes no document needs the classifier's own reading too: OCR alone turning a 1 into 7
         # (2-1-1 → 2-7-1) must not pass as a wrong label
         lone_unknown = best not in document_items and best.replace("-", "") != own[j]
-        if width == 1 and p_best >= accept and not rivals and not lone_unknown:
+        # digits no OCR reader saw (3-/-1) rest on the classifier alone
+        unseen = [j * n + q for q in range(n) if used and not seen[j * n + q]]
+        alone = float(np.prod([max(dig.per_digit[k]) for k in unseen])) if unseen else 1.0
+        if width == 1 and p_best >= accept and alone >= DIGIT_UNSEEN_PROBABILITY and not rivals and not lone_unknown:
             (ids if best in document_items else unknown).append(best)
         else:
             near = {i for i in shaped if i.replace("-", "") == own[j]} | {a for a in _swaps(best) if a in document_items}
