@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -84,14 +85,30 @@ def entry_files(entry: Path) -> list[Path]:
     return sorted((p for p in entry.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(entry).parts)), key=lambda p: str(p))
 
 
+@functools.cache
+def pipeline_fingerprint() -> str:
+    """The pipeline itself: its version, code, settings and the dossier templates.
+
+    An upgrade, or a template staff edited in Word, redoes every submission — without anyone
+    having to remember to bump a version number. Hashing the ~60 files takes a few ms, once.
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    files = [*root.rglob("*.py"), *root.rglob("*.yaml"), *(root.parent / "templates").glob("*.docx")]
+    for path in sorted(files):
+        if "__pycache__" not in path.parts:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint(entry: Path, review_yaml: Path, form_fingerprint: str) -> str:
-    """What decides whether a submission must be redone: its files, review.yaml, form, pipeline version.
+    """What decides whether a submission must be redone: its files, review.yaml, form, the pipeline.
 
     Files are keyed by name, size and modification time (a stat, not a read), so a re-run with
     nothing new costs a few stats per submission.
     """
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\n{form_fingerprint}\n".encode())
+    digest.update(f"{pipeline_fingerprint()}\n{form_fingerprint}\n".encode())
     for path in entry_files(entry):
         st = path.stat()
         digest.update(f"{path.relative_to(entry) if entry.is_dir() else path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())

@@ -572,6 +572,7 @@ class _PdfPageInfo:
     image_cover: float
     pull: _PullPlan | None
     error: str | None
+    sole_pixels: int = 0  # pixel count of the page's only image (0: none, or several)
 
     @property
     def has_text(self) -> bool:
@@ -688,9 +689,12 @@ class _PdfBackend:
 
     def source_dpi(self, index: int) -> float | None:
         info = self.infos[index]
-        if info.pull is None or info.pull.width_px <= 0:
-            return None
-        return info.pull.width_px / max(info.size_pt[0], 1e-3) * 72.0
+        if info.pull is not None and info.pull.width_px > 0:
+            return info.pull.width_px / max(info.size_pt[0], 1e-3) * 72.0
+        if info.sole_pixels and info.image_cover >= _SCAN_COVER:  # CCITT, JBIG2, Flate scans: by area
+            area_in2 = info.image_cover * info.size_pt[0] * info.size_pt[1] / 72.0**2
+            return math.sqrt(info.sole_pixels / max(area_in2, 1e-6))
+        return None
 
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
@@ -1085,9 +1089,13 @@ def _inspect_page(doc: pdfium.PdfDocument, pike: pikepdf.Pdf, index: int, limits
                 f" too large to decode safely (limit {limits.max_source_pixels / 1e6:.0f} Mpx)"
             )
         pull = None
+        sole_pixels = 0
         if walk.sole_image is not None and error is None:
             pull = _pull_plan(page, pike, index, walk.sole_image, affine, (width, height))
-        return _PdfPageInfo((width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error)
+            w_px, h_px = ctypes.c_uint(), ctypes.c_uint()
+            if pdfium_c.FPDFImageObj_GetImagePixelSize(pdfium_c.FPDFPage_GetObject(page, walk.sole_image), w_px, h_px):
+                sole_pixels = int(w_px.value) * int(h_px.value)
+        return _PdfPageInfo((width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels)
     finally:
         page.close()
 

@@ -78,6 +78,13 @@ def test_rerun_is_incremental(inbox, tmp_path):
     assert {o.name: o.status for o in run_batch(options(inbox, tmp_path, force=True))} == dict.fromkeys(third, "done")
 
 
+def test_a_new_pipeline_redoes_everything(inbox, tmp_path, monkeypatch):
+    """Ensures that changed pipeline code or templates (another pipeline fingerprint) redo every submission."""
+    first = {o.name: o.status for o in run_batch(options(inbox, tmp_path))}
+    monkeypatch.setattr(batch, "pipeline_fingerprint", lambda: "an upgraded pipeline")
+    assert {o.name: o.status for o in run_batch(options(inbox, tmp_path))} == first
+
+
 def test_a_crash_is_that_submissions_error(inbox, tmp_path, monkeypatch):
     """Ensures that an unexpected exception becomes error.log and an error row, and the others finish."""
     from pipeline import process
