@@ -460,8 +460,33 @@ def _line_image(
     return np.asarray(cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
 
 
-def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group) -> tuple[str, list[NDArray[np.uint8]]] | None:
-    """The line as a pattern of 'D' (digit), '-' (dash), 'X' (anything else) and ' ' (gap), with each digit's mask."""
+def _split_dash(mask: NDArray[np.uint8], line_h: float, top: float) -> tuple[str, NDArray[np.uint8]] | None:
+    """A glyph with a dash written into it (4- or -3 in one stroke): ('D-' or '-D', the digit's mask), else None.
+
+    The dash is a run of columns at either end, at least 0.3 line heights long, whose ink is one thin band
+    (≤ 0.3 line heights) about mid-line; ``top`` is the digits' top in the glyph's own rows.
+    """
+    h, w = mask.shape
+    cols = mask.any(axis=0)
+    first = np.where(cols, mask.argmax(axis=0), h)
+    last = np.where(cols, h - 1 - mask[::-1].argmax(axis=0), -1)
+    mid = (first + last) / 2.0 - top
+    thin = cols & (last - first + 1 <= 0.3 * line_h) & (mid >= 0.25 * line_h) & (mid <= 0.8 * line_h)
+    need = max(2, math.ceil(0.3 * line_h))
+    for side in ("right", "left"):
+        run = thin[::-1] if side == "right" else thin
+        n = int(np.argmin(run)) if not run.all() else w
+        if need <= n < w:
+            digit = mask[:, : w - n] if side == "right" else mask[:, n:]
+            return ("D-" if side == "right" else "-D"), digit
+    return None
+
+
+def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group, split: bool = False) -> tuple[str, list[NDArray[np.uint8]]] | None:
+    """The line as a pattern of 'D' (digit), '-' (dash), 'X' (anything else) and ' ' (gap), with each digit's mask.
+
+    With ``split``, a digit-sized or odd glyph that carries a dash written into it is read as the two.
+    """
     # specks would merge with the glyph they sit over (a dot above a dash is no longer flat)
     keep = [c for c in g.comps if max(stats[c, 2], stats[c, 3]) >= 0.12 * g.height]
     boxes = sorted(([int(v) for v in stats[c, :4]] + [c] for c in keep), key=lambda b: b[0])
@@ -490,7 +515,11 @@ def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group) -> tupl
         if last_x1 is not None and x - last_x1 > 0.9 * line_h:
             pattern += " "
         cy = (y + h / 2.0 - top) / line_h
-        if h <= 0.45 * line_h and w >= 1.1 * h and w >= 0.2 * line_h and 0.15 <= cy <= 0.9:
+        cut = _split_dash(np.isin(lab[y : y + h, x : x + w], m[4:]).astype(np.uint8), line_h, top - y) if split else None
+        if cut is not None and 0.55 * line_h <= h <= 1.25 * line_h and abs(cy - 0.5) <= 0.3:
+            pattern += cut[0]
+            masks.append(cut[1])
+        elif h <= 0.45 * line_h and w >= 1.1 * h and w >= 0.2 * line_h and 0.15 <= cy <= 0.9:
             pattern += "-"
         elif len(m) > 5 and _stacked(stats, m[4:], 0.2 * line_h):
             pattern += "X"  # parts one above the other with a gap: a colon (項目番号：), not a digit
@@ -533,16 +562,19 @@ def _digit_reading(
     document_items: Collection[str],
 ) -> _Reading | None:
     """The classifier's reading of a line shaped N-N-N (several allowed), or None for any other shape."""
-    found = _glyphs(lab, stats, g)
-    if found is None:
-        return None
-    pattern, masks = found
-    pattern = re.sub(r" *- *", "-", pattern)
     one = "-".join(["D"] * _shape(item_ids)[0])
-    # whole N-N-N runs only, apart from brackets, prefixes and separators (「」, 項目, ・, /), which may
-    # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D)
-    compact = re.sub(r"[X ]+", "", pattern)
-    if not compact or len(compact) % len(one) or compact != one * (len(compact) // len(one)):
+    for split in (False, True):  # a dash written into a digit (4-3-1 with 4- in one stroke): split it off, as a fallback
+        found = _glyphs(lab, stats, g, split)
+        if found is None:
+            return None
+        pattern, masks = found
+        pattern = re.sub(r" *- *", "-", pattern)
+        # whole N-N-N runs only, apart from brackets, prefixes and separators (「」, 項目, ・, /), which may
+        # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D)
+        compact = re.sub(r"[X ]+", "", pattern)
+        if compact and not len(compact) % len(one) and compact == one * (len(compact) // len(one)):
+            break
+    else:
         return None
     cuts = {len(re.sub(r"[X ]+", "", pattern[: m.start()])) for m in re.finditer(r"[X ]+", pattern)}
     if any(c % len(one) for c in cuts):  # something odd inside a run (D-DXD-D): not ours to read
@@ -669,8 +701,10 @@ def _fuse(
         lowest = min(lowest, p_best)
         rivals = {i for i in shaped if i != best and float(np.prod([p[q][int(i[2 * q])] for q in range(n)])) >= FUSED_RIVAL}
         if best not in document_items and width == 1:  # 7-1-1 or 1-1-1? a doubtful 1/7 keeps both ids in play
+            # … and so does any 1/7 of a spelling that is no item at all: a handwritten 1 with a long flag is a 7
+            # to every reader (3-3-1 read 3-3-7, both sure), and a label naming no item is rarer than that slip
             for q, d in enumerate(best.split("-")):
-                if d in CONFUSABLE and dig.per_digit[j * n + q][int(d)] < DIGIT_SURE_PROBABILITY:
+                if d in CONFUSABLE and (best not in item_ids or dig.per_digit[j * n + q][int(d)] < DIGIT_SURE_PROBABILITY):
                     swapped = best.split("-")
                     swapped[q] = CONFUSABLE[d]
                     if "-".join(swapped) in document_items:

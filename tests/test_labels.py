@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import labels as L
 from pipeline.model import PageRef
-from pipeline.ocr import FakeOcr, OcrLine
+from pipeline.ocr import FakeOcr, OcrLine, OcrSymbol
 from pipeline.synth import attachments as A
 
 DOCS, OTHERS = A.FALLBACK_DOCUMENT_ITEMS, A.FALLBACK_OTHER_ITEMS
@@ -340,3 +340,30 @@ def test_generator_is_deterministic_and_writes_image_pdfs(tmp_path: Path) -> Non
     with pikepdf.open(tmp_path / "scan.pdf") as pdf:
         assert len(pdf.pages) == sum(len(d.pages) for d in docs)
         assert all(len(p.get_images()) == 1 for p in pdf.pages)
+
+
+def test_ocr_slots_witness_the_digits_they_saw() -> None:
+    """Ensures that an OCR read of a handwritten label with a 1 read as '/' still lines up group by group."""
+    line = OcrLine("3-/-1", 0.9, tuple(OcrSymbol(ch, 0.95) for ch in "3-/-1"))
+    slots = L._slots(line)
+    assert len(slots) == 3 and slots[1] is None
+    assert slots[0] is not None and max(slots[0]) == slots[0][3]
+    assert slots[2] is not None and max(slots[2]) == slots[2][1]
+    assert L._slots(OcrLine("31-1", 0.9, tuple(OcrSymbol(ch, 0.95) for ch in "31-1"))) == ()
+
+
+def test_split_dash_written_into_a_digit() -> None:
+    """Ensures that a dash drawn in one stroke with the digit before it is split off, and a plain digit is not."""
+    digit = np.zeros((40, 20), np.uint8)
+    digit[:, 8:12] = 1  # a 1
+    joined = np.hstack([digit, np.zeros((40, 14), np.uint8)])
+    joined[19:23, 10:] = 1  # its dash, touching
+    cut = L._split_dash(joined, 40.0, 0.0)
+    assert cut is not None and cut[0] == "D-" and cut[1].shape[1] < joined.shape[1]
+    four = np.zeros((40, 24), np.uint8)
+    four[:, 14:18] = 1
+    four[26:30, 0:20] = 1  # the bar of a 4 stands out past its stem by less than a dash …
+    for y in range(28):
+        four[y, max(0, 14 - y // 2) : 17 - y // 2] = 1  # … and its diagonal meets the bar's left end
+    assert L._split_dash(four, 40.0, 0.0) is None
+    assert L._split_dash(digit, 40.0, 0.0) is None
