@@ -6,7 +6,8 @@ system's fonts and OpenCV's built-in fonts, most of them as pen strokes: the fon
 its skeleton and redrawn with a round pen of random width, then slanted, rotated, squeezed and
 slightly bent by a smooth random displacement field. Every glyph is deslanted and brought to the
 load_digits format (ink box fitted into 32×32 keeping its aspect, stroke weight normalised, 4×4
-blocks counted → 8×8 of 0..16), and an RBF SVC with Platt probabilities is fitted (about 5 s).
+blocks counted → 8×8 of 0..16), and an RBF SVC with Platt probabilities is fitted (1.2× the time of
+the v2 recipe, about 3 s on an idle core).
 
 The fitted model is pickled to ``$PIPELINE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/isp-mark-review``,
 else ``~/.cache/isp-mark-review``) as ``digits-<key>.pkl``; the key changes with the training
