@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -37,6 +38,7 @@ sys.path.insert(0, str(REPO))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pipeline.fields import limit_ocr_threads  # noqa: E402
 from pipeline.formdef import load_form  # noqa: E402
 from pipeline.ingest import open_source  # noqa: E402
 from pipeline.limits import Limits  # noqa: E402
@@ -69,6 +71,7 @@ class Tally:
         self.scores: dict[str, list[float]] = defaultdict(list)
         self.ocr_pages: list[tuple[float, float]] = []  # (ours, full-page tesseract) seconds
         self.uncertain: list[str] = []
+        self.measures: list[dict[str, Any]] = []  # per box, for --measures
 
 
 def box_check(t: Tally, name: str, truth: dict[str, Any], state: str, score: float | None, note: str | None, where: str, measure: Any) -> None:
@@ -77,6 +80,8 @@ def box_check(t: Tally, name: str, truth: dict[str, Any], state: str, score: flo
     struck = truth.get("style") == "struck"
     key = f"{want}/{truth.get('style')}"
     if measure is not None:
+        t.measures.append({"where": where, "box": name, "truth": want, "style": truth.get("style"), "read": state, **{
+            k: getattr(measure, k) for k in ("inner", "edge", "ring", "ring_sectors", "struck", "core", "edge_sides")}})
         t.scores[key].append(round(float(measure.inner), 4))
         t.scores[key + ":ring"].append(round(float(measure.ring), 3))
         t.scores[key + ":edge"].append(round(float(measure.edge), 4))
@@ -249,6 +254,9 @@ def main() -> int:
     ap.add_argument("--ocr-pages", type=int, default=24, help="pages per form also OCR'd in full, for comparison")
     ap.add_argument("--dump-scores", action="store_true", help="print the measure distributions by truth class")
     ap.add_argument("--errors", type=int, default=40, help="errors to list")
+    ap.add_argument("--ocr-threads", type=int, default=1,
+                    help="field OCR threads per page (1: one core, as in a batch worker and as the tesseract comparison)")
+    ap.add_argument("--measures", type=Path, help="write every box's measures and truth here (JSON lines), for tuning")
     ap.add_argument("--keep", type=Path, help="generate into this folder instead of a temporary one")
     ap.add_argument("--set", action="append", default=[], metavar="GROUP.NAME=VALUE",
                     help="override a detection default for this run, e.g. fields.ocr_dpi=150 (groups: register, marks, fields)")
@@ -265,7 +273,8 @@ def main() -> int:
         cfgs[group] = replace(cfgs[group], **{name: type(old)(value)})
     CFG.update(register_cfg=cfgs["register"], mark_cfg=cfgs["marks"], field_cfg=cfgs["fields"])
     cv2.setNumThreads(1)
-    print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f}")
+    limit_ocr_threads(args.ocr_threads)
+    print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f}; field OCR on {args.ocr_threads} thread(s)")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_scans_"))
     work.mkdir(parents=True, exist_ok=True)
     total = Tally()
@@ -274,19 +283,24 @@ def main() -> int:
             t = Tally()
             pages_per_sub = len(load_form(REPO / form_dir).pages)
             every = max(1, (args.n * pages_per_sub) // max(args.ocr_pages, 1))
+            while every > 1 and math.gcd(every, pages_per_sub) != 1:  # not the same page of every submission
+                every -= 1
             run_form(REPO / form_dir, args.n, args.seed, work, t, every, args.ocr_pages)
             report(f"{form_dir}: {args.n} submissions", t)
             # silent box errors and page mix-ups first: they are what the targets forbid
             order = sorted(t.errors, key=lambda e: (" box " not in e and "read as" not in e, " box " not in e))
             for e in order[: args.errors]:
                 print("  ERR", e)
-            if args.dump_scores:
-                for u in t.uncertain:
-                    print("  UNC", u)
+            for u in t.uncertain[: args.errors]:  # uncertain boxes: what stands between us and 99.9 %
+                print("  UNC", u)
             if args.dump_scores:
                 for k in sorted(t.scores):
                     v = sorted(t.scores[k])
                     print(f"  {k}: n={len(v)} min={v[0]} p1={v[len(v) // 100]} p50={v[len(v) // 2]} p99={v[-1 - len(v) // 100]} max={v[-1]}")
+            if args.measures:
+                with args.measures.open("a", encoding="utf-8") as fh:
+                    for row in t.measures:
+                        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             for k, v in t.c.items():
                 total.c[k] += v
             for k2, v2 in t.cer.items():

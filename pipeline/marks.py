@@ -73,6 +73,7 @@ class BoxMeasure:
     struck: bool
     shift_px: tuple[int, int]
     core: float = 1.0  # mean extra darkness over the middle of the inside (1 px further in), 0..1
+    edge_sides: int = 0  # sides of the box (of 4) whose edge band holds a stroke: a ○ hugging the frame inks all
 
 
 def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
@@ -162,21 +163,35 @@ def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
 
 
-def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> float:
-    """Mean extra ink over the band from the inner measure's edge to edge_pt outside the box.
+def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> tuple[float, int]:
+    """(mean extra ink over the band from the inner measure's edge to edge_pt outside the box, sides inked).
 
     A mark that strays over the edge leaves most of its ink here rather than inside; pixels
-    in other boxes and under the blank's printed text are not counted.
+    in other boxes and under the blank's printed text are not counted. The band is cut into
+    its four sides (top, right, bottom, left): a stroke crossing a side inks it. A ○ drawn
+    tight around the box inks all four; a neighbour's ○ passing by or a stray stroke one or two.
     """
     x0, y0, x1, y1 = view.px(box.bbox, cfg.edge_pt)
     # the blank's ink ±1 px only (a tick drawn over the frame is 1-2 px beside it), and a high
     # floor: the halo of a blurred frame is grey, a pen stroke is dark
     extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.edge_floor)
+    usable, side = _edge_geometry(view, box, others, cfg, (x0, y0, x1, y1))
+    n = int(usable.sum())
+    if not n:
+        return 0.0, 0
+    ink = extra * usable
+    per_side = np.bincount(side.ravel(), weights=ink.ravel(), minlength=4)
+    return float(ink.sum() / n), int((per_side >= cfg.sector_ink).sum())
+
+
+def _edge_geometry(
+    view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefaults, rect: tuple[int, int, int, int]
+) -> tuple[NDArray[np.bool_], NDArray[np.int32]]:
+    """The edge band's usable pixels (off the blank's ink, the inside and other boxes) and each pixel's side 0..3."""
     key = ("edge", box, tuple(others), cfg)
     if view.cache is not None and key in view.cache:
-        usable = np.asarray(view.cache[key], bool)  # the pixels off the blank's ink
-        n = int(usable.sum())
-        return float((extra * usable).sum() / n) if n else 0.0
+        return view.cache[key]  # type: ignore[return-value]
+    x0, y0, x1, y1 = rect
     k = view.dpi / 72.0
     usable = view.blank_max[y0:y1, x0:x1] < 0.5
     ix0, iy0, ix1, iy1 = (int(round(v * k)) for v in _inner_box(box, cfg))
@@ -184,10 +199,16 @@ def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     for ob in others:
         ox0, oy0, ox1, oy1 = (int(round(v * k)) for v in ob)
         usable[max(0, oy0 - 1 - y0) : max(0, oy1 + 1 - y0), max(0, ox0 - 1 - x0) : max(0, ox1 + 1 - x0)] = False
+    # the side of each pixel: by the diagonals of the box (box-normalised, as for the ring)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
+    bx0, by0, bx1, by1 = (v * k for v in box.bbox)
+    u = (xx - (bx0 + bx1) / 2) / max((bx1 - bx0) / 2, 1.0)
+    v = (yy - (by0 + by1) / 2) / max((by1 - by0) / 2, 1.0)
+    side = np.where(np.abs(v) >= np.abs(u), np.where(v < 0, 0, 2), np.where(u > 0, 1, 3)).astype(np.int32)
+    geo = (usable, side)
     if view.cache is not None:
-        view.cache[key] = usable
-    n = int(usable.sum())
-    return float((extra * usable).sum() / n) if n else 0.0
+        view.cache[key] = geo
+    return geo
 
 
 def _struck(view: InkView, box: BoxLayout, shift: tuple[int, int], cfg: MarkDefaults) -> bool:
@@ -223,9 +244,9 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     c = max(1, min(extra.shape) // 5)
     core = float(extra[c:-c, c:-c].mean()) if min(extra.shape) > 2 * c else inner
     ring, n = _ring(view, box, others, shift, cfg)
-    edge = _edge(view, box, others, shift, cfg)
+    edge, sides = _edge(view, box, others, shift, cfg)
     struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
-    return BoxMeasure(inner, edge, ring, n, struck, shift, core)
+    return BoxMeasure(inner, edge, ring, n, struck, shift, core, sides)
 
 
 def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, str | None]:
@@ -234,6 +255,10 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     score = round(max(m.inner / cfg.inner_checked, ring_score), 3)
     if m.struck:
         return "uncertain", score, "二重線で消された印の可能性（取り消し？）"
+    if m.core < cfg.inner_empty and m.edge < cfg.edge_uncertain and m.ring <= cfg.ring_empty and m.inner < cfg.frame_bleed_max:
+        return "empty", score, ("枠線が太く写ったもの（中央・外側にインクなし）" if m.inner > cfg.inner_empty else None)
+    if m.inner <= cfg.inner_empty and m.edge_sides >= cfg.circle_sides and m.edge >= cfg.edge_uncertain:
+        return "checked", score, "枠に沿って○"
     if m.inner >= cfg.inner_checked and m.core >= cfg.inner_empty:
         return "checked", score, None
     if m.inner >= cfg.inner_checked and m.edge >= cfg.stray_edge:
@@ -264,7 +289,7 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
     boxes = [b.bbox for b in layout.boxes]
     measures = [measure_box(view, box, boxes[:i] + boxes[i + 1 :], cfg) for i, box in enumerate(layout.boxes)]
     decided = [decide(m, cfg) for m in measures]
-    circled = [i for i, (state, _, _) in enumerate(decided) if state == "checked" and measures[i].ring >= cfg.tight_ring]
+    circled = [i for i, (state, _, _) in enumerate(decided) if state == "checked" and _ringed(measures[i], cfg)]
     checked_owners = {layout.boxes[i].owner for i, (state, _, _) in enumerate(decided) if state == "checked"}
     out = []
     for i, (box, m) in enumerate(zip(layout.boxes, measures)):
@@ -278,6 +303,11 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
                 state, note = "empty", f"枠の縁のインクは隣（{b.option}）の○"
         out.append((MarkReading(box.owner, box.option, state, score, ref, box.bbox, "scan", note), m))
     return out
+
+
+def _ringed(m: BoxMeasure, cfg: MarkDefaults) -> bool:
+    """A box whose mark is a ○ around it (which may pass by its neighbours' edges)."""
+    return m.ring >= cfg.tight_ring or (m.inner <= cfg.inner_empty and m.edge_sides >= cfg.circle_sides)
 
 
 def _gap_pt(a: BBox, b: BBox) -> float:

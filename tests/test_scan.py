@@ -186,6 +186,15 @@ def test_box_decisions_follow_thresholds():
     assert decide(m())[0] == "empty"
     assert decide(m(inner=(MARKS.inner_empty + MARKS.inner_checked) / 2))[0] == "uncertain"
     assert decide(m(edge=0.05))[0] == "uncertain"
+    # a ○ hugging the frame inks the edge band on all four sides; one or two sides is a neighbour's ○ or a stray
+    hug = BoxMeasure(0.0, 0.11, 0.31, MARKS.ring_sectors, False, (0, 0), 0.0, 4)
+    assert decide(hug)[0] == "checked"
+    assert decide(BoxMeasure(0.0, 0.11, 0.31, MARKS.ring_sectors, False, (0, 0), 0.0, 2))[0] == "uncertain"
+    # ink only in the outermost pixel of the inside, nothing in the middle or outside: the frame printed bolder
+    assert decide(BoxMeasure(0.025, 0.001, 0.0, MARKS.ring_sectors, False, (0, 0), 0.0, 0))[0] == "empty"
+    assert decide(BoxMeasure(0.025, 0.001, 0.0, MARKS.ring_sectors, False, (0, 0), 0.02, 0))[0] == "checked"
+    # a little ink inside and much at the edge: a mark that strayed over the frame
+    assert decide(BoxMeasure(0.007, 0.08, 0.12, MARKS.ring_sectors, False, (0, 0), 0.0, 2))[0] == "checked"
     state, score, note = decide(m(inner=0.4, struck=True))
     assert state == "uncertain" and note and score > 1
     assert np.isclose(decide(m(inner=MARKS.inner_checked))[1], 1.0)
