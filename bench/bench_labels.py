@@ -1,6 +1,7 @@
 """Label reading and attachment grouping, measured on generated attachment stacks.
 
     .venv/bin/python bench/bench_labels.py [--docs 120] [--seed 7] [--dpi 150,200,300] [--ablation]
+    .venv/bin/python bench/bench_labels.py --no-digital --per-style 25 --handwritten-per-style 150   # ≥ 300 of each
 
 Generates documents in every label style (pipeline/synth/attachments.py), writes them as one
 born-digital PDF (typed styles) and scans all of them into one image stack (handwritten too),
@@ -16,8 +17,10 @@ measured alone on held-out handwriting-like digits drawn by the generator.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import os
+import pickle
 import statistics
 import sys
 import time
@@ -75,7 +78,9 @@ def evaluate(
         res[kind][verdict] += 1
         res["style:" + d["style"]][verdict] += 1
         if verdict == "silent" or (VERBOSE and verdict != "ok"):
-            got = (att.label_status, att.labels, att.unknown_labels, att.candidates, att.label_text) if att else None
+            got: tuple[Any, ...] | None = (
+                (att.label_status, att.labels, att.unknown_labels, att.candidates, att.label_text) if att else None
+            )
             note = NOTES.get(refs[0])
             got = (*got, note) if got and note else got
             print(f"  {verdict.upper()} {d['style']} {refs[0].file} p{refs[0].page}: written {d['written']!r} → {got}")
@@ -183,8 +188,11 @@ def main() -> None:
     ap.add_argument("--per-submission", type=int, default=10)
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--styles", default="", help="comma-separated label styles for the scans (default: all)")
+    ap.add_argument("--per-style", type=int, default=0, help="scans: this many documents of every style (instead of --docs in all)")
+    ap.add_argument("--handwritten-per-style", type=int, default=0, help="with --per-style: this many of each handwritten style instead")
     ap.add_argument("--no-digital", action="store_true", help="skip the born-digital part")
     ap.add_argument("--verbose", action="store_true", help="list every read that is not right, and every grouping miss")
+    ap.add_argument("--reuse", action="store_true", help="keep the generated scans under --out and reuse them on the next run")
     ap.add_argument("--save", action="store_true", help="write the scanned stacks as image PDFs into --out")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     args = ap.parse_args()
@@ -233,11 +241,10 @@ def read_digital(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
     )
 
 
-def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items: tuple[str, ...], dpis: tuple[int, ...]) -> None:
-    # scans: every style, handwritten included; one file per resolution (a new file starts a new document)
-    styles = tuple(args.styles.split(",")) if args.styles else A.ALL_STYLES
-    sdocs = A.make_documents(args.seed + 1, args.docs, styles=styles)  # type: ignore[arg-type]
-    t0 = time.perf_counter()
+def generate_scans(
+    args: argparse.Namespace, sdocs: list[A.DocSpec], dpis: tuple[int, ...]
+) -> tuple[list[tuple[str, A.ScanPage]], dict[str, Any]]:
+    """Documents written as one PDF per resolution and scanned; the pages in order with the stack's truth."""
     scans: list[tuple[str, A.ScanPage]] = []
     struth: dict[str, Any] = {"documents": [], "attachments": [], "blank_pages": []}
     per = -(-len(sdocs) // len(dpis))
@@ -255,10 +262,34 @@ def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
         if args.save:
             A.write_image_pdf(part_scans, args.out / name)
     A.write_truth(struth, args.out / "scan.truth.json")
+    return scans, struth
+
+
+def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items: tuple[str, ...], dpis: tuple[int, ...]) -> None:
+    # scans: every style, handwritten included; one file per resolution (a new file starts a new document)
+    styles = tuple(args.styles.split(",")) if args.styles else A.ALL_STYLES
+    n_docs = args.docs
+    if args.per_style:  # make_documents cycles through its styles: a style listed k times is drawn k times per round
+        hand = args.handwritten_per_style or args.per_style
+        styles = tuple(s for s in styles for _ in range(hand if s in A.HANDWRITTEN_STYLES else args.per_style))
+        n_docs = len(styles)
+    sdocs = A.make_documents(args.seed + 1, n_docs, styles=styles)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    # the generated stack is kept under --out, keyed by what draws it (the generator's source included)
+    gen_src = Path(A.__file__).read_bytes()
+    key = hashlib.sha256(repr((args.seed, n_docs, styles, dpis)).encode() + gen_src).hexdigest()[:16]
+    cached = args.out / f"scans-{key}.pkl"
+    if args.reuse and cached.exists():
+        with cached.open("rb") as f:
+            scans, struth = pickle.load(f)
+        print(f"\n(reusing {cached.name}: {len(sdocs)} documents, {len(scans)} scanned pages)")
+    else:
+        scans, struth = generate_scans(args, sdocs, dpis)
+        if args.reuse:
+            with cached.open("wb") as f:
+                pickle.dump((scans, struth), f)
     modes = dict(Counter(sp.mode for _, sp in scans))
-    print(
-        f"\n(generated {len(sdocs)} documents, {len(scans)} scanned pages in {time.perf_counter() - t0:.0f} s; dpi {dpis}; modes {modes})"
-    )
+    print(f"(generated in {time.perf_counter() - t0:.0f} s; dpi {dpis}; modes {modes})")
     get_classifier()  # trained or loaded before timing
     atts, blanks, cpu, wall, decode = read_scans(scans, item_ids, doc_items)
     report(f"scans: {len(sdocs)} documents, {len(scans)} pages", evaluate(struth, atts, blanks, args.per_submission, doc_items), cpu, wall)
@@ -281,7 +312,7 @@ def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
             ("digits+eng", ("eng",), True),
         ):
             saved = L.OCR_LANGS
-            L.OCR_LANGS = langs
+            L.OCR_LANGS = langs  # type: ignore[assignment]
             try:
                 atts, blanks, cpu, wall, _ = read_scans(scans, item_ids, doc_items, use_digits=digits)
             finally:

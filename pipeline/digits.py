@@ -320,6 +320,31 @@ class DigitClassifier:
         return out
 
 
+def top_stroke_share(ink: NDArray[Any]) -> float | None:
+    """How far the top stroke of a 1-or-7 glyph reaches sideways, as a share of the glyph's height.
+
+    The ink in a band under the glyph's top (a tenth of its height, plus half a pen width) is
+    measured across, less one pen width: a 7's bar lies flat there over about half the height, a
+    1's flag slopes down from the top of the stem and crosses the band in a short step (a 45°
+    flag: about 0.1). The measure ignores slant and the stem, which the classifier's 8×8 view
+    cannot: a flagged 1, deslanted and scaled to the box, is a narrow 7 to it. ``ink`` is a 2-D
+    mask, non-zero = ink; None for a glyph too small to tell (under 12 px high).
+    """
+    mask = _crop((np.asarray(ink) > 0).astype(np.uint8))
+    if mask is None or mask.shape[0] < 12:
+        return None
+    h = mask.shape[0]
+    # pen width: the median horizontal run of ink in the lower half (stem or diagonal: about one pen)
+    low = mask[h // 2 :].astype(np.int8)
+    edges = np.diff(np.pad(low, ((0, 0), (1, 1))), axis=1)
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    runs = ends[1] - starts[1]
+    pen = float(np.median(runs)) if runs.size else 1.0
+    band = mask[: max(1, round(0.1 * h + pen / 2))]
+    cols = np.flatnonzero(band.any(axis=0))
+    return max(0.0, float(cols[-1] - cols[0] + 1 - pen)) / h
+
+
 _SHARED: DigitClassifier | None = None
 _LOCK = threading.Lock()
 

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from pipeline.model import Attachment, BBox, LabelStatus, PageRef
 
 if TYPE_CHECKING:
-    from pipeline.digits import DigitClassifier
+    from pipeline.digits import DigitClassifier, DigitGuess
     from pipeline.ocr import OcrEngine, OcrLine
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,11 @@ FUSED_RIVAL = 0.10  # another document id at least this likely makes the read un
 FUSED_SKIP = 0.97  # fused this sure after eng: jpn is not asked
 DIGIT_UNSEEN_PROBABILITY = 0.80  # classifier: digits no OCR reader saw, when OCR saw the rest of the label
 DIGIT_ALT_PROBABILITY = 0.12  # classifier: a runner-up at least this likely is a real alternative
+# 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height): a 45° flag ≈ 0.1, a bar
+# ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across. load_digits upsampled from 8×8: 16 % of
+# its 7s ≤ 0.20 (bars sloping, coarse), so the shape only ever vetoes a read (→ uncertain), it never makes one.
+ONE_FLAG_MAX = 0.20  # at most this: shaped like a 1
+SEVEN_BAR_MIN = 0.32  # at least this: shaped like a 7; in between the shape says nothing
 BLANK_INK_FRACTION = 6e-4  # dark share of ~50-dpi samples: blank scans with specks ≤ 1.8e-4, pages of 8+ lines ≥ 1.4e-2, one line ≈ 1.5e-3
 MAX_CANDIDATES = 3  # ink groups in the region tried by OCR, top first
 OCR_LANGS = ("eng", "jpn")  # eng reads Mincho digits better; jpn reads 項目, 番号, 「」 and ・ (bench)
@@ -311,6 +316,7 @@ class _Reading:
     parse: LabelParse
     per_digit: tuple[tuple[float, ...], ...] = ()  # per digit read, in order: how likely each of 0–9 is
     slots: tuple[tuple[float, ...] | None, ...] = ()  # OCR: per dash-separated group, its digit's likelihoods, None: no digit seen
+    shapes: tuple[str | None, ...] = ()  # classifier: per digit, "1" or "7" when the top stroke's shape tells them apart
 
 
 def _binarise(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -572,7 +578,11 @@ def _digit_reading(
         # whole N-N-N runs only, apart from brackets, prefixes and separators (「」, 項目, ・, /), which may
         # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D)
         compact = re.sub(r"[X ]+", "", pattern)
-        if compact and not len(compact) % len(one) and compact == one * (len(compact) // len(one)):
+        if _whole_runs(compact, one):
+            break
+        pattern, masks = _separators_out(pattern, masks, one)
+        compact = re.sub(r"[X ]+", "", pattern)
+        if _whole_runs(compact, one):
             break
     else:
         return None
@@ -581,6 +591,7 @@ def _digit_reading(
         return None
     runs = [compact[k : k + len(one)] for k in range(0, len(compact), len(one))]
     guesses = classifier.classify(masks)
+    shapes = tuple(_one_or_seven(m, gs) for m, gs in zip(masks, guesses))
     digits = iter(guesses)
     text = " ".join("".join(next(digits).digit if ch == "D" else ch for ch in r) for r in runs)
     pos = [k for k, ch in enumerate(text) if ch.isdigit()]
@@ -591,7 +602,43 @@ def _digit_reading(
     parse = normalise_label(text, item_ids, document_items)
     if parse.status == "read" and conf < DIGIT_MIN_PROBABILITY:  # too weak to count as a vote
         parse = LabelParse((), (), "uncertain", parse.ids, f"digit read with probability {conf:.2f}")
-    return _Reading("digits", text, conf, alts, parse, tuple(gs.probabilities for gs in guesses))
+    return _Reading("digits", text, conf, alts, parse, tuple(gs.probabilities for gs in guesses), shapes=shapes)
+
+
+def _one_or_seven(mask: NDArray[np.uint8], guess: DigitGuess) -> str | None:
+    """Whether the glyph is a 1 or a 7 by the shape of the glyph's top stroke (digits.top_stroke_share), when the classifier weighs the two."""
+    from pipeline.digits import top_stroke_share
+
+    p = guess.probabilities
+    if len(p) < 10 or p[1] + p[7] < 0.2:
+        return None
+    share = top_stroke_share(mask)
+    if share is None:
+        return None
+    return "1" if share <= ONE_FLAG_MAX else ("7" if share >= SEVEN_BAR_MIN else None)
+
+
+def _whole_runs(compact: str, one: str) -> bool:
+    return bool(compact) and not len(compact) % len(one) and compact == one * (len(compact) // len(one))
+
+
+def _separators_out(pattern: str, masks: list[NDArray[np.uint8]], one: str) -> tuple[str, list[NDArray[np.uint8]]]:
+    """A digit-shaped glyph standing between two whole runs, touching no dash, as 'X' with its mask dropped.
+
+    The / of 1-1-1/1-1-2 is as tall and thin as a 1 (D-D-DDD-D-D); a digit there would leave the line
+    malformed anyway, so nothing that could be read otherwise is lost.
+    """
+    out, drop, k_digit = list(pattern), set(), -1
+    for k, ch in enumerate(pattern):
+        if ch != "D":
+            continue
+        k_digit += 1
+        before = re.sub(r"[X ]+", "", "".join(out[:k]))
+        after = pattern[k + 1 :]
+        if _whole_runs(before, one) and not after.startswith("-") and after.lstrip("X ").startswith("D") and not before.endswith("-"):
+            out[k] = "X"
+            drop.add(k_digit)
+    return "".join(out), [m for i, m in enumerate(masks) if i not in drop]
 
 
 def _ocr_reading(line: OcrLine, item_ids: Collection[str], document_items: Collection[str]) -> _Reading:
@@ -715,7 +762,16 @@ def _fuse(
         # digits no OCR reader saw (3-/-1) rest on the classifier alone
         unseen = [j * n + q for q in range(n) if used and not seen[j * n + q]]
         alone = float(np.prod([max(dig.per_digit[k]) for k in unseen])) if unseen else 1.0
-        if width == 1 and p_best >= accept and alone >= DIGIT_UNSEEN_PROBABILITY and not rivals and not lone_unknown:
+        # a digit read 1 or 7 against the shape of its top stroke (a flagged 1 is a 7 to every reader): not a read
+        shapes = dig.shapes[j * n : (j + 1) * n]
+        against = [q for q, d in enumerate(best.split("-")) if d in CONFUSABLE and q < len(shapes) and shapes[q] not in (None, d)]
+        for q in against:
+            swapped = best.split("-")
+            swapped[q] = CONFUSABLE[swapped[q]]
+            rivals |= {"-".join(swapped)} & set(document_items)
+        if against:
+            notes.append(f"{best}: digit {against[0] + 1} is shaped like {CONFUSABLE[best.split('-')[against[0]]]}")
+        if width == 1 and p_best >= accept and alone >= DIGIT_UNSEEN_PROBABILITY and not rivals and not lone_unknown and not against:
             (ids if best in document_items else unknown).append(best)
         else:
             near = {i for i in shaped if i.replace("-", "") == own[j]} | {a for a in _swaps(best) if a in document_items}

@@ -367,3 +367,28 @@ def test_split_dash_written_into_a_digit() -> None:
         four[y, max(0, 14 - y // 2) : 17 - y // 2] = 1  # … and its diagonal meets the bar's left end
     assert L._split_dash(four, 40.0, 0.0) is None
     assert L._split_dash(digit, 40.0, 0.0) is None
+
+
+def test_top_stroke_tells_a_flagged_one_from_a_seven() -> None:
+    """Ensures that the top stroke's sideways reach separates a 1 with a 45° flag from a 7's bar."""
+    import cv2
+
+    from pipeline.digits import top_stroke_share
+
+    one = np.zeros((60, 40), np.uint8)
+    cv2.line(one, (22, 4), (22, 56), 255, 4)
+    cv2.line(one, (22, 4), (12, 14), 255, 4)  # the flag, sloping down to the left
+    seven = np.zeros((60, 40), np.uint8)
+    cv2.line(seven, (4, 4), (34, 4), 255, 4)  # the bar
+    cv2.line(seven, (34, 4), (16, 56), 255, 4)
+    assert top_stroke_share(one) <= L.ONE_FLAG_MAX < L.SEVEN_BAR_MIN <= top_stroke_share(seven)
+    assert top_stroke_share(np.ones((6, 4), np.uint8)) is None  # too small to tell
+
+
+def test_a_slash_between_two_labels_is_a_separator() -> None:
+    """Ensures that the / of 1-1-1/1-1-2, as tall and thin as a 1, is dropped as a separator and its glyph not read."""
+    masks = [np.full((3, 3), k, np.uint8) for k in range(7)]
+    pattern, kept = L._separators_out("D-D-DDD-D-D", masks, "D-D-D")
+    assert pattern == "D-D-DXD-D-D"
+    assert [int(m[0, 0]) for m in kept] == [0, 1, 2, 4, 5, 6]
+    assert L._separators_out("D-D-D", masks[:3], "D-D-D")[0] == "D-D-D"  # nothing to drop in one label
