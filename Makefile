@@ -33,7 +33,7 @@ demo: .venv/.installed
 	$(PY) -m pipeline demo --inbox demo/inbox --outbox demo/outbox
 	$(PY) -m pipeline run --inbox demo/inbox --outbox demo/outbox --form forms/renewal --force
 
-test: .venv/.installed
+test: .venv/.installed lint
 	$(PY) -m pytest -q
 
 lint: .venv/.installed

@@ -95,8 +95,8 @@ def _sign_and_seal(pdf_bytes: bytes, form: FormDef, skip: set[str], seed: int) -
         canvas.showPage()
     canvas.save()
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf, pikepdf.open(io.BytesIO(buf.getvalue())) as over:
-        for page, extra in zip(pdf.pages, over.pages, strict=False):
-            page.add_overlay(extra)
+        for target, extra in zip(pdf.pages, over.pages, strict=False):
+            target.add_overlay(extra, None)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
     return out.getvalue()

@@ -32,7 +32,7 @@ def _to_gray(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     if image.ndim == 3:
         import cv2
 
-        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY)
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY), np.uint8)
     return image
 
 
@@ -42,7 +42,7 @@ def _fit(image: NDArray[np.uint8], shape: tuple[int, ...]) -> NDArray[np.uint8]:
         return image
     import cv2
 
-    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def read_digital_page(

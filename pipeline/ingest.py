@@ -1092,9 +1092,9 @@ def _inspect_page(doc: pdfium.PdfDocument, pike: pikepdf.Pdf, index: int, limits
         sole_pixels = 0
         if walk.sole_image is not None and error is None:
             pull = _pull_plan(page, pike, index, walk.sole_image, affine, (width, height))
-            w_px, h_px = ctypes.c_uint(), ctypes.c_uint()
-            if pdfium_c.FPDFImageObj_GetImagePixelSize(pdfium_c.FPDFPage_GetObject(page, walk.sole_image), w_px, h_px):
-                sole_pixels = int(w_px.value) * int(h_px.value)
+            img_w, img_h = ctypes.c_uint(), ctypes.c_uint()
+            if pdfium_c.FPDFImageObj_GetImagePixelSize(pdfium_c.FPDFPage_GetObject(page, walk.sole_image), img_w, img_h):
+                sole_pixels = int(img_w.value) * int(img_h.value)
         return _PdfPageInfo((width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels)
     finally:
         page.close()

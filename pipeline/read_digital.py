@@ -129,7 +129,7 @@ def read_page(
         delta = ink_delta(image, blank, box.bbox, dpi)
         drawn = _ink_state(delta)
         if acro is not None and name in acro:
-            said: MarkState | None = "checked" if _truthy(acro[name]) else "empty"
+            said: MarkState = "checked" if _truthy(acro[name]) else "empty"
             state, note = _acro_combine(said, drawn)
         else:
             state, note = combine(_glyph_state(chars, box.bbox), drawn, "the text layer")

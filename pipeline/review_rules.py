@@ -98,7 +98,8 @@ def apply_rules(
     found_pages = set(form_pages)
     missing_page_items = {i for p in form.pages if p.number not in found_pages for i in p.item_ids}
     flags: list[Flag] = list(reading_flags)
-    evidence, scores, item_flags = {}, {}, {}
+    evidence, scores = {}, {}
+    item_flags: dict[str, list[str]] = {}
     for item in form.items:
         page_missing = item.id in missing_page_items
         ev, ev_flags = item_evidence(item, items[item.id], field_by_name, docs, page_missing)

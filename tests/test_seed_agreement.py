@@ -8,7 +8,7 @@ written into this file. The pipeline package is not imported: these are checks o
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ ITEM_ID = re.compile(r"\d+-\d+-\d+")
 ANSWER_ITEM_LINE = re.compile(r"^[\s\-#]*(?P<id>\d+-\d+-\d+)\s", re.MULTILINE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
 
@@ -49,7 +49,7 @@ def answer_sheet() -> str:
     return seed_text().split(ANSWER_SHEET_HEADING, 1)[1]
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_items() -> tuple[tuple[str, bool, int], ...]:
     """(id, required, max points) for every item of the 審査質問項目一覧, in print order."""
     out = []
@@ -63,7 +63,7 @@ def seed_items() -> tuple[tuple[str, bool, int], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_rule() -> dict[str, int]:
     m = RULE_SENTENCE.search(question_list())
     assert m, "the seed's 「必須 NN 項目、推奨 NNN 点中 NN 点以上（更新審査の場合、…）」 sentence was not found"
@@ -76,7 +76,7 @@ def seed_fail_at_zero() -> list[str]:
     return ITEM_ID.findall(m.group("ids"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def answer_sections() -> dict[str, str]:
     """Each item's part of the 審査項目回答書: from its id's line to the next item's line."""
     text = answer_sheet()
@@ -84,7 +84,7 @@ def answer_sections() -> dict[str, str]:
     return {m.group("id"): text[m.start() : (starts[k + 1].start() if k + 1 < len(starts) else len(text))] for k, m in enumerate(starts)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def spec_evidence() -> dict[str, list[str]]:
     """The contract's evidence table as {item id: evidence list in items.yaml's form}."""
     rows: list[tuple[str, list[str]]] = []
