@@ -149,10 +149,9 @@ class MarkDefaults:
     # three; of 3,885 empty boxes (struck-out marks aside) none inked more than two — a
     # neighbour's ○ or a stray reaches one or two sides.
     circle_sides: int = 3
-    # Ink only in the outermost pixel of the inside (none in its middle, none at the edge, no
-    # ring) is the printed frame come out bolder than the blank's (bw scans, other printings):
-    # empty boxes measured up to 0.025; no mark of 3,356 looked like that.
-    frame_bleed_max: float = 0.05
+    # (Ink only in the outermost pixel of the inside, none in the middle or at the edge, is
+    # usually the frame printed bolder — but a stray ✓ just inside the frame looked the same
+    # once in 800 checked boxes (seed 9103): it stays uncertain.)
     # 二重線 over a box: a row band through the box where ink runs across the box and at
     # least strike_reach_pt beyond both sides, over strike_cover of the visible columns.
     strike_reach_pt: float = 4.0

@@ -255,8 +255,6 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     score = round(max(m.inner / cfg.inner_checked, ring_score), 3)
     if m.struck:
         return "uncertain", score, "二重線で消された印の可能性（取り消し？）"
-    if m.core < cfg.inner_empty and m.edge < cfg.edge_uncertain and m.ring <= cfg.ring_empty and m.inner < cfg.frame_bleed_max:
-        return "empty", score, ("枠線が太く写ったもの（中央・外側にインクなし）" if m.inner > cfg.inner_empty else None)
     if m.inner <= cfg.inner_empty and m.edge_sides >= cfg.circle_sides and m.edge >= cfg.edge_uncertain:
         return "checked", score, "枠に沿って○"
     if m.inner >= cfg.inner_checked and m.core >= cfg.inner_empty:

@@ -190,8 +190,9 @@ def test_box_decisions_follow_thresholds():
     hug = BoxMeasure(0.0, 0.11, 0.31, MARKS.ring_sectors, False, (0, 0), 0.0, 4)
     assert decide(hug)[0] == "checked"
     assert decide(BoxMeasure(0.0, 0.11, 0.31, MARKS.ring_sectors, False, (0, 0), 0.0, 2))[0] == "uncertain"
-    # ink only in the outermost pixel of the inside, nothing in the middle or outside: the frame printed bolder
-    assert decide(BoxMeasure(0.025, 0.001, 0.0, MARKS.ring_sectors, False, (0, 0), 0.0, 0))[0] == "empty"
+    # ink only in the outermost pixel of the inside, nothing in the middle or outside: a bolder frame, or a
+    # stray just inside the frame (seed 9103 had one) — not told apart, so uncertain
+    assert decide(BoxMeasure(0.025, 0.001, 0.0, MARKS.ring_sectors, False, (0, 0), 0.0, 0))[0] == "uncertain"
     assert decide(BoxMeasure(0.025, 0.001, 0.0, MARKS.ring_sectors, False, (0, 0), 0.02, 0))[0] == "checked"
     # a little ink inside and much at the edge: a mark that strayed over the frame
     assert decide(BoxMeasure(0.007, 0.08, 0.12, MARKS.ring_sectors, False, (0, 0), 0.0, 2))[0] == "checked"
