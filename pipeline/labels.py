@@ -584,6 +584,10 @@ def _digit_reading(
         compact = re.sub(r"[X ]+", "", pattern)
         if _whole_runs(compact, one):
             break
+        pattern, masks = _brackets_out(pattern, masks, one)
+        compact = re.sub(r"[X ]+", "", pattern)
+        if _whole_runs(compact, one):
+            break
     else:
         return None
     cuts = {len(re.sub(r"[X ]+", "", pattern[: m.start()])) for m in re.finditer(r"[X ]+", pattern)}
@@ -620,6 +624,24 @@ def _one_or_seven(mask: NDArray[np.uint8], guess: DigitGuess) -> str | None:
 
 def _whole_runs(compact: str, one: str) -> bool:
     return bool(compact) and not len(compact) % len(one) and compact == one * (len(compact) // len(one))
+
+
+def _brackets_out(pattern: str, masks: list[NDArray[np.uint8]], one: str) -> tuple[str, list[NDArray[np.uint8]]]:
+    """A digit-sized glyph at each end of whole runs, as 'X' with their masks dropped: a bracket pair.
+
+    『7-5-2』 at 150 dpi comes out DD-D-DD — 『 and 』 are as tall as digits. Only a pair is taken
+    (one glyph more at both ends); anything else is left as it was, and stays unread.
+    """
+    core = pattern.strip("X ")
+    if len(core) < 3 or not (core.startswith("D") and core.endswith("D")):
+        return pattern, masks
+    inner = core[1:-1].strip("X ")
+    if inner.startswith("-") or inner.endswith("-") or not _whole_runs(re.sub(r"[X ]+", "", inner), one):
+        return pattern, masks
+    start = pattern.index(core)
+    end = start + len(core) - 1
+    out = pattern[:start] + "X" + pattern[start + 1 : end] + "X" + pattern[end + 1 :]
+    return out, masks[1:-1]
 
 
 def _separators_out(pattern: str, masks: list[NDArray[np.uint8]], one: str) -> tuple[str, list[NDArray[np.uint8]]]:

@@ -392,3 +392,12 @@ def test_a_slash_between_two_labels_is_a_separator() -> None:
     assert pattern == "D-D-DXD-D-D"
     assert [int(m[0, 0]) for m in kept] == [0, 1, 2, 4, 5, 6]
     assert L._separators_out("D-D-D", masks[:3], "D-D-D")[0] == "D-D-D"  # nothing to drop in one label
+
+
+def test_a_bracket_pair_as_tall_as_digits_is_dropped() -> None:
+    """Ensures that 『7-5-2』 segmented as DD-D-DD is read as D-D-D between brackets, and nothing lopsided is touched."""
+    masks = [np.full((3, 3), k, np.uint8) for k in range(7)]
+    pattern, kept = L._brackets_out("DD-D-DD", masks, "D-D-D")
+    assert pattern == "XD-D-DX" and [int(m[0, 0]) for m in kept] == [1, 2, 3, 4, 5]
+    assert L._brackets_out("DD-D-D", masks[:4], "D-D-D")[0] == "DD-D-D"  # one extra glyph: not a pair
+    assert L._brackets_out("D-D-D-D", masks[:4], "D-D-D")[0] == "D-D-D-D"  # a dash at the end: not ours
