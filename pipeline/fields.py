@@ -345,16 +345,17 @@ def read_text(
     view: InkView, fld: FieldLayout, ref: PageRef, hires: HiresCrop | None, engine: object | None, cfg: FieldDefaults = FIELDS,
     blank_hires: Callable[[FieldLayout, float], NDArray[np.float32]] | None = None, deadline: float | None = None,
     printed: tuple[tuple[str, tuple[float, float, float, float]], ...] = (),
+    measured: tuple[tuple[int, int], float] | None = None,
 ) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
     """One text / URL / date field: ink, then (only if inked) OCR of the straightened crop.
 
     Returns the reading, its measures, and the crop to keep (None for an empty or confidently
-    read field). `printed` is the blank page's text layer (for the 年 月 日 of date fields).
+    read field). `printed` is the blank page's text layer (for the 年 月 日 of date fields);
+    `measured` the field's (shift, ink share) when the caller has them already (_measure).
     """
     from pipeline.ocr import OcrError
 
-    shift = refine(view, fld.bbox, MARKS)  # the scan's underline against the blank's, ±3 px
-    share, _ = ink_share(view, fld.bbox, cfg, shift=shift)
+    shift, share = measured or _measure(view, fld, cfg)
     m = FieldMeasure(share, None, None)
 
     def result(status: str, value: str | None, conf: float | None, keep: NDArray[np.uint8] | None) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
@@ -407,6 +408,12 @@ def read_text(
     if fld.kind != "url" and (mean < cfg.ocr_handwritten or hand):
         return result("handwritten", None, conf, crop)  # kept as a crop: no guessed text
     return result("uncertain", text, conf, crop)
+
+
+def _measure(view: InkView, fld: FieldLayout, cfg: FieldDefaults) -> tuple[tuple[int, int], float]:
+    """(shift of the scan's underline against the blank's, ±3 px; share of the field inked)."""
+    shift = refine(view, fld.bbox, MARKS)
+    return shift, ink_share(view, fld.bbox, cfg, shift=shift)[0]
 
 
 _EXTRA_ENGINES: list[object] = []
@@ -480,11 +487,12 @@ def read_fields(
             results[fld.name] = (r, m, crop_of(fld))
         else:
             texts.append(fld)
-    # Only inked fields cost anything: measure first, then hand out the OCR work.
-    inked = [f for f in texts if ink_share(view, f.bbox, cfg, shift=refine(view, f.bbox, MARKS))[0] > cfg.text_empty]
+    # Only inked fields cost anything: measure each once, then hand out the OCR work.
+    measured = {f.name: _measure(view, f, cfg) for f in texts}
+    inked = [f for f in texts if measured[f.name][1] > cfg.text_empty]
     for fld in texts:
         if fld not in inked:
-            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)
+            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
     threads = cfg.ocr_threads if _THREAD_CAP is None else min(cfg.ocr_threads, _THREAD_CAP)
     engines = _engines(engine, min(threads, len(inked)))
     if len(engines) > 1:
@@ -495,16 +503,16 @@ def read_fields(
         def job(fld: FieldLayout) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
             e = free.get()
             try:
-                return read_text(view, fld, ref, hires, e, cfg, blank_hires, deadline, printed)
+                return read_text(view, fld, ref, hires, e, cfg, blank_hires, deadline, printed, measured[fld.name])
             finally:
                 free.put(e)
 
-        longest_first = sorted(inked, key=lambda f: -(f.bbox[2] - f.bbox[0]) * ink_share(view, f.bbox, cfg)[0])
+        longest_first = sorted(inked, key=lambda f: -(f.bbox[2] - f.bbox[0]) * measured[f.name][1])
         for fld, res in zip(longest_first, _pool(len(engines)).map(job, longest_first)):
             results[fld.name] = res
     else:
         for fld in inked:
-            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed)
+            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
     readings, crops, measures = [], {}, {}
     for fld in layout.fields:
         r, m, picture = results[fld.name]

@@ -323,7 +323,7 @@ class Page:
     def source_dpi(self) -> float | None:
         """The resolution the page's picture was stored at (a scan's own dpi), or None when it is drawn.
 
-        Known for image files and for PDF pages that are one embedded JPEG: asking image() for
+        Known for image files and for PDF pages that are one embedded image: asking image() for
         more only interpolates, and asking for exactly this (or half, a quarter) decodes fastest.
         """
         return self._backend.source_dpi(self._index)
@@ -558,7 +558,6 @@ class _PullPlan:
     obj_index: int
     transpose: Image.Transpose | None  # image pixels → displayed page
     flate_layers: int  # FlateDecode filters wrapped around the DCT data
-    width_px: int = 0  # displayed width of the image in pixels
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,13 +687,12 @@ class _PdfBackend:
     # images ------------------------------------------------------------------------------
 
     def source_dpi(self, index: int) -> float | None:
+        """By area: the sole image's pixels over the share of the page it covers (JPEG, CCITT, JBIG2, Flate alike)."""
         info = self.infos[index]
-        if info.pull is not None and info.pull.width_px > 0:
-            return info.pull.width_px / max(info.size_pt[0], 1e-3) * 72.0
-        if info.sole_pixels and info.image_cover >= _SCAN_COVER:  # CCITT, JBIG2, Flate scans: by area
-            area_in2 = info.image_cover * info.size_pt[0] * info.size_pt[1] / 72.0**2
-            return math.sqrt(info.sole_pixels / max(area_in2, 1e-6))
-        return None
+        if not info.sole_pixels or info.image_cover < _SCAN_COVER:
+            return None
+        area_in2 = info.image_cover * info.size_pt[0] * info.size_pt[1] / 72.0**2
+        return math.sqrt(info.sole_pixels / max(area_in2, 1e-6))
 
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
@@ -1089,12 +1087,9 @@ def _inspect_page(doc: pdfium.PdfDocument, pike: pikepdf.Pdf, index: int, limits
                 f" too large to decode safely (limit {limits.max_source_pixels / 1e6:.0f} Mpx)"
             )
         pull = None
-        sole_pixels = 0
         if walk.sole_image is not None and error is None:
             pull = _pull_plan(page, pike, index, walk.sole_image, affine, (width, height))
-            img_w, img_h = ctypes.c_uint(), ctypes.c_uint()
-            if pdfium_c.FPDFImageObj_GetImagePixelSize(pdfium_c.FPDFPage_GetObject(page, walk.sole_image), img_w, img_h):
-                sole_pixels = int(img_w.value) * int(img_h.value)
+        sole_pixels = walk.sole_pixels if error is None else 0
         return _PdfPageInfo((width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels)
     finally:
         page.close()
@@ -1105,6 +1100,7 @@ class _Walk:
     visible_text: int = 0
     image_cover: float = 0.0
     sole_image: int | None = None
+    sole_pixels: int = 0  # of the sole image
     big_image: tuple[int, int] | None = None
 
 
@@ -1119,10 +1115,13 @@ def _walk_objects(page: pdfium.PdfPage, bbox: tuple[float, float, float, float],
     images: list[int] = []
     others = 0
 
-    def image_size(obj: object) -> None:
-        if pdfium_c.FPDFImageObj_GetImagePixelSize(obj, w_px, h_px):
-            if w_px.value * h_px.value > limits.max_source_pixels:
-                walk.big_image = (w_px.value, h_px.value)
+    def image_size(obj: object) -> int:
+        """The image's pixel count (0 if unknown); a too-large one is noted in walk.big_image."""
+        if not pdfium_c.FPDFImageObj_GetImagePixelSize(obj, w_px, h_px):
+            return 0
+        if w_px.value * h_px.value > limits.max_source_pixels:
+            walk.big_image = (w_px.value, h_px.value)
+        return int(w_px.value) * int(h_px.value)
 
     def cover(obj: object) -> float:
         if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
@@ -1164,7 +1163,7 @@ def _walk_objects(page: pdfium.PdfPage, bbox: tuple[float, float, float, float],
                 others += 1
         elif kind == _OBJ_IMAGE:
             images.append(i)
-            image_size(obj)
+            walk.sole_pixels = image_size(obj)  # kept only if it stays the sole image
             walk.image_cover += cover(obj)
         elif kind == _OBJ_FORM:
             others += 1
@@ -1175,6 +1174,8 @@ def _walk_objects(page: pdfium.PdfPage, bbox: tuple[float, float, float, float],
     walk.image_cover = min(walk.image_cover, 1.0)
     if len(images) == 1 and others == 0:
         walk.sole_image = images[0]
+    else:
+        walk.sole_pixels = 0
     return walk
 
 
@@ -1279,11 +1280,7 @@ def _pull_plan(
         return None
     if not _plain_image_dict(pike, index, obj):
         return None
-    transpose = _TRANSPOSES[(col_axis, row_axis)]
-    w_px, h_px = ctypes.c_uint(), ctypes.c_uint()
-    pdfium_c.FPDFImageObj_GetImagePixelSize(obj, w_px, h_px)
-    swap = transpose in (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)
-    return _PullPlan(obj_index, transpose, len(filters) - 1, int(h_px.value if swap else w_px.value))
+    return _PullPlan(obj_index, _TRANSPOSES[(col_axis, row_axis)], len(filters) - 1)
 
 
 def _plain_image_dict(pike: pikepdf.Pdf, index: int, obj: object) -> bool:

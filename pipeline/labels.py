@@ -576,18 +576,17 @@ def _digit_reading(
         pattern, masks = found
         pattern = re.sub(r" *- *", "-", pattern)
         # whole N-N-N runs only, apart from brackets, prefixes and separators (「」, 項目, ・, /), which may
-        # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D)
-        compact = re.sub(r"[X ]+", "", pattern)
-        if _whole_runs(compact, one):
-            break
-        pattern, masks = _separators_out(pattern, masks, one)
-        compact = re.sub(r"[X ]+", "", pattern)
-        if _whole_runs(compact, one):
-            break
-        pattern, masks = _brackets_out(pattern, masks, one)
-        compact = re.sub(r"[X ]+", "", pattern)
-        if _whole_runs(compact, one):
-            break
+        # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D); a / or a
+        # bracket pair as tall as digits is taken out as a fallback
+        for fix in (None, _separators_out, _brackets_out):
+            if fix is not None:
+                pattern, masks = fix(pattern, masks, one)
+            compact = re.sub(r"[X ]+", "", pattern)
+            if _whole_runs(compact, one):
+                break
+        else:
+            continue
+        break
     else:
         return None
     cuts = {len(re.sub(r"[X ]+", "", pattern[: m.start()])) for m in re.finditer(r"[X ]+", pattern)}
