@@ -220,6 +220,8 @@ class _Backend(Protocol):
 
     def source_dpi(self, index: int) -> float | None: ...
 
+    def source_gray(self, index: int) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -327,6 +329,13 @@ class Page:
         more only interpolates, and asking for exactly this (or half, a quarter) decodes fastest.
         """
         return self._backend.source_dpi(self._index)
+
+    def source_gray(self) -> bool:
+        """True when the page is one stored picture with no colour in it (grey or black-and-white).
+
+        Such a page needs no colour probe and no colour decode; False means "may hold colour".
+        """
+        return self._backend.source_gray(self._index)
 
     def text_in(self, bbox: BBox) -> str:
         """The text-layer text inside `bbox` (PDF points, displayed page, origin top left), without boxes."""
@@ -572,6 +581,7 @@ class _PdfPageInfo:
     pull: _PullPlan | None
     error: str | None
     sole_pixels: int = 0  # pixel count of the page's only image (0: none, or several)
+    sole_gray: bool = False  # the only image is grey or bilevel (no colour to look for)
 
     @property
     def has_text(self) -> bool:
@@ -694,6 +704,10 @@ class _PdfBackend:
         area_in2 = info.image_cover * info.size_pt[0] * info.size_pt[1] / 72.0**2
         return math.sqrt(info.sole_pixels / max(area_in2, 1e-6))
 
+    def source_gray(self, index: int) -> bool:
+        info = self.infos[index]
+        return info.sole_gray and info.image_cover >= _SCAN_COVER
+
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
         plan = self.infos[index].pull
@@ -806,7 +820,9 @@ def _pull_jpeg(
                 return None  # CMYK and friends: let pdfium apply the PDF's colour rules
             if im.width * im.height > limits.max_source_pixels:
                 return None
-            im.draft("L" if gray else "RGB", want)
+            # Two pixels of slack: a 2480 px scan asked for 1241 must still decode at 1/2
+            # (2480 // 1241 is 1: a full decode and a resize, 5x the cost); _sized evens it.
+            im.draft("L" if gray else "RGB", (max(1, want[0] - 2), max(1, want[1] - 2)))
             out = im.convert("L" if gray else "RGB")
     if plan.transpose is not None:
         out = out.transpose(plan.transpose)
@@ -1090,9 +1106,28 @@ def _inspect_page(doc: pdfium.PdfDocument, pike: pikepdf.Pdf, index: int, limits
         if walk.sole_image is not None and error is None:
             pull = _pull_plan(page, pike, index, walk.sole_image, affine, (width, height))
         sole_pixels = walk.sole_pixels if error is None else 0
-        return _PdfPageInfo((width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels)
+        sole_gray = sole_pixels > 0 and _image_is_gray(page, pdfium_c.FPDFPage_GetObject(page, walk.sole_image))
+        return _PdfPageInfo(
+            (width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels, sole_gray
+        )
     finally:
         page.close()
+
+
+_GRAY_SPACES = frozenset({pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_CALGRAY})
+
+
+def _image_is_gray(page: pdfium.PdfPage, obj: object) -> bool:
+    """An image object with one grey channel: DeviceGray/CalGray, or a one-channel ICC profile.
+
+    Stencil masks, Separation and Indexed images are painted in some colour: not grey.
+    """
+    meta = pdfium_c.FPDF_IMAGEOBJ_METADATA()
+    if not obj or not pdfium_c.FPDFImageObj_GetImageMetadata(obj, page, meta):
+        return False
+    if meta.colorspace in _GRAY_SPACES:
+        return meta.bits_per_pixel in (1, 2, 4, 8, 16)
+    return meta.colorspace == pdfium_c.FPDF_COLORSPACE_ICCBASED and meta.bits_per_pixel in (8, 16)
 
 
 @dataclass(slots=True)
@@ -1499,6 +1534,7 @@ class _Frame:
     size_pt: tuple[float, float]  # displayed
     orientation: int  # EXIF orientation 1-8
     width_px: int = 0  # displayed
+    gray: bool = False  # stored as grey or bilevel
 
 
 class _ImageBackend:
@@ -1527,6 +1563,9 @@ class _ImageBackend:
         frame = self.frames[index]
         return frame.width_px / max(frame.size_pt[0], 1e-3) * 72.0 if frame.width_px else None
 
+    def source_gray(self, index: int) -> bool:
+        return self.frames[index].gray
+
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
         frame = self.frames[index]
@@ -1538,7 +1577,8 @@ class _ImageBackend:
                 with Image.open(self.path) as im:
                     im.seek(frame.index)
                     if im.format == "JPEG":
-                        im.draft("L" if gray else "RGB", (height_px, width_px) if swap else (width_px, height_px))
+                        want = (height_px, width_px) if swap else (width_px, height_px)
+                        im.draft("L" if gray else "RGB", (max(1, want[0] - 2), max(1, want[1] - 2)))  # slack: see _pull_jpeg
                     im.load()
                     out = _to_mode(im, gray)
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
@@ -1602,7 +1642,8 @@ def _open_image(path: Path, rel: str, sha256: str, limits: Limits, notes: list[s
                     xd, yd = _plausible_dpi(im.info, (w, h), limits)
                     if orientation in _SWAPS:
                         w, h, xd, yd = h, w, yd, xd
-                    frames.append(_Frame(i, (w / xd * 72.0, h / yd * 72.0), orientation, w))
+                    gray = im.mode in ("1", "L", "I;16", "I;16B", "I;16L", "I", "F")
+                    frames.append(_Frame(i, (w / xd * 72.0, h / yd * 72.0), orientation, w, gray))
                 if fmt == "JPEG":
                     _check_jpeg(im)
     except PipelineError:

@@ -141,15 +141,18 @@ def read_scan_detail(
     detail = ScanDetail(None, None)
     work = register_cfg.work_dpi
     try:
-        # One full decode, at the OCR resolution, in colour only if the page is in colour: for
-        # a scanned JPEG page that costs less than two reduced decodes (ingest resizes each).
-        probe = page.image(COLOUR_PROBE_DPI, gray=False)
-        colour = probe.ndim == 3 and _is_colour(probe)
+        # One decode, at the OCR resolution. Even a 1/8 JPEG decode pays the whole entropy
+        # decoding (10 ms at 300 dpi), so colour is judged on the decoded page, and a page
+        # stored grey or black-and-white is decoded grey without asking.
         hd = page.fit_dpi(decode_dpi(page.source_dpi(), field_cfg))
-        big = page.image(hd, gray=not colour)
+        big = page.image(hd, gray=page.source_gray())
     except PipelineError as exc:
         log.warning("%s: not read as a form page: %s", where, exc)
         return detail
+    colour = False
+    if big.ndim == 3:
+        k = COLOUR_PROBE_DPI / hd
+        colour = _is_colour(cv2.resize(big, None, fx=k, fy=k, interpolation=cv2.INTER_AREA))
     hi_gray = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY) if big.ndim == 3 else big
     fit = _fit_factor(hi_gray.shape, form, hd)
     if fit != 1.0:

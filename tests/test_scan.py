@@ -202,15 +202,24 @@ def test_box_decisions_follow_thresholds():
 
 
 @pytest.mark.parametrize(("dpi", "mode", "decoded"), [(300, "gray", 150), (200, "color", 200), (150, "bw", 150)])
-def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, decoded):
-    """Ensures that a scan's stored resolution is known (JPEG, and bw by area) and that it is decoded halved, never blown up."""
+def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, decoded, monkeypatch):
+    """Ensures that a scan's stored resolution and colour are known (JPEG, and bw by area) and that
+    it is decoded halved by the JPEG decoder itself, never resized or blown up."""
+    from PIL import Image
+
     from pipeline.scan import decode_dpi
 
     write_submission(ours, tmp_path, 61, GenOptions(dpi=dpi, mode=mode, pages=(2,), upside_down=0), name="s")
     with open_source(tmp_path / "s.pdf", "s.pdf", Limits()) as opened:
         page = opened.pages[0]
         assert page.source_dpi() == pytest.approx(dpi, rel=0.01)
+        assert page.source_gray() is (mode != "color")
         assert decode_dpi(page.source_dpi()) == pytest.approx(decoded, rel=0.01)
+
+        def no_resize(*args, **kwargs):
+            raise AssertionError("the page was resized after decoding")
+
+        monkeypatch.setattr(Image.Image, "resize", no_resize)
         h, w = page.image(decode_dpi(page.source_dpi())).shape
         assert abs(h - page.height_pt * decoded / 72) <= 1 and abs(w - page.width_pt * decoded / 72) <= 1
     assert decode_dpi(None) == 200.0  # a drawn page is rendered at the OCR resolution
