@@ -30,6 +30,7 @@ from pipeline.marks import BoxMeasure, InkView, read_marks
 from pipeline.model import BBox, FieldLayout, FormDef, PageLayout
 from pipeline.read_digital import PageReading
 from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
+from pipeline.resample import shrink
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,9 @@ log = logging.getLogger(__name__)
 FIT_TOLERANCE = 0.08
 # Colour scans: mean |R-G| + |G-B| over the page above this (grey levels) means colour.
 COLOUR_SPREAD = 6.0
-# Whether a page is in colour is judged on a 12 dpi decode (6 ms); red seals are measured
+# Whether a page is in colour is judged at 12.5 dpi (the colour view / 8); red seals are measured
 # on the colour page reduced to 100 dpi (at 50 dpi a pale vermilion stamp washed out to pink).
-COLOUR_PROBE_DPI = 12.0
+COLOUR_PROBE_DPI = 12.5  # COLOUR_DPI / 8: a fast exact shrink
 COLOUR_DPI = 100.0
 # Crops kept for the dossier (signatures, seals, unread writing), upright, at this resolution.
 CROP_DPI = 150.0
@@ -73,6 +74,19 @@ def _is_colour(rgb: NDArray[np.uint8]) -> bool:
     s = rgb.astype(np.int16)
     spread = np.abs(s[:, :, 0] - s[:, :, 1]) + np.abs(s[:, :, 1] - s[:, :, 2])
     return float(spread.mean()) > COLOUR_SPREAD or float((spread > 60).mean()) > 0.0005
+
+
+def _colour_view(rgb: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
+    """The colour page reduced for colour measures: by area when that is fast (1/2), else bilinear.
+
+    Only shares of red pixels are measured on it; bilinear keeps a stamp's red as well as area
+    averaging does, for 5 ms instead of 20 on a 150 dpi page.
+    """
+    k = round(1 / factor)
+    if abs(k * factor - 1) * max(rgb.shape[:2]) < 0.25:
+        return shrink(rgb, 1 / k)
+    h, w = rgb.shape[:2]
+    return np.asarray(cv2.resize(rgb, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_LINEAR), np.uint8)
 
 
 def _fit_factor(shape: tuple[int, ...], form: FormDef, dpi: float) -> float:
@@ -149,18 +163,18 @@ def read_scan_detail(
     except PipelineError as exc:
         log.warning("%s: not read as a form page: %s", where, exc)
         return detail
-    colour = False
+    colour_dpi = COLOUR_DPI
+    small_rgb = None
     if big.ndim == 3:
-        k = COLOUR_PROBE_DPI / hd
-        colour = _is_colour(cv2.resize(big, None, fx=k, fy=k, interpolation=cv2.INTER_AREA))
+        small_rgb = _colour_view(big, colour_dpi / hd)
+        if not _is_colour(shrink(small_rgb, COLOUR_PROBE_DPI / colour_dpi)):
+            small_rgb = None
+    colour = small_rgb is not None
     hi_gray = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY) if big.ndim == 3 else big
     fit = _fit_factor(hi_gray.shape, form, hd)
     if fit != 1.0:
         log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
-    f = work * fit / hd  # hires px → work px (after fitting)
-    gray = cv2.resize(hi_gray, (round(hi_gray.shape[1] * f), round(hi_gray.shape[0] * f)), interpolation=cv2.INTER_AREA)
-    colour_dpi = COLOUR_DPI
-    small_rgb = cv2.resize(big, None, fx=colour_dpi / hd, fy=colour_dpi / hd, interpolation=cv2.INTER_AREA) if colour else None
+    gray = shrink(hi_gray, work * fit / hd)  # work px (after fitting)
     detail.colour = colour
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0

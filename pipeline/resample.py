@@ -1,0 +1,48 @@
+"""Shrinking page images by pixel area, fast for the factors scans come in.
+
+OpenCV's INTER_AREA has a fast path only when the factor is an exact integer and the size an
+exact multiple: 200 → 100 dpi of a 2339-row page (off by one) costs 16 ms instead of 0.5 ms,
+and 150 → 100 dpi (2/3) always takes the slow path. Cutting the odd row and doing 2/3 as two
+weighted row passes gives the same pixels (within one grey level) for a few ms.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+
+def _rows_two_thirds(img: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Every 3 rows → 2, each new row the area average of 1.5 old ones (as INTER_AREA)."""
+    n = img.shape[0] // 3
+    r0, r1, r2 = img[0 : 3 * n : 3], img[1 : 3 * n : 3], img[2 : 3 * n : 3]
+    out = np.empty((2 * n, *img.shape[1:]), img.dtype)
+    out[0::2] = cv2.addWeighted(r0, 2 / 3, r1, 1 / 3, 0)
+    out[1::2] = cv2.addWeighted(r1, 1 / 3, r2, 2 / 3, 0)
+    return out
+
+
+def shrink(img: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
+    """img scaled by factor (≤ 1) with area averaging; pixel (0, 0) stays at the origin.
+
+    The size is the floor of the scaled size for the fast factors (1/2, 1/3, 1/4, 2/3: a
+    partial last row or column is dropped) and the rounded size otherwise.
+    """
+    h, w = img.shape[:2]
+    exact = Fraction(factor).limit_denominator(8)
+    if abs(float(exact) - factor) * max(h, w) > 0.25 or exact > 1:  # not that factor to a quarter pixel
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        return np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA), np.uint8)
+    if exact == 1:
+        return img
+    if exact.numerator == 1:
+        k = exact.denominator
+        cut = img[: h // k * k, : w // k * k]
+        return np.asarray(cv2.resize(cut, (w // k, h // k), interpolation=cv2.INTER_AREA), np.uint8)
+    if exact == Fraction(2, 3) and img.ndim == 2:  # (transposing colour costs more than it saves)
+        return np.asarray(cv2.transpose(_rows_two_thirds(cv2.transpose(_rows_two_thirds(img)))), np.uint8)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA), np.uint8)
