@@ -43,6 +43,7 @@ def shrink(img: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
         cut = img[: h // k * k, : w // k * k]
         return np.asarray(cv2.resize(cut, (w // k, h // k), interpolation=cv2.INTER_AREA), np.uint8)
     if exact == Fraction(2, 3) and img.ndim == 2:  # (transposing colour costs more than it saves)
-        return np.asarray(cv2.transpose(_rows_two_thirds(cv2.transpose(_rows_two_thirds(img)))), np.uint8)
+        across = np.asarray(cv2.transpose(_rows_two_thirds(img)), np.uint8)
+        return np.asarray(cv2.transpose(_rows_two_thirds(across)), np.uint8)
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
     return np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA), np.uint8)
