@@ -63,10 +63,12 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
+import cv2
 import numpy as np
 import pikepdf
 import pypdfium2 as pdfium
@@ -77,6 +79,7 @@ from PIL import Image
 from pipeline.errors import LimitExceededError, PipelineError, UnreadableFileError
 from pipeline.limits import Limits
 from pipeline.model import BBox, Flag, PageRef, SourceFile, SourceKind
+from pipeline.resample import shrink
 from pipeline.textlayer import Char
 
 logger = logging.getLogger(__name__)
@@ -815,18 +818,69 @@ def _pull_jpeg(
     want = (height_px, width_px) if swap else (width_px, height_px)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(io.BytesIO(data)) as im:  # the header only: what it is and how big
             if im.format != "JPEG" or im.mode not in ("L", "RGB"):
                 return None  # CMYK and friends: let pdfium apply the PDF's colour rules
             if im.width * im.height > limits.max_source_pixels:
                 return None
-            # Two pixels of slack: a 2480 px scan asked for 1241 must still decode at 1/2
-            # (2480 // 1241 is 1: a full decode and a resize, 5x the cost); _sized evens it.
-            im.draft("L" if gray else "RGB", (max(1, want[0] - 2), max(1, want[1] - 2)))
-            out = im.convert("L" if gray else "RGB")
+            size = im.size
+    # OpenCV decodes straight into an array at 1/2, 1/4, 1/8 (libjpeg's DCT scaling, the same
+    # pixels as Pillow's draft) without Pillow's two copies: 20 ms instead of 70 for a 300 dpi
+    # colour page. Two pixels of slack: a 2480 px scan asked for 1241 still decodes at 1/2.
+    scale = min(size[0] // max(1, want[0] - 2), size[1] // max(1, want[1] - 2))
+    scale = next(k for k in (8, 4, 2, 1) if scale >= k or k == 1)
+    flags = _CV_DECODE[(gray, scale)] | cv2.IMREAD_IGNORE_ORIENTATION  # a PDF shows the pixels as stored
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if decoded is None:
+        raise ValueError("OpenCV could not decode the JPEG")
+    out = np.asarray(decoded if gray else cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), np.uint8)
     if plan.transpose is not None:
-        out = out.transpose(plan.transpose)
-    return _sized(out, width_px, height_px)
+        out = _np_transpose(out, plan.transpose)
+    return _sized_array(out, width_px, height_px)
+
+
+_CV_DECODE = {
+    (True, 1): cv2.IMREAD_GRAYSCALE,
+    (True, 2): cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    (True, 4): cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    (True, 8): cv2.IMREAD_REDUCED_GRAYSCALE_8,
+    (False, 1): cv2.IMREAD_COLOR,
+    (False, 2): cv2.IMREAD_REDUCED_COLOR_2,
+    (False, 4): cv2.IMREAD_REDUCED_COLOR_4,
+    (False, 8): cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def _np_transpose(a: NDArray[np.uint8], how: Image.Transpose) -> NDArray[np.uint8]:
+    """Pillow's Image.transpose(how) on an array (a view)."""
+    if how == Image.Transpose.FLIP_LEFT_RIGHT:
+        return a[:, ::-1]
+    if how == Image.Transpose.FLIP_TOP_BOTTOM:
+        return a[::-1]
+    if how == Image.Transpose.ROTATE_90:
+        return np.rot90(a, 1)
+    if how == Image.Transpose.ROTATE_180:
+        return a[::-1, ::-1]
+    if how == Image.Transpose.ROTATE_270:
+        return np.rot90(a, -1)
+    if how == Image.Transpose.TRANSPOSE:
+        return a.swapaxes(0, 1)
+    return a[::-1, ::-1].swapaxes(0, 1)  # TRANSVERSE
+
+
+def _sized_array(arr: NDArray[np.uint8], width_px: int, height_px: int) -> NDArray[np.uint8]:
+    """The decoded picture at exactly width_px × height_px, contiguous (see _sized)."""
+    h, w = arr.shape[:2]
+    if (w, h) == (width_px, height_px):
+        return np.ascontiguousarray(arr)
+    if abs(w - width_px) <= 2 and abs(h - height_px) <= 2:
+        arr = arr[:height_px, :width_px]
+        pad = ((0, height_px - arr.shape[0]), (0, width_px - arr.shape[1])) + (((0, 0),) if arr.ndim == 3 else ())
+        return np.pad(arr, pad, mode="edge") if any(p[1] for p in pad) else np.ascontiguousarray(arr)
+    f = Fraction(width_px / w).limit_denominator(8)  # 1/2, 2/3, ...: a fast exact shrink, then evened
+    if f < 1 and abs(w * f - width_px) <= 1 and abs(h * f - height_px) <= 1:
+        return _sized_array(shrink(np.ascontiguousarray(arr), float(f)), width_px, height_px)
+    return np.asarray(cv2.resize(np.ascontiguousarray(arr), (width_px, height_px), interpolation=cv2.INTER_LINEAR), np.uint8)
 
 
 def _sized(im: Image.Image, width_px: int, height_px: int) -> NDArray[np.uint8]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline.resample import shrink
 
@@ -27,3 +28,13 @@ def test_shrink_by_one_is_the_image_itself():
     """Ensures that a page already at the wanted resolution is not copied or resampled."""
     img = np.zeros((10, 10), np.uint8)
     assert shrink(img, 1.0) is img
+
+
+@pytest.mark.parametrize("how", list(Image.Transpose))
+def test_array_transposes_match_pillow(how):
+    """Ensures that a JPEG pulled from a rotated or mirrored PDF page is turned as Pillow would turn it."""
+    from pipeline.ingest import _np_transpose
+
+    a = np.arange(5 * 3 * 3, dtype=np.uint8).reshape(5, 3, 3)
+    want = np.asarray(Image.fromarray(a).transpose(how))
+    assert np.array_equal(_np_transpose(a, how), want)
