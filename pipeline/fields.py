@@ -236,6 +236,10 @@ def _ocr_line(engine: Any, line: NDArray[np.uint8], fld: FieldLayout, cfg: Field
         return read(_scaled(line, 24), lang="eng", whitelist=URL_WHITELIST, psm=psm, region=fld.name), "eng", URL_WHITELIST, 24
     if fld.kind == "date":
         return read(_scaled(line, 32), lang="jpn", whitelist=DATE_WHITELIST, psm=psm, region=fld.name), "jpn", DATE_WHITELIST, 32
+    if fld.script == "latin":  # TEL, e-mail: what the jpn read below would end in, without it
+        r = read(line, lang="eng", whitelist=None, psm=psm, region=fld.name)
+        if clean_text(r.text):
+            return r, "eng", None, None
     r, px = read(line, lang="jpn", whitelist=None, psm=psm, region=fld.name), None
     if not clean_text(r.text):
         r, px = read(_scaled(line, 24), lang="jpn", whitelist=None, psm=psm, region=fld.name), 24

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ def load_form(folder: Path | str) -> FormDef:
     pages: tuple[PageLayout, ...] = ()
     if layout_path.exists():
         pages = tuple(_page(p, f"{layout_path} page {p.get('number')}") for p in _need(_read_yaml(layout_path), "pages", str(layout_path)))
+        pages = _with_scripts(pages, _latin_fields(raw_items))
 
     formdef = FormDef(
         name=folder.resolve().name,
@@ -194,6 +196,21 @@ def _page(raw: dict[str, Any], where: str) -> PageLayout:
         boxes=boxes,
         fields=fields,
         item_ids=tuple(str(i) for i in raw.get("items") or []),
+    )
+
+
+def _latin_fields(raw_items: dict[str, Any]) -> frozenset[str]:
+    """Names of the fields the items file marks `script: latin` (cover fields are the applicant's)."""
+    names = {f"applicant.{c['key']}" for c in raw_items.get("cover_fields", []) if c.get("script") == "latin"}
+    for contact in raw_items.get("contacts", []):
+        names.update(f"{contact['id']}.{f['key']}" for f in contact.get("fields", []) if f.get("script") == "latin")
+    return frozenset(names)
+
+
+def _with_scripts(pages: tuple[PageLayout, ...], latin: frozenset[str]) -> tuple[PageLayout, ...]:
+    """The layout's fields with the script the items file gives them (the layout knows places only)."""
+    return tuple(
+        replace(page, fields=tuple(replace(f, script="latin") if f.name in latin else f for f in page.fields)) for page in pages
     )
 
 

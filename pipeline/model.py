@@ -123,6 +123,7 @@ class FieldLayout:
     owner: str | None  # item id, "applicant", "respondent", ... or None
     kind: Literal["text", "url", "signature", "seal", "date"]
     bbox: BBox
+    script: Literal["any", "latin"] = "any"  # latin: written in Latin letters and digits only (TEL, e-mail)
 
 
 @dataclass(frozen=True, slots=True)

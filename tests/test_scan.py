@@ -152,7 +152,9 @@ def test_read_scan_returns_none_for_bad_pages(ours, tmp_path):
 
 def test_fake_ocr_keeps_fields_apart(ours, tmp_path):
     """Ensures that with a scripted OCR engine each inked field is read once, in its own region, and empty fields cost nothing."""
-    truth_path = write_submission(ours, tmp_path, 51, GenOptions(dpi=200, mode="gray", pages=(ours.pages[-1].number,), upside_down=0), name="f")
+    truth_path = write_submission(
+        ours, tmp_path, 51, GenOptions(dpi=200, mode="gray", pages=(ours.pages[-1].number,), upside_down=0), name="f"
+    )
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     fake = FakeOcr(default="テスト")
     with open_source(tmp_path / truth["files"][0], "f.pdf", Limits()) as opened:
@@ -223,3 +225,35 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
         h, w = page.image(decode_dpi(page.source_dpi())).shape
         assert abs(h - page.height_pt * decoded / 72) <= 1 and abs(w - page.width_pt * decoded / 72) <= 1
     assert decode_dpi(None) == 200.0  # a drawn page is rendered at the OCR resolution
+
+
+@pytest.mark.ocr
+def test_latin_fields_are_read_in_one_english_pass(ours, tmp_path):
+    """Ensures that fields the items file marks `script: latin` (TEL, FAX, e-mail) are read by the English
+    model alone, one call each, and read right — not by jpn first and then again."""
+    from pipeline.ocr import get_engine
+
+    engine = get_engine()
+    calls: list[tuple[str, str]] = []
+
+    class Recording:
+        def read_line(self, image, **kw):
+            calls.append((kw.get("region") or "", kw["lang"]))
+            return engine.read_line(image, **kw)
+
+    contacts = ours.pages[-1]
+    latin = {f.name for f in contacts.fields if f.script == "latin"}
+    assert {"respondent.tel", "respondent.email", "contact.fax"} <= latin
+    truth_path = write_submission(
+        ours, tmp_path, 71, GenOptions(dpi=200, mode="gray", pages=(contacts.number,), upside_down=0, handwriting_rate=0.0), name="l"
+    )
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    with open_source(tmp_path / truth["files"][0], "l.pdf", Limits()) as opened:
+        d = read_scan_detail(opened.pages[0], ours, engine=Recording())
+    typed = {n for n in latin if truth["fields"][n]["present"] and not truth["fields"][n].get("handwritten")}
+    assert len(typed) >= 4
+    for name in typed:
+        assert [lang for region, lang in calls if region == name] == ["eng"], name
+    got = {f.name: f.value for f in d.reading.fields}
+    right = sum(_norm(got[n]) == _norm(truth["fields"][n]["text"]) for n in typed)
+    assert right >= len(typed) - 1, {n: (got[n], truth["fields"][n]["text"]) for n in typed}
