@@ -393,8 +393,9 @@ def read_text(
         _, mean, least = _conf_parts(read)
         m = FieldMeasure(share, None, None, _conf_parts(read))
         sure = mean >= cfg.ocr_sure_mean and least >= cfg.ocr_sure_least
+        hand = bool(text) and not sure and fld.kind != "url" and handwriting_like(line)
         agree = False
-        if text and not sure:
+        if text and not sure and not hand:  # (handwriting that is not sure is `handwritten` whatever a re-read says)
             # Not sure: read it again at another size. Typed text reads the same; what
             # Tesseract guesses at (handwriting, smudges) comes out different.
             other = 34 if (px or line.shape[0] - 20) < 27 else 22
@@ -406,7 +407,6 @@ def read_text(
     conf = round(mean, 3)
     if not text:
         return result(nothing, None, None, crop)
-    hand = fld.kind != "url" and handwriting_like(line)
     if sure or (agree and mean >= cfg.ocr_agree_mean and not hand):
         return result("read", text, conf, None)
     if fld.kind != "url" and (mean < cfg.ocr_handwritten or hand):
