@@ -151,7 +151,56 @@ class MarkDefaults:
     circle_sides: int = 3
     # (Ink only in the outermost pixel of the inside, none in the middle or at the edge, is
     # usually the frame printed bolder — but a stray ✓ just inside the frame looked the same
-    # once in 800 checked boxes (seed 9103): it stays uncertain.)
+    # once in 800 checked boxes (seed 9103): on inner, core and edge alone it stays uncertain.)
+    # What tells them apart is the shape of the ink and whether any goes on outside the frame.
+    # A frame printed bolder than the blank's is a halo along the line: inside the box
+    # (rim_run, marks.py) it inks whole sides of the outermost pixel ring (0.6-1.0 of a side),
+    # grey (darkest pixel 0.13-0.25 beyond the blank on grey/colour scans, 0.34-0.45 on bw),
+    # and outside it thickens the line itself, nothing 2 px or more out (edge_reach 0; edge
+    # up to 0.029, one or two sides). A stroke crossing the frame goes on outside (edge_reach
+    # 0.07-0.89 for strays); the one stray of 5,374 (seeds 5000/7000, every mark a stray)
+    # whose ink was all inside and away from the frame clipped the rim at a point (rim_run 0)
+    # and was dark (0.58). So: ink only in the outermost pixels, along at least bleed_run of
+    # each inked side, lighter than bleed_peak, with nothing 2 px out, no ring sector and less
+    # edge ink than edge_uncertain, is the frame (empty).
+    bleed_peak: float = 0.5
+    bleed_run: float = 0.5
+    bleed_ring: float = 0.07
+    # Outside alone: edge ink hugging the line (edge_reach 0) and below frame_edge_max, on one
+    # or two sides, nothing inside and no ring, is the frame printed bolder (empty): measured
+    # 0.018-0.029 on bw scans of the alt printing.
+    frame_edge_max: float = 0.04
+    # Edge ink below edge_uncertain is still a stroke when a good part of it lies 2 px or more
+    # outside the box (edge_reach): a stray ✓ that only grazes the frame left 0.016-0.017 at
+    # the edge with reach 0.27-0.36 and was read empty (two silent errors among 5,374 strays
+    # generated on seeds 5000/7000 with every mark a stray). Empty boxes with that much ink
+    # reaching out all had a neighbour's ○ nearby (which explains it: marks.py) or a frame
+    # misregistered by 2 px (uncertain is right for that).
+    reach_edge: float = 0.012
+    reach_share: float = 0.2
+    # Edge ink all 2 px or more outside the box, nothing inside, next to a checked box, is that
+    # box's mark: a neighbour's ✓ reaching over (renewal#7010 p2 upstream_provider.dependent,
+    # 5 pt below a stray ✓: reach 0.98-1.0 in every such case on seeds 5000/7000). A mark of
+    # the box's own touches its frame: strays with only edge ink measured reach ≤ 0.89.
+    away_reach: float = 0.95
+    # A stray ✓ across a corner of a box, nothing inside: edge ink ≥ edge_uncertain on exactly
+    # two sides, ≥ corner_sectors ring sectors and some edge ink 2 px out (the stroke goes
+    # on), some of it at the frame (edge_reach ≤ corner_reach_max). Measured on seeds
+    # 5000/7000 (normal and stress, 19,800 boxes): 51 such strays, 0.041-0.134 at the edge,
+    # 2-5 sectors, reach 0.11-0.89; the only empty boxes like that (6) had another box 5 pt
+    # away, whose ✓ or ○ it was — so only a box with no other box or field within alone_pt is
+    # read checked this way. (The same stray re-read in another process measured 0.035: the
+    # registration is not bit-for-bit repeatable, so the floor is edge_uncertain, not the
+    # lowest stray seen.)
+    corner_sectors: int = 2
+    corner_reach_max: float = 0.85
+    alone_pt: float = 14.0
+    # A faint mark in the middle of the box (pencil pressed lightly): the middle fifth alone
+    # holds as much ink as a checked box (core ≥ inner_checked) though the whole inside is
+    # below inner_checked, and most of the inside's ink is there (centre): nothing from the
+    # frame or from outside reaches the middle. Empty boxes: core ≤ 0.0083 (seeds 5000/7000,
+    # 9,900 boxes); the faint pencil ✓ alt#7003 2-1-3.yes: inner 0.019, core 0.037.
+    faint_centre: float = 0.5
     # 二重線 over a box: a row band through the box where ink runs across the box and at
     # least strike_reach_pt beyond both sides, over strike_cover of the visible columns.
     strike_reach_pt: float = 4.0

@@ -6,18 +6,23 @@ Per box or bracket, on the scan resampled into the blank's frame (work_dpi):
    paper stretch never puts the printed frame into the measure.
 2. Inner ink: mean extra darkness (scan darkness beyond the blank's own ink, max-filtered)
    over the inside of the box, pixels below the noise floor ignored. Graded darkness, not a
-   binarised count: binarising lost a third of thin 1-px ticks (notes/measured.md).
+   binarised count: binarising lost a third of thin 1-px ticks (notes/measured.md). Ink
+   only in the outermost pixels of the inside, grey and along whole sides (rim_run), with
+   nothing outside, is the printed frame come out bolder than the blank's: empty.
 3. Ring: the band around the box, cut into angular sectors; a ○ drawn around the box inks
    most of them, a neighbour's mark or a stray stroke only a few. Pixels inside other boxes
    and under the blank's printed text do not count.
 4. Edge band: dark ink just inside and outside the frame — a mark straying over the edge,
-   or a ○ drawn so tight that it hugs the frame.
+   or a ○ drawn so tight that it hugs the frame. The share of it 2 px or more outside the
+   box (edge_reach) tells a stroke, which goes on, from a frame printed bolder, which does not.
 5. 二重線: ink running through the box and on past both sides is a struck-out mark: uncertain
    on its own; empty (a correction, said so in the note) when another box of the same item is
    clearly checked, as a person reads a 二重線 beside a new mark.
 Between the bounds of any measure the box is uncertain; nothing is guessed. The context used:
-edge ink on an otherwise empty box next to a box read as circled is that ○, and the new mark
-beside a struck-out one.
+edge ink on an otherwise empty box next to a box read as circled is that ○ (next to a checked
+box, that box's mark when it never touches this frame), a stroke across a corner of a box
+with no other box or field near is that box's stray mark, and the new mark beside a
+struck-out one.
 
 `score` is the mark strength: the larger of inner ink / inner_checked and (for a ringed box)
 ring coverage / ring_checked, so 1.0 sits at the checked threshold. Thresholds and their
@@ -74,6 +79,10 @@ class BoxMeasure:
     shift_px: tuple[int, int]
     core: float = 1.0  # mean extra darkness over the middle of the inside (1 px further in), 0..1
     edge_sides: int = 0  # sides of the box (of 4) whose edge band holds a stroke: a ○ hugging the frame inks all
+    peak: float = 1.0  # darkest extra pixel inside, 0..1
+    rim_run: float = 0.0  # ink only in the inside's outermost pixels: the least share of an inked side's length inked, else 0
+    edge_reach: float = 1.0  # share of the edge band's ink 2 px or more outside the box (0: it all hugs the frame)
+    centre: float = 0.0  # share of the inside's ink that lies in its middle (where `core` is measured), 0..1
 
 
 def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
@@ -163,31 +172,35 @@ def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
 
 
-def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> tuple[float, int]:
-    """(mean extra ink over the band from the inner measure's edge to edge_pt outside the box, sides inked).
+def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, int], cfg: MarkDefaults) -> tuple[float, int, float]:
+    """(mean extra ink over the band from the inner measure's edge to edge_pt outside the box, sides inked, reach).
 
     A mark that strays over the edge leaves most of its ink here rather than inside; pixels
     in other boxes and under the blank's printed text are not counted. The band is cut into
     its four sides (top, right, bottom, left): a stroke crossing a side inks it. A ○ drawn
     tight around the box inks all four; a neighbour's ○ passing by or a stray stroke one or two.
+    Reach is the share of that ink 2 px or more outside the box: a frame printed bolder than
+    the blank's only thickens the line itself (reach 0); a stroke crossing the frame goes on.
     """
     x0, y0, x1, y1 = view.px(box.bbox, cfg.edge_pt)
     # the blank's ink ±1 px only (a tick drawn over the frame is 1-2 px beside it), and a high
     # floor: the halo of a blurred frame is grey, a pen stroke is dark
     extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.edge_floor)
-    usable, side = _edge_geometry(view, box, others, cfg, (x0, y0, x1, y1))
+    usable, side, far = _edge_geometry(view, box, others, cfg, (x0, y0, x1, y1))
     n = int(usable.sum())
     if not n:
-        return 0.0, 0
+        return 0.0, 0, 1.0  # nothing to be seen: not evidence that the ink stays at the line
     ink = extra * usable
+    total = float(ink.sum())
     per_side = np.bincount(side.ravel(), weights=ink.ravel(), minlength=4)
-    return float(ink.sum() / n), int((per_side >= cfg.sector_ink).sum())
+    reach = float(ink[far].sum()) / total if total > 0 else 0.0
+    return total / n, int((per_side >= cfg.sector_ink).sum()), reach
 
 
 def _edge_geometry(
     view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefaults, rect: tuple[int, int, int, int]
-) -> tuple[NDArray[np.bool_], NDArray[np.int32]]:
-    """The edge band's usable pixels (off the blank's ink, the inside and other boxes) and each pixel's side 0..3."""
+) -> tuple[NDArray[np.bool_], NDArray[np.int32], NDArray[np.bool_]]:
+    """The edge band's usable pixels (off the blank's ink, the inside and other boxes), each pixel's side 0..3, and which lie 2 px or more outside the box."""
     key = ("edge", box, tuple(others), cfg)
     if view.cache is not None and key in view.cache:
         return view.cache[key]  # type: ignore[return-value]
@@ -205,7 +218,8 @@ def _edge_geometry(
     u = (xx - (bx0 + bx1) / 2) / max((bx1 - bx0) / 2, 1.0)
     v = (yy - (by0 + by1) / 2) / max((by1 - by0) / 2, 1.0)
     side = np.where(np.abs(v) >= np.abs(u), np.where(v < 0, 0, 2), np.where(u > 0, 1, 3)).astype(np.int32)
-    geo = (usable, side)
+    far = np.maximum(np.maximum(bx0 - xx, xx - bx1), np.maximum(by0 - yy, yy - by1)) >= 2.0
+    geo = (usable, side, far)
     if view.cache is not None:
         view.cache[key] = geo
     return geo
@@ -242,11 +256,33 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     # the middle of the inside: a mark crosses it; a frame printed bolder than the blank's (a
     # bw scan of a □ glyph) only bleeds into the outer pixels
     c = max(1, min(extra.shape) // 5)
-    core = float(extra[c:-c, c:-c].mean()) if min(extra.shape) > 2 * c else inner
+    middle = extra[c:-c, c:-c] if min(extra.shape) > 2 * c else extra
+    core = float(middle.mean())
+    total = float(extra.sum())
+    centre = float(middle.sum()) / total if total > 0 else 0.0
     ring, n = _ring(view, box, others, shift, cfg)
-    edge, sides = _edge(view, box, others, shift, cfg)
+    edge, sides, reach = _edge(view, box, others, shift, cfg)
     struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
-    return BoxMeasure(inner, edge, ring, n, struck, shift, core, sides)
+    return BoxMeasure(inner, edge, ring, n, struck, shift, core, sides, float(extra.max(initial=0.0)), _rim_run(extra), reach, centre)
+
+
+def _rim_run(extra: NDArray[np.float32]) -> float:
+    """How a frame printed bolder than the blank's shows inside the box: ink in the outermost pixels only, along whole sides.
+
+    0 when any ink lies further in, or when none is inside; else, of the sides of the inside's
+    outermost pixel ring that hold ink, the least share of the side's length inked. A bolder
+    frame inks a side along its length (a blurred line is straight and as long as the side); a
+    stroke just inside the frame clips one or two pixels of a side, or a corner.
+    """
+    if min(extra.shape) < 3 or not extra.any() or extra[1:-1, 1:-1].any():
+        return 0.0
+    inked = extra > 0
+    sides = (inked[0, 1:-1], inked[-1, 1:-1], inked[1:-1, 0], inked[1:-1, -1])
+    # a corner pixel belongs to both its sides: alone, it is a stroke clipping the corner
+    corners = ((0, 0, 0, 2), (0, -1, 0, 3), (-1, 0, 1, 2), (-1, -1, 1, 3))
+    if any(inked[r, c] and not (sides[a].any() or sides[b].any()) for r, c, a, b in corners):
+        return 0.0
+    return min(float(s.mean()) for s in sides if s.any())
 
 
 def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, str | None]:
@@ -261,6 +297,10 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
         return "checked", score, None
     if m.inner >= cfg.inner_checked and m.edge >= cfg.stray_edge:
         return "checked", score, "枠からはみ出した印"
+    if m.inner > cfg.inner_empty and m.core >= cfg.inner_checked and m.centre >= cfg.faint_centre:
+        return "checked", score, f"中央に薄い印（インク {m.inner:.3f}）"
+    if _bold_frame(m, cfg):
+        return "empty", score, "枠線が太く写ったもの（記入なし）"
     if m.inner >= cfg.inner_checked:
         return "uncertain", score, f"枠の内側の縁だけにインク（枠線が太く写った？ インク {m.inner:.3f}）"
     if ring_score >= 1.0:
@@ -270,7 +310,7 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     if m.ring >= cfg.tight_ring and m.edge >= cfg.tight_edge:
         return "checked", score, "枠に沿って○"
     if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
-        if m.edge >= cfg.edge_uncertain:
+        if m.edge >= cfg.edge_uncertain or (m.edge >= cfg.reach_edge and m.edge_reach >= cfg.reach_share):
             return "uncertain", score, f"枠の縁に記入（はみ出した印？ インク {m.edge:.3f}）"
         return "empty", score, None
     if m.inner > cfg.inner_empty:
@@ -282,9 +322,16 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
     """Read every box of a registered form page; each MarkReading with the measures behind it.
 
     A box whose only ink is at its edge, next to a box read as circled, is empty: the ink is
-    the neighbour's ○ passing by (boxes and brackets sit 4-6 pt apart).
+    the neighbour's ○ passing by (boxes and brackets sit 4-6 pt apart). So is one next to
+    any checked box with a little edge ink reaching out (below edge_uncertain), or with edge
+    ink that all lies 2 px or more outside it (edge_reach ≥ away_reach: it never touches
+    this box's frame, as a mark of this box's own does).
+    A box alone on the page (no other box or field within alone_pt) whose only ink is a
+    stroke across two sides of its edge band, on through the ring, is checked: nothing else
+    can have put it there (a stray ✓ across a corner of the box).
     """
     boxes = [b.bbox for b in layout.boxes]
+    fields = [f.bbox for f in layout.fields]
     measures = [measure_box(view, box, boxes[:i] + boxes[i + 1 :], cfg) for i, box in enumerate(layout.boxes)]
     decided = [decide(m, cfg) for m in measures]
     circled = [i for i, (state, _, _) in enumerate(decided) if state == "checked" and _ringed(measures[i], cfg)]
@@ -296,11 +343,52 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
             state, note = "empty", "二重線で取り消された印（同じ項目の別の枠に記入あり）"
         if state == "uncertain" and not m.struck and m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
             near = [j for j in circled if j != i and _gap_pt(box.bbox, boxes[j]) <= cfg.ring_pt]
+            # a little edge ink reaching out (below edge_uncertain) next to any mark is that mark's
+            marked = [j for j, d in enumerate(decided) if j != i and d[0] == "checked" and _gap_pt(box.bbox, boxes[j]) <= cfg.ring_pt]
             if near:
                 b = layout.boxes[near[0]]
                 state, note = "empty", f"枠の縁のインクは隣（{b.option}）の○"
+            elif m.edge < cfg.edge_uncertain and marked:
+                state, note = "empty", None  # as before reach_edge: too little ink to flag beside a mark
+            elif m.edge_reach >= cfg.away_reach and marked:
+                b = layout.boxes[marked[0]]
+                state, note = "empty", f"枠の外のインクは隣（{b.option}）の印（この枠には届いていない）"
+            elif _corner_stray(m, cfg) and not any(_gap_pt(box.bbox, b) <= cfg.alone_pt for j, b in enumerate(boxes + fields) if j != i):
+                state, note = "checked", f"枠の角を横切った印（枠内にインクなし、インク {m.edge:.3f}）"
         out.append((MarkReading(box.owner, box.option, state, score, ref, box.bbox, "scan", note), m))
     return out
+
+
+def _bold_frame(m: BoxMeasure, cfg: MarkDefaults) -> bool:
+    """The only ink is the printed frame come out bolder than the blank's: a grey halo hugging the line.
+
+    Inside, ink only in the outermost pixels, along whole sides and never dark; outside, edge
+    ink that goes no further than the line's own neighbourhood and stays below what a stray
+    leaves; no ring. (Thresholds and what they were measured on: detect_defaults.py.)
+    """
+    if m.struck or m.ring > cfg.bleed_ring or m.edge_reach > 0.0 or m.core >= cfg.inner_empty:
+        return False
+    if m.inner > cfg.inner_empty:  # the halo inside the box
+        return m.rim_run >= cfg.bleed_run and m.peak < cfg.bleed_peak and m.edge < cfg.edge_uncertain
+    return cfg.edge_uncertain <= m.edge < cfg.frame_edge_max and m.edge_sides <= 2  # the halo outside only
+
+
+def _corner_stray(m: BoxMeasure, cfg: MarkDefaults) -> bool:
+    """Nothing inside, but a stroke's worth of edge ink on two sides that touches the frame and goes on into the ring.
+
+    A frame printed bolder or misregistered stays within 2 px of its line (no ring sector:
+    the ring allows for the blank's ink ±2 px); a ○ inks three or four sides.
+    """
+    sectors = round(m.ring * m.ring_sectors)
+    return (
+        not m.struck
+        and m.inner <= cfg.inner_empty
+        and m.edge >= cfg.edge_uncertain
+        and m.edge_sides == 2
+        and cfg.corner_sectors <= sectors
+        and m.ring <= cfg.ring_empty
+        and 0.0 < m.edge_reach <= cfg.corner_reach_max
+    )
 
 
 def _ringed(m: BoxMeasure, cfg: MarkDefaults) -> bool:
