@@ -30,6 +30,15 @@ def _m(inner, edge, ring, core, sides, peak, rim_run, reach, centre=0.0, shift=(
     return BoxMeasure(inner, edge, ring, N, False, shift, core, sides, peak, rim_run, reach, centre)
 
 
+def _read_form_page(form, tmp_path, seed, form_page):
+    """(truth, detail) of one form page of a whole generated submission (its truth drawn as in the bench)."""
+    truth_path = write_submission(form, tmp_path, seed, GenOptions(upside_down=1, sideways=1), name="s")
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    with open_source(tmp_path / truth["files"][0], truth["files"][0], Limits()) as opened:
+        page = next(p for p, t in zip(opened.pages, truth["pages"]) if t["form_page"] == form_page)
+        return truth, read_scan_detail(page, form, engine=FakeOcr())
+
+
 # alt#5010 p6 (150 dpi grey) 3-1-6.no, empty: the □ glyph's top line printed bolder bleeds
 # into the top row of the inside (0.12-0.19 beyond the blank), nothing else anywhere
 BLEED = _m(0.0106, 0.0, 0.0, 0.0, 0, 0.186, 0.8, 0.0)
@@ -122,12 +131,8 @@ def alt():
 
 def test_bolder_printed_frame_on_a_scan_reads_empty(alt, tmp_path):
     """Ensures that the alt printing's 3-1-6.no, whose □ scans bolder than the blank's (seed 5010, 150 dpi grey), reads empty."""
-    truth_path = write_submission(alt, tmp_path, 5010, GenOptions(upside_down=1, sideways=1), name="s")
-    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    truth, detail = _read_form_page(alt, tmp_path, 5010, 6)
     assert truth["boxes"]["3-1-6.no"]["state"] == "empty"
-    with open_source(tmp_path / truth["files"][0], truth["files"][0], Limits()) as opened:
-        page = next(p for p, t in zip(opened.pages, truth["pages"]) if t["form_page"] == 6)
-        detail = read_scan_detail(page, alt, engine=FakeOcr())
     reading = next(m for m in detail.reading.marks if (m.owner, m.option) == ("3-1-6", "no"))
     measure = detail.box_measures["3-1-6.no"]
     assert measure.inner > MARKS.inner_empty and measure.core < MARKS.inner_empty  # ink inside, none in the middle
@@ -142,12 +147,8 @@ def test_edge_ink_beside_a_checked_neighbour_is_that_mark(tmp_path, monkeypatch)
     # (renewal p2, 150 dpi colour) reaches the edge of .dependent 5 pt below it
     monkeypatch.setattr(synth, "BOX_STYLES", (("stray", 1.0),))
     form = load_form(REPO / "forms" / "renewal")
-    truth_path = write_submission(form, tmp_path, 5001, GenOptions(upside_down=1, sideways=1), name="s")
-    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    truth, detail = _read_form_page(form, tmp_path, 5001, 2)
     assert truth["boxes"]["upstream_provider.dependent"]["state"] == "empty"
-    with open_source(tmp_path / truth["files"][0], truth["files"][0], Limits()) as opened:
-        page = next(p for p, t in zip(opened.pages, truth["pages"]) if t["form_page"] == 2)
-        detail = read_scan_detail(page, form, engine=FakeOcr())
     states = {(m.owner, m.option): m.state for m in detail.reading.marks}
     measure = detail.box_measures["upstream_provider.dependent"]
     assert MARKS.reach_edge <= measure.edge < MARKS.edge_uncertain and measure.edge_reach >= MARKS.reach_share
@@ -189,12 +190,8 @@ def test_edge_ink_away_from_the_frame_beside_a_checked_neighbour_is_that_mark(tm
     # renewal#7010 p2 (300 dpi colour): the stray ✓ of upstream_provider.independent reaches
     # over .dependent's top corners, 5 pt below, without touching its frame
     form = load_form(REPO / "forms" / "renewal")
-    truth_path = write_submission(form, tmp_path, 7010, GenOptions(upside_down=1, sideways=1), name="s")
-    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    truth, detail = _read_form_page(form, tmp_path, 7010, 2)
     assert truth["boxes"]["upstream_provider.dependent"]["state"] == "empty"
-    with open_source(tmp_path / truth["files"][0], truth["files"][0], Limits()) as opened:
-        page = next(p for p, t in zip(opened.pages, truth["pages"]) if t["form_page"] == 2)
-        detail = read_scan_detail(page, form, engine=FakeOcr())
     readings = {(m.owner, m.option): m for m in detail.reading.marks}
     measure = detail.box_measures["upstream_provider.dependent"]
     assert measure.edge >= MARKS.edge_uncertain and measure.edge_reach >= MARKS.away_reach
