@@ -17,7 +17,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -318,6 +318,7 @@ class _Reading:
     per_digit: tuple[tuple[float, ...], ...] = ()  # per digit read, in order: how likely each of 0–9 is
     slots: tuple[tuple[float, ...] | None, ...] = ()  # OCR: per dash-separated group, its digit's likelihoods, None: no digit seen
     shapes: tuple[str | None, ...] = ()  # classifier: per digit, "1" or "7" when the top stroke's shape tells them apart
+    framed: tuple[bool, ...] = ()  # classifier: per digit, whether its top touches a frame line that was erased
 
 
 def _binarise(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -327,7 +328,13 @@ def _binarise(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def _strip_frames(binary: NDArray[np.uint8], stats: NDArray[np.int32], lab: NDArray[np.int32], idx: list[int], pt_px: float) -> bool:
-    """Erase the lines of any rectangular frame (boxed labels) from ``binary``, keeping digits that touch it."""
+    """Erase the lines of any rectangular frame (boxed labels) from ``binary``, keeping digits that touch it.
+
+    Where a stroke runs into the line (a 7's bar drawn against the frame's top), the line is thicker
+    than along the rest of its side; there the ink past the line's width is left standing
+    (_frame_line), so the digit keeps its bar. _glyphs looks for digits whose top still touches
+    what was erased.
+    """
     import cv2
 
     erased = False
@@ -336,15 +343,96 @@ def _strip_frames(binary: NDArray[np.uint8], stats: NDArray[np.int32], lab: NDAr
         if not (w >= 8 * pt_px and h >= 5 * pt_px and w >= 1.2 * h and area < 0.3 * w * h):
             continue
         local = (lab[y : y + h, x : x + w] == i).astype(np.uint8)
-        box = cv2.boxPoints(cv2.minAreaRect(cv2.findNonZero(local))).astype(np.int32)
+        corners = cv2.boxPoints(cv2.minAreaRect(cv2.findNonZero(local)))
+        box = corners.astype(np.int32)
         line_px = min(max(1.0, area / (2.0 * (w + h))), 2.5 * pt_px)
         ring = np.zeros_like(local)
         cv2.drawContours(ring, [box], 0, 1, thickness=int(2 * line_px + 4))
         on_ring = (ring & local) > 0
-        if int(on_ring.sum()) >= 0.6 * area:
-            binary[y : y + h, x : x + w][on_ring] = 0
+        if _outlined(on_ring, box, line_px, int(on_ring.sum()) / area):
+            binary[y : y + h, x : x + w][on_ring & _frame_line(local, on_ring, np.asarray(corners, np.float64))] = 0
             erased = True
     return erased
+
+
+def _outlined(on_ring: NDArray[np.bool_], box: NDArray[np.int32], line_px: float, ring_share: float = 0.0) -> bool:
+    """Whether ink runs round the rectangle ``box``: a frame, however much ink touches it.
+
+    Round means ≥ 97 % of its outline, or ≥ 90 % with ``ring_share`` ≥ 0.85 of the component's ink on
+    the ring (a frame broken by a faint scan: seed 909, 92 % and 0.93).
+
+    Bench seeds 404 and 808: every drawn frame covered ≥ 99 % of its box; the other components shaped
+    like one (a thin, sparse glyph at least 8 pt wide, as a handwritten 5 with its dash written into
+    it) covered ≤ 95 %, and with 60 % or more of their ink near the box, the test before, they were
+    erased (808: 7-5-2 lost its 5 and was left uncertain); none covering ≥ 90 % had over 80 % of its
+    ink near the box. Digits that all reach a frame (a thin line, a thick pen) join it into one
+    component whose ink lies mostly off the ring: it is a frame still.
+    """
+    import cv2
+
+    outline = np.zeros(on_ring.shape, np.uint8)
+    cv2.drawContours(outline, [box], 0, 1, thickness=1)
+    size = int(2 * line_px + 4) + 1  # the ring's width: the line may lie that far inside a box widened by a digit
+    near = np.asarray(cv2.dilate(on_ring.astype(np.uint8), np.ones((size, size), np.uint8)), dtype=np.uint8)
+    covered = int((outline & near).sum()) / max(int(outline.sum()), 1)
+    return covered >= 0.97 or (covered >= 0.9 and ring_share >= 0.85)
+
+
+def _frame_line(local: NDArray[np.uint8], on_ring: NDArray[np.bool_], corners: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Of a frame component's pixels, those that are its line alone: not where a stroke runs into it.
+
+    Each pixel belongs to its nearest side of the frame's rectangle (``corners``, its minimum-area
+    box). Along a side, in 1-px steps, the ink that starts at the rectangle's outer edge is as thick
+    as the line (the median over the side, measured on ``on_ring``); a step where the ink from the
+    outer edge reaches 2 px further or more holds a stroke too (bench seed 404: the bar of a 7
+    drawn into the top line was erased with it, and 7-6-2 read 1-6-2). In those steps, and one either
+    side, the ink deeper than the line is kept (the line itself would make the digit taller, and a
+    stub of it is a flag to the shape test); steps near a corner are not judged.
+    """
+    ys, xs = np.nonzero(local)
+    pts = np.column_stack([xs, ys]).astype(np.float64)
+    centre = corners.mean(axis=0)
+    d_all, s_all = [], []
+    for k in range(4):
+        a, b = corners[k], corners[(k + 1) % 4]
+        u = (b - a) / max(float(np.hypot(*(b - a))), 1e-6)
+        n = np.array([-u[1], u[0]])
+        if float((centre - a) @ n) < 0:
+            n = -n
+        d_all.append((pts - a) @ n)
+        s_all.append((pts - a) @ u)
+    d = np.array(d_all)
+    side = np.argmin(d, axis=0)
+    ring = on_ring[ys, xs]
+    line = np.ones(len(pts), bool)
+    for k in range(4):
+        sel = np.flatnonzero(side == k)
+        if sel.size == 0:
+            continue
+        dk, sk = d[k, sel], np.floor(s_all[k][sel]).astype(np.int64)
+        s0 = int(sk.min())
+        bins = sk - s0
+        nb = int(bins.max()) + 1
+        dmin = np.full(nb, np.inf)
+        np.minimum.at(dmin, bins, dk)
+        thick_ring = np.bincount(bins[ring[sel]], minlength=nb)
+        filled = thick_ring > 0
+        if filled.sum() < 8:
+            continue
+        t = float(np.median(thick_ring[filled]))
+        near_edge = dk <= dmin[bins] + t + 3.0
+        thick = np.bincount(bins[near_edge], minlength=nb)
+        stroke = thick >= t + 2.0
+        margin = int(math.ceil(t)) + 2
+        stroke[:margin] = False
+        stroke[max(0, nb - margin) :] = False
+        if stroke.sum() > 0.3 * nb:  # a side this uneven is not a line of one width: erase it as before
+            continue
+        stroke = stroke | np.r_[stroke[1:], False] | np.r_[False, stroke[:-1]]
+        line[sel[stroke[bins] & (dk > dmin[bins] + t - 0.5)]] = False
+    out = np.zeros(local.shape, bool)
+    out[ys, xs] = line
+    return out
 
 
 def _label_stats(binary: NDArray[np.uint8]) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -489,10 +577,13 @@ def _split_dash(mask: NDArray[np.uint8], line_h: float, top: float) -> tuple[str
     return None
 
 
-def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group, split: bool = False) -> tuple[str, list[NDArray[np.uint8]]] | None:
+def _glyphs(
+    lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group, split: bool = False, erased: NDArray[np.uint8] | None = None
+) -> tuple[str, list[tuple[NDArray[np.uint8], bool]]] | None:
     """The line as a pattern of 'D' (digit), '-' (dash), 'X' (anything else) and ' ' (gap), with each digit's mask.
 
     With ``split``, a digit-sized or odd glyph that carries a dash written into it is read as the two.
+    Each mask comes with whether the digit's top touches the ``erased`` frame lines (_touches_frame_top).
     """
     # specks would merge with the glyph they sit over (a dot above a dash is no longer flat)
     keep = [c for c in g.comps if max(stats[c, 2], stats[c, 3]) >= 0.12 * g.height]
@@ -501,7 +592,16 @@ def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group, split: 
     for x, y, w, h, c in boxes:
         if merged:
             m = merged[-1]
-            if min(m[0] + m[2], x + w) - max(m[0], x) > 0.5 * min(m[2], w):  # strokes of one glyph
+            # strokes of one glyph; not a speck apart from a dash, above or below it (bench seed 808: a speck
+            # under a dash made it too tall for one, and 4-1-4 was no label to the classifier)
+            bw, bh = (m[2], m[3]) if max(m[2], m[3]) >= max(w, h) else (w, h)
+            apart = (
+                max(m[1], y) - min(m[1] + m[3], y + h) > 0
+                and min(max(m[2], m[3]), max(w, h)) < 0.2 * g.height
+                and bh <= 0.3 * g.height
+                and bw >= max(1.1 * bh, 0.3 * g.height)  # a dash; not the dots of a colon (項目番号：)
+            )
+            if min(m[0] + m[2], x + w) - max(m[0], x) > 0.5 * min(m[2], w) and not apart:
                 nx0, ny0 = min(m[0], x), min(m[1], y)
                 m[2], m[3] = max(m[0] + m[2], x + w) - nx0, max(m[1] + m[3], y + h) - ny0
                 m[0], m[1] = nx0, ny0
@@ -526,7 +626,7 @@ def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group, split: 
         cut = _split_dash(np.isin(lab[y : y + h, x : x + w], m[4:]).astype(np.uint8), line_h, top - y) if split else None
         if cut is not None and 0.55 * line_h <= h <= 1.25 * line_h and abs(cy - 0.5) <= 0.3:
             pattern += cut[0]
-            masks.append(cut[1])
+            masks.append((cut[1], _touches_frame_top(lab, m, erased, line_h)))
         elif h <= 0.45 * line_h and w >= 1.1 * h and w >= 0.2 * line_h and 0.15 <= cy <= 0.9:
             pattern += "-"
         elif len(m) > 5 and _stacked(stats, m[4:], 0.2 * line_h):
@@ -545,13 +645,45 @@ def _glyphs(lab: NDArray[np.int32], stats: NDArray[np.int32], g: _Group, split: 
             pattern += "X"  # brackets, kanji: taller than the digits or off their line
         elif h >= 0.55 * line_h and w <= 1.3 * line_h:
             pattern += "D"
-            masks.append(np.isin(lab[y : y + h, x : x + w], m[4:]).astype(np.uint8))
+            masks.append((np.isin(lab[y : y + h, x : x + w], m[4:]).astype(np.uint8), _touches_frame_top(lab, m, erased, line_h)))
         elif max(w, h) < 0.3 * line_h:  # a speck, or a ・ between two labels
             pattern += " "
         else:
             pattern += "X"
         last_x1 = x + w
     return pattern, masks
+
+
+def _touches_frame_top(lab: NDArray[np.int32], m: Sequence[int], erased: NDArray[np.uint8] | None, line_h: float) -> bool:
+    """Whether the glyph ``m`` (x, y, w, h, then its components) meets an erased frame line that could hide a 7's bar.
+
+    A 7's bar drawn into a frame's top line, no thicker than the line and within it, is erased with it and the 7 is a 1 to
+    every reader (bench seed 404: 7-6-2 read 1-6-2, the bar only partly in the line); a 1 whose top touches the line
+    looks just the same. True when the glyph has ink next to erased pixels in its top 0.3 line heights, unless its pen
+    is at least 2 px wider than the line there: a bar of that pen would stand out of the line, and _frame_line keeps
+    what stands out.
+    """
+    if erased is None:
+        return False
+    import cv2
+
+    x, y, w, h = m[:4]
+    Y0, X0 = max(0, y - 2), max(0, x - 2)
+    near = erased[Y0 : y + h + 2, X0 : x + w + 2]
+    if not near.any():
+        return False
+    own = np.isin(lab[Y0 : y + h + 2, X0 : x + w + 2], m[4:]).astype(np.uint8)
+    grown = np.asarray(cv2.dilate(own, np.ones((3, 3), np.uint8)), dtype=np.uint8)
+    rows = np.flatnonzero((grown & near).any(axis=1)) + Y0
+    if not rows.size or int(rows.min()) >= y + 0.3 * line_h:
+        return False
+    # the line's thickness above the glyph (erased pixels per column), the pen's across the glyph's lower half
+    above = erased[max(0, y - round(0.5 * line_h)) : y + round(0.3 * line_h), x : x + w].sum(axis=0)
+    low = np.diff(np.pad(own[own.shape[0] // 2 :].astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    runs = np.nonzero(low == -1)[1] - np.nonzero(low == 1)[1]
+    if not (above > 0).any() or not runs.size:
+        return True
+    return float(np.median(runs)) < float(np.median(above[above > 0])) + 2.0
 
 
 def _stacked(stats: NDArray[np.int32], comps: Sequence[int], gap: float) -> bool:
@@ -572,11 +704,12 @@ def _digit_reading(
     classifier: DigitClassifier,
     item_ids: Collection[str],
     document_items: Collection[str],
+    erased: NDArray[np.uint8] | None = None,
 ) -> _Reading | None:
     """The classifier's reading of a line shaped N-N-N (several allowed), or None for any other shape."""
     one = "-".join(["D"] * _shape(item_ids)[0])
     for split in (False, True):  # a dash written into a digit (4-3-1 with 4- in one stroke): split it off, as a fallback
-        found = _glyphs(lab, stats, g, split)
+        found = _glyphs(lab, stats, g, split, erased)
         if found is None:
             return None
         pattern, masks = found
@@ -584,7 +717,7 @@ def _digit_reading(
         # whole N-N-N runs only, apart from brackets, prefixes and separators (「」, 項目, ・, /), which may
         # also be missing altogether between two labels ('7-1-2 5-2-1' set close: D-D-DD-D-D); a / or a
         # bracket pair as tall as digits is taken out as a fallback
-        for fix in (None, _separators_out, _brackets_out):
+        for fix in (None, _separators_out, _brackets_out, _prefix_out):
             if fix is not None:
                 pattern, masks = fix(pattern, masks, one)
             compact = re.sub(r"[X ]+", "", pattern)
@@ -599,8 +732,9 @@ def _digit_reading(
     if any(c % len(one) for c in cuts):  # something odd inside a run (D-DXD-D): not ours to read
         return None
     runs = [compact[k : k + len(one)] for k in range(0, len(compact), len(one))]
-    guesses = classifier.classify(masks)
-    shapes = tuple(_one_or_seven(m, gs) for m, gs in zip(masks, guesses))
+    framed = tuple(t for _, t in masks)
+    guesses = classifier.classify([m for m, _ in masks])
+    shapes = tuple(_one_or_seven(m, gs) for (m, _), gs in zip(masks, guesses))
     digits = iter(guesses)
     text = " ".join("".join(next(digits).digit if ch == "D" else ch for ch in r) for r in runs)
     pos = [k for k, ch in enumerate(text) if ch.isdigit()]
@@ -611,7 +745,7 @@ def _digit_reading(
     parse = normalise_label(text, item_ids, document_items)
     if parse.status == "read" and conf < DIGIT_MIN_PROBABILITY:  # too weak to count as a vote
         parse = LabelParse((), (), "uncertain", parse.ids, f"digit read with probability {conf:.2f}")
-    return _Reading("digits", text, conf, alts, parse, tuple(gs.probabilities for gs in guesses), shapes=shapes)
+    return _Reading("digits", text, conf, alts, parse, tuple(gs.probabilities for gs in guesses), shapes=shapes, framed=framed)
 
 
 def _one_or_seven(mask: NDArray[np.uint8], guess: DigitGuess) -> str | None:
@@ -631,7 +765,10 @@ def _whole_runs(compact: str, one: str) -> bool:
     return bool(compact) and not len(compact) % len(one) and compact == one * (len(compact) // len(one))
 
 
-def _brackets_out(pattern: str, masks: list[NDArray[np.uint8]], one: str) -> tuple[str, list[NDArray[np.uint8]]]:
+_M = TypeVar("_M")  # a digit's mask, or the mask with what else is known of the glyph
+
+
+def _brackets_out(pattern: str, masks: list[_M], one: str) -> tuple[str, list[_M]]:
     """A digit-sized glyph at each end of whole runs, as 'X' with their masks dropped: a bracket pair.
 
     『7-5-2』 at 150 dpi comes out DD-D-DD — 『 and 』 are as tall as digits. Only a pair is taken
@@ -649,7 +786,20 @@ def _brackets_out(pattern: str, masks: list[NDArray[np.uint8]], one: str) -> tup
     return out, masks[1:-1]
 
 
-def _separators_out(pattern: str, masks: list[NDArray[np.uint8]], one: str) -> tuple[str, list[NDArray[np.uint8]]]:
+def _prefix_out(pattern: str, masks: list[_M], one: str) -> tuple[str, list[_M]]:
+    """Digit-sized glyphs before a prefix (項目番号：), as 'X' with their masks dropped, when whole runs follow the prefix.
+
+    A 7-pt 項 at 150 dpi can come out as tall and narrow as a digit: 『項目番号：4-2-3』 was DXXXXXD-D-D and no
+    label to the classifier. Only glyphs before the first 'X' that touch no dash are taken.
+    """
+    m = re.match(r"^([D ]+)(X[X ]*)(.*)$", pattern)
+    if m is None or "-" in m.group(1) or m.group(3).startswith("-") or not _whole_runs(re.sub(r"[X ]+", "", m.group(3)), one):
+        return pattern, masks
+    lead = m.group(1).count("D")
+    return m.group(1).replace("D", "X") + m.group(2) + m.group(3), masks[lead:]
+
+
+def _separators_out(pattern: str, masks: list[_M], one: str) -> tuple[str, list[_M]]:
     """A digit-shaped glyph standing between two whole runs, touching no dash, as 'X' with its mask dropped.
 
     The / of 1-1-1/1-1-2 is as tall and thin as a 1 (D-D-DDD-D-D); a digit there would leave the line
@@ -830,6 +980,19 @@ def _fuse(
             swapped[q] = CONFUSABLE[swapped[q]]
             rivals |= {"-".join(swapped)} & set(document_items)
             notes.append(f"{best}: digit {q + 1} could be {swapped[q]}")
+        # a 1 whose top touches an erased frame line may be a 7 whose bar went with the line: never a read; a 7 there
+        # only with its bar seen (shaped like a 7)
+        framed = dig.framed[j * n : (j + 1) * n]
+        hidden = [
+            q
+            for q, d in enumerate(best.split("-"))
+            if q < len(framed) and framed[q] and d in CONFUSABLE and (d == "1" or q >= len(shapes) or shapes[q] != "7")
+        ]
+        for q in hidden:
+            swapped = best.split("-")
+            swapped[q] = CONFUSABLE[swapped[q]]
+            rivals |= {"-".join(swapped)} & set(document_items)
+            notes.append(f"{best}: digit {q + 1} touches the frame, could be {swapped[q]}")
         if (
             width == 1
             and p_best >= accept
@@ -838,6 +1001,7 @@ def _fuse(
             and not lone_unknown
             and not against
             and not shaky
+            and not hidden
         ):
             (ids if best in document_items else unknown).append(best)
         else:
@@ -929,7 +1093,7 @@ def _read_group(
     """Read one candidate line every way and vote; returns (parse, the reading chosen, its source)."""
     lab, stats, idx, erased = parts
     own = set(g.comps)
-    dig = _digit_reading(lab, stats, g, classifier, item_ids, document_items) if classifier is not None else None
+    dig = _digit_reading(lab, stats, g, classifier, item_ids, document_items, erased) if classifier is not None else None
     img = _line_image(crop, lab, stats, g, [c for c in idx if c not in own], erased)
     readings: list[_Reading] = []
     fused: tuple[LabelParse, float, bool] | None = None
@@ -948,6 +1112,12 @@ def _read_group(
         fused_reading = _Reading(dig.source, agree.text if agree else dig.text, p, dig.alternates, parse)
         return parse, fused_reading, ("ocr+digits" if ocr_used else "digits")
     voted, chosen = _vote(readings, item_ids, document_items)
+    if voted.status == "read" and any(ch in CONFUSABLE for i in (*voted.ids, *voted.unknown) for ch in i):
+        # OCR alone, with ink touching an erased frame line at the line's top: a 1 there may be a 7 that lost its bar
+        if _touches_frame_top(lab, [*g.box[:2], g.box[2] - g.box[0], g.box[3] - g.box[1], *g.comps], erased, g.height):
+            near = {a for i in (*voted.ids, *voted.unknown) for a in _swaps(i) if a in document_items}
+            note = "a digit touches the frame: a 1 there could be a 7"
+            voted = LabelParse((), (), "uncertain", tuple(sorted(near | set(voted.ids))), note)
     return voted, chosen, (chosen.source if chosen else "none")
 
 
