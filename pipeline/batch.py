@@ -255,6 +255,22 @@ def _run_pool(
     todo: list[tuple[Path, Path, str]], indices: list[int], options: RunOptions, workers: int, results: list[Outcome | None], progress: Progress
 ) -> bool:
     """Run todo[indices] on a pool of `workers`, filling results; True if a worker died on the way."""
+    import cv2
+
+    # Workers are forked. OpenCV's thread pool does not survive a fork: a worker that resizes
+    # it (_limit_threads) waits for ever on this process's threads (seen once this process had
+    # decoded a page). At one thread here, as in every worker, there is nothing to resize.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # what each worker asks for (_limit_threads): then it has nothing to reconfigure
+    try:
+        return _fill_from_pool(todo, indices, options, workers, results, progress)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def _fill_from_pool(
+    todo: list[tuple[Path, Path, str]], indices: list[int], options: RunOptions, workers: int, results: list[Outcome | None], progress: Progress
+) -> bool:
     from concurrent.futures.process import BrokenProcessPool
 
     broken = False

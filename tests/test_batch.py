@@ -149,3 +149,25 @@ def test_cli_exit_codes(inbox, tmp_path):
     assert main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "--form", str(FORM_DIR), "-j", "1", "--no-render", "-q"]) == 0
     assert main(["run", "--inbox", str(tmp_path / "nowhere"), "--outbox", str(tmp_path / "o"), "-q"]) == 1
     shutil.rmtree(tmp_path / "o")
+
+
+def test_a_batch_after_this_process_used_opencv_threads_finishes(inbox, tmp_path):
+    """Ensures that forked workers do not hang on OpenCV threads the parent started (a page decoded before the batch)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import cv2, numpy as np
+        from pathlib import Path
+        from pipeline.batch import RunOptions, run_batch
+        cv2.setNumThreads(2)
+        cv2.resize(np.zeros((3000, 3000), np.uint8), (1000, 1000), interpolation=cv2.INTER_AREA)  # starts the pool
+        out = run_batch(RunOptions(inbox=Path({str(inbox)!r}), outbox=Path({str(tmp_path / "outbox")!r}), form=Path({str(FORM_DIR)!r}), jobs=2, render=False))
+        print(sorted(o.status for o in out))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "done" in done.stdout
