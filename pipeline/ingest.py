@@ -869,7 +869,11 @@ def _np_transpose(a: NDArray[np.uint8], how: Image.Transpose) -> NDArray[np.uint
 
 
 def _sized_array(arr: NDArray[np.uint8], width_px: int, height_px: int) -> NDArray[np.uint8]:
-    """The decoded picture at exactly width_px × height_px, contiguous (see _sized)."""
+    """The decoded picture at exactly width_px × height_px, contiguous.
+
+    A JPEG decoded at a reduced scale rounds its size up (1241 px for 1240 asked): a pixel or
+    two is cut or repeated at the edge, not paid for with a resize of the whole page (7-40 ms).
+    """
     h, w = arr.shape[:2]
     if (w, h) == (width_px, height_px):
         return np.ascontiguousarray(arr)
@@ -881,22 +885,6 @@ def _sized_array(arr: NDArray[np.uint8], width_px: int, height_px: int) -> NDArr
     if f < 1 and abs(w * f - width_px) <= 1 and abs(h * f - height_px) <= 1:
         return _sized_array(shrink(np.ascontiguousarray(arr), float(f)), width_px, height_px)
     return np.asarray(cv2.resize(np.ascontiguousarray(arr), (width_px, height_px), interpolation=cv2.INTER_LINEAR), np.uint8)
-
-
-def _sized(im: Image.Image, width_px: int, height_px: int) -> NDArray[np.uint8]:
-    """The decoded picture at exactly width_px × height_px.
-
-    A JPEG decoded at a reduced scale rounds its size up (1241 px for 1240 asked): a pixel or
-    two is cut or repeated at the edge, not paid for with a resize of the whole page (7-40 ms).
-    """
-    w, h = im.size
-    if (w, h) == (width_px, height_px):
-        return np.asarray(im, dtype=np.uint8).copy()
-    if abs(w - width_px) <= 2 and abs(h - height_px) <= 2:
-        arr = np.asarray(im, dtype=np.uint8)[:height_px, :width_px]
-        pad = ((0, height_px - arr.shape[0]), (0, width_px - arr.shape[1])) + (((0, 0),) if arr.ndim == 3 else ())
-        return np.pad(arr, pad, mode="edge") if any(p[1] for p in pad) else arr.copy()
-    return np.asarray(im.resize((width_px, height_px), Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=np.uint8).copy()
 
 
 def _render(page: pdfium.PdfPage, width_px: int, height_px: int, gray: bool, limits: Limits, where: str) -> NDArray[np.uint8]:
@@ -1639,7 +1627,7 @@ class _ImageBackend:
             raise UnreadableFileError(f"{where}: damaged image ({exc})") from exc
         if transpose is not None:
             out = out.transpose(transpose)
-        return _sized(out, width_px, height_px)
+        return _sized_array(np.array(out, dtype=np.uint8), width_px, height_px)
 
 
 def _to_mode(im: Image.Image, gray: bool) -> Image.Image:

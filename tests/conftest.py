@@ -20,6 +20,17 @@ def form():
 
 
 @pytest.fixture(scope="session")
+def alt():
+    """The calibrated second printing (□ glyphs, no corner marks, no page code)."""
+    from pipeline.formdef import load_form
+
+    folder = REPO / "forms" / "alt"
+    if not (folder / "layout.yaml").exists():
+        pytest.skip("forms/alt is not calibrated yet")
+    return load_form(folder)
+
+
+@pytest.fixture(scope="session")
 def schema_validator():
     import jsonschema
 

@@ -121,14 +121,6 @@ def test_faint_mark_in_the_middle_is_checked():
     assert decide(_m(0.0189, 0.0054, 0.0, 0.0371, 0, 0.186, 0.0, 0.0, centre=0.3))[0] == "uncertain"
 
 
-@pytest.fixture(scope="module")
-def alt():
-    folder = REPO / "forms" / "alt"
-    if not (folder / "layout.yaml").exists():
-        pytest.skip("forms/alt is not calibrated yet")
-    return load_form(folder)
-
-
 def test_bolder_printed_frame_on_a_scan_reads_empty(alt, tmp_path):
     """Ensures that the alt printing's 3-1-6.no, whose □ scans bolder than the blank's (seed 5010, 150 dpi grey), reads empty."""
     truth, detail = _read_form_page(alt, tmp_path, 5010, 6)

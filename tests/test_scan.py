@@ -31,14 +31,6 @@ def ours():
     return load_form(REPO / "forms" / "renewal")
 
 
-@pytest.fixture(scope="module")
-def alt():
-    folder = REPO / "forms" / "alt"
-    if not (folder / "layout.yaml").exists():
-        pytest.skip("forms/alt is not calibrated yet")
-    return load_form(folder)
-
-
 def _pages_with(form, want):
     """Form page numbers holding, between them, boxes, brackets, signatures, seals and URL / date fields."""
     picked = []
