@@ -214,6 +214,8 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
             raise AssertionError("the page was resized after decoding")
 
         monkeypatch.setattr(Image.Image, "resize", no_resize)
+        monkeypatch.setattr("pipeline.ingest.shrink", no_resize)
+        monkeypatch.setattr("pipeline.ingest.cv2.resize", no_resize)
         h, w = page.image(decode_dpi(page.source_dpi())).shape
         assert abs(h - page.height_pt * decoded / 72) <= 1 and abs(w - page.width_pt * decoded / 72) <= 1
     assert decode_dpi(None) == 200.0  # a drawn page is rendered at the OCR resolution
