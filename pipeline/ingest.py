@@ -63,7 +63,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
@@ -79,7 +78,7 @@ from PIL import Image
 from pipeline.errors import LimitExceededError, PipelineError, UnreadableFileError
 from pipeline.limits import Limits
 from pipeline.model import BBox, Flag, PageRef, SourceFile, SourceKind
-from pipeline.resample import shrink
+from pipeline.resample import exact_factor, shrink
 from pipeline.textlayer import Char
 
 logger = logging.getLogger(__name__)
@@ -881,8 +880,8 @@ def _sized_array(arr: NDArray[np.uint8], width_px: int, height_px: int) -> NDArr
         arr = arr[:height_px, :width_px]
         pad = ((0, height_px - arr.shape[0]), (0, width_px - arr.shape[1])) + (((0, 0),) if arr.ndim == 3 else ())
         return np.pad(arr, pad, mode="edge") if any(p[1] for p in pad) else np.ascontiguousarray(arr)
-    f = Fraction(width_px / w).limit_denominator(8)  # 1/2, 2/3, ...: a fast exact shrink, then evened
-    if f < 1 and abs(w * f - width_px) <= 1 and abs(h * f - height_px) <= 1:
+    f = exact_factor(width_px / w, w, within_px=1.0)  # 1/2, 2/3, ...: a fast exact shrink, then evened
+    if f is not None and f < 1 and abs(h * f - height_px) <= 1:
         return _sized_array(shrink(np.ascontiguousarray(arr), float(f)), width_px, height_px)
     return np.asarray(cv2.resize(np.ascontiguousarray(arr), (width_px, height_px), interpolation=cv2.INTER_LINEAR), np.uint8)
 

@@ -25,6 +25,12 @@ def _rows_two_thirds(img: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return out
 
 
+def exact_factor(factor: float, extent_px: int, within_px: float = 0.25) -> Fraction | None:
+    """factor as a fraction with a denominator ≤ 8 (1/2, 2/3, …) if over extent_px pixels it is that, to within_px; else None."""
+    exact = Fraction(factor).limit_denominator(8)
+    return exact if abs(float(exact) - factor) * extent_px <= within_px else None
+
+
 def shrink(img: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
     """img scaled by factor (≤ 1) with area averaging; pixel (0, 0) stays at the origin.
 
@@ -32,8 +38,8 @@ def shrink(img: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
     partial last row or column is dropped) and the rounded size otherwise.
     """
     h, w = img.shape[:2]
-    exact = Fraction(factor).limit_denominator(8)
-    if abs(float(exact) - factor) * max(h, w) > 0.25 or exact > 1:  # not that factor to a quarter pixel
+    exact = exact_factor(factor, max(h, w))
+    if exact is None or exact > 1:
         size = (max(1, round(w * factor)), max(1, round(h * factor)))
         return np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA), np.uint8)
     if exact == 1:

@@ -30,7 +30,7 @@ from pipeline.marks import BoxMeasure, InkView, read_marks
 from pipeline.model import BBox, FieldLayout, FormDef, PageLayout
 from pipeline.read_digital import PageReading
 from pipeline.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
-from pipeline.resample import shrink
+from pipeline.resample import exact_factor, shrink
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,10 @@ def _colour_view(rgb: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
     Only shares of red pixels are measured on it; bilinear keeps a stamp's red as well as area
     averaging does, for 5 ms instead of 20 on a 150 dpi page.
     """
-    k = round(1 / factor)
-    if abs(k * factor - 1) * max(rgb.shape[:2]) < 0.25:
-        return shrink(rgb, 1 / k)
     h, w = rgb.shape[:2]
+    exact = exact_factor(factor, max(h, w))
+    if exact is not None and exact.numerator == 1:
+        return shrink(rgb, factor)
     return np.asarray(cv2.resize(rgb, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_LINEAR), np.uint8)
 
 
