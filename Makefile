@@ -26,18 +26,18 @@ forms: .venv/.installed
 	$(PY) -m pipeline print-form forms/renewal
 	$(PY) -m pipeline print-form forms/new
 	# forms/alt: another printing (other fonts, breaks, □ glyphs, no marks), read through calibrate
-	$(PY) -c "from pipeline.printing import ALT; from pipeline.printing.api import print_blank_only; print_blank_only('forms/alt', ALT)"
+	$(PY) -c "from pipeline.form.printing import ALT; from pipeline.form.printing.api import print_blank_only; print_blank_only('forms/alt', ALT)"
 	$(PY) -m pipeline calibrate forms/alt/blank.pdf --out forms/alt
 
 demo: .venv/.installed
-	$(PY) -m pipeline demo --inbox demo/inbox --outbox demo/outbox
+	$(PY) -m samples.demo --inbox demo/inbox --outbox demo/outbox
 	$(PY) -m pipeline run --inbox demo/inbox --outbox demo/outbox --form forms/renewal --force
 
 test: .venv/.installed lint
 	$(PY) -m pytest -q
 
 lint: .venv/.installed
-	$(PY) -m ruff check pipeline tests bench
+	$(PY) -m ruff check pipeline tests bench samples
 	$(PY) -m mypy pipeline
 
 golden: .venv/.installed

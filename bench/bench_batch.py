@@ -30,10 +30,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.demo import answers_all_yes  # noqa: E402
-from pipeline.formdef import load_form  # noqa: E402
-from pipeline.printing.fill import print_filled  # noqa: E402
-from pipeline.synth import attachments as synth  # noqa: E402
+from pipeline.form.definition import load_form  # noqa: E402
+from samples.demo import answers_all_yes  # noqa: E402
+from samples.fill import print_filled  # noqa: E402
+from samples.synth import attachments as synth  # noqa: E402
 
 
 def build(inbox: Path, n: int, scanned_share: float, seed: int) -> int:
@@ -48,7 +48,7 @@ def build(inbox: Path, n: int, scanned_share: float, seed: int) -> int:
         pdf = io.BytesIO()
         synth.write_pdf(docs, pdf, seed=seed + k)
         if k < n * scanned_share:
-            from pipeline.synth.scans import write_submission
+            from samples.synth.scans import write_submission
 
             write_submission(form, entry, seed + k, name="form")
             scanned = synth.scan_pdf(pdf.getvalue(), seed=seed + k)

@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline import labels as L  # noqa: E402
-from pipeline.digits import get_classifier  # noqa: E402
-from pipeline.model import PageRef  # noqa: E402
-from pipeline.ocr import get_engine  # noqa: E402
-from pipeline.synth import attachments as A  # noqa: E402
+from pipeline.model.records import PageRef  # noqa: E402
+from pipeline.reading import labels as L  # noqa: E402
+from pipeline.reading.digits import get_classifier  # noqa: E402
+from pipeline.tools.tesseract import get_engine  # noqa: E402
+from samples.synth import attachments as A  # noqa: E402
 
 VERBOSE = False
 NOTES: dict[PageRef, str] = {}  # the reader's note per page, for --verbose

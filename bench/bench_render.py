@@ -55,8 +55,8 @@ def main() -> int:
 
     from test_render import build_submission, council  # the tests' realistic inputs
 
-    from pipeline.convert import Converter
-    from pipeline.render import finish_pdf, render_docx, render_submission
+    from pipeline.output.dossier import finish_pdf, render_docx, render_submission
+    from pipeline.tools.libreoffice import Converter
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-render-"))
     decisions = ["needs_review", "pass", "fail", "needs_review", "needs_review"]

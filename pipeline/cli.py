@@ -43,11 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("form", type=Path)
     _verbosity(pf)
 
-    demo = sub.add_parser("demo", help="build sample submissions into a demo inbox")
-    demo.add_argument("--inbox", type=Path, default=Path("demo/inbox"))
-    demo.add_argument("--outbox", type=Path, default=Path("demo/outbox"), help="where the demo reviewer's review.yaml goes")
-    demo.add_argument("--form", type=Path, default=Path("forms/renewal"))
-    _verbosity(demo)
     return parser
 
 
@@ -68,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.batch import OutboxLocked, RunOptions, run_batch
-    from pipeline.errors import FormDefinitionError
+    from pipeline.model.errors import FormDefinitionError
+    from pipeline.run.batch import OutboxLocked, RunOptions, run_batch
 
     if args.jobs < 0:
         print("--jobs must be 0 (one per core) or more", file=sys.stderr)
@@ -110,8 +105,8 @@ def _pad(text: str, width: int) -> str:
 
 
 def _check_form(args: argparse.Namespace) -> int:
-    from pipeline.errors import FormDefinitionError
-    from pipeline.formdef import load_form
+    from pipeline.form.definition import load_form
+    from pipeline.model.errors import FormDefinitionError
 
     try:
         form = load_form(args.form)
@@ -125,9 +120,9 @@ def _check_form(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from pipeline.calibrate import calibrate
-    from pipeline.errors import PipelineError
-    from pipeline.formdef import load_form
+    from pipeline.form.calibrate import calibrate
+    from pipeline.form.definition import load_form
+    from pipeline.model.errors import PipelineError
 
     try:
         report = calibrate(args.blank, args.out, load_form(args.items_from))
@@ -139,19 +134,11 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _print_form(args: argparse.Namespace) -> int:
-    from pipeline.printing import print_form
+    from pipeline.form.printing import print_form
 
     print_form(args.form)
     return EXIT_OK
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from pipeline.demo import build_demo, seed_reviews
 
-    for path in build_demo(args.inbox, args.form):
-        print(path)
-    seed_reviews(args.outbox)
-    return EXIT_OK
-
-
-COMMANDS = {"run": _run, "check-form": _check_form, "calibrate": _calibrate, "print-form": _print_form, "demo": _demo}
+COMMANDS = {"run": _run, "check-form": _check_form, "calibrate": _calibrate, "print-form": _print_form}

@@ -14,7 +14,7 @@ SCHEMA_PATH = SHARED / "spec" / "result.schema.json"
 
 @pytest.fixture(scope="session")
 def form():
-    from pipeline.formdef import load_form
+    from pipeline.form.definition import load_form
 
     return load_form(REPO / "forms" / "renewal")
 
@@ -22,7 +22,7 @@ def form():
 @pytest.fixture(scope="session")
 def alt():
     """The calibrated second printing (□ glyphs, no corner marks, no page code)."""
-    from pipeline.formdef import load_form
+    from pipeline.form.definition import load_form
 
     folder = REPO / "forms" / "alt"
     if not (folder / "layout.yaml").exists():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.model import Attachment, FieldReading, FormDef, MarkReading, PageRef
+from pipeline.model.records import Attachment, FieldReading, FormDef, MarkReading, PageRef
 
 PAGE = PageRef("form.pdf", 2)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import batch
-from pipeline.batch import OutboxLocked, RunOptions, outbox_lock, run_batch
-from pipeline.printing.fill import fill_acroform
+from pipeline.run import batch
+from pipeline.run.batch import OutboxLocked, RunOptions, outbox_lock, run_batch
+from samples.fill import fill_acroform
 
 REPO = Path(__file__).resolve().parents[1]
 FORM_DIR = REPO / "forms" / "renewal"
@@ -87,7 +87,7 @@ def test_a_new_pipeline_redoes_everything(inbox, tmp_path, monkeypatch):
 
 def test_a_crash_is_that_submissions_error(inbox, tmp_path, monkeypatch):
     """Ensures that an unexpected exception becomes error.log and an error row, and the others finish."""
-    from pipeline import process
+    from pipeline.run import submission as process
 
     real = process.process_submission
 
@@ -110,7 +110,7 @@ def test_a_worker_that_dies_costs_only_its_submission(inbox, tmp_path, monkeypat
     """Ensures that a worker process killed mid-submission (native crash, OOM) is that submission's error; the rest finish."""
     import os
 
-    from pipeline import process
+    from pipeline.run import submission as process
 
     real = process.process_submission
 
@@ -161,7 +161,7 @@ def test_a_batch_after_this_process_used_opencv_threads_finishes(inbox, tmp_path
         f"""
         import cv2, numpy as np
         from pathlib import Path
-        from pipeline.batch import RunOptions, run_batch
+        from pipeline.run.batch import RunOptions, run_batch
         cv2.setNumThreads(2)
         cv2.resize(np.zeros((3000, 3000), np.uint8), (1000, 1000), interpolation=cv2.INTER_AREA)  # starts the pool
         out = run_batch(RunOptions(inbox=Path({str(inbox)!r}), outbox=Path({str(tmp_path / "outbox")!r}), form=Path({str(FORM_DIR)!r}), jobs=2, render=False))

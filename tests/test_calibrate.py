@@ -14,15 +14,15 @@ ALT = REPO / "forms" / "alt"
 
 @pytest.fixture(scope="module")
 def raw_items():
-    from pipeline.formdef import load_items_raw
+    from pipeline.form.definition import load_items_raw
 
     return load_items_raw(RENEWAL)
 
 
 def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
     """Ensures that calibrating our own blank.pdf finds every box and field print-form recorded, within 0.5 pt, and the folder loads."""
-    from pipeline.calibrate import calibrate
-    from pipeline.printing.layoutio import compare_layouts
+    from pipeline.form.calibrate import calibrate
+    from pipeline.form.printing.layoutio import compare_layouts
 
     out = tmp_path / "renewal_again"
     report = calibrate(RENEWAL / "blank.pdf", out, form)
@@ -32,7 +32,7 @@ def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
     assert found["printing"] == "calibrated" and found["form"] == "renewal_again"
     assert compare_layouts(truth, found, 0.5) == []
     assert (out / "blank.pdf").read_bytes() == (RENEWAL / "blank.pdf").read_bytes()
-    from pipeline.formdef import load_form
+    from pipeline.form.definition import load_form
 
     again = load_form(out)  # calibrate wrote a form.yaml pointing at forms/renewal/items.yaml
     assert again.rule == form.rule and len(again.pages) == len(truth["pages"])
@@ -40,10 +40,10 @@ def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
 
 def test_calibrate_alt_printing_matches_its_drawing(tmp_path, form, raw_items):
     """Ensures that on the second printing (other fonts, margins, size, □ glyphs, no marks) calibrate finds what the drawing code drew, within 1 pt."""
-    from pipeline.calibrate import learn_layout
-    from pipeline.printing.api import render_form
-    from pipeline.printing.layoutio import compare_layouts, layout_dict
-    from pipeline.printing.style import ALT as ALT_STYLE
+    from pipeline.form.calibrate import learn_layout
+    from pipeline.form.printing.api import render_form
+    from pipeline.form.printing.layoutio import compare_layouts, layout_dict
+    from pipeline.form.printing.style import ALT as ALT_STYLE
 
     printed = render_form(ALT, ALT_STYLE)
     assert printed.pdf == (ALT / "blank.pdf").read_bytes(), "forms/alt/blank.pdf is stale: re-run print_blank_only and calibrate"
@@ -62,7 +62,7 @@ def test_calibrate_alt_printing_matches_its_drawing(tmp_path, form, raw_items):
 
 def test_alt_form_loads():
     """Ensures that forms/alt (items from ../renewal, layout from calibrate) loads with every option placed."""
-    from pipeline.formdef import load_form
+    from pipeline.form.definition import load_form
 
     alt = load_form(ALT)
     assert alt.name == "alt" and len(alt.pages) > 10
@@ -71,8 +71,8 @@ def test_alt_form_loads():
 
 def test_calibrate_reports_a_missing_item_and_writes_nothing(tmp_path, form, raw_items):
     """Ensures that calibrate on a printing without item 3-1-7 names its options and fields as unplaced and writes no layout."""
-    from pipeline.calibrate import CalibrationError, calibrate
-    from pipeline.printing.api import render_form
+    from pipeline.form.calibrate import CalibrationError, calibrate
+    from pipeline.form.printing.api import render_form
 
     pdf = tmp_path / "without_3-1-7.pdf"
     pdf.write_bytes(render_form(RENEWAL, skip=frozenset({"3-1-7"})).pdf)
@@ -96,7 +96,7 @@ def test_calibrate_reports_a_missing_item_and_writes_nothing(tmp_path, form, raw
 
 def test_similarity_binds_by_text():
     """Ensures that the fuzzy text match prefers the right option even when two statements differ only at the end."""
-    from pipeline.calibrate import similarity
+    from pipeline.form.calibrate import similarity
 
     none = "申請の日前1年以内に「個人情報漏洩」が発生している事業者ではない。"
     occurred = "申請の日前1年以内に「個人情報漏洩」が発生している事業者である。"
@@ -112,7 +112,7 @@ def _word_form(path: Path, raw: dict, form) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
-    from pipeline.printing.blocks import sentences, split_date
+    from pipeline.form.printing.blocks import sentences, split_date
 
     doc = Document()
     sec = doc.sections[0]
@@ -222,8 +222,8 @@ def test_calibrate_a_word_made_printing(tmp_path, form, raw_items):
     """Ensures that a Word-made printing (python-docx → LibreOffice PDF: □ typed, underlined tabs, no marks) calibrates completely and its fields stay clear of the printed text."""
     import shutil
 
-    from pipeline.calibrate import calibrate
-    from pipeline.convert import Converter
+    from pipeline.form.calibrate import calibrate
+    from pipeline.tools.libreoffice import Converter
 
     if not shutil.which("soffice"):
         pytest.skip("LibreOffice is not installed")
@@ -247,7 +247,7 @@ def test_calibrate_refuses_a_pdf_without_text(tmp_path, form, raw_items):
     """Ensures that a scanned (image-only) blank is refused with a plain message and nothing is written."""
     import pypdfium2 as pdfium
 
-    from pipeline.calibrate import CalibrationError, calibrate
+    from pipeline.form.calibrate import CalibrationError, calibrate
 
     doc = pdfium.PdfDocument(str(RENEWAL / "blank.pdf"))
     image = doc[1].render(scale=0.5).to_pil()

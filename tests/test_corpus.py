@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import RunOptions, run_batch, submission_name
+from pipeline.run.batch import RunOptions, run_batch, submission_name
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "real"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.ingest import open_source
-from pipeline.limits import Limits
+from pipeline.model.errors import PipelineError
+from pipeline.sources.ingest import open_source
+from pipeline.sources.limits import Limits
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "real"
@@ -182,7 +182,7 @@ def test_display_coordinates_match_pdfium_on_odd_boxes() -> None:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from pipeline.ingest import _display_affine
+    from pipeline.sources.ingest import _display_affine
 
     for name in (
         "rotate_boxes-crop-trim-bleed.pdf",

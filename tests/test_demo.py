@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo import build_demo, seed_reviews
-from pipeline.process import process_submission
+from pipeline.run.submission import process_submission
+from samples.demo import build_demo, seed_reviews
 from tests.golden import dump, golden_path
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,9 +16,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from pipeline.errors import LimitExceededError, PipelineError, UnreadableFileError
-from pipeline.ingest import OpenedSource, iter_sources, open_source, relative_name, scan_entry
-from pipeline.limits import Limits
+from pipeline.model.errors import LimitExceededError, PipelineError, UnreadableFileError
+from pipeline.sources.ingest import OpenedSource, iter_sources, open_source, relative_name, scan_entry
+from pipeline.sources.limits import Limits
 
 LIMITS = Limits()
 A4 = (595.0, 842.0)
@@ -504,7 +504,7 @@ def test_too_many_files_in_an_entry(tmp_path: Path) -> None:
 
 def test_qpdf_repair_writes_only_to_the_temp_dir(tmp_path: Path) -> None:
     """Ensures that the qpdf fallback rewrites a damaged PDF into the given folder, original untouched."""
-    from pipeline.ingest import _qpdf_repair
+    from pipeline.sources.ingest import _qpdf_repair
 
     good = text_pdf(tmp_path / "good.pdf").read_bytes()
     damaged = tmp_path / "inbox" / "damaged.pdf"

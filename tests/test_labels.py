@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import labels as L
-from pipeline.model import PageRef
-from pipeline.ocr import FakeOcr, OcrLine, OcrSymbol
-from pipeline.synth import attachments as A
+from pipeline.model.records import PageRef
+from pipeline.reading import labels as L
+from pipeline.tools.tesseract import FakeOcr, OcrLine, OcrSymbol
+from samples.synth import attachments as A
 
 DOCS, OTHERS = A.FALLBACK_DOCUMENT_ITEMS, A.FALLBACK_OTHER_ITEMS
 ITEMS = DOCS + OTHERS
@@ -168,7 +168,7 @@ def _scanned(styles: tuple[str, ...], seed: int, dpi: int = 200, n: int | None =
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from pipeline.digits import DigitClassifier
+    from pipeline.reading.digits import DigitClassifier
 
     return DigitClassifier.load(tmp_path_factory.mktemp("digits-cache"))
 
@@ -566,7 +566,7 @@ def test_top_stroke_tells_a_flagged_one_from_a_seven() -> None:
     """Ensures that the top stroke's sideways reach separates a 1 with a 45° flag from a 7's bar."""
     import cv2
 
-    from pipeline.digits import top_stroke_share
+    from pipeline.reading.digits import top_stroke_share
 
     one = np.zeros((60, 40), np.uint8)
     cv2.line(one, (22, 4), (22, 56), 255, 4)

@@ -2,7 +2,7 @@
 
 The BoxMeasure values below are real: measured by bench/bench_scans.py (--n 25, seeds 5000
 and 7000, both printings; "stress" = the same seeds with every checked box drawn as a stray
-by patching pipeline.synth.scans.BOX_STYLES) and rounded. Each names the page it came from.
+by patching samples.synth.scans.BOX_STYLES) and rounded. Each names the page it came from.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.detect_defaults import MARKS
-from pipeline.formdef import load_form
-from pipeline.ingest import open_source
-from pipeline.limits import Limits
-from pipeline.marks import BoxMeasure, _rim_run, decide
-from pipeline.ocr import FakeOcr
-from pipeline.scan import read_scan_detail
-from pipeline.synth.scans import GenOptions, write_submission
+from pipeline.form.definition import load_form
+from pipeline.reading.marks import BoxMeasure, _rim_run, decide
+from pipeline.reading.scan import read_scan_detail
+from pipeline.reading.settings import MARKS
+from pipeline.sources.ingest import open_source
+from pipeline.sources.limits import Limits
+from pipeline.tools.tesseract import FakeOcr
+from samples.synth.scans import GenOptions, write_submission
 
 REPO = Path(__file__).resolve().parents[1]
 N = MARKS.ring_sectors
@@ -133,7 +133,7 @@ def test_bolder_printed_frame_on_a_scan_reads_empty(alt, tmp_path):
 
 def test_edge_ink_beside_a_checked_neighbour_is_that_mark(tmp_path, monkeypatch):
     """Ensures that a little edge ink reaching out of a box, next to a checked box, is read as the neighbour's mark: empty."""
-    import pipeline.synth.scans as synth
+    import samples.synth.scans as synth
 
     # every mark a stray (the stress runs): seed 5001's ✓ for upstream_provider.independent
     # (renewal p2, 150 dpi colour) reaches the edge of .dependent 5 pt below it
@@ -151,7 +151,7 @@ def test_edge_ink_beside_a_checked_neighbour_is_that_mark(tmp_path, monkeypatch)
 
 def test_stray_across_a_corner_of_a_box_alone_is_checked(alt, tmp_path):
     """Ensures that a stroke across two sides of an isolated box's edge, on into the ring, nothing inside, is read checked."""
-    from pipeline.marks import _corner_stray
+    from pipeline.reading.marks import _corner_stray
 
     # alt#7018 p12 (200 dpi bw) 5-1-4.no, a stray ✓ whose only ink is at a corner of the frame
     stray = _m(0.0, 0.0409, 0.125, 0.0, 2, 0.0, 0.0, 0.127)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from pipeline.errors import PipelineError
-from pipeline.ocr import FakeOcr, OcrError, OcrLine, PytesseractEngine, TesserocrEngine, find_tessdata, get_engine
+from pipeline.model.errors import PipelineError
+from pipeline.tools.tesseract import FakeOcr, OcrError, OcrLine, PytesseractEngine, TesserocrEngine, find_tessdata, get_engine
 
 IPAEX_GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 LABEL_CHARS = "0123456789-「」"

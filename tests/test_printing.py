@@ -49,8 +49,8 @@ def _px(v: float) -> int:
 
 def test_committed_files_are_what_the_code_draws(layout):
     """Ensures that forms/renewal's blank.pdf and layout.yaml are current: re-drawing gives the same bytes and layout."""
-    from pipeline.printing.api import render_form
-    from pipeline.printing.layoutio import compare_layouts, layout_dict
+    from pipeline.form.printing.api import render_form
+    from pipeline.form.printing.layoutio import compare_layouts, layout_dict
 
     printed = render_form(RENEWAL)
     assert printed.pdf == (RENEWAL / "blank.pdf").read_bytes(), "re-run: python -m pipeline print-form forms/renewal"
@@ -140,7 +140,7 @@ def test_fillable_has_a_widget_per_box_and_text_field(layout):
     """Ensures that fillable.pdf has a checkbox per box and a text field per text/url/date field, at the layout's bbox, and none for signature or seal."""
     from pypdf import PdfReader
 
-    from pipeline.printing.fill import _field_type, _qualified_name
+    from samples.fill import _field_type, _qualified_name
 
     reader = PdfReader(str(RENEWAL / "fillable.pdf"))
     assert bool(reader.trailer["/Root"]["/AcroForm"]["/NeedAppearances"])
@@ -165,7 +165,7 @@ def test_fill_acroform_round_trips(tmp_path):
     """Ensures that fill_acroform sets checkboxes to /Yes or /Off and Japanese text values that read back unchanged."""
     from pypdf import PdfReader
 
-    from pipeline.printing.fill import fill_acroform
+    from samples.fill import fill_acroform
 
     values = {
         "1-1-1.yes": True,
@@ -192,7 +192,7 @@ def test_fill_acroform_round_trips(tmp_path):
 
 def test_filled_value_displays_in_japanese(tmp_path):
     """Ensures that a Japanese value typed into fillable.pdf is drawn (with an embedded font) where the field is."""
-    from pipeline.printing.fill import fill_acroform
+    from samples.fill import fill_acroform
 
     out = tmp_path / "filled.pdf"
     out.write_bytes(fill_acroform(RENEWAL / "fillable.pdf", {"applicant.company_name": "株式会社テスト通信"}))
@@ -215,7 +215,7 @@ def test_print_filled(tmp_path, layout, style):
     import pdfplumber
     import pypdfium2 as pdfium
 
-    from pipeline.printing.fill import print_filled
+    from samples.fill import print_filled
 
     marks = {("1-1-1", "yes"), ("1-1-3", "no"), ("3-1-7", "yes"), ("3-1-7", "within_100km"), ("security_outage", "occurred")}
     fields = {
@@ -266,7 +266,7 @@ def test_new_form_has_its_own_title_and_loads():
     """Ensures that forms/new prints its own title and intro, its own page codes, and both forms load with their layouts."""
     import pdfplumber
 
-    from pipeline.formdef import load_form
+    from pipeline.form.definition import load_form
 
     for folder in (RENEWAL, NEW):
         form = load_form(folder)
@@ -279,8 +279,8 @@ def test_new_form_has_its_own_title_and_loads():
 
 def test_wrap_keeps_kinsoku_and_ascii_words():
     """Ensures that line breaking never starts a line with 。、） and never breaks inside an ASCII word."""
-    from pipeline.printing.sheet import wrap
-    from pipeline.printing.style import OURS
+    from pipeline.form.printing.sheet import wrap
+    from pipeline.form.printing.style import OURS
 
     text = "当社では、管理者権限（root, administrator 等）を持ってサーバ類へのアクセスができるのは、適切な者のみに限定されていることを報告します。"
     for width in range(60, 300, 7):

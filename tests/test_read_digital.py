@@ -9,8 +9,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from pipeline.printing.fill import fill_acroform, print_filled
-from pipeline.process import read_submission
+from pipeline.run.submission import read_submission
+from samples.fill import fill_acroform, print_filled
 
 REPO = Path(__file__).resolve().parents[1]
 FORM_DIR = REPO / "forms" / "renewal"
@@ -122,7 +122,7 @@ def test_a_pdf_of_another_form_is_attachments(tmp_path, form):
 
 def test_a_missing_form_page_is_flagged_by_number(tmp_path, form):
     """Ensures that a submission without one answer-sheet page says which page and items are missing."""
-    from pipeline.process import process_submission
+    from pipeline.run.submission import process_submission
 
     marks = {(b.owner, "yes") for p in form.pages for b in p.boxes if b.option == "yes"}
     path = tmp_path / "short.pdf"

@@ -77,7 +77,7 @@ def item_definitions() -> list[dict[str, Any]]:
 def _font(size: int) -> Any:
     from PIL import ImageFont
 
-    from pipeline.pdfmerge import GOTHIC, font_file
+    from pipeline.output.merge import GOTHIC, font_file
 
     return ImageFont.truetype(font_file(GOTHIC), size)
 
@@ -119,7 +119,7 @@ def make_pdf(path: Path, pages: list[tuple[str | None, str, int]]) -> None:
     """Born-digital A4 pages: (右肩 label or None, heading, number of body lines)."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from pipeline.pdfmerge import A4_PT, GOTHIC, _register
+    from pipeline.output.merge import A4_PT, GOTHIC, _register
 
     font = _register(GOTHIC)
     c = Canvas(str(path), pagesize=A4_PT, initialFontName=font)  # no stray Helvetica
@@ -503,7 +503,7 @@ def validate(result: dict[str, Any]) -> None:
 
 
 def council() -> Any:
-    from pipeline.certificate import load_council
+    from pipeline.output.certificate import load_council
 
     return load_council(ROOT / "council.yaml")
 
@@ -524,7 +524,7 @@ def pdf_text(path: Path, first: int | None = None) -> list[str]:
 def outline_titles(path: Path) -> list[tuple[str, int]]:
     import pikepdf
 
-    from pipeline.pdfmerge import read_outline
+    from pipeline.output.merge import read_outline
 
     with pikepdf.open(path) as pdf:
         return [(t, p) for t, p, _ in read_outline(pdf)]
@@ -560,7 +560,7 @@ TODAY = dt.date(2026, 4, 1)
 
 @pytest.fixture(scope="module")
 def converter() -> Any:
-    from pipeline.convert import Converter
+    from pipeline.tools.libreoffice import Converter
 
     with Converter(timeout_s=120) as conv:
         yield conv
@@ -569,7 +569,7 @@ def converter() -> Any:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory, converter: Any) -> dict[str, Any]:
     """Three submissions rendered as one batch: needs_review (hostile name), pass, fail."""
-    from pipeline.render import finish_pdf, render_docx
+    from pipeline.output.dossier import finish_pdf, render_docx
 
     root = tmp_path_factory.mktemp("render")
     subs = {
@@ -598,7 +598,7 @@ def test_helper_results_are_schema_valid(batch: dict[str, Any]) -> None:
 
 def test_batch_renders_every_submission(batch: dict[str, Any]) -> None:
     """Ensures that a batch produces dossier.docx and dossier.pdf for every submission."""
-    from pipeline.render import RenderedFiles
+    from pipeline.output.dossier import RenderedFiles
 
     for key, files in batch["files"].items():
         assert isinstance(files, RenderedFiles), f"{key}: {files}"
@@ -817,7 +817,7 @@ def test_originals_are_not_modified(batch: dict[str, Any]) -> None:
 
 def test_rerun_updates_dossier_and_removes_stale_certificate(batch: dict[str, Any], converter: Any) -> None:
     """Ensures that re-rendering reuses the license number, and a pass turned fail loses its certificate."""
-    from pipeline.render import render_submission
+    from pipeline.output.dossier import render_submission
 
     sub = batch["subs"]["pass"]
     cfg = council()
@@ -861,7 +861,7 @@ def test_rerun_updates_dossier_and_removes_stale_certificate(batch: dict[str, An
 
 def test_license_counter_assigns_once_per_submission(tmp_path: Path) -> None:
     """Ensures that the counter gives consecutive numbers, remembers them, and restarts each year."""
-    from pipeline.certificate import certificate_terms
+    from pipeline.output.certificate import certificate_terms
 
     cfg = council()
     a = certificate_terms("A", None, cfg, tmp_path, dt.date(2026, 1, 5))
@@ -877,7 +877,7 @@ def test_license_counter_assigns_once_per_submission(tmp_path: Path) -> None:
 
 def test_unreadable_attachment_page_becomes_placeholder(tmp_path: Path, converter: Any) -> None:
     """Ensures that a missing or out-of-range attachment page is replaced by a marked page, keeping the count."""
-    from pipeline.render import render_submission
+    from pipeline.output.dossier import render_submission
 
     sub = build_submission(tmp_path, "申請D", decision="pass", doc_pages=1)
     result = copy.deepcopy(sub.result)
@@ -895,7 +895,7 @@ def test_unreadable_attachment_page_becomes_placeholder(tmp_path: Path, converte
 
 def test_single_file_submission(tmp_path: Path, converter: Any) -> None:
     """Ensures that an inbox entry that is one PDF file serves its own attachment pages."""
-    from pipeline.render import render_submission
+    from pipeline.output.dossier import render_submission
 
     sub = build_submission(tmp_path, "申請E", decision="pass", doc_pages=1)
     single = tmp_path / "inbox" / "申請E.pdf"
@@ -912,7 +912,7 @@ def test_single_file_submission(tmp_path: Path, converter: Any) -> None:
 
 def test_converter_errors_are_plain(tmp_path: Path) -> None:
     """Ensures that a missing LibreOffice and a hung one end in a ConversionError, not a hang."""
-    from pipeline.convert import ConversionError, Converter
+    from pipeline.tools.libreoffice import ConversionError, Converter
 
     doc = tmp_path / "a.docx"
     doc.write_bytes(b"x")
@@ -929,7 +929,7 @@ def test_converter_errors_are_plain(tmp_path: Path) -> None:
 
 def test_plan_pages() -> None:
     """Ensures that the page planner numbers attachments after the review pages."""
-    from pipeline.pdfmerge import plan_pages
+    from pipeline.output.merge import plan_pages
 
     plans = plan_pages(10, [("a", 2), ("b", 0), ("c", 3)])
     assert (plans["a"].separator, plans["a"].first, plans["a"].last) == (11, 12, 13)

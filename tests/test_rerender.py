@@ -9,8 +9,8 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from pipeline.batch import RunOptions, run_batch
-from pipeline.demo import build_demo
+from pipeline.run.batch import RunOptions, run_batch
+from samples.demo import build_demo
 
 REPO = Path(__file__).resolve().parents[1]
 FORM_DIR = REPO / "forms" / "renewal"

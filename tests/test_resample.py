@@ -1,4 +1,4 @@
-"""pipeline.resample: the fast area shrinks give the pixels OpenCV's INTER_AREA gives."""
+"""pipeline.sources.resample: the fast area shrinks give the pixels OpenCV's INTER_AREA gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.resample import shrink
+from pipeline.sources.resample import shrink
 
 
 @pytest.mark.parametrize(("shape", "factor"), [((2339, 1654), 0.5), ((1754, 1241), 100 / 150.0000024), ((1169, 827, 3), 0.125), ((700, 500), 0.7)])
@@ -33,7 +33,7 @@ def test_shrink_by_one_is_the_image_itself():
 @pytest.mark.parametrize("how", list(Image.Transpose))
 def test_array_transposes_match_pillow(how):
     """Ensures that a JPEG pulled from a rotated or mirrored PDF page is turned as Pillow would turn it."""
-    from pipeline.ingest import _np_transpose
+    from pipeline.sources.ingest import _np_transpose
 
     a = np.arange(5 * 3 * 3, dtype=np.uint8).reshape(5, 3, 3)
     want = np.asarray(Image.fromarray(a).transpose(how))

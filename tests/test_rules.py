@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.model import Attachment, PageRef
-from pipeline.overrides import Review
-from pipeline.result import to_json
-from pipeline.review_rules import apply_rules
+from pipeline.model.records import Attachment, PageRef
+from pipeline.output.result import to_json
+from pipeline.rules.apply import apply_rules
+from pipeline.rules.overrides import Review
 from tests.readings import perfect, set_field, set_mark
 
 REVIEWER_FULL = {"7-1-1": {"points": 5}, "7-1-2": {"points": 5}, "7-1-3": {"points": 5}}

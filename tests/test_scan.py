@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.detect_defaults import MARKS
-from pipeline.formdef import load_form
-from pipeline.ingest import open_source
-from pipeline.limits import Limits
-from pipeline.marks import BoxMeasure, decide
-from pipeline.ocr import FakeOcr
-from pipeline.scan import read_scan, read_scan_detail
-from pipeline.synth.scans import GenOptions, generate, write_submission
+from pipeline.form.definition import load_form
+from pipeline.reading.marks import BoxMeasure, decide
+from pipeline.reading.scan import read_scan, read_scan_detail
+from pipeline.reading.settings import MARKS
+from pipeline.sources.ingest import open_source
+from pipeline.sources.limits import Limits
+from pipeline.tools.tesseract import FakeOcr
+from samples.synth.scans import GenOptions, generate, write_submission
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -131,7 +131,7 @@ def test_tiff_and_rejected_pages(ours, tmp_path):
 def test_read_scan_returns_none_for_bad_pages(ours, tmp_path):
     """Ensures that read_scan returns None (never raises) for a page too large to rasterise and for a blank page."""
     pages, _ = generate(ours, 41, GenOptions(dpi=150, mode="gray", pages=(2,), upside_down=0, extra_pages=("blank",)))
-    from pipeline.synth.scans import write_pdf
+    from samples.synth.scans import write_pdf
 
     path = tmp_path / "bad.pdf"
     write_pdf(pages, path)
@@ -201,7 +201,7 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
     it is decoded halved by the JPEG decoder itself, never resized or blown up."""
     from PIL import Image
 
-    from pipeline.scan import decode_dpi
+    from pipeline.reading.scan import decode_dpi
 
     write_submission(ours, tmp_path, 61, GenOptions(dpi=dpi, mode=mode, pages=(2,), upside_down=0), name="s")
     with open_source(tmp_path / "s.pdf", "s.pdf", Limits()) as opened:
@@ -214,8 +214,8 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
             raise AssertionError("the page was resized after decoding")
 
         monkeypatch.setattr(Image.Image, "resize", no_resize)
-        monkeypatch.setattr("pipeline.ingest.shrink", no_resize)
-        monkeypatch.setattr("pipeline.ingest.cv2.resize", no_resize)
+        monkeypatch.setattr("pipeline.sources.ingest.shrink", no_resize)
+        monkeypatch.setattr("pipeline.sources.ingest.cv2.resize", no_resize)
         h, w = page.image(decode_dpi(page.source_dpi())).shape
         assert abs(h - page.height_pt * decoded / 72) <= 1 and abs(w - page.width_pt * decoded / 72) <= 1
     assert decode_dpi(None) == 200.0  # a drawn page is rendered at the OCR resolution
@@ -225,7 +225,7 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
 def test_latin_fields_are_read_in_one_english_pass(ours, tmp_path):
     """Ensures that fields the items file marks `script: latin` (TEL, FAX, e-mail) are read by the English
     model alone, one call each, and read right — not by jpn first and then again."""
-    from pipeline.ocr import get_engine
+    from pipeline.tools.tesseract import get_engine
 
     engine = get_engine()
     calls: list[tuple[str, str]] = []

@@ -23,8 +23,8 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 @pytest.fixture(scope="module")
 def contexts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Dossier contexts for the three decisions and an empty submission, plus a certificate context."""
-    from pipeline.certificate import certificate_terms
-    from pipeline.render import certificate_context, dossier_context
+    from pipeline.output.certificate import certificate_terms
+    from pipeline.output.dossier import certificate_context, dossier_context
 
     root = tmp_path_factory.mktemp("tpl")
     cfg = council()
@@ -74,7 +74,7 @@ def test_dossier_renders_with_strict_undefined(contexts: dict[str, Any], key: st
     from docxtpl import DocxTemplate
     from jinja2 import Environment, StrictUndefined
 
-    from pipeline.render import _materialise
+    from pipeline.output.dossier import _materialise
 
     tpl = DocxTemplate(str(TEMPLATES / "dossier.docx"))
     env = Environment(undefined=StrictUndefined, autoescape=True)
@@ -105,7 +105,7 @@ def test_hostile_text_everywhere_stays_literal(contexts: dict[str, Any], tmp_pat
     import docx
     from lxml import etree
 
-    from pipeline.render import _render_template, dossier_context
+    from pipeline.output.dossier import _render_template, dossier_context
 
     sub = contexts["subs"]["needs_review"]
     result = copy.deepcopy(sub.result)
@@ -162,7 +162,7 @@ def test_make_templates_rebuilds_the_same_tags(tmp_path: Path, monkeypatch: pyte
 def _order_problems(xml: bytes) -> list[str]:
     from lxml import etree
 
-    from pipeline.render import _SCHEMA_ORDER
+    from pipeline.output.dossier import _SCHEMA_ORDER
 
     root = etree.fromstring(xml)
     problems = []
@@ -178,7 +178,7 @@ def _order_problems(xml: bytes) -> list[str]:
 
 def test_rendered_docx_keeps_schema_order(contexts: dict[str, Any], tmp_path: Path) -> None:
     """Ensures that property elements stay in schema order after rendering (Word reports corruption otherwise)."""
-    from pipeline.render import _render_template
+    from pipeline.output.dossier import _render_template
 
     for name, ctx in (("dossier.docx", contexts["needs_review"]), ("certificate.docx", contexts["certificate"])):
         for path in (TEMPLATES / name, tmp_path / name):

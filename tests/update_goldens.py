@@ -9,8 +9,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pipeline.demo import build_demo, seed_reviews
-from pipeline.process import process_submission
+from pipeline.run.submission import process_submission
+from samples.demo import build_demo, seed_reviews
 from tests.golden import GOLDEN, dump, golden_path
 
 REPO = Path(__file__).resolve().parents[1]

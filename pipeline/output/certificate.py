@@ -1,0 +1,211 @@
+"""The council's settings (council.yaml) and the certificate's terms: license number, dates.
+
+The 使用許諾番号 comes from review.yaml (``certificate.license_number``) when the reviewer gives
+one; otherwise it is the next number of the counter configured in council.yaml, assigned once
+per submission and remembered in the registry CSV (outbox/licenses.csv by default), so a
+re-run reuses it. The issue date is review.yaml's ``certificate.issued``, else the date the
+number was first assigned (so a re-run next month does not move it), else today.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fcntl
+import io
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from pipeline.model.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+REGISTRY_FIELDS = ["submission", "license_number", "year", "n", "issued", "assigned_at"]
+
+
+class CouncilConfigError(PipelineError):
+    """council.yaml is missing, unreadable or has a bad value (the message names the key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CouncilConfig:
+    """What council.yaml says; see the comments in that file."""
+
+    name: str
+    president_title: str
+    president_name: str
+    validity_years: int = 2
+    date_style: Literal["wareki", "western"] = "wareki"
+    license_format: str = "ISP-{year}-{n:04d}"
+    registry: str = "licenses.csv"  # relative to the outbox folder unless absolute
+    counter_start: int = 1
+    reset_yearly: bool = True
+
+    def registry_path(self, outbox: Path) -> Path:
+        path = Path(self.registry)
+        return path if path.is_absolute() else outbox / path
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateTerms:
+    license_number: str
+    issued: dt.date
+    valid_from: dt.date
+    valid_until: dt.date  # inclusive: the day before the anniversary
+    source: Literal["review", "counter"]
+
+
+def load_council(path: Path) -> CouncilConfig:
+    """Read council.yaml; raises CouncilConfigError naming the file and key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise CouncilConfigError(f"{path}: file is missing") from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise CouncilConfigError(f"{path}: not readable YAML: {exc}") from exc
+
+    def get(section: str, key: str, default: Any = None, kind: type = str) -> Any:
+        value = (data.get(section) or {}).get(key, default)
+        if value is None:
+            raise CouncilConfigError(f"{path}: '{section}.{key}' is missing")
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise CouncilConfigError(f"{path}: '{section}.{key}' must be a whole number, got {value!r}")
+        if kind is bool and not isinstance(value, bool):
+            raise CouncilConfigError(f"{path}: '{section}.{key}' must be true or false, got {value!r}")
+        return str(value) if kind is str else value
+
+    cfg = CouncilConfig(
+        name=get("council", "name"),
+        president_title=get("council", "president_title", "会長"),
+        president_name=get("council", "president_name"),
+        validity_years=get("certificate", "validity_years", 2, int),
+        date_style=get("certificate", "date_style", "wareki"),
+        license_format=get("license_number", "format", "ISP-{year}-{n:04d}"),
+        registry=get("license_number", "registry", "licenses.csv"),
+        counter_start=get("license_number", "start", 1, int),
+        reset_yearly=get("license_number", "reset_yearly", True, bool),
+    )
+    if cfg.date_style not in ("wareki", "western"):
+        raise CouncilConfigError(f"{path}: 'certificate.date_style' must be wareki or western")
+    if cfg.validity_years < 1:
+        raise CouncilConfigError(f"{path}: 'certificate.validity_years' must be at least 1")
+    try:
+        cfg.license_format.format(year=2000, n=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise CouncilConfigError(f"{path}: 'license_number.format' {cfg.license_format!r} may use only {{year}} and {{n}}: {exc}") from exc
+    return cfg
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """Same month and day `years` later (29 Feb → 28 Feb in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def format_date(day: dt.date, style: str = "wareki") -> str:
+    """令和8年4月1日 (wareki) or 2026年4月1日 (western)."""
+    if style == "wareki":
+        for start, era in ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成")):
+            if day >= start:
+                n = day.year - start.year + 1
+                return f"{era}{'元' if n == 1 else n}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _as_date(value: object, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        log.warning("%s: %r is not a date (YYYY-MM-DD); using the default", where, value)
+        return None
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+
+def _read_registry(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [dict(row) for row in csv.DictReader(fh)]
+
+
+def _write_registry(path: Path, rows: list[dict[str, str]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=REGISTRY_FIELDS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8-sig")  # BOM: staff open it in Excel
+    os.replace(tmp, path)
+
+
+def certificate_terms(
+    submission: str,
+    review: dict[str, Any] | None,
+    council: CouncilConfig,
+    outbox: Path,
+    today: dt.date | None = None,
+) -> CertificateTerms:
+    """License number, issue date and validity for a passed submission.
+
+    Assigns the next counter number (under a file lock, so parallel jobs never share one) when
+    neither review.yaml nor the registry already has a number for this submission.
+    """
+    today = today or dt.date.today()
+    cert = (review or {}).get("certificate") or {}
+    given_number = str(cert["license_number"]).strip() if cert.get("license_number") not in (None, "") else None
+    given_issued = _as_date(cert.get("issued"), f"{submission}/review.yaml certificate.issued")
+
+    registry = council.registry_path(outbox)
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    with open(registry.with_name(registry.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = _read_registry(registry)
+        mine = next((r for r in rows if r.get("submission") == submission), None)
+        remembered = _as_date(mine.get("issued"), str(registry)) if mine else None
+        issued = given_issued or remembered or today
+        if given_number:
+            # Keep a counter number this submission once had: it may be printed on an old
+            # certificate, so it must never go to another submission.
+            number, source, n = given_number, "review", (mine or {}).get("n", "")
+        elif mine and mine.get("license_number"):
+            number, source, n = mine["license_number"], "counter", mine.get("n", "")
+        else:
+            used = [
+                int(r["n"])
+                for r in rows
+                if (r.get("n") or "").isdigit() and (not council.reset_yearly or r.get("year") == str(issued.year))
+            ]
+            next_n = max(used, default=council.counter_start - 1) + 1
+            number, source, n = council.license_format.format(year=issued.year, n=next_n), "counter", str(next_n)
+            log.info("%s: license number %s assigned", submission, number)
+        row = {
+            "submission": submission,
+            "license_number": number,
+            "year": mine["year"] if mine and mine.get("n") and mine.get("year") else str(issued.year),
+            "n": n,
+            "issued": issued.isoformat(),
+            "assigned_at": (mine or {}).get("assigned_at") or dt.datetime.now().isoformat(timespec="seconds"),
+        }
+        if mine != row:
+            rows = [r for r in rows if r.get("submission") != submission] + [row]
+            _write_registry(registry, rows)
+    valid_until = add_years(issued, council.validity_years) - dt.timedelta(days=1)
+    return CertificateTerms(number, issued, issued, valid_until, source)  # type: ignore[arg-type]

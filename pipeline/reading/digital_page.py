@@ -1,0 +1,55 @@
+"""A born-digital form page as ingest gives it → read_digital's witnesses: characters, page and blank images."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pypdfium2 as pdfium
+from numpy.typing import NDArray
+
+from pipeline.model.records import PageLayout
+from pipeline.reading.read_digital import DIGITAL_DPI, PageReading, read_page
+from pipeline.sources.textlayer import Char, page_chars
+
+
+@lru_cache(maxsize=64)
+def _blank(blank_pdf: str, number: int, dpi: int) -> tuple[NDArray[np.uint8], tuple[Char, ...]]:
+    """The blank form page rendered once per process, with its own printed characters."""
+    doc = pdfium.PdfDocument(blank_pdf)
+    try:
+        page = doc[number - 1]
+        image = page.render(scale=dpi / 72.0, grayscale=True).to_numpy()
+        chars = tuple(page_chars(page))
+        return np.ascontiguousarray(image.reshape(image.shape[0], image.shape[1])), chars
+    finally:
+        doc.close()
+
+
+def _to_gray(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    if image.ndim == 3:
+        import cv2
+
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY), np.uint8)
+    return image
+
+
+def _fit(image: NDArray[np.uint8], shape: tuple[int, ...]) -> NDArray[np.uint8]:
+    """The page image at the blank's pixel size (rounding may differ by a pixel)."""
+    if image.shape[:2] == shape[:2]:
+        return image
+    import cv2
+
+    return np.asarray(cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def read_digital_page(
+    page: Any, layout: PageLayout, acro: dict[str, Any] | None, blank_pdf: Path, chars: list[Char] | None = None
+) -> PageReading:
+    """Read one identified born-digital (or AcroForm) page of a submission against its blank."""
+    blank_image, blank_chars = _blank(str(blank_pdf), layout.number, DIGITAL_DPI)
+    image = _fit(_to_gray(page.image(DIGITAL_DPI)), blank_image.shape)
+    chars = page.chars() if chars is None else chars
+    return read_page(layout, page.ref, chars, image, blank_image, acro, list(blank_chars), DIGITAL_DPI)

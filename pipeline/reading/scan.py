@@ -1,0 +1,247 @@
+"""A scanned page → (form page layout, PageReading), or None when it is not a page of the form.
+
+The entry point for scans (process.py calls `read_scan(page, form)`). One page costs a
+12-dpi colour probe and one decode at the OCR resolution (200 dpi; the embedded JPEG pulled
+by ingest), reduced to work_dpi (~100 dpi) for registration and the box and field ink
+measures; only written fields that hold ink are then cut from the decode, straightened and
+read (pipeline.tools.tesseract, on up to two loaded engines).
+
+Bad input never raises out of here: a page too large to rasterise, a blank page, a photo, a
+page of another form or a page that takes longer than the budget is logged and returns None,
+so that it goes on to the attachments (and a form page that never matched is reported by
+process.py as missing_form_page).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.errors import PipelineError
+from pipeline.model.records import BBox, FieldLayout, FormDef, PageLayout
+from pipeline.reading.fields import FieldMeasure, read_fields
+from pipeline.reading.marks import BoxMeasure, InkView, read_marks
+from pipeline.reading.read_digital import PageReading
+from pipeline.reading.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
+from pipeline.reading.settings import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
+from pipeline.sources.resample import exact_factor, shrink
+
+log = logging.getLogger(__name__)
+
+# A page whose displayed size differs from the form's by more than this (same shape) was
+# scanned with a wrong resolution tag (phones, some fax gateways): it is fitted to the form.
+FIT_TOLERANCE = 0.08
+# Colour scans: mean |R-G| + |G-B| over the page above this (grey levels) means colour.
+COLOUR_SPREAD = 6.0
+# Whether a page is in colour is judged at 12.5 dpi (the colour view / 8); red seals are measured
+# on the colour page reduced to 100 dpi (at 50 dpi a pale vermilion stamp washed out to pink).
+COLOUR_PROBE_DPI = 12.5  # COLOUR_DPI / 8: a fast exact shrink
+COLOUR_DPI = 100.0
+# Crops kept for the dossier (signatures, seals, unread writing), upright, at this resolution.
+CROP_DPI = 150.0
+
+
+@dataclass(slots=True)
+class ScanDetail:
+    """Everything read from one scanned page, with the measures and timings behind it (bench, debug)."""
+
+    layout: PageLayout | None
+    reading: PageReading | None
+    registration: Registration | None = None
+    rejection: Rejection | None = None
+    box_measures: dict[str, BoxMeasure] = field(default_factory=dict)
+    field_measures: dict[str, FieldMeasure] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    colour: bool = False
+
+
+def read_scan(page: Any, form: FormDef) -> tuple[PageLayout, PageReading] | None:
+    """Read one scanned page (ingest Page) as a page of `form`; None when it is not one of its pages."""
+    detail = read_scan_detail(page, form)
+    if detail.layout is None or detail.reading is None:
+        return None
+    return detail.layout, detail.reading
+
+
+def _is_colour(rgb: NDArray[np.uint8]) -> bool:
+    """A colour page: tinted paper on average, or a few clearly coloured pixels (a red seal on white)."""
+    s = rgb.astype(np.int16)
+    spread = np.abs(s[:, :, 0] - s[:, :, 1]) + np.abs(s[:, :, 1] - s[:, :, 2])
+    return float(spread.mean()) > COLOUR_SPREAD or float((spread > 60).mean()) > 0.0005
+
+
+def _colour_view(rgb: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
+    """The colour page reduced for colour measures: by area when that is fast (1/2), else bilinear.
+
+    Only shares of red pixels are measured on it; bilinear keeps a stamp's red as well as area
+    averaging does, for 5 ms instead of 20 on a 150 dpi page.
+    """
+    h, w = rgb.shape[:2]
+    exact = exact_factor(factor, max(h, w))
+    if exact is not None and exact.numerator == 1:
+        return shrink(rgb, factor)
+    return np.asarray(cv2.resize(rgb, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_LINEAR), np.uint8)
+
+
+def _fit_factor(shape: tuple[int, ...], form: FormDef, dpi: float) -> float:
+    """1.0, or the factor that brings a page of the form's shape but the wrong size to the form's size."""
+    h, w = shape[:2]
+    page = form.pages[0]
+    fw, fh = page.width_pt * dpi / 72.0, page.height_pt * dpi / 72.0
+    if (h >= w) != (fh >= fw):
+        fw, fh = fh, fw
+    rx, ry = fw / max(w, 1), fh / max(h, 1)
+    if abs(rx / ry - 1.0) > 0.06:  # another shape of paper: leave it, registration copes with ±12 %
+        return 1.0
+    r = (rx + ry) / 2
+    return r if abs(r - 1.0) > FIT_TOLERANCE else 1.0
+
+
+def decode_dpi(source_dpi: float | None, cfg: FieldDefaults = FIELDS) -> float:
+    """The resolution to decode a scanned page at: the cheapest exact JPEG decode that keeps enough detail.
+
+    A JPEG decodes at 1/2, 1/4, 1/8 of its size for a fraction of the full cost, and anything
+    else costs a full decode plus a resize (on a 300 dpi page, 40 ms of resizing alone). So a
+    300 dpi scan is decoded at 150, a 200 dpi one at 200, a 150 dpi one at 150 — never blown
+    up. A page that is drawn, not a stored picture, is rendered at cfg.ocr_dpi.
+    """
+    if not source_dpi or source_dpi <= 0:
+        return cfg.ocr_dpi
+    dpi = source_dpi
+    while dpi / 2 >= cfg.min_decode_dpi:
+        dpi /= 2
+    return dpi
+
+
+def _warp_region(image: NDArray[np.uint8], to_image: NDArray[np.float64], box: BBox, out_dpi: float, work_dpi: float, pad_pt: float, border: int = 255) -> NDArray[np.uint8]:
+    """The region `box` (points, grown by pad_pt) of the blank, read from `image` through `to_image`.
+
+    `to_image` maps blank px at work_dpi to `image` px; the result is upright at out_dpi.
+    """
+    x0, y0 = box[0] - pad_pt, box[1] - pad_pt
+    w = int(round((box[2] - box[0] + 2 * pad_pt) * out_dpi / 72.0))
+    h = int(round((box[3] - box[1] + 2 * pad_pt) * out_dpi / 72.0))
+    wk = work_dpi / 72.0
+    a = np.array([[work_dpi / out_dpi, 0, x0 * wk], [0, work_dpi / out_dpi, y0 * wk]], float)
+    bv = (border,) * (image.shape[2] if image.ndim == 3 else 1)
+    return np.asarray(cv2.warpAffine(image, _compose(to_image, a), (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=bv), np.uint8)
+
+
+def read_scan_detail(
+    page: Any,
+    form: FormDef,
+    *,
+    engine: object | None = None,
+    register_cfg: RegisterDefaults = REGISTER,
+    mark_cfg: MarkDefaults = MARKS,
+    field_cfg: FieldDefaults = FIELDS,
+) -> ScanDetail:
+    """read_scan with the measures, the registration and the time each step took.
+
+    Args:
+        page: an ingest Page (`ref`, `image(dpi, gray)`, `fit_dpi(dpi)`, `width_pt`, `height_pt`).
+        form: the form whose pages are looked for.
+        engine: an OCR engine (pipeline.tools.tesseract protocol); None → pipeline.tools.tesseract.get_engine() when needed.
+    """
+    t0 = time.monotonic()
+    deadline = t0 + register_cfg.page_seconds
+    where = f"{page.ref.file} p{page.ref.page}"
+    detail = ScanDetail(None, None)
+    work = register_cfg.work_dpi
+    try:
+        # One decode, at the OCR resolution. Even a 1/8 JPEG decode pays the whole entropy
+        # decoding (10 ms at 300 dpi), so colour is judged on the decoded page, and a page
+        # stored grey or black-and-white is decoded grey without asking.
+        hd = page.fit_dpi(decode_dpi(page.source_dpi(), field_cfg))
+        big = page.image(hd, gray=page.source_gray())
+    except PipelineError as exc:
+        log.warning("%s: not read as a form page: %s", where, exc)
+        return detail
+    colour_dpi = COLOUR_DPI
+    small_rgb = None
+    if big.ndim == 3:
+        small_rgb = _colour_view(big, colour_dpi / hd)
+        if not _is_colour(shrink(small_rgb, COLOUR_PROBE_DPI / colour_dpi)):
+            small_rgb = None
+    colour = small_rgb is not None
+    hi_gray = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY) if big.ndim == 3 else big
+    fit = _fit_factor(hi_gray.shape, form, hd)
+    if fit != 1.0:
+        log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
+    gray = shrink(hi_gray, work * fit / hd)  # work px (after fitting)
+    detail.colour = colour
+    t1 = time.monotonic()
+    detail.seconds["decode"] = t1 - t0
+    reg = register(gray, form, register_cfg)
+    t2 = time.monotonic()
+    detail.seconds["register"] = t2 - t1
+    if isinstance(reg, Rejection):
+        log.info("%s: not a page of %s (%s: %s)", where, form.name, reg.reason, reg.detail)
+        detail.rejection = reg
+        return detail
+    layout, ref = reg.layout, reg.reference
+    size = (ref.gray.shape[1], ref.gray.shape[0])
+    paper, ink = levels(gray)
+    detail.registration = reg
+    view = InkView(work, darkness(aligned_view(gray, reg.matrix, size), paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
+    rgb = None
+    if small_rgb is not None:  # the colour image aligned to the blank at its own (lower) resolution
+        a, c = colour_dpi / work, colour_dpi / (work * fit)  # blank px → its colour-dpi px; grey px → colour px
+        to_small = _compose(np.array([[c, 0, 0], [0, c, 0]], float), _compose(reg.matrix, np.array([[1 / a, 0, 0], [0, 1 / a, 0]], float)))
+        rgb = aligned_view(small_rgb, to_small, (round(size[0] * a), round(size[1] * a)))
+    marks = read_marks(view, layout, page.ref, mark_cfg)
+    detail.box_measures = {f"{m.owner}.{m.option}": bm for m, bm in marks}
+    t3 = time.monotonic()
+    detail.seconds["marks"] = t3 - t2
+
+    s_hi = hd / (work * fit)  # work px (after fitting) → hires px
+    to_hi = _compose(np.array([[s_hi, 0, 0], [0, s_hi, 0]], float), reg.matrix)
+
+    def hires(fld: FieldLayout, dpi: float) -> NDArray[np.uint8]:
+        return _warp_region(hi_gray, to_hi, fld.bbox, dpi, work, 2.0)
+
+    def blank_hires(fld: FieldLayout, dpi: float) -> NDArray[np.float32]:
+        k = work / 72.0
+        x0, y0 = int(round((fld.bbox[0] - 2.0) * k)), int(round((fld.bbox[1] - 2.0) * k))
+        x1, y1 = int(round((fld.bbox[2] + 2.0) * k)), int(round((fld.bbox[3] + 2.0) * k))
+        w = int(round((fld.bbox[2] - fld.bbox[0] + 4.0) * dpi / 72.0))
+        h = int(round((fld.bbox[3] - fld.bbox[1] + 4.0) * dpi / 72.0))
+        part = ref.dark_max[max(0, y0) : y1, max(0, x0) : x1]
+        return np.asarray(cv2.resize(part, (max(w, 1), max(h, 1)), interpolation=cv2.INTER_LINEAR), np.float32)
+
+    def crop_of(fld: FieldLayout) -> NDArray[np.uint8]:
+        return _warp_region(hi_gray, to_hi, fld.bbox, CROP_DPI, work, 4.0)
+
+    needs_ocr = any(f.kind not in ("signature", "seal") for f in layout.fields)
+    if engine is None and needs_ocr:
+        try:
+            from pipeline.tools.tesseract import get_engine
+
+            engine = get_engine()
+        except (PipelineError, ImportError) as exc:
+            log.warning("%s: no OCR engine (%s); written fields stay uncertain", where, exc)
+    try:
+        fields, field_crops, measures = read_fields(
+            view, layout, page.ref, rgb=rgb, rgb_dpi=colour_dpi, hires=hires, blank_hires=blank_hires, engine=engine, crop_of=crop_of, cfg=field_cfg, deadline=deadline,
+            printed=ref.printed,
+        )
+    except PipelineError as exc:
+        log.warning("%s: fields not read: %s", where, exc)
+        return detail
+    detail.field_measures = measures
+    crops: dict[str, NDArray[np.uint8]] = dict(field_crops)
+    for m, _ in marks:
+        if m.state == "uncertain" and m.bbox is not None:
+            crops[f"{m.owner}.{m.option}"] = _warp_region(gray, reg.matrix, m.bbox, work, work, 30.0)
+    detail.seconds["fields"] = time.monotonic() - t3
+    detail.layout = layout
+    detail.reading = PageReading(tuple(m for m, _ in marks), tuple(fields), crops)
+    if time.monotonic() > deadline:
+        log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
+    return detail

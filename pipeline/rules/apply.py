@@ -1,0 +1,159 @@
+"""Readings → the council's rules: answers, overrides, evidence, points, flags and the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pipeline.model.records import Attachment, FieldReading, Flag, FormDef, ItemAnswer, PageRef, SourceFile
+from pipeline.output.result import Result, merge_flags
+from pipeline.rules import answers as answers_mod
+from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence
+from pipeline.rules.overrides import AppliedLog, Review, apply_answers, apply_evidence, apply_labels, override_points
+from pipeline.rules.score import decide, score_item, zero_point_flags
+
+
+def uncertain_flags(form: FormDef, items: Mapping[str, ItemAnswer], declarations: Mapping[str, ItemAnswer]) -> list[Flag]:
+    flags: list[Flag] = []
+    for owner, answer in list(items.items()) + list(declarations.items()):
+        unsure = [m for m in answer.marks if m.state == "uncertain"]
+        if unsure and not answer.overridden:
+            where = ", ".join(sorted({m.option for m in unsure}))
+            notes = "; ".join(sorted({m.note for m in unsure if m.note}))
+            pages = tuple(dict.fromkeys(m.page for m in unsure if m.page))
+            message = f"{owner}: 判読できない印があります（{where}）" + (f" — {notes}" if notes else "")
+            flags.append(Flag("uncertain_mark", "warning", owner, message, pages))
+    return flags
+
+
+def declaration_flags(form: FormDef, declarations: Mapping[str, ItemAnswer]) -> list[Flag]:
+    flags: list[Flag] = []
+    for decl in form.declarations:
+        answer = declarations[decl.id]
+        if answer.answer == "conflict":
+            flags.append(Flag("conflicting_answer", "error", decl.id, f"{decl.title}: 複数の選択肢に印があります"))
+        elif answer.answer == "blank":
+            flags.append(Flag("missing_choice", "error", decl.id, f"{decl.title}: いずれにも印がありません"))
+        elif answer.choice in decl.requires_document:
+            option = next(o for o in decl.options if o.key == answer.choice)
+            flags.append(
+                Flag(
+                    "declaration_requires_document",
+                    "warning",
+                    decl.id,
+                    f"{decl.title}: 「{option.text[:40]}…」が選ばれています。関係書類の提出を確認してください",
+                )
+            )
+    return flags
+
+
+def attachment_flags(attachments: Sequence[Attachment], document_items: set[str]) -> list[Flag]:
+    flags: list[Flag] = []
+    for att in attachments:
+        first = att.pages[:1]
+        if att.label_status == "missing":
+            flags.append(Flag("unlabeled_attachment", "warning", None, f"{att.id}: 右肩にラベルが読み取れません（{_where(att)}）", first))
+        elif att.label_status == "uncertain":
+            options = " / ".join(att.candidates) or (att.label_text or "?")
+            flags.append(Flag("unlabeled_attachment", "warning", None, f"{att.id}: 右肩ラベルが不確か（{options}）（{_where(att)}）", first))
+        for label in att.unknown_labels:
+            flags.append(Flag("unknown_label", "warning", None, f"{att.id}: 右肩ラベル「{label}」は書類を求める項目ではありません（{_where(att)}）", first))
+        for label in att.labels:
+            if label not in document_items:
+                flags.append(Flag("unknown_label", "warning", label, f"{att.id}: 「{label}」は書類を求めない項目です（{_where(att)}）", first))
+    return flags
+
+
+def _where(att: Attachment) -> str:
+    if not att.pages:
+        return "no pages"
+    first = att.pages[0]
+    return f"{first.file} p{first.page}" + (f"–{att.pages[-1].page}" if len(att.pages) > 1 and att.pages[-1].file == first.file else "")
+
+
+def apply_rules(
+    form: FormDef,
+    *,
+    submission: str,
+    sources: tuple[SourceFile, ...],
+    marks: Sequence,
+    fields: Sequence[FieldReading],
+    attachments: Sequence[Attachment],
+    dropped_pages: tuple[PageRef, ...],
+    reading_flags: Sequence[Flag],
+    form_pages: Mapping[int, PageRef],
+    review: Review,
+    version: str,
+) -> Result:
+    """Every rule of the form applied to what was read, with the reviewer's corrections."""
+    log = AppliedLog()
+    for problem in review.problems:
+        log.add("review.yaml", None, False, problem)
+    items, declarations = answers_mod.answer_all(form, marks)
+    items, declarations = apply_answers(form, review, items, declarations, log)
+    attachments = apply_labels(list(attachments), review, set(form.item_ids), log)
+    points_override = override_points(form, review, log)
+
+    docs = Documents.from_attachments(attachments)
+    field_by_name = {f.name: f for f in fields}
+    found_pages = set(form_pages)
+    missing_page_items = {i for p in form.pages if p.number not in found_pages for i in p.item_ids}
+    flags: list[Flag] = list(reading_flags)
+    evidence, scores = {}, {}
+    item_flags: dict[str, list[str]] = {}
+    for item in form.items:
+        page_missing = item.id in missing_page_items
+        ev, ev_flags = item_evidence(item, items[item.id], field_by_name, docs, page_missing)
+        ev = apply_evidence(item.id, ev, review, log)
+        if (review.items.get(item.id) or {}).get("evidence"):
+            ev_flags = [f for f in ev_flags if f.code not in _settled_codes(ev)]
+        s, s_flags = score_item(
+            item,
+            items[item.id],
+            ev,
+            page_missing=page_missing,
+            could_be_unlabeled=bool(docs.unlabeled or docs.uncertain_by_item),
+            override_points=points_override.get(item.id),
+        )
+        evidence[item.id], scores[item.id] = ev, s
+        flags += ev_flags + s_flags
+    flags += zero_point_flags(form, scores)
+    flags += uncertain_flags(form, items, declarations)
+    flags += declaration_flags(form, declarations)
+    flags += attachment_flags(attachments, {it.id for it in form.items if it.needs_document})
+    merged = merge_flags(flags)
+    for f in merged:
+        if f.item in scores:
+            item_flags.setdefault(f.item, []).append(f.code)
+    score = decide(form, scores, merged)
+    applicant = {f.key: _field_or_missing(field_by_name, f"applicant.{f.key}") for f in form.cover_fields}
+    # Everything that is neither an item's blank nor a cover field: the closing contact blocks,
+    # the cover's seal and date (their names come from the layout, not from here).
+    cover_names = {f"applicant.{f.key}" for f in form.cover_fields}
+    others = {f.name: f for f in fields if f.owner not in scores and f.name not in cover_names}
+    return Result(
+        submission=submission,
+        form=form,
+        sources=sources,
+        applicant=applicant,
+        other_fields=others,
+        declarations=declarations,
+        answers=items,
+        evidence=evidence,
+        item_scores=scores,
+        item_flags={k: tuple(v) for k, v in item_flags.items()},
+        attachments=tuple(attachments),
+        dropped_pages=dropped_pages,
+        flags=merged,
+        score=score,
+        overrides=tuple(log.entries),
+        form_pages=dict(form_pages),
+        pipeline_version=version,
+    )
+
+
+def _settled_codes(evidence: Sequence) -> set[str]:
+    return {MISSING_CODE[ev.kind] for ev in evidence if ev.status in ("present", "not_required")}
+
+
+def _field_or_missing(fields: Mapping[str, FieldReading], name: str) -> FieldReading:
+    return fields.get(name) or FieldReading(name, "applicant", "text", None, "missing", None, None, None)

@@ -1,0 +1,155 @@
+"""Answers + fields + attachments + the form's evidence rules → Evidence per item and Flags."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer
+
+EMPTY_URL = re.compile(r"^\s*(https?://)?\s*$", re.IGNORECASE)
+
+MISSING_CODE = {
+    "document": "missing_document",
+    "signature": "missing_signature",
+    "seal": "missing_seal",
+    "url_path": "missing_url_path",
+    "text": "missing_text",
+}
+KIND_JA = {"document": "添付書類", "signature": "署名", "seal": "押印", "url_path": "URL 経路", "text": "記入欄"}
+
+
+@dataclass(frozen=True, slots=True)
+class Documents:
+    """Which attachments carry which item's label, and whether any document's label is in doubt."""
+
+    by_item: Mapping[str, tuple[str, ...]]  # item id → attachment ids labelled with it
+    uncertain_by_item: Mapping[str, tuple[str, ...]]  # item id → attachments that may be it
+    unlabeled: tuple[str, ...]  # attachments without a readable label: could be anything
+
+    @classmethod
+    def from_attachments(cls, attachments: Sequence[Attachment]) -> Documents:
+        by_item: dict[str, list[str]] = {}
+        uncertain: dict[str, list[str]] = {}
+        unlabeled: list[str] = []
+        for att in attachments:
+            if att.label_status == "read":
+                for label in att.labels:
+                    by_item.setdefault(label, []).append(att.id)
+            elif att.label_status == "uncertain":
+                for label in att.candidates or att.labels:
+                    uncertain.setdefault(label, []).append(att.id)
+            else:
+                unlabeled.append(att.id)
+        return cls(
+            by_item={k: tuple(v) for k, v in by_item.items()},
+            uncertain_by_item={k: tuple(v) for k, v in uncertain.items()},
+            unlabeled=tuple(unlabeled),
+        )
+
+
+def _field_status(reading: FieldReading | None, page_missing: bool) -> str:
+    if reading is None:
+        return "uncertain" if page_missing else "missing"
+    if reading.kind in ("text", "url", "date") and reading.status == "read":
+        value = reading.value or ""
+        if reading.kind == "url" and EMPTY_URL.match(value):
+            return "missing"
+        return "present" if value.strip() else "missing"
+    return {"read": "present", "handwritten": "present", "uncertain": "uncertain"}.get(reading.status, "missing")
+
+
+def _from_field(kind: str, reading: FieldReading | None, page_missing: bool, text: str | None = None) -> Evidence:
+    status = _field_status(reading, page_missing)
+    return Evidence(
+        kind=kind,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+        page=reading.page.page if reading and reading.page else None,
+        file=reading.page.file if reading and reading.page else None,
+        bbox=reading.bbox if reading else None,
+        text=text if text is not None else (reading.value if reading else None),
+        crop=reading.crop if reading else None,
+    )
+
+
+def _document(item: Item, docs: Documents) -> Evidence:
+    found = docs.by_item.get(item.id, ())
+    if found:
+        return Evidence(kind="document", status="present", attachments=found)
+    maybe = docs.uncertain_by_item.get(item.id, ())
+    if maybe:
+        return Evidence(kind="document", status="uncertain", attachments=maybe)
+    return Evidence(kind="document", status="missing")
+
+
+def _url(item: Item, fields: Mapping[str, FieldReading], page_missing: bool) -> Evidence:
+    top = fields.get(f"{item.id}.url_top")
+    target = fields.get(f"{item.id}.url_target")
+    shown = " → ".join(v for v in ((top.value if top else None), (target.value if target else None)) if v)
+    return _from_field("url_path", target, page_missing, text=shown or None)
+
+
+def item_evidence(
+    item: Item,
+    answer: ItemAnswer,
+    fields: Mapping[str, FieldReading],
+    docs: Documents,
+    page_missing: bool,
+) -> tuple[tuple[Evidence, ...], list[Flag]]:
+    """The evidence the item needs and what was found; flags only when the item is answered yes.
+
+    An item not answered yes needs nothing: each kind is listed as not_required, so the dossier
+    still shows what would have been asked.
+    """
+    wanted: list[Evidence] = []
+    for rule in item.evidence:
+        if rule == "doc":
+            wanted.append(_document(item, docs))
+        elif rule == "url":
+            wanted.append(_url(item, fields, page_missing))
+        elif rule == "doc|url":
+            doc, url = _document(item, docs), _url(item, fields, page_missing)
+            if doc.status == "present" and url.status != "present":
+                url = Evidence(kind="url_path", status="not_required", text=url.text, page=url.page, file=url.file, bbox=url.bbox)
+            elif url.status == "present" and doc.status != "present":
+                doc = Evidence(kind="document", status="not_required")
+            wanted += [doc, url]
+        elif rule == "sign":
+            wanted.append(_from_field("signature", fields.get(f"{item.id}.signature"), page_missing))
+        elif rule == "seal":
+            wanted.append(_from_field("seal", fields.get(f"{item.id}.seal"), page_missing))
+        elif rule == "text":
+            for blank in item.blanks:
+                if blank.required:
+                    ev = _from_field("text", fields.get(f"{item.id}.{blank.name}"), page_missing)
+                    wanted.append(ev)
+    if answer.answer != "yes":
+        return tuple(_not_required(ev) for ev in wanted), []
+    return tuple(wanted), _flags(item, wanted, docs)
+
+
+def _not_required(ev: Evidence) -> Evidence:
+    return Evidence(kind=ev.kind, status="not_required", attachments=ev.attachments, page=ev.page, file=ev.file, bbox=ev.bbox, text=ev.text, crop=ev.crop)
+
+
+def _flags(item: Item, wanted: Sequence[Evidence], docs: Documents) -> list[Flag]:
+    severity = "error" if item.required or item.scoring == "reviewer" else "warning"
+    flags: list[Flag] = []
+    either = "doc|url" in item.evidence
+    for ev in wanted:
+        if ev.status != "missing":
+            continue
+        if either:
+            # Either one suffices: both are missing here, said once as a missing document.
+            if ev.kind == "url_path":
+                continue
+            message = f"{item.id}: 「はい」ですが、右肩「{item.id}」の添付書類も URL 経路もありません"
+        elif ev.kind == "document":
+            message = f"{item.id}: 「はい」ですが、右肩「{item.id}」の添付書類がありません"
+        else:
+            message = f"{item.id}: 「はい」ですが、{KIND_JA[ev.kind]}がありません"
+        if ev.kind == "document" and docs.unlabeled:
+            message += f"（ラベルのない添付 {', '.join(docs.unlabeled)} を確認してください）"
+        flags.append(Flag(code=MISSING_CODE[ev.kind], severity=severity, item=item.id, message=message))  # type: ignore[arg-type]
+    return flags

@@ -1,0 +1,163 @@
+"""Answers + evidence + pass rule → points per item, Score, decision and reasons.
+
+Every item carries a range: the points (and 必須 status) it surely has, and what it could
+have once a reviewer settles what is unsure. The decision is `fail` only when even the best
+case fails, `pass` only when the worst case passes and nothing stands in the way, and
+`needs_review` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pipeline.model.records import Evidence, Flag, FormDef, Item, ItemAnswer, Score
+
+# Flag codes that stand between the data and a decision even when their severity is a warning.
+BLOCKING_CODES = {"uncertain_mark"}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemScore:
+    points: int | None  # provisional points for result.json (None: only a reviewer can score)
+    low: int  # points surely earned
+    high: int  # points earned in the best case
+    met_low: bool  # 必須 surely met
+    met_high: bool  # 必須 met in the best case
+    pending: bool  # only a reviewer can settle it
+
+
+def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool) -> str:
+    """present, uncertain or missing for the item's evidence as a whole."""
+    statuses = [ev.status for ev in evidence if ev.status != "not_required"]
+    if "missing" in statuses:
+        doc_only = all(ev.kind == "document" for ev in evidence if ev.status == "missing")
+        return "uncertain" if doc_only and could_be_unlabeled else "missing"
+    if "uncertain" in statuses:
+        return "uncertain"
+    return "present"
+
+
+def _choice_points(item: Item, answer: ItemAnswer) -> tuple[int, int, str | None]:
+    """(low, high, problem) for a choice item answered yes with its evidence present."""
+    points = {c.key: int(c.points or 0) for c in item.choices}
+    checked = [m.option for m in answer.marks if m.option in points and m.state == "checked"]
+    unsure = [m.option for m in answer.marks if m.option in points and m.state == "uncertain"]
+    if answer.choice is not None:
+        return points[answer.choice], points[answer.choice], None
+    if len(checked) > 1:
+        values = [points[k] for k in checked]
+        return min(values), max(values), "conflict"
+    if unsure:
+        values = [points[k] for k in unsure + checked]
+        return 0 if not checked else min(values), max(values), "uncertain"
+    return 0, 0, "missing"
+
+
+def score_item(
+    item: Item,
+    answer: ItemAnswer,
+    evidence: Sequence[Evidence],
+    *,
+    page_missing: bool,
+    could_be_unlabeled: bool,
+    override_points: int | None,
+) -> tuple[ItemScore, list[Flag]]:
+    flags: list[Flag] = []
+    top = item.points_max
+    unresolved = ItemScore(points=None if item.scoring == "reviewer" else 0, low=0, high=top, met_low=False, met_high=True, pending=False)
+    if override_points is not None:
+        value = max(0, min(int(override_points), top))
+        met = answer.answer == "yes"
+        return ItemScore(points=value, low=value, high=value, met_low=met, met_high=met, pending=False), flags
+
+    if answer.answer in ("conflict", "uncertain") or (answer.answer == "blank" and page_missing):
+        if answer.answer == "conflict":
+            flags.append(Flag("conflicting_answer", "error", item.id, f"{item.id}: 「はい」と「いいえ」の両方に印があります"))
+        return unresolved, flags
+    if answer.answer in ("no", "blank"):
+        none = ItemScore(points=0, low=0, high=0, met_low=False, met_high=False, pending=False)
+        said = "「いいえ」" if answer.answer == "no" else "無回答"
+        if item.required:
+            flags.append(Flag("required_not_met", "error", item.id, f"{item.id}（必須）: {said}のため要件を満たしません"))
+        return none, flags
+
+    state = _evidence_state(evidence, could_be_unlabeled)
+    if state == "missing":
+        return ItemScore(points=0, low=0, high=0, met_low=False, met_high=False, pending=False), flags
+    if state == "uncertain":
+        return unresolved, flags
+    if item.scoring == "reviewer":
+        return ItemScore(points=None, low=0, high=top, met_low=True, met_high=True, pending=True), flags
+    if item.scoring == "choice":
+        low, high, problem = _choice_points(item, answer)
+        if problem == "missing":
+            flags.append(Flag("missing_choice", "warning", item.id, f"{item.id}: 選択肢（{'・'.join(c.text for c in item.choices)}）のいずれにも○がありません"))
+        elif problem == "conflict":
+            flags.append(Flag("conflicting_answer", "error", item.id, f"{item.id}: 選択肢に複数の○があります"))
+        return ItemScore(points=low, low=low, high=high, met_low=True, met_high=True, pending=False), flags
+    return ItemScore(points=top, low=top, high=top, met_low=True, met_high=True, pending=False), flags
+
+
+def zero_point_flags(form: FormDef, scores: Mapping[str, ItemScore]) -> list[Flag]:
+    return [
+        Flag("zero_point_item", "error", item_id, f"{item_id}: 0 点のため不合格となります")
+        for item_id in form.rule.fail_at_zero
+        if scores[item_id].high == 0
+    ]
+
+
+def _span(ids: Sequence[str]) -> str:
+    return ", ".join(ids) if len(ids) <= 3 else f"{ids[0]}..{ids[-1]} ({len(ids)} items)"
+
+
+def decide(form: FormDef, scores: Mapping[str, ItemScore], flags: Sequence[Flag]) -> Score:
+    """The decision and its reasons from the items' ranges and the flags that block a pass."""
+    rule = form.rule
+    required = [it.id for it in form.items if it.required]
+    met_low = sum(scores[i].met_low for i in required)
+    met_high = sum(scores[i].met_high for i in required)
+    low = sum(s.low for s in scores.values())
+    high = sum(s.high for s in scores.values())
+    pending = [i for i, s in scores.items() if s.pending]
+    unresolved = [i for i, s in scores.items() if (s.low != s.high or s.met_low != s.met_high) and not s.pending]
+    zero = [i for i in rule.fail_at_zero if scores[i].high == 0]
+    blocking = [f for f in flags if f.severity == "error" or f.code in BLOCKING_CODES]
+
+    reasons: list[str] = []
+    not_met = [i for i in required if not scores[i].met_high]
+    if not_met:
+        reasons.append(f"必須 not met: {', '.join(not_met)}")
+    if high < rule.threshold:
+        reasons.append(f"points at most {high} of {rule.points_max}, below {rule.threshold}")
+    if zero:
+        reasons.append(f"{', '.join(zero)} scored 0 (fails regardless of points)")
+    points_text = f"{low}" if low == high else f"{low}–{high}"
+    reasons.append(f"必須 {met_low}/{rule.required_total} met" + (f" ({met_high - met_low} unresolved)" if met_high != met_low else ""))
+    tail = []
+    if pending:
+        tail.append(f"pending reviewer score for {_span(pending)}")
+    if unresolved:
+        tail.append(f"unresolved {_span(unresolved)}")
+    reasons.append(f"points {points_text} of {rule.points_max} (pass mark {rule.threshold})" + (f" {'; '.join(tail)}" if tail else ""))
+
+    if not_met or high < rule.threshold or zero:
+        decision = "fail"
+    elif met_low == rule.required_total and low >= rule.threshold and not pending and not blocking and not unresolved:
+        decision = "pass"
+    else:
+        decision = "needs_review"
+        if blocking:
+            codes = sorted({f.code for f in blocking})
+            reasons.append(f"{len(blocking)} flag(s) to resolve: {', '.join(codes)}")
+    return Score(
+        required_met=met_low,
+        required_total=rule.required_total,
+        points=low,
+        points_max=rule.points_max,
+        threshold=rule.threshold,
+        decision=decision,  # type: ignore[arg-type]
+        reasons=tuple(reasons),
+        points_low=low,
+        points_high=high,
+    )
