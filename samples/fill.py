@@ -19,7 +19,7 @@ from pypdf.generic import BooleanObject, NameObject, TextStringObject
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.form.definition import load_form
-from pipeline.form.printing.style import FIELD_ABOVE, FIELD_BELOW, IPAEX_GOTHIC, _glyph_units, register_font, string_width
+from pipeline.form.printing.style import FIELD_ABOVE, FIELD_BELOW, IPAEX_GOTHIC, glyph_units, register_font, string_width
 from pipeline.model.records import BBox, FieldLayout, PageLayout
 
 FillStyle = Literal["glyph", "drawn"]
@@ -27,7 +27,8 @@ MARK_GLYPH = "■"  # IPA fonts have no ☑; ■ is what Word users type over �
 TYPE_FONT = IPAEX_GOTHIC
 
 
-def _qualified_name(widget: object) -> str:
+def qualified_name(widget: object) -> str:
+    """A pypdf widget's fully qualified field name (its /T and its parents', joined by dots)."""
     parts: list[str] = []
     node = widget
     while node is not None:
@@ -38,7 +39,8 @@ def _qualified_name(widget: object) -> str:
     return ".".join(reversed(parts))
 
 
-def _field_type(widget: object) -> str | None:
+def field_type(widget: object) -> str | None:
+    """A pypdf widget's field type (/Btn, /Tx, …), inherited from its parents; None if none says."""
     node = widget
     while node is not None:
         obj = node.get_object()  # type: ignore[attr-defined]
@@ -66,12 +68,12 @@ def fill_acroform(fillable: Path, values: dict[str, str | bool]) -> bytes:
             widget = ref.get_object()
             if widget.get("/Subtype") != "/Widget":
                 continue
-            name = _qualified_name(widget)
+            name = qualified_name(widget)
             if name not in values:
                 continue
             seen.add(name)
             value = values[name]
-            if _field_type(widget) == "/Btn":
+            if field_type(widget) == "/Btn":
                 state = NameObject("/Yes" if value is True or value in ("Yes", "/Yes", "on") else "/Off")
                 widget[NameObject("/V")] = state
                 widget[NameObject("/AS")] = state
@@ -194,7 +196,7 @@ def _overlay(pages: tuple[PageLayout, ...], marks: set[tuple[str, str]], fields:
 
 def _glyph_over(canvas: Canvas, bbox: BBox, h: float, font: str) -> None:
     """■ sized and placed so its ink covers the box exactly."""
-    x_min, y_min, x_max, y_max, upem = _glyph_units(TYPE_FONT, MARK_GLYPH)
+    x_min, y_min, x_max, y_max, upem = glyph_units(TYPE_FONT, MARK_GLYPH)
     size = (bbox[2] - bbox[0]) * upem / (x_max - x_min)
     k = size / upem
     x = bbox[0] - x_min * k

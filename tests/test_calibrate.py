@@ -12,13 +12,6 @@ RENEWAL = REPO / "forms" / "renewal"
 ALT = REPO / "forms" / "alt"
 
 
-@pytest.fixture(scope="module")
-def raw_items():
-    from pipeline.form.definition import load_items_raw
-
-    return load_items_raw(RENEWAL)
-
-
 def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
     """Ensures that calibrating our own blank.pdf finds every box and field print-form recorded, within 0.5 pt, and the folder loads."""
     from pipeline.form.calibrate import calibrate
@@ -38,7 +31,7 @@ def test_calibrate_our_blank_gives_our_layout(tmp_path, form):
     assert again.rule == form.rule and len(again.pages) == len(truth["pages"])
 
 
-def test_calibrate_alt_printing_matches_its_drawing(tmp_path, form, raw_items):
+def test_calibrate_alt_printing_matches_its_drawing(tmp_path, form):
     """Ensures that on the second printing (other fonts, margins, size, □ glyphs, no marks) calibrate finds what the drawing code drew, within 1 pt."""
     from pipeline.form.calibrate import learn_layout
     from pipeline.form.printing.api import render_form
@@ -53,7 +46,7 @@ def test_calibrate_alt_printing_matches_its_drawing(tmp_path, form, raw_items):
     assert all(p["code"] is None and not p["anchors"] for p in truth["pages"])
     pdf = tmp_path / "alt.pdf"
     pdf.write_bytes(printed.pdf)
-    found, report = learn_layout(pdf, form, raw_items, "alt")
+    found, report = learn_layout(pdf, form, "alt")
     assert report.ok, report.unplaced
     assert compare_layouts(truth, found, 1.0) == []
     committed = yaml.safe_load((ALT / "layout.yaml").read_text(encoding="utf-8"))
@@ -69,7 +62,7 @@ def test_alt_form_loads():
     assert all(p.code is None for p in alt.pages)
 
 
-def test_calibrate_reports_a_missing_item_and_writes_nothing(tmp_path, form, raw_items):
+def test_calibrate_reports_a_missing_item_and_writes_nothing(tmp_path, form):
     """Ensures that calibrate on a printing without item 3-1-7 names its options and fields as unplaced and writes no layout."""
     from pipeline.form.calibrate import CalibrationError, calibrate
     from pipeline.form.printing.api import render_form
@@ -78,7 +71,7 @@ def test_calibrate_reports_a_missing_item_and_writes_nothing(tmp_path, form, raw
     pdf.write_bytes(render_form(RENEWAL, skip=frozenset({"3-1-7"})).pdf)
     out = tmp_path / "broken"
     with pytest.raises(CalibrationError) as info:
-        calibrate(pdf, out, form, raw_items)
+        calibrate(pdf, out, form)
     unplaced = set(info.value.report.unplaced)
     assert {
         "3-1-7/yes",
@@ -105,7 +98,7 @@ def test_similarity_binds_by_text():
     assert similarity("異なる建物", "100km以上") < 0.6
 
 
-def _word_form(path: Path, raw: dict, form) -> None:
+def _word_form(path: Path, form) -> None:
     """A questionnaire as a Word user would type it: □ characters, underlined tabs, 印 at the right."""
     from docx import Document
     from docx.enum.text import WD_BREAK, WD_TAB_ALIGNMENT
@@ -144,10 +137,10 @@ def _word_form(path: Path, raw: dict, form) -> None:
             add(p, "\t" + tail)
 
     para("\t　　　年　　　月　　　日", tabs=(width,))
-    for line in raw["cover"]["addressee"]:
+    for line in form.texts.cover.addressee:
         para(line)
     para(form.title, size=16)
-    para(raw["cover"]["intro"])
+    para(form.texts.cover.intro)
     for f in form.cover_fields:
         if f.label.endswith("年月日"):
             para(f.label + "　　　　年　　　月　　　日", 10)
@@ -157,7 +150,7 @@ def _word_form(path: Path, raw: dict, form) -> None:
             blank(f.label + ("：〒" if f.key == "address" else ""), end=90 if f.key == "user_count" else width)
     para().add_run().add_break(WD_BREAK.PAGE)
     para("審査項目回答書", size=14)
-    para(raw["answer_sheet_note"], size=10)
+    para(form.texts.answer_sheet_note, size=10)
     for d in form.declarations:
         para(f"（{d.title}）")
         for o in d.options:
@@ -165,23 +158,21 @@ def _word_form(path: Path, raw: dict, form) -> None:
             para("□ " + head, 5.0 if o.role == "main" else 12.0, hang=5)
             if prefix:
                 para(prefix + "　　　年　　　月　　　日", 22)
-    titles = {str(s["id"]): s["title"] for s in raw["sections"]}
-    items = {str(i["id"]): i for i in raw["items"]}
+    titles = dict(form.sections)
     for item in form.items:
-        ri = items[item.id]
         if item.id.endswith("-1-1") or item.id == "7-0-1":
             para(f"{item.section}　{titles[item.section]}", size=12)
         p = para(item.id, hang=18, tabs=(18,))
         p.paragraph_format.keep_with_next = True
         add(p, "\t□ " + item.statement)
-        for b in ri.get("bullets") or []:
+        for b in item.bullets:
             para("＊" + b, 22)
-        if ri.get("report"):
-            para(ri["report"], 18)
-        for b in item.blanks if not ri.get("url_path") else ():
+        if item.report:
+            para(item.report, 18)
+        for b in item.blanks if not item.url_path else ():
             blank(b.label, 18)
         if item.choices:
-            head, _, tail = (ri.get("choice_prompt") or "").partition("…")
+            head, _, tail = item.choice_prompt.partition("…")
             para(head, 18)
             for c in item.choices:
                 para("[　　　] " + c.text, 22)
@@ -192,7 +183,7 @@ def _word_form(path: Path, raw: dict, form) -> None:
             add(p, "\t", underline=True)
             add(p, "\t印")
             para("（担当者は部署名・役職も明記して下さい）", 18, size=9)
-        if ri.get("url_path"):
+        if item.url_path:
             para(next((s for s in sentences(item.instructions) if "経路" in s), "トップページからその URL までの経路をご記入下さい。"), 18)
             for label in ("トップページ", "↓", "↓", "該当 URL"):
                 p = para("" if label == "↓" else label + "\thttp://", 48 if label == "↓" else 18, tabs=(45, width))
@@ -204,21 +195,21 @@ def _word_form(path: Path, raw: dict, form) -> None:
         if item.negative:
             para("□ " + item.negative, 18, hang=4)
     para("以上の通り回答いたします。\t　　　年　　　月　　　日", tabs=(width,))
-    for c in raw["contacts"]:
-        para(f"【{c['title']}】")
-        if c.get("intro"):
-            para(c["intro"], 5)
-        for f in c["fields"]:
+    for c in form.texts.contacts:
+        para(f"【{c.title}】")
+        if c.intro:
+            para(c.intro, 5)
+        for f in c.fields:
             blank(
-                f["label"] + ("：" + f["prefix"] if f.get("prefix") else ""),
-                end=width - 20 if f.get("sealed") else width,
-                tail="印" if f.get("sealed") else "",
+                f.label + ("：" + f.prefix if f.prefix else ""),
+                end=width - 20 if f.sealed else width,
+                tail="印" if f.sealed else "",
             )
     doc.save(path)
 
 
 @pytest.mark.slow
-def test_calibrate_a_word_made_printing(tmp_path, form, raw_items):
+def test_calibrate_a_word_made_printing(tmp_path, form):
     """Ensures that a Word-made printing (python-docx → LibreOffice PDF: □ typed, underlined tabs, no marks) calibrates completely and its fields stay clear of the printed text."""
     import shutil
 
@@ -228,10 +219,10 @@ def test_calibrate_a_word_made_printing(tmp_path, form, raw_items):
     if not shutil.which("soffice"):
         pytest.skip("LibreOffice is not installed")
     docx = tmp_path / "word.docx"
-    _word_form(docx, raw_items, form)
+    _word_form(docx, form)
     with Converter() as conv:
         pdf = conv.convert(docx)
-    report = calibrate(pdf, tmp_path / "word", form, raw_items)
+    report = calibrate(pdf, tmp_path / "word", form)
     assert report.ok and report.boxes == sum(len(it.options) for it in form.items) + sum(len(d.options) for d in form.declarations)
     layout = yaml.safe_load((tmp_path / "word" / "layout.yaml").read_text(encoding="utf-8"))
     assert all(p["code"] is None and not p["anchors"] for p in layout["pages"])
@@ -243,7 +234,7 @@ def test_calibrate_a_word_made_printing(tmp_path, form, raw_items):
             assert x1 - x0 > 20 and y1 - y0 >= 8, f["name"]
 
 
-def test_calibrate_refuses_a_pdf_without_text(tmp_path, form, raw_items):
+def test_calibrate_refuses_a_pdf_without_text(tmp_path, form):
     """Ensures that a scanned (image-only) blank is refused with a plain message and nothing is written."""
     import pypdfium2 as pdfium
 
@@ -255,5 +246,5 @@ def test_calibrate_refuses_a_pdf_without_text(tmp_path, form, raw_items):
     scan = tmp_path / "scan.pdf"
     image.convert("RGB").save(scan, "PDF", resolution=36)
     with pytest.raises(CalibrationError, match="no text layer"):
-        calibrate(scan, tmp_path / "out", form, raw_items)
+        calibrate(scan, tmp_path / "out", form)
     assert not (tmp_path / "out").exists()

@@ -140,7 +140,7 @@ def test_fillable_has_a_widget_per_box_and_text_field(layout):
     """Ensures that fillable.pdf has a checkbox per box and a text field per text/url/date field, at the layout's bbox, and none for signature or seal."""
     from pypdf import PdfReader
 
-    from samples.fill import _field_type, _qualified_name
+    from samples.fill import field_type, qualified_name
 
     reader = PdfReader(str(RENEWAL / "fillable.pdf"))
     assert bool(reader.trailer["/Root"]["/AcroForm"]["/NeedAppearances"])
@@ -150,7 +150,7 @@ def test_fillable_has_a_widget_per_box_and_text_field(layout):
         for ref in page.get("/Annots") or []:
             w = ref.get_object()
             x0, y0, x1, y1 = (float(v) for v in w["/Rect"])
-            widgets[_qualified_name(w)] = (_field_type(w), [x0, height - y1, x1, height - y0], w)
+            widgets[qualified_name(w)] = (field_type(w), [x0, height - y1, x1, height - y0], w)
         expected = {f"{b['owner']}.{b['option']}": ("/Btn", b["bbox"]) for b in p["boxes"]}
         expected |= {f["name"]: ("/Tx", f["bbox"]) for f in p["fields"] if f["kind"] in ("text", "url", "date")}
         assert set(widgets) == set(expected), f"page {p['number']}"
@@ -288,3 +288,25 @@ def test_wrap_keeps_kinsoku_and_ascii_words():
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
         assert not any(line[0] in "、。）" for line in lines[1:])
         assert not any(line.endswith(("admin", "roo")) for line in lines)
+
+
+def test_a_stale_layout_is_skipped_without_touching_it(tmp_path):
+    """Ensures that a form whose old layout.yaml names an unknown item still loads for printing, and the folder is left as it was."""
+    import shutil
+
+    from pipeline.form.definition import load_form
+    from pipeline.form.printing.api import load_definition
+    from pipeline.model.errors import FormDefinitionError
+
+    folder = tmp_path / "renewal"
+    shutil.copytree(RENEWAL, folder)
+    layout = folder / "layout.yaml"
+    layout.write_text(layout.read_text(encoding="utf-8").replace("owner: 1-1-1,", "owner: 9-9-9,", 1), encoding="utf-8")
+    stale = layout.read_bytes()
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(FormDefinitionError, match="9-9-9"):
+        load_form(folder)
+    form = load_definition(folder)
+    assert form.pages == () and form.items == load_form(RENEWAL).items
+    assert form.texts.contacts and form.texts.closing_text
+    assert layout.read_bytes() == stale and sorted(p.name for p in folder.iterdir()) == before

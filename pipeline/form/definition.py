@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -13,10 +13,14 @@ from pipeline.model.errors import FormDefinitionError
 from pipeline.model.records import (
     Blank,
     BoxLayout,
+    Contact,
+    ContactField,
     CoverField,
+    CoverTexts,
     Declaration,
     FieldLayout,
     FormDef,
+    FormTexts,
     Item,
     Option,
     PageLayout,
@@ -47,8 +51,11 @@ def _need(mapping: dict[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
-def load_form(folder: Path | str) -> FormDef:
+def load_form(folder: Path | str, *, with_layout: bool = True) -> FormDef:
     """Load forms/<name>/ (form.yaml, its items file, layout.yaml if present) and check it.
+
+    with_layout=False leaves layout.yaml unread (the form has no pages): print-form draws a
+    new layout, and an old one may disagree with an edited items.yaml.
 
     Raises FormDefinitionError naming the file and key at the first inconsistency.
     """
@@ -62,7 +69,7 @@ def load_form(folder: Path | str) -> FormDef:
 
     items = tuple(_item(raw, overrides, f"{items_path} item {raw.get('id')}") for raw in _need(raw_items, "items", str(items_path)))
     declarations = tuple(_declaration(raw, f"{items_path} declaration {raw.get('id')}") for raw in raw_items.get("declarations", []))
-    cover_fields = tuple(CoverField(key=str(c["key"]), label=str(c["label"])) for c in raw_items.get("cover_fields", []))
+    cover_fields = tuple(_cover_field(c) for c in raw_items.get("cover_fields", []))
 
     rule_raw = _need(form, "rule", where)
     rule = PassRule(
@@ -72,11 +79,15 @@ def load_form(folder: Path | str) -> FormDef:
         fail_at_zero=tuple(str(x) for x in rule_raw.get("fail_at_zero", [])),
     )
 
+    texts = _texts(raw_items)
     layout_path = folder / "layout.yaml"
+    read = [form_path, items_path]  # the files the fingerprint covers
     pages: tuple[PageLayout, ...] = ()
-    if layout_path.exists():
-        pages = tuple(_page(p, f"{layout_path} page {p.get('number')}") for p in _need(_read_yaml(layout_path), "pages", str(layout_path)))
-        pages = _with_scripts(pages, _latin_fields(raw_items))
+    if with_layout:
+        read.append(layout_path)
+        if layout_path.exists():
+            pages = tuple(_page(p, f"{layout_path} page {p.get('number')}") for p in _need(_read_yaml(layout_path), "pages", str(layout_path)))
+            pages = _with_scripts(pages, _latin_fields(cover_fields, texts.contacts))
 
     formdef = FormDef(
         name=folder.resolve().name,
@@ -87,20 +98,13 @@ def load_form(folder: Path | str) -> FormDef:
         declarations=declarations,
         cover_fields=cover_fields,
         pages=pages,
-        fingerprint=_fingerprint([form_path, items_path, layout_path]),
+        fingerprint=_fingerprint(read),
         folder=str(folder.resolve()),
         sections=tuple((str(sec["id"]), str(sec.get("title", ""))) for sec in raw_items.get("sections") or []),
+        texts=texts,
     )
     check_form(formdef, where)
     return formdef
-
-
-def load_items_raw(folder: Path | str) -> dict[str, Any]:
-    """The items file as plain data, for the printers that need its fixed texts (cover, contacts)."""
-    folder = Path(folder)
-    form = _read_yaml(folder / "form.yaml")
-    data: dict[str, Any] = _read_yaml((folder / str(form.get("items", "items.yaml"))).resolve())
-    return data
 
 
 def _fingerprint(paths: list[Path]) -> str:
@@ -152,6 +156,11 @@ def _item(raw: dict[str, Any], overrides: dict[str, Any], where: str) -> Item:
         instructions=str(raw.get("instructions") or ""),
         signer=str(raw.get("signer") or "担当者"),
         scale_note=raw.get("scale_note"),
+        bullets=tuple(str(b) for b in raw.get("bullets") or []),
+        report=str(raw.get("report") or ""),
+        choice_prompt=str(raw.get("choice_prompt") or ""),
+        sign_note=str(raw.get("sign_note") or ""),
+        url_path=bool(raw.get("url_path")),
     )
 
 
@@ -164,6 +173,62 @@ def _declaration(raw: dict[str, Any], where: str) -> Declaration:
         title=str(raw.get("title", "")),
         options=options,
         requires_document=tuple(str(x) for x in raw.get("requires_document", [])),
+        notes=tuple(str(n) for n in raw.get("notes") or []),
+    )
+
+
+def _script(raw: dict[str, Any]) -> Literal["any", "latin"]:
+    return "latin" if raw.get("script") == "latin" else "any"
+
+
+def _cover_field(raw: dict[str, Any]) -> CoverField:
+    return CoverField(
+        key=str(raw["key"]),
+        label=str(raw["label"]),
+        prefix=str(raw.get("prefix") or ""),
+        suffix=str(raw.get("suffix") or ""),
+        sealed=bool(raw.get("sealed")),
+        script=_script(raw),
+    )
+
+
+def _texts(raw_items: dict[str, Any]) -> FormTexts:
+    """The items file's fixed texts beyond items and declarations: cover, answer-sheet note, closing, contacts."""
+    cover = dict(raw_items.get("cover") or {})
+    office = cover.get("office_use") or {}
+    contacts = tuple(
+        Contact(
+            id=str(c["id"]),
+            title=str(c.get("title") or ""),
+            intro=str(c.get("intro") or ""),
+            date_line=str(c.get("date_line") or ""),
+            fields=tuple(
+                ContactField(
+                    key=str(f["key"]),
+                    label=str(f["label"]),
+                    prefix=str(f.get("prefix") or ""),
+                    note=str(f.get("note") or ""),
+                    sealed=bool(f.get("sealed")),
+                    script=_script(f),
+                )
+                for f in c.get("fields", [])
+            ),
+        )
+        for c in raw_items.get("contacts", [])
+    )
+    return FormTexts(
+        cover=CoverTexts(
+            title=str(cover.get("title") or ""),
+            intro=str(cover.get("intro") or ""),
+            addressee=tuple(str(line) for line in cover.get("addressee") or []),
+            address_prefix=str(cover.get("address_prefix") or ""),
+            user_count_note=str(cover.get("user_count_note") or ""),
+            office_header=str(office.get("header") or ""),
+            office_cells=tuple(str(c) for c in office.get("cells") or []),
+        ),
+        answer_sheet_note=str(raw_items.get("answer_sheet_note") or ""),
+        closing_text=str(raw_items.get("closing_text") or ""),
+        contacts=contacts,
     )
 
 
@@ -199,11 +264,11 @@ def _page(raw: dict[str, Any], where: str) -> PageLayout:
     )
 
 
-def _latin_fields(raw_items: dict[str, Any]) -> frozenset[str]:
+def _latin_fields(cover_fields: tuple[CoverField, ...], contacts: tuple[Contact, ...]) -> frozenset[str]:
     """Names of the fields the items file marks `script: latin` (cover fields are the applicant's)."""
-    names = {f"applicant.{c['key']}" for c in raw_items.get("cover_fields", []) if c.get("script") == "latin"}
-    for contact in raw_items.get("contacts", []):
-        names.update(f"{contact['id']}.{f['key']}" for f in contact.get("fields", []) if f.get("script") == "latin")
+    names = {f"applicant.{c.key}" for c in cover_fields if c.script == "latin"}
+    for contact in contacts:
+        names.update(f"{contact.id}.{f.key}" for f in contact.fields if f.script == "latin")
     return frozenset(names)
 
 

@@ -20,6 +20,7 @@ Severity = Literal["error", "warning", "info"]
 Decision = Literal["pass", "fail", "needs_review"]
 SourceKind = Literal["scanned", "born_digital", "acroform", "image", "mixed", "unreadable"]
 LabelStatus = Literal["read", "uncertain", "missing"]
+FieldKind = Literal["text", "url", "signature", "seal", "date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,12 @@ class Item:
     instructions: str = ""  # the 提出して下さい line printed under the statement
     signer: str = "担当者"  # who signs: 担当者 or 個人情報保護管理者
     scale_note: str | None = None  # e.g. the 7-0-2 points scale, which is the form's, not the seed's
+    # printed texts only (the printing and calibrate read them; the rules never do)
+    bullets: tuple[str, ...] = ()  # the ＊ lines under the statement
+    report: str = ""  # the 「当社では、…報告します。」 paragraph under the statement
+    choice_prompt: str = ""  # the sentence around the choice brackets; 「…」 marks where they go
+    sign_note: str = ""  # the note under the signature row ("" means the printing's default)
+    url_path: bool = False  # the item asks for the path from the top page to a URL (トップページ ↓ 該当 URL)
 
     @property
     def choices(self) -> tuple[Option, ...]:
@@ -89,12 +96,65 @@ class Declaration:
     title: str
     options: tuple[Option, ...]
     requires_document: tuple[str, ...]  # main option keys that raise declaration_requires_document
+    notes: tuple[str, ...] = ()  # the ※ remarks printed under its options
 
 
 @dataclass(frozen=True, slots=True)
 class CoverField:
+    """A labelled place on the cover where the applicant writes (サービス名, 会社名, 住所, …)."""
+
     key: str
     label: str
+    prefix: str = ""  # printed where the writing starts, e.g. 〒 ("" means the cover's default, if any)
+    suffix: str = ""  # printed after a short line, e.g. 「人（…概数で結構です）」
+    sealed: bool = False  # the company seal sits beside it
+    script: Literal["any", "latin"] = "any"  # latin: written in Latin letters and digits only (TEL, e-mail)
+
+
+@dataclass(frozen=True, slots=True)
+class CoverTexts:
+    """The cover sheet's fixed texts (申請書): addressee, intro, the defaults of its fields, the council's box."""
+
+    title: str = ""  # the application the intro names (items.yaml's; form.yaml's title may differ)
+    intro: str = ""
+    addressee: tuple[str, ...] = ()
+    address_prefix: str = ""  # printed before the address line (〒)
+    user_count_note: str = ""  # printed after the user-count line
+    office_header: str = ""  # the 協議会処理欄 note
+    office_cells: tuple[str, ...] = ()  # the 協議会処理欄 cells: the licence number first, then the dated cells
+
+
+@dataclass(frozen=True, slots=True)
+class ContactField:
+    """One labelled line of a contact block (所属・役職, 氏名, TEL, …)."""
+
+    key: str
+    label: str
+    prefix: str = ""  # printed where the writing starts, e.g. 〒
+    note: str = ""  # a small remark printed under the line
+    sealed: bool = False  # a 印 sits beside it
+    script: Literal["any", "latin"] = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A block after the closing line naming a person to reach (【回答者】, 【連絡担当者】, …)."""
+
+    id: str  # the owner of its fields: respondent, contact, …
+    title: str = ""
+    intro: str = ""  # the sentence under the title, if any
+    date_line: str = ""  # non-empty: the closing line's date belongs to this block
+    fields: tuple[ContactField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FormTexts:
+    """The form's fixed texts that no item owns: the cover, the answer sheet's note, the closing line, the contacts."""
+
+    cover: CoverTexts = field(default_factory=CoverTexts)
+    answer_sheet_note: str = ""  # the line under the answer sheet's title (its □ is an example)
+    closing_text: str = ""  # 「以上の通り回答いたします。」
+    contacts: tuple[Contact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +181,7 @@ class FieldLayout:
 
     name: str  # e.g. "applicant.company_name", "1-1-3.dept_title", "1-1-3.signature"
     owner: str | None  # item id, "applicant", "respondent", ... or None
-    kind: Literal["text", "url", "signature", "seal", "date"]
+    kind: FieldKind
     bbox: BBox
     script: Literal["any", "latin"] = "any"  # latin: written in Latin letters and digits only (TEL, e-mail)
 
@@ -152,6 +212,7 @@ class FormDef:
     fingerprint: str  # sha256 over the form's files, for incremental runs
     folder: str = ""  # forms/<name>/, where blank.pdf lives
     sections: tuple[tuple[str, str], ...] = ()  # (section id, title), e.g. ("1", "セキュリティポリシーの…")
+    texts: FormTexts = field(default_factory=FormTexts)  # what the printing shows besides items and declarations
 
     @property
     def blank_pdf(self) -> str:

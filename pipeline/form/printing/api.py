@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipeline.form.definition import load_form, load_items_raw
+from pipeline.form.definition import load_form
 from pipeline.form.printing.blank import Printed, render
 from pipeline.form.printing.fillable import make_fillable
 from pipeline.form.printing.layoutio import dump_layout, layout_dict, write_atomic
@@ -23,26 +23,18 @@ LAYOUT_HEADER = (
 
 
 def load_definition(folder: Path) -> FormDef:
-    """The form without its layout: an old layout.yaml may disagree with an edited items.yaml.
+    """The form to draw: an old layout.yaml may disagree with an edited items.yaml.
 
-    formdef has no way to load a form while skipping layout.yaml, so a stale layout is moved
-    aside while the form loads and put back if loading still fails.
+    When the form does not load with its layout, it is loaded without it (nothing on disk is
+    touched); print_form then writes the new layout over the old one.
     """
-    layout = folder / "layout.yaml"
     try:
         return load_form(folder)
     except FormDefinitionError:
-        if not layout.exists():
+        if not (folder / "layout.yaml").exists():
             raise
-    stale = layout.with_name("layout.yaml.stale")
-    layout.replace(stale)
-    try:
-        form = load_form(folder)
-    except BaseException:
-        stale.replace(layout)
-        raise
+    form = load_form(folder, with_layout=False)
     log.warning("%s: the old layout.yaml did not match the form definition; it is replaced", folder)
-    stale.replace(layout)  # print_form overwrites it next
     return form
 
 
@@ -50,7 +42,7 @@ def render_form(folder: Path | str, style: PrintStyle = OURS, skip: frozenset[st
     """Draw the printing of the form in `folder` (no files written)."""
     folder = Path(folder)
     form = load_definition(folder)
-    return render(form, load_items_raw(folder), style, skip=skip)
+    return render(form, style, skip=skip)
 
 
 def print_form(folder: Path | str, style: PrintStyle = OURS) -> None:
@@ -61,9 +53,8 @@ def print_form(folder: Path | str, style: PrintStyle = OURS) -> None:
     """
     folder = Path(folder)
     form = load_definition(folder)
-    raw = load_items_raw(folder)
-    printed = render(form, raw, style)
-    fillable = make_fillable(form, raw, style)
+    printed = render(form, style)
+    fillable = make_fillable(form, style)
     layout = layout_dict(form.name, "ours", printed.pages)
     write_atomic(folder / "blank.pdf", printed.pdf)
     write_atomic(folder / "fillable.pdf", fillable)

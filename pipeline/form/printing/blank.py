@@ -59,7 +59,6 @@ def paginate(style: PrintStyle, blocks: list[Block]) -> list[list[tuple[Block, f
 
 def render(
     form: FormDef,
-    raw: dict[str, Any],
     style: PrintStyle,
     *,
     skip: frozenset[str] = frozenset(),
@@ -69,7 +68,7 @@ def render(
 
     page_hook(canvas, sheet) runs after a page is drawn and before it is closed (widgets go there).
     """
-    answer = AnswerSheet(form, raw)
+    answer = AnswerSheet(form)
     placed = paginate(style, answer.blocks(skip))
     total = 1 + len(placed)
     buf = io.BytesIO()
@@ -86,7 +85,7 @@ def render(
         sheet = Sheet(style, canvas, record)
         furniture(sheet, form, number, total)
         if number == 1:
-            draw_cover(sheet, form, raw)
+            draw_cover(sheet, form)
         else:
             for block, y in placed[number - 2]:
                 block.draw(sheet, y)

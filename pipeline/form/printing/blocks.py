@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pipeline.form.printing.sheet import Sheet
 from pipeline.form.printing.style import SEAL_HALF_PT
-from pipeline.model.records import Declaration, FormDef, Item
+from pipeline.model.records import Contact, Declaration, FormDef, Item
 
 _DATE_IN_TEXT = re.compile(r"^(?P<head>.*?)(?P<prefix>[^。]*年月日[：:][^年月日\s]*)\s*年\s*月\s*日。?$")
 
@@ -60,10 +59,8 @@ def _label(text: str) -> str:
 class AnswerSheet:
     """Builds the blocks of one form's answer sheet from its definition."""
 
-    def __init__(self, form: FormDef, raw: dict[str, Any]) -> None:
+    def __init__(self, form: FormDef) -> None:
         self.form = form
-        self.raw = raw
-        self.raw_items = {str(it["id"]): it for it in raw.get("items", [])}
 
     # --- layout helpers --------------------------------------------------------------
     @staticmethod
@@ -84,7 +81,7 @@ class AnswerSheet:
     def blocks(self, skip: frozenset[str] = frozenset()) -> list[Block]:
         out = [Block("answer_title", self.draw_title)]
         out += [Block(f"decl:{d.id}", self._bind_decl(d)) for d in self.form.declarations]
-        titles = {str(s["id"]): str(s["title"]) for s in self.raw.get("sections", [])}
+        titles = dict(self.form.sections)
         done: set[str] = set()
         for item in self.form.items:
             if item.id in skip:
@@ -103,7 +100,7 @@ class AnswerSheet:
 
     def draw_closing(self, sh: Sheet, y: float) -> float:
         y = self.draw_closing_head(sh, y)
-        for contact in self.raw.get("contacts", []):
+        for contact in self.form.texts.contacts:
             y = self.draw_contact(sh, y, contact)
         return y
 
@@ -113,7 +110,7 @@ class AnswerSheet:
         base = sh.baseline(y, size, size * 1.8, sh.heading)
         sh.text((sh.width - sh.w(title, sh.heading, size)) / 2, base, title, sh.heading, size)
         y += size * 1.8
-        note = str(self.raw.get("answer_sheet_note") or "")
+        note = self.form.texts.answer_sheet_note
         if note:
             y = self.draw_note_with_box(sh, y + 4, note)
         return y + 6
@@ -155,9 +152,8 @@ class AnswerSheet:
                 end = sh.text(sub_text + sh.style.body_size, base, prefix)
                 sh.date_group(end, base, f"{decl.id}.reported_date", decl.id)
                 y += pitch
-        raw_decl: dict[str, Any] = next((d for d in self.raw.get("declarations", []) if d.get("id") == decl.id), {})
-        for note in raw_decl.get("notes") or []:
-            y = self.small(sh, x_text, y, str(note))
+        for note in decl.notes:
+            y = self.small(sh, x_text, y, note)
         return y + 0.2 * pitch
 
     def draw_section(self, sh: Sheet, y: float, sid: str, title: str) -> float:
@@ -169,7 +165,6 @@ class AnswerSheet:
         return y + 4 + pitch + 4
 
     def draw_item(self, sh: Sheet, y: float, item: Item, heading: str | None) -> float:
-        raw = self.raw_items.get(item.id, {})
         if heading is not None:
             y = self.draw_section(sh, y, item.section, heading)
         pitch = self.pitch(sh)
@@ -181,19 +176,19 @@ class AnswerSheet:
         sh.box(x_box, y, pitch, item.id, "yes")
         sh.record.items.append(item.id)
         y = sh.paragraph(x_text, y, item.statement)
-        for bullet in raw.get("bullets") or []:
+        for bullet in item.bullets:
             y = sh.paragraph(x_text + sh.style.body_size, y, f"＊{bullet}", hang=sh.w("＊"))
-        if raw.get("report"):
-            y = sh.paragraph(x_text, y + gap, str(raw["report"]))
-        url_path = bool(raw.get("url_path"))
+        if item.report:
+            y = sh.paragraph(x_text, y + gap, item.report)
+        url_path = item.url_path
         if not url_path:
             y = self.draw_blanks(sh, y + gap, item, x_text)
         if item.choices:
-            y = self.draw_choices(sh, y + gap, item, raw, x_text)
+            y = self.draw_choices(sh, y + gap, item, x_text)
         if "sign" in item.evidence:
             y = sh.signature_row(x_text, y + gap, f"{item.signer}署名（肉筆）押印：", item.id)
-            note = raw.get("sign_note") or "（担当者は部署名・役職も明記して下さい）"
-            y = sh.paragraph(x_text, y, str(note), size=sh.style.small_size, pitch=sh.style.small_size * 1.6)
+            note = item.sign_note or "（担当者は部署名・役職も明記して下さい）"
+            y = sh.paragraph(x_text, y, note, size=sh.style.small_size, pitch=sh.style.small_size * 1.6)
         if url_path:
             y = self.draw_url_part(sh, y + gap, item, x_text)
         elif item.instructions:
@@ -213,10 +208,9 @@ class AnswerSheet:
             y = sh.labelled_line(x, y, pitch, _label(blank.label), f"{item.id}.{blank.name}", item.id, column=column)
         return y
 
-    def draw_choices(self, sh: Sheet, y: float, item: Item, raw: dict[str, Any], x: float) -> float:
+    def draw_choices(self, sh: Sheet, y: float, item: Item, x: float) -> float:
         pitch = self.pitch(sh)
-        prompt = str(raw.get("choice_prompt") or "")
-        head, sep, tail = prompt.partition("…")
+        head, sep, tail = item.choice_prompt.partition("…")
         if head:
             y = sh.paragraph(x, y, head)
         for choice in item.choices:
@@ -269,44 +263,43 @@ class AnswerSheet:
     def draw_closing_head(self, sh: Sheet, y: float) -> float:
         pitch = self.pitch(sh)
         y += 0.8 * pitch
-        closing = str(self.raw.get("closing_text") or "")
         base = sh.baseline(y, sh.style.body_size, pitch)
-        sh.text(sh.left, base, closing)
-        contacts = self.raw.get("contacts", [])
-        first = contacts[0]["id"] if contacts else "respondent"
+        sh.text(sh.left, base, self.form.texts.closing_text)
+        contacts = self.form.texts.contacts
+        first = contacts[0].id if contacts else "respondent"
         sh.date_group(sh.right - sh.date_width(), base, f"{first}.date", first)
         return y + pitch
 
-    def draw_contact(self, sh: Sheet, y: float, contact: dict[str, Any]) -> float:
+    def draw_contact(self, sh: Sheet, y: float, contact: Contact) -> float:
         pitch = self.pitch(sh) * 1.7
-        owner = str(contact["id"])
+        owner = contact.id
         y += 0.6 * self.pitch(sh)
         size = sh.style.body_size
         base = sh.baseline(y, size, self.pitch(sh), sh.heading)
-        sh.text(sh.left, base, f"【{contact.get('title', owner)}】", sh.heading)
+        sh.text(sh.left, base, f"【{contact.title or owner}】", sh.heading)
         y += self.pitch(sh)
-        if contact.get("intro"):
-            y = sh.paragraph(sh.left + size, y, str(contact["intro"]))
-        fields = contact.get("fields", [])
+        if contact.intro:
+            y = sh.paragraph(sh.left + size, y, contact.intro)
+        fields = contact.fields
         x = sh.left + size
-        column = x + max(sh.w(_label(str(f["label"]))) for f in fields) + 6
-        sealed = any(f.get("sealed") for f in fields)
+        column = x + max(sh.w(_label(f.label)) for f in fields) + 6
+        sealed = any(f.sealed for f in fields)
         x_end = sh.right - 2 * SEAL_HALF_PT - 8 if sealed else sh.right
         for f in fields:
-            label = _label(str(f["label"]))
-            name = f"{owner}.{f['key']}"
-            if f.get("prefix"):
+            label = _label(f.label)
+            name = f"{owner}.{f.key}"
+            if f.prefix:
                 base = sh.baseline(y, size, pitch)
                 sh.text(x, base, label)
-                end = sh.text(column, base, str(f["prefix"]))
+                end = sh.text(column, base, f.prefix)
                 x0 = end + 4.0
                 sh.hline(x0, x_end, base + 2.5, width=0.5)
                 sh.add_field(name, owner, "text", sh.field_bbox(x0, x_end, base, size))
                 y += pitch
             else:
                 y = sh.labelled_line(x, y, pitch, label, name, owner, column=column, x_end=x_end)
-            if f.get("sealed"):
+            if f.sealed:
                 sh.seal(sh.right - SEAL_HALF_PT, y - pitch / 2, f"{owner}.seal", owner)
-            if f.get("note"):
-                y = self.small(sh, column, y - 0.2 * pitch, str(f["note"]))
+            if f.note:
+                y = self.small(sh, column, y - 0.2 * pitch, f.note)
         return y

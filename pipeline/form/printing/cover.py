@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pipeline.form.printing.sheet import Sheet
 from pipeline.form.printing.style import FIELD_GAP_PT, SEAL_HALF_PT, UNDERLINE_DROP_PT
-from pipeline.model.records import FormDef
+from pipeline.model.records import CoverTexts, FieldKind, FormDef
 
 # Cover keys that sit beside the company seal when items.yaml does not mark them `sealed`.
 _SEALED_DEFAULT = ("company_name", "representative")
 
 
-def cover_intro(form: FormDef, cover: dict[str, Any]) -> str:
+def cover_intro(form: FormDef, cover: CoverTexts) -> str:
     """The intro sentence, with the application's name taken from form.yaml's title.
 
     items.yaml's intro names the renewal (「…使用許諾更新申請を行います」); a form whose title
     differs (the new application) gets the same sentence with the titles' difference applied.
     """
-    intro = str(cover.get("intro") or "")
-    old, new = str(cover.get("title") or form.title), form.title
+    intro = cover.intro
+    old, new = cover.title or form.title, form.title
     if old == new:
         return intro
     head = 0
@@ -33,8 +31,8 @@ def cover_intro(form: FormDef, cover: dict[str, Any]) -> str:
     return intro.replace(ctx_l + old_core + ctx_r, ctx_l + new_core + ctx_r)
 
 
-def draw_cover(sh: Sheet, form: FormDef, raw: dict[str, Any]) -> None:
-    cover = dict(raw.get("cover") or {})
+def draw_cover(sh: Sheet, form: FormDef) -> None:
+    cover = form.texts.cover
     size = sh.style.body_size + 1.0
     pitch = size * 1.7
     y = sh.top
@@ -42,8 +40,8 @@ def draw_cover(sh: Sheet, form: FormDef, raw: dict[str, Any]) -> None:
     width = sh.date_width(size)
     sh.date_group(sh.right - width, sh.baseline(y, size, pitch), "applicant.date", "applicant", size=size)
     y += pitch * 1.3
-    for line in cover.get("addressee") or []:
-        sh.text(sh.left, sh.baseline(y, size, pitch), str(line), size=size)
+    for line in cover.addressee:
+        sh.text(sh.left, sh.baseline(y, size, pitch), line, size=size)
         y += pitch
     y += pitch
     tsize = sh.style.heading_size + 6
@@ -52,22 +50,21 @@ def draw_cover(sh: Sheet, form: FormDef, raw: dict[str, Any]) -> None:
     y += tsize * 2 + pitch * 0.6
     y = sh.paragraph(sh.left + size, y, cover_intro(form, cover), size=size, pitch=pitch, hang=-size)
     y += pitch
-    y = draw_cover_fields(sh, y, form, raw, cover, size)
+    y = draw_cover_fields(sh, y, form, size)
     y += pitch * 0.8
     draw_office_box(sh, y, cover, size)
 
 
-def draw_cover_fields(sh: Sheet, y: float, form: FormDef, raw: dict[str, Any], cover: dict[str, Any], size: float) -> float:
-    raw_fields = {str(f["key"]): f for f in raw.get("cover_fields", [])}
+def draw_cover_fields(sh: Sheet, y: float, form: FormDef, size: float) -> float:
+    cover = form.texts.cover
     field_pitch = size * 2.9
     x = sh.left + size
     column = x + sh.w("サービス名：", size=size) + 2 * size
-    sealed = [f.key for f in form.cover_fields if raw_fields.get(f.key, {}).get("sealed")]
+    sealed = [f.key for f in form.cover_fields if f.sealed]
     if not sealed:
         sealed = [k for k in _SEALED_DEFAULT if any(f.key == k for f in form.cover_fields)]
     seal_rows: list[float] = []
     for f in form.cover_fields:
-        extra = raw_fields.get(f.key, {})
         label = f.label if f.label.endswith(("：", ":")) else f.label + "："
         name = f"applicant.{f.key}"
         base = sh.baseline(y, size, field_pitch)
@@ -75,9 +72,9 @@ def draw_cover_fields(sh: Sheet, y: float, form: FormDef, raw: dict[str, Any], c
             end = sh.text(x, base, f.label, size=size)
             sh.date_group(max(end + FIELD_GAP_PT, column), base, name, "applicant", size=size)
         else:
-            kind = "url" if f.key == "url" else "text"
-            prefix = str(extra.get("prefix") or (cover.get("address_prefix") if f.key == "address" else "") or "")
-            suffix = str(extra.get("suffix") or (cover.get("user_count_note") if f.key == "user_count" else "") or "")
+            kind: FieldKind = "url" if f.key == "url" else "text"
+            prefix = f.prefix or (cover.address_prefix if f.key == "address" else "")
+            suffix = f.suffix or (cover.user_count_note if f.key == "user_count" else "")
             x_end = sh.right - 2 * SEAL_HALF_PT - 10 if f.key in sealed else sh.right
             end = sh.text(x, base, label, size=size)
             x0 = max(end + FIELD_GAP_PT, column)
@@ -96,10 +93,9 @@ def draw_cover_fields(sh: Sheet, y: float, form: FormDef, raw: dict[str, Any], c
     return y
 
 
-def draw_office_box(sh: Sheet, y: float, cover: dict[str, Any], size: float) -> None:
+def draw_office_box(sh: Sheet, y: float, cover: CoverTexts, size: float) -> None:
     """The 協議会処理欄 table: a header, the licence number cell, and a grid of dated cells."""
-    office = cover.get("office_use") or {}
-    cells = [str(c) for c in office.get("cells") or []]
+    cells = list(cover.office_cells)
     if not cells:
         return
     small = sh.style.small_size
@@ -108,7 +104,7 @@ def draw_office_box(sh: Sheet, y: float, cover: dict[str, Any], size: float) -> 
     y = max(y, sh.bottom - (head_h + 10 + rows * (head_h + cell_h)))  # at the foot of the page, as on the council's form
     width = sh.right - sh.left
     number_w = width * 0.42
-    sh.text(sh.left, y + head_h - 0.5 * small, str(office.get("header") or ""), size=small)
+    sh.text(sh.left, y + head_h - 0.5 * small, cover.office_header, size=small)
     # licence number: a header cell and a value cell on the right of the note
     x0 = sh.right - number_w
     sh.rect((x0, y, x0 + number_w * 0.4, y + head_h + 4), width=0.6, fill=0.88)

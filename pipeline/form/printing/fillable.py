@@ -34,9 +34,9 @@ def widget_hook(canvas: Canvas, sheet: Sheet) -> None:
     form = canvas.acroForm
     h = sheet.height
     for box in sheet.record.boxes:
-        x0, y0, x1, y1 = box["bbox"]
+        x0, y0, x1, y1 = box.bbox
         form.checkbox(
-            name=f"{box['owner']}.{box['option']}",
+            name=f"{box.owner}.{box.option}",
             x=x0,
             y=h - y1,
             size=min(x1 - x0, y1 - y0),
@@ -47,14 +47,14 @@ def widget_hook(canvas: Canvas, sheet: Sheet) -> None:
             textColor=Color(0, 0, 0),
             fieldFlags="",
             annotationFlags="print",
-            tooltip=f"{box['owner']} {box['option']}",
+            tooltip=f"{box.owner} {box.option}",
         )
     for f in sheet.record.fields:
-        if f["kind"] not in TEXT_KINDS:
+        if f.kind not in TEXT_KINDS:
             continue
-        x0, y0, x1, y1 = f["bbox"]
+        x0, y0, x1, y1 = f.bbox
         form.textfield(
-            name=f["name"],
+            name=f.name,
             x=x0,
             y=h - y1,
             width=x1 - x0,
@@ -67,19 +67,19 @@ def widget_hook(canvas: Canvas, sheet: Sheet) -> None:
             maxlen=0,
             fieldFlags="",
             annotationFlags="print",
-            tooltip=f["name"],
+            tooltip=f.name,
         )
 
 
-def make_fillable(form: FormDef, raw: dict[str, Any], style: PrintStyle) -> bytes:
+def make_fillable(form: FormDef, style: PrintStyle) -> bytes:
     """Draw the printing with widgets, then give the fields their hierarchy and Japanese font."""
-    printed = render(form, raw, style, page_hook=widget_hook)
+    printed = render(form, style, page_hook=widget_hook)
     rects = {}
     for page in printed.pages:
         for box in page.boxes:
-            rects[f"{box['owner']}.{box['option']}"] = (page.size[1], box["bbox"])
+            rects[f"{box.owner}.{box.option}"] = (page.size[1], box.bbox)
         for f in page.fields:
-            rects[f["name"]] = (page.size[1], f["bbox"])
+            rects[f.name] = (page.size[1], f.bbox)
     with pikepdf.open(io.BytesIO(printed.pdf)) as pdf:
         acro = pdf.Root.AcroForm
         _nest_fields(pdf, acro, rects)

@@ -11,6 +11,17 @@ from typing import Any
 import yaml
 
 from pipeline.form.printing.sheet import PageRecord
+from pipeline.model.records import BoxLayout, FieldLayout
+
+
+def box_entry(b: BoxLayout) -> dict[str, Any]:
+    """A box as layout.yaml writes it."""
+    return {"owner": b.owner, "option": b.option, "bbox": list(b.bbox), "shape": b.shape}
+
+
+def field_entry(f: FieldLayout) -> dict[str, Any]:
+    """A field as layout.yaml writes it (its script comes from the items file when the form loads)."""
+    return {"name": f.name, "owner": f.owner, "kind": f.kind, "bbox": list(f.bbox)}
 
 
 def layout_dict(form_name: str, printing: str, pages: Iterable[PageRecord], source: str | None = None) -> dict[str, Any]:
@@ -26,8 +37,8 @@ def layout_dict(form_name: str, printing: str, pages: Iterable[PageRecord], sour
             "code": p.code,
             "anchors": [list(a) for a in p.anchors],
             "items": list(p.items),
-            "boxes": [{**b, "bbox": list(b["bbox"])} for b in p.boxes],
-            "fields": [{**f, "bbox": list(f["bbox"])} for f in p.fields],
+            "boxes": [box_entry(b) for b in p.boxes],
+            "fields": [field_entry(f) for f in p.fields],
         }
         for p in pages
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from pipeline.form.printing.style import (
     FIELD_ABOVE,
@@ -23,7 +23,10 @@ from pipeline.form.printing.style import (
     glyph_box,
     string_width,
 )
-from pipeline.model.records import BBox
+from pipeline.model.records import BBox, BoxLayout, FieldKind, FieldLayout
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 # Characters that may not start a line (行頭禁則) or end one (行末禁則).
 _NO_START = set("、。，．,.）)」』】〕］]・ー！？!?：:；;％%々ゃゅょっぁぃぅぇぉャュョッァィゥェォ")
@@ -70,13 +73,13 @@ class PageRecord:
     """What was drawn on one page, in layout.yaml's terms."""
 
     number: int
-    role: str
+    role: Literal["cover", "answer"]
     size: tuple[float, float]
     code: str | None = None
     anchors: list[BBox] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
-    boxes: list[dict[str, Any]] = field(default_factory=list)
-    fields: list[dict[str, Any]] = field(default_factory=list)
+    boxes: list[BoxLayout] = field(default_factory=list)
+    fields: list[FieldLayout] = field(default_factory=list)
 
 
 def _r(bbox: BBox) -> BBox:
@@ -90,7 +93,7 @@ class Sheet:
     has its em box centred on y + L/2.
     """
 
-    def __init__(self, style: PrintStyle, canvas: Any = None, record: PageRecord | None = None) -> None:
+    def __init__(self, style: PrintStyle, canvas: Canvas | None = None, record: PageRecord | None = None) -> None:
         self.style = style
         self.c = canvas
         self.width, self.height = style.page_size
@@ -194,7 +197,7 @@ class Sheet:
             bbox = (x, centre - half, x + self.style.box_pt, centre + half)
             self.rect(bbox, width=0.7)
         if owner is not None and option is not None:
-            self.record.boxes.append({"owner": owner, "option": option, "bbox": _r(bbox), "shape": "box"})
+            self.record.boxes.append(BoxLayout(owner=owner, option=option, bbox=_r(bbox), shape="box"))
         return bbox
 
     def bracket(self, x: float, y: float, pitch: float, owner: str, option: str, inner_em: float = 3.0) -> float:
@@ -205,14 +208,14 @@ class Sheet:
         self.text(x, base, "[")
         end = self.text(close_x, base, "]")
         top = em_box(self.body, size, x, base, "[")
-        self.record.boxes.append({"owner": owner, "option": option, "bbox": _r((x, top[1], end, top[3])), "shape": "bracket"})
+        self.record.boxes.append(BoxLayout(owner=owner, option=option, bbox=_r((x, top[1], end, top[3])), shape="bracket"))
         return end
 
     def field_bbox(self, x0: float, x1: float, baseline: float, size: float) -> BBox:
         return (x0, baseline - FIELD_ABOVE * size, x1, baseline + FIELD_BELOW * size)
 
-    def add_field(self, name: str, owner: str | None, kind: str, bbox: BBox) -> None:
-        self.record.fields.append({"name": name, "owner": owner, "kind": kind, "bbox": _r(bbox)})
+    def add_field(self, name: str, owner: str | None, kind: FieldKind, bbox: BBox) -> None:
+        self.record.fields.append(FieldLayout(name=name, owner=owner, kind=kind, bbox=_r(bbox)))
 
     def labelled_line(
         self,
@@ -222,7 +225,7 @@ class Sheet:
         label: str,
         name: str,
         owner: str,
-        kind: str = "text",
+        kind: FieldKind = "text",
         x_end: float | None = None,
         column: float | None = None,
         size: float | None = None,

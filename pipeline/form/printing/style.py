@@ -120,7 +120,7 @@ def em_box(font: str, size: float, x: float, baseline: float, text: str) -> BBox
 
 
 @cache
-def _glyph_units(path: str, char: str) -> tuple[int, int, int, int, int]:
+def glyph_units(path: str, char: str) -> tuple[int, int, int, int, int]:
     """xMin, yMin, xMax, yMax of a glyph's outline and the font's units per em."""
     ttf = TTFontFile(path)
     gid = ttf.charToGlyph[ord(char)]
@@ -132,6 +132,6 @@ def _glyph_units(path: str, char: str) -> tuple[int, int, int, int, int]:
 
 def glyph_box(font_path: str, char: str, size: float, x: float, baseline: float) -> BBox:
     """The ink box of one glyph drawn at (x, baseline), from the font's outline bounds."""
-    x_min, y_min, x_max, y_max, upem = _glyph_units(font_path, char)
+    x_min, y_min, x_max, y_max, upem = glyph_units(font_path, char)
     k = size / upem
     return (x + x_min * k, baseline - y_max * k, x + x_max * k, baseline - y_min * k)

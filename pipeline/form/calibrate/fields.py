@@ -1,0 +1,100 @@
+"""Find the fields of items and declarations: named text blanks, URL lines, signature and seal places, report dates.
+
+Each is looked for inside its owner's region, from its label (items.yaml's blank labels,
+署名（肉筆）押印, トップページ / 該当 URL, 年 月 日).
+"""
+
+from __future__ import annotations
+
+from pipeline.form.calibrate.anchors import Anchor, region
+from pipeline.form.calibrate.found import Found
+from pipeline.form.calibrate.match import norm
+from pipeline.form.calibrate.places import Blank, date_groups, field_box, seal_box, seal_glyphs
+from pipeline.form.calibrate.scan import Line
+from pipeline.form.printing.style import FIELD_GAP_PT, SIGN_GAP_PT
+from pipeline.model.records import FormDef, Item
+
+_URL_LABELS = (("トップページ", "url_top"), ("該当URL", "url_target"))
+
+
+def find_item_fields(blank: Blank, form: FormDef, anchors: list[Anchor], found: Found) -> None:
+    """Place every item's blanks, signature and seal, and URL lines; list the ones left unplaced."""
+    for item in form.items:
+        reg = region(anchors, item.id)
+        expected = [f"{item.id}.{b.name}" for b in item.blanks]
+        if "sign" in item.evidence:
+            expected += [f"{item.id}.signature", f"{item.id}.seal"]
+        if item.url_path:
+            expected += [f"{item.id}.url_top", f"{item.id}.url_target"]
+        if reg is None:
+            found.unplaced += expected
+            continue
+        lines = blank.lines_in(*reg)
+        placed: set[str] = set()
+        for b in item.blanks:
+            hit = blank.label_field(lines, b.label)
+            if hit:
+                line, x0, x1 = hit
+                found.add_field(line.page, f"{item.id}.{b.name}", item.id, "text", field_box(line, x0, x1, line.glyphs[0].size))
+                placed.add(f"{item.id}.{b.name}")
+        if "sign" in item.evidence:
+            placed |= find_signature(blank, item.id, lines, found)
+        if item.url_path:
+            placed |= find_url_lines(blank, item, lines, found)
+        found.unplaced += [n for n in expected if n not in placed]
+
+
+def find_url_lines(blank: Blank, item: Item, lines: list[Line], found: Found) -> set[str]:
+    """The トップページ and 該当 URL lines: the field starts after their printed http://."""
+    placed: set[str] = set()
+    for label, name in _URL_LABELS:
+        for line in lines:
+            if line.norm.startswith(label) and "http://" in line.norm:
+                pos = line.norm.index("http://") + len("http://") - 1
+                last = line.glyphs[line.index[pos]]
+                rest = [g for g in line.glyphs if g.x0 > last.x1 + 0.1]
+                x0, x1 = blank.writing_span(line, last, rest)
+                found.add_field(line.page, f"{item.id}.{name}", item.id, "url", field_box(line, x0, x1, last.size))
+                placed.add(f"{item.id}.{name}")
+                break
+    return placed
+
+
+def find_signature(blank: Blank, owner: str, lines: list[Line], found: Found) -> set[str]:
+    """The signature area after 署名（肉筆）押印 and the seal spot at the first 印 from there; the names placed."""
+    label = norm("署名（肉筆）押印")
+    for line in lines:
+        if label not in line.norm:
+            continue
+        pos = line.norm.index(label) + len(label)
+        while pos < len(line.norm) and line.norm[pos] == ":":
+            pos += 1
+        last = line.glyphs[line.index[pos - 1]]
+        seals = [(ln, g) for ln, g in seal_glyphs(lines) if ln.key() >= line.key()]
+        if not seals:
+            return set()
+        seal = seal_box(seals[0][1])
+        found.add_field(line.page, f"{owner}.seal", owner, "seal", seal)
+        x0 = last.x1 + FIELD_GAP_PT
+        if seal[0] - SIGN_GAP_PT - x0 >= 30:
+            sign = (x0, seal[1], seal[0] - SIGN_GAP_PT, seal[3])
+        else:  # 印 below the label (as Word forms often have it): the line itself
+            sign = field_box(line, x0, blank.right_edge, last.size)
+        found.add_field(line.page, f"{owner}.signature", owner, "signature", sign)
+        return {f"{owner}.seal", f"{owner}.signature"}
+    return set()
+
+
+def find_declaration_dates(blank: Blank, form: FormDef, anchors: list[Anchor], found: Found) -> None:
+    """The 年 月 日 of a declaration whose sub option asks for a date (提出年月日)."""
+    for d in form.declarations:
+        if not any(o.role == "sub" and "年月日" in norm(o.text) for o in d.options):
+            continue
+        reg = region(anchors, d.id)
+        hit = None
+        if reg is not None:
+            hit = next(((line, b) for line in blank.lines_in(*reg) for b in date_groups(line)), None)
+        if hit is None:
+            found.unplaced.append(f"{d.id}.reported_date")
+            continue
+        found.add_field(hit[0].page, f"{d.id}.reported_date", d.id, "date", hit[1])
