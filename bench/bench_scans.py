@@ -39,7 +39,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pipeline.form.definition import load_form  # noqa: E402
-from pipeline.reading.fields import limit_ocr_threads  # noqa: E402
+from pipeline.reading.engines import Engines  # noqa: E402
 from pipeline.reading.scan import read_scan_detail  # noqa: E402
 from pipeline.sources.ingest import open_source  # noqa: E402
 from pipeline.sources.limits import Limits  # noqa: E402
@@ -271,9 +271,8 @@ def main() -> int:
         group, _, name = key.partition(".")
         old = getattr(cfgs[group], name)
         cfgs[group] = replace(cfgs[group], **{name: type(old)(value)})
-    CFG.update(register_cfg=cfgs["register"], mark_cfg=cfgs["marks"], field_cfg=cfgs["fields"])
     cv2.setNumThreads(1)
-    limit_ocr_threads(args.ocr_threads)
+    CFG.update(register_cfg=cfgs["register"], mark_cfg=cfgs["marks"], field_cfg=cfgs["fields"], engines=Engines(ocr_threads=args.ocr_threads))
     print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f}; field OCR on {args.ocr_threads} thread(s)")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_scans_"))
     work.mkdir(parents=True, exist_ok=True)

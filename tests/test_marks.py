@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from pipeline.form.definition import load_form
+from pipeline.reading.engines import Engines
 from pipeline.reading.marks import BoxMeasure, _rim_run, decide
 from pipeline.reading.scan import read_scan_detail
 from pipeline.reading.settings import MARKS
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
-from pipeline.tools.tesseract import FakeOcr
 from samples.synth.scans import GenOptions, write_submission
+from tests.fakes import FakeOcr
 
 REPO = Path(__file__).resolve().parents[1]
 N = MARKS.ring_sectors
@@ -36,7 +37,7 @@ def _read_form_page(form, tmp_path, seed, form_page):
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     with open_source(tmp_path / truth["files"][0], truth["files"][0], Limits()) as opened:
         page = next(p for p, t in zip(opened.pages, truth["pages"]) if t["form_page"] == form_page)
-        return truth, read_scan_detail(page, form, engine=FakeOcr())
+        return truth, read_scan_detail(page, form, Engines.using(FakeOcr()))
 
 
 # alt#5010 p6 (150 dpi grey) 3-1-6.no, empty: the □ glyph's top line printed bolder bleeds
@@ -170,7 +171,7 @@ def test_stray_across_a_corner_of_a_box_alone_is_checked(alt, tmp_path):
     assert (want["state"], want["style"]) == ("checked", "stray")
     with open_source(tmp_path / truth["files"][0], truth["files"][0], Limits()) as opened:
         page = next(p for p, t in zip(opened.pages, truth["pages"]) if t["form_page"] == want["form_page"])
-        detail = read_scan_detail(page, alt, engine=FakeOcr())
+        detail = read_scan_detail(page, alt, Engines.using(FakeOcr()))
     reading = next(m for m in detail.reading.marks if (m.owner, m.option) == ("7-6-2", "yes"))
     measure = detail.box_measures["7-6-2.yes"]
     assert measure.inner <= MARKS.inner_empty and decide(measure)[0] == "uncertain"  # on its own measures

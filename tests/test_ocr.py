@@ -1,4 +1,4 @@
-"""ocr.py: the scripted engine, engine choice, and both real Tesseract engines on a rendered line."""
+"""tools/tesseract.py: the scripted engine, engine choice, and both real Tesseract engines on a rendered line."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from numpy.typing import NDArray
 
 from pipeline.model.errors import PipelineError
-from pipeline.tools.tesseract import FakeOcr, OcrError, OcrLine, PytesseractEngine, TesserocrEngine, find_tessdata, get_engine
+from pipeline.reading.engines import Engines
+from pipeline.tools.tesseract import OcrError, OcrLine, PytesseractEngine, TesserocrEngine, find_tessdata
+from tests.fakes import FakeOcr
 
 IPAEX_GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 LABEL_CHARS = "0123456789-「」"
@@ -42,11 +44,12 @@ def test_fake_ocr_scripts_by_region_order_and_callable() -> None:
     assert (line.text, line.confidence) == ("r:40", 0.5)
 
 
-def test_get_engine_prefers_tesserocr_and_sets_thread_limit() -> None:
-    """Ensures that the process-wide engine is the in-process tesserocr one, with OpenMP held to one thread."""
+def test_engines_prefer_tesserocr_and_set_thread_limit() -> None:
+    """Ensures that a process's engine is the in-process tesserocr one, loaded once, with OpenMP held to one thread."""
+    engines = Engines()
     assert os.environ.get("OMP_THREAD_LIMIT") == "1"
-    assert isinstance(get_engine(), TesserocrEngine)
-    assert get_engine() is get_engine()
+    assert isinstance(engines.ocr(), TesserocrEngine)
+    assert engines.ocr() is engines.ocr() is engines.capped(1).ocr()
     assert os.path.isfile(os.path.join(find_tessdata(), "eng.traineddata"))
 
 

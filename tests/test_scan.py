@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from pipeline.form.definition import load_form
+from pipeline.reading.engines import Engines
 from pipeline.reading.marks import BoxMeasure, decide
 from pipeline.reading.scan import read_scan, read_scan_detail
 from pipeline.reading.settings import MARKS
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
-from pipeline.tools.tesseract import FakeOcr
 from samples.synth.scans import GenOptions, generate, write_submission
+from tests.fakes import FakeOcr
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,11 +47,12 @@ def _read_all(form, tmp_path: Path, seed: int, opts: GenOptions):
     truth_path = write_submission(form, tmp_path, seed, opts, name=f"s{seed}")
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     out = []
+    engines = Engines()
     for name in truth["files"]:
         with open_source(tmp_path / name, name, Limits()) as opened:
             assert opened.source.status == "ok", opened.source.error
             for page in opened.pages:
-                out.append(read_scan_detail(page, form))
+                out.append(read_scan_detail(page, form, engines))
     return truth, out
 
 
@@ -136,10 +138,10 @@ def test_read_scan_returns_none_for_bad_pages(ours, tmp_path):
     path = tmp_path / "bad.pdf"
     write_pdf(pages, path)
     with open_source(path, path.name, Limits(max_page_pixels=2_000_000)) as opened:
-        assert read_scan(opened.pages[1], ours) is None  # blank
+        assert read_scan(opened.pages[1], ours, Engines()) is None  # blank
         tiny = Limits(max_page_pixels=50_000)  # nothing fits: ingest refuses to rasterise
         with open_source(path, path.name, tiny) as small:
-            assert read_scan(small.pages[0], ours) is None
+            assert read_scan(small.pages[0], ours, Engines()) is None
 
 
 def test_fake_ocr_keeps_fields_apart(ours, tmp_path):
@@ -150,7 +152,7 @@ def test_fake_ocr_keeps_fields_apart(ours, tmp_path):
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     fake = FakeOcr(default="テスト")
     with open_source(tmp_path / truth["files"][0], "f.pdf", Limits()) as opened:
-        d = read_scan_detail(opened.pages[0], ours, engine=fake)
+        d = read_scan_detail(opened.pages[0], ours, Engines.using(fake))
     inked = {n for n, t in truth["fields"].items() if t["present"] and t["kind"] in ("text", "url", "date")}
     regions = {call[0] for call in fake.calls}
     assert regions <= {f.name for f in d.layout.fields}
@@ -214,8 +216,8 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
             raise AssertionError("the page was resized after decoding")
 
         monkeypatch.setattr(Image.Image, "resize", no_resize)
-        monkeypatch.setattr("pipeline.sources.ingest.shrink", no_resize)
-        monkeypatch.setattr("pipeline.sources.ingest.cv2.resize", no_resize)
+        monkeypatch.setattr("pipeline.sources.resample.shrink", no_resize)
+        monkeypatch.setattr("pipeline.sources.resample.cv2.resize", no_resize)
         h, w = page.image(decode_dpi(page.source_dpi())).shape
         assert abs(h - page.height_pt * decoded / 72) <= 1 and abs(w - page.width_pt * decoded / 72) <= 1
     assert decode_dpi(None) == 200.0  # a drawn page is rendered at the OCR resolution
@@ -225,9 +227,7 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
 def test_latin_fields_are_read_in_one_english_pass(ours, tmp_path):
     """Ensures that fields the items file marks `script: latin` (TEL, FAX, e-mail) are read by the English
     model alone, one call each, and read right — not by jpn first and then again."""
-    from pipeline.tools.tesseract import get_engine
-
-    engine = get_engine()
+    engine = Engines().ocr()
     calls: list[tuple[str, str]] = []
 
     class Recording:
@@ -243,7 +243,7 @@ def test_latin_fields_are_read_in_one_english_pass(ours, tmp_path):
     )
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     with open_source(tmp_path / truth["files"][0], "l.pdf", Limits()) as opened:
-        d = read_scan_detail(opened.pages[0], ours, engine=Recording())
+        d = read_scan_detail(opened.pages[0], ours, Engines.using(Recording()))
     typed = {n for n in latin if truth["fields"][n]["present"] and not truth["fields"][n].get("handwritten")}
     assert len(typed) >= 4
     for name in typed:

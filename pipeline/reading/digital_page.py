@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pypdfium2 as pdfium
 from numpy.typing import NDArray
 
+from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import PageLayout
 from pipeline.reading.read_digital import DIGITAL_DPI, PageReading, read_page
 from pipeline.sources.textlayer import Char, page_chars
+
+if TYPE_CHECKING:
+    from pipeline.sources.page import Page
 
 
 @lru_cache(maxsize=64)
@@ -21,7 +25,7 @@ def _blank(blank_pdf: str, number: int, dpi: int) -> tuple[NDArray[np.uint8], tu
     doc = pdfium.PdfDocument(blank_pdf)
     try:
         page = doc[number - 1]
-        image = page.render(scale=dpi / 72.0, grayscale=True).to_numpy()
+        image = page.render(scale=px_per_pt(dpi), grayscale=True).to_numpy()
         chars = tuple(page_chars(page))
         return np.ascontiguousarray(image.reshape(image.shape[0], image.shape[1])), chars
     finally:
@@ -46,7 +50,7 @@ def _fit(image: NDArray[np.uint8], shape: tuple[int, ...]) -> NDArray[np.uint8]:
 
 
 def read_digital_page(
-    page: Any, layout: PageLayout, acro: dict[str, Any] | None, blank_pdf: Path, chars: list[Char] | None = None
+    page: Page, layout: PageLayout, acro: dict[str, Any] | None, blank_pdf: Path, chars: list[Char] | None = None
 ) -> PageReading:
     """Read one identified born-digital (or AcroForm) page of a submission against its blank."""
     blank_image, blank_chars = _blank(str(blank_pdf), layout.number, DIGITAL_DPI)

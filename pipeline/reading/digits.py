@@ -22,7 +22,6 @@ import hashlib
 import logging
 import os
 import pickle
-import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -395,16 +394,3 @@ def top_stroke_share(ink: NDArray[Any]) -> float | None:
     band = mask[: max(1, round(0.1 * h + pen / 2))]
     cols = np.flatnonzero(band.any(axis=0))
     return max(0.0, float(cols[-1] - cols[0] + 1 - pen)) / h
-
-
-_SHARED: DigitClassifier | None = None
-_LOCK = threading.Lock()
-
-
-def get_classifier() -> DigitClassifier:
-    """The process-wide classifier (loaded or trained once)."""
-    global _SHARED
-    with _LOCK:
-        if _SHARED is None:
-            _SHARED = DigitClassifier.load()
-        return _SHARED

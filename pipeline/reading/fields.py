@@ -24,22 +24,25 @@ from __future__ import annotations
 import logging
 import queue
 import re
-import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.model.geometry import pt_per_px, px_per_pt
 from pipeline.model.records import FieldLayout, FieldReading, PageLayout, PageRef
-from pipeline.reading.marks import InkView, _extra, refine
+from pipeline.reading.marks import InkView, extra_ink, refine
 from pipeline.reading.settings import FIELDS, MARKS, FieldDefaults
+
+if TYPE_CHECKING:
+    from pipeline.reading.engines import Engines
+    from pipeline.tools.tesseract import OcrEngine
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ def ink_share(
     `shift` (px) is where the scan's print sits against the blank's here (marks.refine).
     """
     x0, y0, x1, y1 = view.px(box, grow_pt)
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], floor, wide=True)  # a blurred underline spreads ±2 px
+    extra = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], floor, wide=True)  # a blurred underline spreads ±2 px
     return float((extra > cfg.field_ink).mean()) if extra.size else 0.0, extra
 
 
@@ -76,7 +79,7 @@ def red_share(rgb: NDArray[np.uint8] | None, rgb_dpi: float, box: tuple[float, f
     """Share of red (seal ink) pixels in the place, on the colour scan aligned to the blank at rgb_dpi; None for grey scans."""
     if rgb is None:
         return None
-    k = rgb_dpi / 72.0
+    k = px_per_pt(rgb_dpi)
     h, w = rgb.shape[:2]
     x0, y0 = max(0, int((box[0] - grow_pt) * k)), max(0, int((box[1] - grow_pt) * k))
     x1, y1 = min(w, int(np.ceil((box[2] + grow_pt) * k))), min(h, int(np.ceil((box[3] + grow_pt) * k)))
@@ -93,7 +96,7 @@ def _extent_pt(extra: NDArray[np.float32], dpi: float, level: float) -> tuple[fl
     ys, xs = np.nonzero(extra > level)
     if len(xs) < 4:
         return 0.0, 0.0
-    k = 72.0 / dpi
+    k = pt_per_px(dpi)
     return (float(np.percentile(xs, 98) - np.percentile(xs, 2)) * k, float(np.percentile(ys, 98) - np.percentile(ys, 2)) * k)
 
 
@@ -285,7 +288,7 @@ def read_date_line(
             groups.append((int(x), int(x) + 1))
     tokens: list[tuple[float, str]] = [((b[0] + b[2]) / 2, ch) for ch, b in printed]
     least = 1.0
-    k = 72.0 / dpi
+    k = pt_per_px(dpi)
     for a, b in groups:
         piece = (norm[max(0, y0 - 2) : y1 + 2, max(0, a - 2) : b + 2] * 255).astype(np.uint8)
         piece = cv2.copyMakeBorder(piece, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
@@ -370,7 +373,7 @@ def read_text(
     if hires is None or engine is None or (deadline is not None and time.monotonic() > deadline):
         return result("uncertain", None, None, None)
     dpi = cfg.ocr_dpi
-    k = 72.0 / view.dpi
+    k = pt_per_px(view.dpi)
     moved = replace(fld, bbox=(fld.bbox[0] + shift[0] * k, fld.bbox[1] + shift[1] * k, fld.bbox[2] + shift[0] * k, fld.bbox[3] + shift[1] * k))
     crop = hires(moved, dpi)
     nothing = "empty" if share < cfg.text_present else "uncertain"  # ink, but no line of text in it
@@ -420,47 +423,6 @@ def _measure(view: InkView, fld: FieldLayout, cfg: FieldDefaults) -> tuple[tuple
     return shift, ink_share(view, fld.bbox, cfg, shift=shift)[0]
 
 
-_EXTRA_ENGINES: list[object] = []
-_EXTRA_LOCK = threading.Lock()
-_POOL: ThreadPoolExecutor | None = None
-_THREAD_CAP: int | None = None
-
-
-def limit_ocr_threads(n: int | None) -> None:
-    """Read a page's fields on at most n threads in this process (None: cfg.ocr_threads).
-
-    A batch spreads submissions over cores (--jobs): each worker then keeps to one core,
-    or --jobs 1 would quietly use two and --jobs 2 would fight over them.
-    """
-    global _THREAD_CAP
-    _THREAD_CAP = n
-
-
-def _engines(engine: object | None, n: int) -> list[object | None]:
-    """`engine` and n-1 more loaded engines of the same kind (kept for the process), one per OCR thread.
-
-    Only the in-process Tesseract engine is multiplied (it releases the GIL while it reads:
-    two threads read 40 lines in 0.49 s instead of 0.85 s here); any other engine — the
-    one-process-per-call fallback, a scripted test engine — is used alone.
-    """
-    from pipeline.tools.tesseract import TesserocrEngine
-
-    if n <= 1 or type(engine) is not TesserocrEngine:
-        return [engine]
-    with _EXTRA_LOCK:
-        while len(_EXTRA_ENGINES) < n - 1:
-            _EXTRA_ENGINES.append(TesserocrEngine())
-        return [engine, *_EXTRA_ENGINES[: n - 1]]
-
-
-def _pool(n: int) -> ThreadPoolExecutor:
-    global _POOL
-    with _EXTRA_LOCK:
-        if _POOL is None or _POOL._max_workers < n:  # noqa: SLF001 - grow once, keep for the process
-            _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="field-ocr")
-        return _POOL
-
-
 def read_fields(
     view: InkView,
     layout: PageLayout,
@@ -470,15 +432,17 @@ def read_fields(
     rgb_dpi: float = 0.0,
     hires: HiresCrop | None,
     blank_hires: Callable[[FieldLayout, float], NDArray[np.float32]] | None,
-    engine: object | None,
+    engine: OcrEngine | None,
     crop_of: Callable[[FieldLayout], NDArray[np.uint8]],
     cfg: FieldDefaults = FIELDS,
     deadline: float | None = None,
     printed: tuple[tuple[str, tuple[float, float, float, float]], ...] = (),
+    engines: Engines | None = None,
 ) -> tuple[list[FieldReading], dict[str, NDArray[np.uint8]], dict[str, FieldMeasure]]:
     """Read every field of a registered page: readings, crops for the dossier, and the measures.
 
-    Written fields are read on up to cfg.ocr_threads threads, each with its own engine.
+    Written fields are read on up to cfg.ocr_threads threads (held to `engines`' cap), each with
+    its own engine of `engine`'s kind from `engines`; without `engines`, on one thread with `engine`.
     """
     results: dict[str, tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]] = {}
     texts: list[FieldLayout] = []
@@ -497,11 +461,13 @@ def read_fields(
     for fld in texts:
         if fld not in inked:
             results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
-    threads = cfg.ocr_threads if _THREAD_CAP is None else min(cfg.ocr_threads, _THREAD_CAP)
-    engines = _engines(engine, min(threads, len(inked)))
-    if len(engines) > 1:
-        free: queue.SimpleQueue[object | None] = queue.SimpleQueue()
-        for e in engines:
+    if engines is None:
+        workers: list[OcrEngine | None] = [engine]
+    else:
+        workers = engines.field_engines(engine, min(engines.field_threads(cfg.ocr_threads), len(inked)))
+    if engines is not None and len(workers) > 1:
+        free: queue.SimpleQueue[OcrEngine | None] = queue.SimpleQueue()
+        for e in workers:
             free.put(e)
 
         def job(fld: FieldLayout) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
@@ -512,7 +478,7 @@ def read_fields(
                 free.put(e)
 
         longest_first = sorted(inked, key=lambda f: -(f.bbox[2] - f.bbox[0]) * measured[f.name][1])
-        for fld, res in zip(longest_first, _pool(len(engines)).map(job, longest_first)):
+        for fld, res in zip(longest_first, engines.field_pool(len(workers)).map(job, longest_first)):
             results[fld.name] = res
     else:
         for fld in inked:
@@ -527,4 +493,4 @@ def read_fields(
     return readings, crops, measures
 
 
-__all__ = ["FieldMeasure", "limit_ocr_threads", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "ocr_confidence"]
+__all__ = ["FieldMeasure", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "ocr_confidence"]

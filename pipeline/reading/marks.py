@@ -26,7 +26,7 @@ struck-out one.
 
 `score` is the mark strength: the larger of inner ink / inner_checked and (for a ringed box)
 ring coverage / ring_checked, so 1.0 sits at the checked threshold. Thresholds and their
-provenance are in detect_defaults.py.
+provenance are in settings.py.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, BoxLayout, MarkReading, MarkState, PageLayout, PageRef
 from pipeline.reading.settings import MARKS, MarkDefaults
 
@@ -58,7 +59,7 @@ class InkView:
         return self.blank_wide if self.blank_wide is not None else self.blank_max
 
     def px(self, box: BBox, grow_pt: float = 0.0) -> tuple[int, int, int, int]:
-        k = self.dpi / 72.0
+        k = px_per_pt(self.dpi)
         h, w = self.scan_dark.shape
         x0 = int(math.floor((box[0] - grow_pt) * k))
         y0 = int(math.floor((box[1] - grow_pt) * k))
@@ -85,7 +86,7 @@ class BoxMeasure:
     centre: float = 0.0  # share of the inside's ink that lies in its middle (where `core` is measured), 0..1
 
 
-def _extra(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
+def extra_ink(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
     """Scan ink beyond the blank in [x0:x1, y0:y1] of the blank, the scan read at +(dx, dy); noise floor removed.
 
     `wide` compares with the blank's ink grown by 2 px instead of 1: outside a box, where the
@@ -138,7 +139,7 @@ def _ring_geometry(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkD
     if view.cache is not None and key in view.cache:
         return view.cache[key]  # type: ignore[return-value]
     x0, y0, x1, y1 = view.px(box.bbox, cfg.ring_pt)
-    k = view.dpi / 72.0
+    k = px_per_pt(view.dpi)
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     bx0, by0, bx1, by1 = (v * k for v in box.bbox)
     cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
@@ -167,7 +168,7 @@ def _ring(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     (x0, y0, x1, y1), sector, usable, ok = _ring_geometry(view, box, others, cfg)
     if ok.sum() == 0:
         return 0.0, 0
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True)
+    extra = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True)
     ink = np.bincount(sector, weights=extra.ravel() * np.asarray(usable, np.float32), minlength=cfg.ring_sectors)
     return float((ink[ok] >= cfg.sector_ink).sum() / ok.sum()), int(ok.sum())
 
@@ -185,7 +186,7 @@ def _edge(view: InkView, box: BoxLayout, others: list[BBox], shift: tuple[int, i
     x0, y0, x1, y1 = view.px(box.bbox, cfg.edge_pt)
     # the blank's ink ±1 px only (a tick drawn over the frame is 1-2 px beside it), and a high
     # floor: the halo of a blurred frame is grey, a pen stroke is dark
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.edge_floor)
+    extra = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], cfg.edge_floor)
     usable, side, far = _edge_geometry(view, box, others, cfg, (x0, y0, x1, y1))
     n = int(usable.sum())
     if not n:
@@ -205,7 +206,7 @@ def _edge_geometry(
     if view.cache is not None and key in view.cache:
         return view.cache[key]  # type: ignore[return-value]
     x0, y0, x1, y1 = rect
-    k = view.dpi / 72.0
+    k = px_per_pt(view.dpi)
     usable = view.blank_max[y0:y1, x0:x1] < 0.5
     ix0, iy0, ix1, iy1 = (int(round(v * k)) for v in _inner_box(box, cfg))
     usable[max(0, iy0 - y0) : max(0, iy1 - y0), max(0, ix0 - x0) : max(0, ix1 - x0)] = False
@@ -230,10 +231,10 @@ def _struck(view: InkView, box: BoxLayout, shift: tuple[int, int], cfg: MarkDefa
     bx0, by0, bx1, by1 = box.bbox
     reach = cfg.strike_reach_pt + 2.0
     x0, y0, x1, y1 = view.px((bx0 - reach, by0 + 1.0, bx1 + reach, by1 - 1.0))
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
+    extra = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor)
     inked = cv2.dilate(extra, np.ones((3, 1), np.uint8)) > 0.25  # a hand line wanders ±1 px
     hidden = view.blank_max[y0:y1, x0:x1] >= 0.5  # printed text: a line over it cannot be seen
-    k = view.dpi / 72.0
+    k = px_per_pt(view.dpi)
     left = slice(0, max(1, int(round(cfg.strike_reach_pt * k))))
     right = slice(inked.shape[1] - max(1, int(round(cfg.strike_reach_pt * k))), inked.shape[1])
     mid = slice(int(round(reach * k)), inked.shape[1] - int(round(reach * k)))
@@ -251,7 +252,7 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     """Inner ink, ring coverage and strike-through of one box (see the module docstring)."""
     shift = refine(view, box.bbox, cfg)
     x0, y0, x1, y1 = view.px(_inner_box(box, cfg))
-    extra = _extra(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True)
+    extra = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True)
     inner = float(extra.mean())
     # the middle of the inside: a mark crosses it; a frame printed bolder than the blank's (a
     # bw scan of a □ glyph) only bleeds into the outer pixels
@@ -364,7 +365,7 @@ def _bold_frame(m: BoxMeasure, cfg: MarkDefaults) -> bool:
 
     Inside, ink only in the outermost pixels, along whole sides and never dark; outside, edge
     ink that goes no further than the line's own neighbourhood and stays below what a stray
-    leaves; no ring. (Thresholds and what they were measured on: detect_defaults.py.)
+    leaves; no ring. (Thresholds and what they were measured on: settings.py.)
     """
     if m.struck or m.ring > cfg.bleed_ring or m.edge_reach > 0.0 or m.core >= cfg.inner_empty:
         return False

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, FieldLayout, FieldReading, MarkReading, MarkState, PageLayout, PageRef
 from pipeline.sources.textlayer import Char, chars_in, text_of
 
@@ -38,7 +39,7 @@ class PageReading:
 
 
 def _px(box: BBox, dpi: int, shape: tuple[int, ...], shrink: float = 0.0) -> tuple[int, int, int, int]:
-    scale = dpi / 72.0
+    scale = px_per_pt(dpi)
     dx, dy = (box[2] - box[0]) * shrink, (box[3] - box[1]) * shrink
     x0, y0 = int(round((box[0] + dx) * scale)), int(round((box[1] + dy) * scale))
     x1, y1 = int(round((box[2] - dx) * scale)), int(round((box[3] - dy) * scale))

@@ -16,45 +16,29 @@ How (all at work_dpi ≈ 100 dpi unless said):
    against the page the code names.
 
 The blank pages' renderings, thumbnails and ORB features are prepared once per process and
-form (`references`). Coordinates: pixels at work_dpi, origin top left; `matrix` maps blank
-pixels to scan pixels (the scan as delivered, before any turning).
+form (references.py); the affine arithmetic is affine.py. Coordinates: pixels at work_dpi,
+origin top left; `matrix` maps blank pixels to scan pixels (the scan as delivered, before any
+turning).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.model.records import BBox, FormDef, PageLayout
+from pipeline.model.geometry import px_per_pt
+from pipeline.model.records import FormDef, PageLayout
+from pipeline.reading.affine import compose, scaling, turn_points
+from pipeline.reading.references import Reference, as_f32, as_f64, features, references
 from pipeline.reading.settings import REGISTER, RegisterDefaults
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """One blank form page, prepared for registration and for comparing ink."""
-
-    layout: PageLayout
-    dpi: float
-    gray: NDArray[np.uint8]  # the blank rendered at dpi
-    dark: NDArray[np.float32]  # its darkness 0..1
-    dark_max: NDArray[np.float32]  # 3x3 max of dark: the blank's ink allowing ±1 px
-    dark_wide: NDArray[np.float32]  # 5x5 max of dark: allowing ±2 px (blurred, bolder print on a scan)
-    thumb: NDArray[np.float32]  # darkness at thumb_dpi, blurred
-    qual: NDArray[np.float32]  # darkness at quality_dpi, blurred
-    points: NDArray[np.float32]  # ORB keypoints (N, 2), px at dpi
-    desc: NDArray[np.uint8]  # ORB descriptors (N, 32)
-    qr_bbox: BBox | None  # where the page code's QR code is printed (points), if any
-    printed: tuple[tuple[str, BBox], ...] = ()  # the blank's text layer: each character and its box (points)
-    cache: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)  # per-box geometry (marks.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,115 +68,6 @@ class Rejection:
     detail: str
 
 
-# --- the blank pages, once per process -------------------------------------------------------
-
-_CACHE: dict[tuple[str, str, float], tuple[Reference, ...]] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def _orb(cfg: RegisterDefaults) -> Any:
-    # One pyramid level pair only: scans come at a known dpi and fit-to-page scale (0.95-1).
-    return cv2.ORB_create(  # type: ignore[attr-defined]
-        nfeatures=cfg.orb_features, scaleFactor=1.3, nlevels=2, edgeThreshold=15, patchSize=15, fastThreshold=12
-    )
-
-
-def _features(gray: NDArray[np.uint8], cfg: RegisterDefaults) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
-    """ORB keypoints (N, 2) and descriptors, strongest first."""
-    kps, desc = _orb(cfg).detectAndCompute(gray, None)
-    if desc is None or not kps:
-        return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
-    order = np.argsort([-k.response for k in kps], kind="stable")
-    return np.array([kps[i].pt for i in order], np.float32), np.asarray(desc[order], np.uint8)
-
-
-def _f32(a: object) -> NDArray[np.float32]:
-    """An OpenCV result as the float32 array it is (OpenCV's stubs type every result loosely)."""
-    return np.asarray(a, dtype=np.float32)
-
-
-def _f64(a: object) -> NDArray[np.float64]:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _thumb(dark: NDArray[np.float32], factor: float, blur: float) -> NDArray[np.float32]:
-    h, w = dark.shape
-    small = cv2.resize(dark, (max(8, round(w * factor)), max(8, round(h * factor))), interpolation=cv2.INTER_AREA)
-    return _f32(cv2.GaussianBlur(small, (0, 0), blur) if blur > 0 else small)
-
-
-def _find_qr(pdf_page: object, code: str, dpi: float = 200.0) -> BBox | None:
-    """The QR code's box on the blank (points), found once by decoding a rendering."""
-    gray = np.asarray(pdf_page.render(scale=dpi / 72.0, grayscale=True).to_numpy())  # type: ignore[attr-defined]
-    gray = gray if gray.ndim == 2 else gray[:, :, 0]
-    h, w = gray.shape
-    for y0, x0 in ((0, w // 2), (0, 0), (h // 2, 0), (h // 2, w // 2)):
-        part = np.ascontiguousarray(gray[y0 : y0 + h // 2, x0 : x0 + w // 2])
-        text, pts, _ = cv2.QRCodeDetector().detectAndDecode(part)
-        if text == code and pts is not None:
-            p = pts.reshape(-1, 2) + (x0, y0)
-            k = 72.0 / dpi
-            return (float(p[:, 0].min() * k), float(p[:, 1].min() * k), float(p[:, 0].max() * k), float(p[:, 1].max() * k))
-    return None
-
-
-def _printed(pdf_page: object) -> tuple[tuple[str, BBox], ...]:
-    """Characters of the blank page's text layer with their boxes (points, top-left origin); () if it has none."""
-    try:
-        tp = pdf_page.get_textpage()  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - a blank without a usable text layer simply has none
-        return ()
-    h = float(pdf_page.get_height())  # type: ignore[attr-defined]
-    out = []
-    try:
-        for i in range(tp.count_chars()):
-            ch = tp.get_text_range(i, 1)
-            if ch.strip():
-                left, bottom, right, top = tp.get_charbox(i)
-                out.append((ch, (float(left), h - float(top), float(right), h - float(bottom))))
-    finally:
-        tp.close()
-    return tuple(out)
-
-
-def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Reference, ...]:
-    """Every form page of `form` prepared for registration (cached per process and form)."""
-    key = (form.blank_pdf, form.fingerprint, cfg.work_dpi)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-    import pypdfium2 as pdfium
-
-    out = []
-    doc = pdfium.PdfDocument(form.blank_pdf)
-    try:
-        for layout in form.pages:
-            if layout.number > len(doc):
-                continue
-            page = doc[layout.number - 1]
-            bmp = page.render(scale=cfg.work_dpi / 72.0, grayscale=True).to_numpy()
-            gray = np.ascontiguousarray(bmp if bmp.ndim == 2 else bmp[:, :, 0])
-            dark = (255.0 - gray.astype(np.float32)) / 255.0
-            points, desc = _features(gray, cfg)
-            qr = _find_qr(page, layout.code) if layout.code else None
-            printed = _printed(page)
-            page.close()
-            out.append(Reference(
-                layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
-                dark_wide=_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))),
-                thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
-                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr, printed=printed,
-            ))
-    finally:
-        doc.close()
-    refs = tuple(out)
-    with _CACHE_LOCK:
-        if len(_CACHE) > 8:
-            _CACHE.clear()
-        _CACHE[key] = refs
-    return refs
-
-
 # --- the scan ------------------------------------------------------------------------------------
 
 
@@ -212,29 +87,6 @@ def darkness(gray: NDArray[np.uint8], paper: float, ink: float) -> NDArray[np.fl
     return np.clip(d, 0.0, 1.0, out=d)
 
 
-def _turn_points(k: int, w: int, h: int) -> NDArray[np.float64]:
-    """2x3 affine taking points of np.rot90(img, k) back to points of img (img is h x w)."""
-    k %= 4
-    if k == 0:
-        return np.array([[1, 0, 0], [0, 1, 0]], float)
-    if k == 1:  # rot90 ccw: u = (y, w - x) → x = w - v, y = u
-        return np.array([[0, -1, w], [1, 0, 0]], float)
-    if k == 2:
-        return np.array([[-1, 0, w], [0, -1, h]], float)
-    return np.array([[0, 1, 0], [-1, 0, h]], float)  # k == 3: x = v, y = h - u
-
-
-def _compose(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """a ∘ b for 2x3 affines (apply b, then a)."""
-    a3 = np.vstack([a, [0, 0, 1]])
-    b3 = np.vstack([b, [0, 0, 1]])
-    return (a3 @ b3)[:2]
-
-
-_FFT_CACHE: dict[tuple[int, int, int, int], tuple[NDArray[np.complex128], NDArray[np.float64]]] = {}
-_FFT_SIZE: dict[tuple[int, int, int, int], tuple[int, int]] = {}
-
-
 def _ncc_all(img: NDArray[np.float32], refs: tuple[Reference, ...]) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
     """Normalised correlation (as TM_CCOEFF_NORMED) of every blank thumbnail at every placement in img.
 
@@ -243,17 +95,7 @@ def _ncc_all(img: NDArray[np.float32], refs: tuple[Reference, ...]) -> tuple[NDA
     """
     th, tw = refs[0].thumb.shape
     h, w = img.shape
-    key = (id(refs[0]), len(refs), h, w)  # Reference objects live in the per-form cache
-    if key not in _FFT_CACHE:
-        stack = np.stack([r.thumb for r in refs]).astype(np.float64)
-        stack -= stack.mean(axis=(1, 2), keepdims=True)
-        if len(_FFT_CACHE) > 64:
-            _FFT_CACHE.clear()
-        fh, fw = cv2.getOptimalDFTSize(h), cv2.getOptimalDFTSize(w)  # 2·3·5-smooth: 119 px would be slow
-        _FFT_SIZE[key] = (fh, fw)
-        _FFT_CACHE[key] = (np.conj(np.fft.rfft2(stack, s=(fh, fw))), np.sqrt((stack * stack).sum(axis=(1, 2))))
-    ft, tnorm = _FFT_CACHE[key]
-    fh, fw = _FFT_SIZE[key]
+    fh, fw, ft, tnorm = _thumbs_fft(refs, h, w)
     corr = np.fft.irfft2(np.fft.rfft2(img.astype(np.float64), s=(fh, fw))[None] * ft, s=(fh, fw))[:, : h - th + 1, : w - tw + 1]
     ii, ii2 = cv2.integral2(img.astype(np.float64))
     n = th * tw
@@ -267,10 +109,28 @@ def _ncc_all(img: NDArray[np.float32], refs: tuple[Reference, ...]) -> tuple[NDA
     return flat[np.arange(len(refs)), best], xs, ys
 
 
+def _thumbs_fft(refs: tuple[Reference, ...], h: int, w: int) -> tuple[int, int, NDArray[np.complex128], NDArray[np.float64]]:
+    """(FFT height, width, conjugate spectra, norms) of the group's thumbnails for an h x w image.
+
+    Kept in the group's first Reference (it lives exactly as long as the blank pages it was
+    computed from; a cache keyed by id() could hand a freed group's spectra to a new one).
+    """
+    store: dict[tuple[int, int], tuple[int, int, NDArray[np.complex128], NDArray[np.float64]]]
+    store = refs[0].cache.setdefault(("thumbs_fft", len(refs)), {})  # type: ignore[assignment]
+    if (h, w) not in store:
+        stack = np.stack([r.thumb for r in refs]).astype(np.float64)
+        stack -= stack.mean(axis=(1, 2), keepdims=True)
+        if len(store) > 64:
+            store.clear()
+        fh, fw = cv2.getOptimalDFTSize(h), cv2.getOptimalDFTSize(w)  # 2·3·5-smooth: 119 px would be slow
+        store[(h, w)] = (fh, fw, np.conj(np.fft.rfft2(stack, s=(fh, fw))), np.sqrt((stack * stack).sum(axis=(1, 2))))
+    return store[(h, w)]
+
+
 def _small(dark: NDArray[np.float32], cfg: RegisterDefaults) -> NDArray[np.float32]:
     """The darkness map at skew_dpi (= quality_dpi): for skew, thumbnails and the quality measure."""
     fs = cfg.skew_dpi / cfg.work_dpi
-    return _f32(cv2.resize(dark, None, fx=fs, fy=fs, interpolation=cv2.INTER_AREA))
+    return as_f32(cv2.resize(dark, None, fx=fs, fy=fs, interpolation=cv2.INTER_AREA))
 
 
 def estimate_skew(dark: NDArray[np.float32], max_deg: float, step_deg: float = 0.5) -> float:
@@ -295,14 +155,12 @@ def estimate_skew(dark: NDArray[np.float32], max_deg: float, step_deg: float = 0
     return float(angles[i])
 
 
-_MEAN_CACHE: dict[tuple[int, int], NDArray[np.float32]] = {}
-
-
 def _mean_thumb(group: tuple[Reference, ...]) -> NDArray[np.float32]:
-    key = (id(group[0]), len(group))
-    if key not in _MEAN_CACHE:
-        _MEAN_CACHE[key] = np.mean([r.thumb for r in group], axis=0).astype(np.float32)
-    return _MEAN_CACHE[key]
+    """The group's average thumbnail, kept in its first Reference (see _thumbs_fft)."""
+    key = ("mean_thumb", len(group))
+    if key not in group[0].cache:
+        group[0].cache[key] = np.mean([r.thumb for r in group], axis=0).astype(np.float32)
+    return group[0].cache[key]  # type: ignore[return-value]
 
 
 def _candidates(
@@ -337,7 +195,7 @@ def _candidates(
         th, tw = round(sh * f / fs), round(sw * f / fs)
         straight = cv2.warpAffine(up, cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, 1.0), (sw, sh))
         thumb = cv2.GaussianBlur(cv2.resize(straight, (tw, th), interpolation=cv2.INTER_AREA), (0, 0), cfg.thumb_blur_px)
-        padded = _f32(cv2.copyMakeBorder(thumb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0))
+        padded = as_f32(cv2.copyMakeBorder(thumb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0))
         # How upright this view is: correlation with the average blank page (margins, headers).
         upright = max((float(cv2.matchTemplate(padded, _mean_thumb(tuple(g)), cv2.TM_CCOEFF_NORMED).max())
                        for shape, g in groups.items() if shape[0] <= padded.shape[0] and shape[1] <= padded.shape[1]), default=-1.0)
@@ -351,7 +209,7 @@ def _candidates(
             continue  # first call: the likely ways up; the fallback call: the others
         uw, uh = (w, h) if k % 2 == 0 else (h, w)
         deskew = cv2.getRotationMatrix2D((uw / 2, uh / 2), angle, 1.0)  # upright → straight, work px
-        back = _compose(_turn_points(k, w, h), _f64(cv2.invertAffineTransform(deskew)))  # straight px → scan px
+        back = compose(turn_points(k, w, h), as_f64(cv2.invertAffineTransform(deskew)))  # straight px → scan px
         for shape, group in groups.items():
             if shape[0] > padded.shape[0] or shape[1] > padded.shape[1]:
                 continue
@@ -362,7 +220,7 @@ def _candidates(
                 s0 = cfg.prior_scale
                 cx, cy = ref.gray.shape[1] / 2, ref.gray.shape[0] / 2
                 shift = np.array([[s0, 0, (1 - s0) * cx + (lx - pad) / f], [0, s0, (1 - s0) * cy + (ly - pad) / f]], float)
-                found.append((float(score), k, ref, _compose(back, shift)))
+                found.append((float(score), k, ref, compose(back, shift)))
     found.sort(key=lambda c: -c[0])
     return found
 
@@ -419,20 +277,11 @@ def _similarity(src: NDArray[np.float32], dst: NDArray[np.float32], thr: float) 
     return m.astype(np.float64), int(inl.sum())
 
 
-def aligned_view(image: NDArray[np.uint8], matrix: NDArray[np.float64], size: tuple[int, int], scale: float = 1.0, border: int = 255) -> NDArray[np.uint8]:
-    """The scan resampled into the blank's frame: `size` (w, h) px at scale × the registration dpi."""
-    m = matrix.copy()
-    if scale != 1.0:  # output px → blank px at dpi → scan px at dpi → scan px in `image`
-        m = _compose(np.array([[scale, 0, 0], [0, scale, 0]], float), _compose(m, np.array([[1 / scale, 0, 0], [0, 1 / scale, 0]], float)))
-    bv = (border,) * (image.shape[2] if image.ndim == 3 else 1)
-    return np.asarray(cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=bv), np.uint8)
-
-
 def _quality(small: NDArray[np.float32], ref: Reference, matrix: NDArray[np.float64], cfg: RegisterDefaults) -> float:
     """Correlation of the scan (darkness at quality_dpi), aligned by `matrix`, with the blank."""
     f = cfg.quality_dpi / cfg.work_dpi
     h, w = ref.qual.shape
-    m = _compose(np.array([[f, 0, 0], [0, f, 0]], float), _compose(matrix, np.array([[1 / f, 0, 0], [0, 1 / f, 0]], float)))
+    m = compose(scaling(f), compose(matrix, scaling(1 / f)))
     warped = cv2.warpAffine(small, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0)
     warped = cv2.GaussianBlur(warped, (0, 0), 0.7)
     a = warped - warped.mean()
@@ -460,7 +309,7 @@ def _fit(
             reg = wide
     if reg is not None and dark is not None and reg.quality < cfg.refine_below_quality:
         size = (ref.dark.shape[1], ref.dark.shape[0])
-        warped = _f32(cv2.warpAffine(dark, reg.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0))
+        warped = as_f32(cv2.warpAffine(dark, reg.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0))
         fixed = refine_locally(warped, reg, cfg)
         if fixed is not reg:
             q = _quality(small, ref, fixed.matrix, cfg)
@@ -498,11 +347,11 @@ def _read_code(gray: NDArray[np.uint8], reg: Registration) -> str | None:
     box = reg.reference.qr_bbox
     if box is None:
         return None
-    k = reg.dpi / 72.0
+    k = px_per_pt(reg.dpi)
     pad = 8.0
     x0, y0 = (box[0] - pad) * k, (box[1] - pad) * k
     w, h = int((box[2] - box[0] + 2 * pad) * k * 2), int((box[3] - box[1] + 2 * pad) * k * 2)
-    m = _compose(reg.matrix, np.array([[0.5, 0, x0], [0, 0.5, y0]], float))
+    m = compose(reg.matrix, np.array([[0.5, 0, x0], [0, 0.5, y0]], float))
     crop = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderValue=255)
     try:
         text, _, _ = cv2.QRCodeDetector().detectAndDecode(crop)
@@ -580,10 +429,10 @@ def refine_locally(scan_dark: NDArray[np.float32], reg: Registration, cfg: Regis
     corr, inl = cv2.estimateAffine2D(np.array(src, np.float32), np.array(dst, np.float32), method=cv2.RANSAC, ransacReprojThreshold=1.0, refineIters=10)
     if corr is None or inl is None or int(inl.sum()) < cfg.patch_min_count:
         return reg
-    a = _f64(corr)
+    a = as_f64(corr)
     if np.abs(a[:, :2] - np.eye(2)).max() > 0.03 or np.abs(a[:, 2]).max() > 3 * r:
         return reg  # not a small correction: keep the fit
-    return _with_matrix(reg, _compose(reg.matrix, a))
+    return _with_matrix(reg, compose(reg.matrix, a))
 
 
 def _with_matrix(reg: Registration, m: NDArray[np.float64], quality: float | None = None) -> Registration:
@@ -619,7 +468,7 @@ def register(
     if not cands or cands[0][0] < cfg.thumb_min_score:
         top_score = cands[0][0] if cands else 0.0
         return Rejection("no_match", f"no form page looks like it (best thumbnail score {top_score:.2f})")
-    spts, sdesc = _features(gray, cfg)
+    spts, sdesc = features(gray, cfg)
     tried = _try(cands, spts, sdesc, small, cfg, dark)
     if not any(r.quality >= cfg.min_quality for r in tried):
         tried += _try(_candidates(dark, refs, cfg, other_ways=True, small=small), spts, sdesc, small, cfg, dark)

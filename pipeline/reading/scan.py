@@ -1,36 +1,44 @@
 """A scanned page → (form page layout, PageReading), or None when it is not a page of the form.
 
-The entry point for scans (process.py calls `read_scan(page, form)`). One page costs a
+The entry point for scans (the run calls `read_scan(page, form, engines)`). One page costs a
 12-dpi colour probe and one decode at the OCR resolution (200 dpi; the embedded JPEG pulled
 by ingest), reduced to work_dpi (~100 dpi) for registration and the box and field ink
 measures; only written fields that hold ink are then cut from the decode, straightened and
-read (pipeline.tools.tesseract, on up to two loaded engines).
+read (pipeline.tools.tesseract, on up to two loaded engines from the run's `Engines`).
 
 Bad input never raises out of here: a page too large to rasterise, a blank page, a photo, a
 page of another form or a page that takes longer than the budget is logged and returns None,
 so that it goes on to the attachments (and a form page that never matched is reported by
-process.py as missing_form_page).
+the run as missing_form_page).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.model.errors import PipelineError
-from pipeline.model.records import BBox, FieldLayout, FormDef, PageLayout
-from pipeline.reading.fields import FieldMeasure, read_fields
+from pipeline.model.geometry import pt_to_px, px_per_pt
+from pipeline.model.records import BBox, FieldLayout, FormDef, MarkReading, PageLayout
+from pipeline.reading.affine import aligned_view, compose, scaling
+from pipeline.reading.engines import Engines
+from pipeline.reading.fields import FieldMeasure, HiresCrop, read_fields
 from pipeline.reading.marks import BoxMeasure, InkView, read_marks
 from pipeline.reading.read_digital import PageReading
-from pipeline.reading.register import Registration, Rejection, _compose, aligned_view, darkness, levels, register
+from pipeline.reading.register import Registration, Rejection, darkness, levels, register
 from pipeline.reading.settings import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
 from pipeline.sources.resample import exact_factor, shrink
+
+if TYPE_CHECKING:
+    from pipeline.sources.page import Page
+    from pipeline.tools.tesseract import OcrEngine
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +69,9 @@ class ScanDetail:
     colour: bool = False
 
 
-def read_scan(page: Any, form: FormDef) -> tuple[PageLayout, PageReading] | None:
-    """Read one scanned page (ingest Page) as a page of `form`; None when it is not one of its pages."""
-    detail = read_scan_detail(page, form)
+def read_scan(page: Page, form: FormDef, engines: Engines) -> tuple[PageLayout, PageReading] | None:
+    """Read one scanned page as a page of `form`; None when it is not one of its pages."""
+    detail = read_scan_detail(page, form, engines)
     if detail.layout is None or detail.reading is None:
         return None
     return detail.layout, detail.reading
@@ -93,7 +101,7 @@ def _fit_factor(shape: tuple[int, ...], form: FormDef, dpi: float) -> float:
     """1.0, or the factor that brings a page of the form's shape but the wrong size to the form's size."""
     h, w = shape[:2]
     page = form.pages[0]
-    fw, fh = page.width_pt * dpi / 72.0, page.height_pt * dpi / 72.0
+    fw, fh = pt_to_px(page.width_pt, dpi), pt_to_px(page.height_pt, dpi)
     if (h >= w) != (fh >= fw):
         fw, fh = fh, fw
     rx, ry = fw / max(w, 1), fh / max(h, 1)
@@ -125,19 +133,125 @@ def _warp_region(image: NDArray[np.uint8], to_image: NDArray[np.float64], box: B
     `to_image` maps blank px at work_dpi to `image` px; the result is upright at out_dpi.
     """
     x0, y0 = box[0] - pad_pt, box[1] - pad_pt
-    w = int(round((box[2] - box[0] + 2 * pad_pt) * out_dpi / 72.0))
-    h = int(round((box[3] - box[1] + 2 * pad_pt) * out_dpi / 72.0))
-    wk = work_dpi / 72.0
+    w = int(round(pt_to_px(box[2] - box[0] + 2 * pad_pt, out_dpi)))
+    h = int(round(pt_to_px(box[3] - box[1] + 2 * pad_pt, out_dpi)))
+    wk = px_per_pt(work_dpi)
     a = np.array([[work_dpi / out_dpi, 0, x0 * wk], [0, work_dpi / out_dpi, y0 * wk]], float)
     bv = (border,) * (image.shape[2] if image.ndim == 3 else 1)
-    return np.asarray(cv2.warpAffine(image, _compose(to_image, a), (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=bv), np.uint8)
+    return np.asarray(cv2.warpAffine(image, compose(to_image, a), (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=bv), np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A scanned page decoded once: grey at the OCR resolution and at the work resolution, and its colour view."""
+
+    hd_dpi: float  # the decode's resolution
+    hi_gray: NDArray[np.uint8]  # grey at hd_dpi
+    gray: NDArray[np.uint8]  # grey at work_dpi, after fitting
+    fit: float  # the factor that brought a wrongly tagged page to the form's size (1.0: none)
+    small_rgb: NDArray[np.uint8] | None  # the page at COLOUR_DPI when it is in colour, else None
+
+
+def decode_page(page: Page, form: FormDef, work_dpi: float, cfg: FieldDefaults, where: str) -> Decoded:
+    """One decode, at the OCR resolution; raises PipelineError when the page cannot be rasterised.
+
+    Even a 1/8 JPEG decode pays the whole entropy decoding (10 ms at 300 dpi), so colour is
+    judged on the decoded page, and a page stored grey or black-and-white is decoded grey
+    without asking.
+    """
+    hd = page.fit_dpi(decode_dpi(page.source_dpi(), cfg))
+    big = page.image(hd, gray=page.source_gray())
+    small_rgb = None
+    if big.ndim == 3:
+        small_rgb = _colour_view(big, COLOUR_DPI / hd)
+        if not _is_colour(shrink(small_rgb, COLOUR_PROBE_DPI / COLOUR_DPI)):
+            small_rgb = None
+    hi_gray = np.asarray(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY), np.uint8) if big.ndim == 3 else big
+    fit = _fit_factor(hi_gray.shape, form, hd)
+    if fit != 1.0:
+        log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
+    gray = shrink(hi_gray, work_dpi * fit / hd)  # work px (after fitting)
+    return Decoded(hd, hi_gray, gray, fit, small_rgb)
+
+
+def ink_view(gray: NDArray[np.uint8], reg: Registration) -> InkView:
+    """The scan's darkness in the blank's frame beside the blank's own (both at the registration's dpi)."""
+    ref = reg.reference
+    size = (ref.gray.shape[1], ref.gray.shape[0])
+    paper, ink = levels(gray)
+    return InkView(reg.dpi, darkness(aligned_view(gray, reg.matrix, size), paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
+
+
+def colour_aligned(page: Decoded, reg: Registration) -> NDArray[np.uint8] | None:
+    """The colour image aligned to the blank at its own (lower) resolution, COLOUR_DPI; None for a grey page."""
+    if page.small_rgb is None:
+        return None
+    work = reg.dpi
+    size = (reg.reference.gray.shape[1], reg.reference.gray.shape[0])
+    a, c = COLOUR_DPI / work, COLOUR_DPI / (work * page.fit)  # blank px → its colour-dpi px; grey px → colour px
+    to_small = compose(scaling(c), compose(reg.matrix, scaling(1 / a)))
+    return aligned_view(page.small_rgb, to_small, (round(size[0] * a), round(size[1] * a)))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCuts:
+    """How field reading cuts a field out of the page: for OCR, the blank under it, and the dossier's crop."""
+
+    hires: HiresCrop
+    blank_hires: Callable[[FieldLayout, float], NDArray[np.float32]]
+    crop_of: Callable[[FieldLayout], NDArray[np.uint8]]
+
+
+def field_cuts(page: Decoded, reg: Registration) -> FieldCuts:
+    """Field cuts from the decode at the OCR resolution, straightened through the page transform."""
+    work = reg.dpi
+    s_hi = page.hd_dpi / (work * page.fit)  # work px (after fitting) → hires px
+    to_hi = compose(scaling(s_hi), reg.matrix)
+    dark_max = reg.reference.dark_max
+
+    def hires(fld: FieldLayout, dpi: float) -> NDArray[np.uint8]:
+        return _warp_region(page.hi_gray, to_hi, fld.bbox, dpi, work, 2.0)
+
+    def blank_hires(fld: FieldLayout, dpi: float) -> NDArray[np.float32]:
+        k = px_per_pt(work)
+        x0, y0 = int(round((fld.bbox[0] - 2.0) * k)), int(round((fld.bbox[1] - 2.0) * k))
+        x1, y1 = int(round((fld.bbox[2] + 2.0) * k)), int(round((fld.bbox[3] + 2.0) * k))
+        w = int(round(pt_to_px(fld.bbox[2] - fld.bbox[0] + 4.0, dpi)))
+        h = int(round(pt_to_px(fld.bbox[3] - fld.bbox[1] + 4.0, dpi)))
+        part = dark_max[max(0, y0) : y1, max(0, x0) : x1]
+        return np.asarray(cv2.resize(part, (max(w, 1), max(h, 1)), interpolation=cv2.INTER_LINEAR), np.float32)
+
+    def crop_of(fld: FieldLayout) -> NDArray[np.uint8]:
+        return _warp_region(page.hi_gray, to_hi, fld.bbox, CROP_DPI, work, 4.0)
+
+    return FieldCuts(hires, blank_hires, crop_of)
+
+
+def ocr_engine(engines: Engines, layout: PageLayout, where: str) -> OcrEngine | None:
+    """The OCR engine when the page has written fields to read; None when it has none or no engine can run."""
+    if not any(f.kind not in ("signature", "seal") for f in layout.fields):
+        return None
+    try:
+        return engines.ocr()
+    except (PipelineError, ImportError) as exc:
+        log.warning("%s: no OCR engine (%s); written fields stay uncertain", where, exc)
+        return None
+
+
+def uncertain_mark_crops(gray: NDArray[np.uint8], reg: Registration, marks: list[tuple[MarkReading, BoxMeasure]]) -> dict[str, NDArray[np.uint8]]:
+    """The uncertain boxes and their surroundings, upright at the work resolution, for the reviewer."""
+    return {
+        f"{m.owner}.{m.option}": _warp_region(gray, reg.matrix, m.bbox, reg.dpi, reg.dpi, 30.0)
+        for m, _ in marks
+        if m.state == "uncertain" and m.bbox is not None
+    }
 
 
 def read_scan_detail(
-    page: Any,
+    page: Page,
     form: FormDef,
+    engines: Engines,
     *,
-    engine: object | None = None,
     register_cfg: RegisterDefaults = REGISTER,
     mark_cfg: MarkDefaults = MARKS,
     field_cfg: FieldDefaults = FIELDS,
@@ -145,100 +259,49 @@ def read_scan_detail(
     """read_scan with the measures, the registration and the time each step took.
 
     Args:
-        page: an ingest Page (`ref`, `image(dpi, gray)`, `fit_dpi(dpi)`, `width_pt`, `height_pt`).
+        page: a page of a source (sources.page.Page), decoded here at the resolution it was stored at.
         form: the form whose pages are looked for.
-        engine: an OCR engine (pipeline.tools.tesseract protocol); None → pipeline.tools.tesseract.get_engine() when needed.
+        engines: the process's readers; its OCR engine is loaded only when a page has written fields.
     """
     t0 = time.monotonic()
     deadline = t0 + register_cfg.page_seconds
     where = f"{page.ref.file} p{page.ref.page}"
     detail = ScanDetail(None, None)
-    work = register_cfg.work_dpi
     try:
-        # One decode, at the OCR resolution. Even a 1/8 JPEG decode pays the whole entropy
-        # decoding (10 ms at 300 dpi), so colour is judged on the decoded page, and a page
-        # stored grey or black-and-white is decoded grey without asking.
-        hd = page.fit_dpi(decode_dpi(page.source_dpi(), field_cfg))
-        big = page.image(hd, gray=page.source_gray())
+        decoded = decode_page(page, form, register_cfg.work_dpi, field_cfg, where)
     except PipelineError as exc:
         log.warning("%s: not read as a form page: %s", where, exc)
         return detail
-    colour_dpi = COLOUR_DPI
-    small_rgb = None
-    if big.ndim == 3:
-        small_rgb = _colour_view(big, colour_dpi / hd)
-        if not _is_colour(shrink(small_rgb, COLOUR_PROBE_DPI / colour_dpi)):
-            small_rgb = None
-    colour = small_rgb is not None
-    hi_gray = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY) if big.ndim == 3 else big
-    fit = _fit_factor(hi_gray.shape, form, hd)
-    if fit != 1.0:
-        log.info("%s: page size %.0fx%.0f pt does not match the form; fitted by %.3f", where, page.width_pt, page.height_pt, fit)
-    gray = shrink(hi_gray, work * fit / hd)  # work px (after fitting)
-    detail.colour = colour
+    detail.colour = decoded.small_rgb is not None
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
-    reg = register(gray, form, register_cfg)
+    reg = register(decoded.gray, form, register_cfg)
     t2 = time.monotonic()
     detail.seconds["register"] = t2 - t1
     if isinstance(reg, Rejection):
         log.info("%s: not a page of %s (%s: %s)", where, form.name, reg.reason, reg.detail)
         detail.rejection = reg
         return detail
-    layout, ref = reg.layout, reg.reference
-    size = (ref.gray.shape[1], ref.gray.shape[0])
-    paper, ink = levels(gray)
     detail.registration = reg
-    view = InkView(work, darkness(aligned_view(gray, reg.matrix, size), paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
-    rgb = None
-    if small_rgb is not None:  # the colour image aligned to the blank at its own (lower) resolution
-        a, c = colour_dpi / work, colour_dpi / (work * fit)  # blank px → its colour-dpi px; grey px → colour px
-        to_small = _compose(np.array([[c, 0, 0], [0, c, 0]], float), _compose(reg.matrix, np.array([[1 / a, 0, 0], [0, 1 / a, 0]], float)))
-        rgb = aligned_view(small_rgb, to_small, (round(size[0] * a), round(size[1] * a)))
+    layout = reg.layout
+    view = ink_view(decoded.gray, reg)
+    rgb = colour_aligned(decoded, reg)
     marks = read_marks(view, layout, page.ref, mark_cfg)
     detail.box_measures = {f"{m.owner}.{m.option}": bm for m, bm in marks}
     t3 = time.monotonic()
     detail.seconds["marks"] = t3 - t2
-
-    s_hi = hd / (work * fit)  # work px (after fitting) → hires px
-    to_hi = _compose(np.array([[s_hi, 0, 0], [0, s_hi, 0]], float), reg.matrix)
-
-    def hires(fld: FieldLayout, dpi: float) -> NDArray[np.uint8]:
-        return _warp_region(hi_gray, to_hi, fld.bbox, dpi, work, 2.0)
-
-    def blank_hires(fld: FieldLayout, dpi: float) -> NDArray[np.float32]:
-        k = work / 72.0
-        x0, y0 = int(round((fld.bbox[0] - 2.0) * k)), int(round((fld.bbox[1] - 2.0) * k))
-        x1, y1 = int(round((fld.bbox[2] + 2.0) * k)), int(round((fld.bbox[3] + 2.0) * k))
-        w = int(round((fld.bbox[2] - fld.bbox[0] + 4.0) * dpi / 72.0))
-        h = int(round((fld.bbox[3] - fld.bbox[1] + 4.0) * dpi / 72.0))
-        part = ref.dark_max[max(0, y0) : y1, max(0, x0) : x1]
-        return np.asarray(cv2.resize(part, (max(w, 1), max(h, 1)), interpolation=cv2.INTER_LINEAR), np.float32)
-
-    def crop_of(fld: FieldLayout) -> NDArray[np.uint8]:
-        return _warp_region(hi_gray, to_hi, fld.bbox, CROP_DPI, work, 4.0)
-
-    needs_ocr = any(f.kind not in ("signature", "seal") for f in layout.fields)
-    if engine is None and needs_ocr:
-        try:
-            from pipeline.tools.tesseract import get_engine
-
-            engine = get_engine()
-        except (PipelineError, ImportError) as exc:
-            log.warning("%s: no OCR engine (%s); written fields stay uncertain", where, exc)
+    cuts = field_cuts(decoded, reg)
+    engine = ocr_engine(engines, layout, where)
     try:
         fields, field_crops, measures = read_fields(
-            view, layout, page.ref, rgb=rgb, rgb_dpi=colour_dpi, hires=hires, blank_hires=blank_hires, engine=engine, crop_of=crop_of, cfg=field_cfg, deadline=deadline,
-            printed=ref.printed,
+            view, layout, page.ref, rgb=rgb, rgb_dpi=COLOUR_DPI, hires=cuts.hires, blank_hires=cuts.blank_hires, engine=engine, crop_of=cuts.crop_of,
+            cfg=field_cfg, deadline=deadline, printed=reg.reference.printed, engines=engines,
         )
     except PipelineError as exc:
         log.warning("%s: fields not read: %s", where, exc)
         return detail
     detail.field_measures = measures
-    crops: dict[str, NDArray[np.uint8]] = dict(field_crops)
-    for m, _ in marks:
-        if m.state == "uncertain" and m.bbox is not None:
-            crops[f"{m.owner}.{m.option}"] = _warp_region(gray, reg.matrix, m.bbox, work, work, 30.0)
+    crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, marks)}
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
     detail.reading = PageReading(tuple(m for m, _ in marks), tuple(fields), crops)

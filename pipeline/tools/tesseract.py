@@ -3,8 +3,8 @@
 Two real engines share one protocol. ``TesserocrEngine`` keeps one loaded ``PyTessBaseAPI`` per
 (lang, psm) for the life of the process: a label line costs 3–4 ms instead of the 70–100 ms of a
 process per call (shared/notes/measured.md). ``PytesseractEngine`` is the fallback when tesserocr
-will not import: one ``tesseract`` process per call, with a timeout. ``FakeOcr`` returns scripted
-text for unit tests. Debian's Tesseract is built with OpenMP and runs 4–5× slower on small crops
+will not import: one ``tesseract`` process per call, with a timeout. Tests script the protocol with
+``tests/fakes.FakeOcr``. Debian's Tesseract is built with OpenMP and runs 4–5× slower on small crops
 unless ``OMP_THREAD_LIMIT=1``, so it is set before any engine is imported or spawned.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +22,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import OcrError  # Tesseract failed, timed out or is missing; callers degrade to uncertain
 
-__all__ = ["FakeOcr", "OcrEngine", "OcrError", "OcrLine", "OcrSymbol", "PytesseractEngine", "TesserocrEngine", "get_engine"]
+__all__ = ["OcrEngine", "OcrError", "OcrLine", "OcrSymbol", "PytesseractEngine", "TesserocrEngine", "load_engine"]
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -94,7 +93,7 @@ class TesserocrEngine:
     """
 
     def __init__(self, tessdata: str | None = None) -> None:
-        import tesserocr  # noqa: F401  (import here so that a missing wheel surfaces as ImportError in get_engine)
+        import tesserocr  # noqa: F401  (import here so that a missing wheel surfaces as ImportError in load_engine)
 
         self._tessdata = tessdata or find_tessdata()
         self._apis: dict[tuple[str, int, bool], tuple[Any, threading.Lock]] = {}
@@ -226,61 +225,10 @@ class PytesseractEngine:
         return self._read(gray, lang, whitelist, psm)
 
 
-Script = Mapping[str, str | OcrLine] | Sequence[str | OcrLine] | Callable[[NDArray[np.uint8], str | None], str | OcrLine]
-
-
-class FakeOcr:
-    """Scripted OCR for tests: text per ``region`` name (mapping), in call order (sequence), or from a callable.
-
-    Records every call in ``calls`` as (region, lang, whitelist, psm, shape). An unscripted call
-    returns ``default`` (empty text, confidence 0).
-    """
-
-    def __init__(self, script: Script | None = None, *, default: str | OcrLine = "", confidence: float = 0.95) -> None:
-        self.script = script
-        self.default = default
-        self.confidence = confidence
-        self.calls: list[tuple[str | None, str, str | None, int, tuple[int, ...]]] = []
-        self._next = 0
-
-    def _line(self, value: str | OcrLine) -> OcrLine:
-        return value if isinstance(value, OcrLine) else OcrLine(value, self.confidence if value else 0.0)
-
-    def _read(self, gray: NDArray[np.uint8], lang: str, whitelist: str | None, psm: int, region: str | None) -> OcrLine:
-        self.calls.append((region, lang, whitelist, psm, tuple(np.shape(gray))))
-        s = self.script
-        if callable(s):
-            return self._line(s(gray, region))
-        if isinstance(s, Mapping):
-            return self._line(s.get(region or "", self.default))
-        if s is not None and self._next < len(s):
-            self._next += 1
-            return self._line(s[self._next - 1])
-        return self._line(self.default)
-
-    def read_line(
-        self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None, psm: int = 7, region: str | None = None, alternatives: bool = True
-    ) -> OcrLine:
-        return self._read(gray, lang, whitelist, psm, region)
-
-    def read_block(
-        self, gray: NDArray[np.uint8], *, lang: str, whitelist: str | None = None, psm: int = 6, region: str | None = None
-    ) -> OcrLine:
-        return self._read(gray, lang, whitelist, psm, region)
-
-
-_ENGINE: OcrEngine | None = None
-_ENGINE_LOCK = threading.Lock()
-
-
-def get_engine() -> OcrEngine:
-    """The process-wide engine: tesserocr when it imports, else pytesseract (logged once)."""
-    global _ENGINE
-    with _ENGINE_LOCK:
-        if _ENGINE is None:
-            try:
-                _ENGINE = TesserocrEngine()
-            except ImportError as exc:
-                log.warning("tesserocr unavailable (%s); using the tesseract program, one process per call", exc)
-                _ENGINE = PytesseractEngine()
-        return _ENGINE
+def load_engine() -> OcrEngine:
+    """A new engine: tesserocr when it imports, else pytesseract (logged). The run keeps one per process (reading.engines)."""
+    try:
+        return TesserocrEngine()
+    except ImportError as exc:
+        log.warning("tesserocr unavailable (%s); using the tesseract program, one process per call", exc)
+        return PytesseractEngine()

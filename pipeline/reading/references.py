@@ -1,0 +1,150 @@
+"""The blank form pages prepared once per process and form for registration and ink comparison.
+
+Each form page of the blank PDF is rendered at work_dpi (grey), turned into darkness maps (as
+printed, and grown by 1 and 2 px for a scan's registration error and blur), thumbnails for the
+page search and the quality measure, ORB features, the page code's QR box and the text layer.
+Pixels at the reference's dpi, origin top left; boxes in points.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.geometry import pt_per_px, px_per_pt
+from pipeline.model.records import BBox, FormDef, PageLayout
+from pipeline.reading.settings import REGISTER, RegisterDefaults
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One blank form page, prepared for registration and for comparing ink."""
+
+    layout: PageLayout
+    dpi: float
+    gray: NDArray[np.uint8]  # the blank rendered at dpi
+    dark: NDArray[np.float32]  # its darkness 0..1
+    dark_max: NDArray[np.float32]  # 3x3 max of dark: the blank's ink allowing ±1 px
+    dark_wide: NDArray[np.float32]  # 5x5 max of dark: allowing ±2 px (blurred, bolder print on a scan)
+    thumb: NDArray[np.float32]  # darkness at thumb_dpi, blurred
+    qual: NDArray[np.float32]  # darkness at quality_dpi, blurred
+    points: NDArray[np.float32]  # ORB keypoints (N, 2), px at dpi
+    desc: NDArray[np.uint8]  # ORB descriptors (N, 32)
+    qr_bbox: BBox | None  # where the page code's QR code is printed (points), if any
+    printed: tuple[tuple[str, BBox], ...] = ()  # the blank's text layer: each character and its box (points)
+    # per-page geometry (marks.py) and search data (register.py): it lives and dies with the page
+    cache: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
+_CACHE: dict[tuple[str, str, float], tuple[Reference, ...]] = {}  # by blank PDF, form fingerprint and dpi
+_CACHE_LOCK = threading.Lock()
+
+
+def _orb(cfg: RegisterDefaults) -> Any:
+    # One pyramid level pair only: scans come at a known dpi and fit-to-page scale (0.95-1).
+    return cv2.ORB_create(  # type: ignore[attr-defined]
+        nfeatures=cfg.orb_features, scaleFactor=1.3, nlevels=2, edgeThreshold=15, patchSize=15, fastThreshold=12
+    )
+
+
+def features(gray: NDArray[np.uint8], cfg: RegisterDefaults) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    """ORB keypoints (N, 2) and descriptors, strongest first."""
+    kps, desc = _orb(cfg).detectAndCompute(gray, None)
+    if desc is None or not kps:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+    order = np.argsort([-k.response for k in kps], kind="stable")
+    return np.array([kps[i].pt for i in order], np.float32), np.asarray(desc[order], np.uint8)
+
+
+def as_f32(a: object) -> NDArray[np.float32]:
+    """An OpenCV result as the float32 array it is (OpenCV's stubs type every result loosely)."""
+    return np.asarray(a, dtype=np.float32)
+
+
+def as_f64(a: object) -> NDArray[np.float64]:
+    """An OpenCV result as the float64 array it is."""
+    return np.asarray(a, dtype=np.float64)
+
+
+def _thumb(dark: NDArray[np.float32], factor: float, blur: float) -> NDArray[np.float32]:
+    """The darkness map reduced by `factor` (at least 8 px a side), Gaussian-blurred by `blur` px."""
+    h, w = dark.shape
+    small = cv2.resize(dark, (max(8, round(w * factor)), max(8, round(h * factor))), interpolation=cv2.INTER_AREA)
+    return as_f32(cv2.GaussianBlur(small, (0, 0), blur) if blur > 0 else small)
+
+
+def _find_qr(pdf_page: object, code: str, dpi: float = 200.0) -> BBox | None:
+    """The QR code's box on the blank (points), found once by decoding a rendering."""
+    gray = np.asarray(pdf_page.render(scale=px_per_pt(dpi), grayscale=True).to_numpy())  # type: ignore[attr-defined]
+    gray = gray if gray.ndim == 2 else gray[:, :, 0]
+    h, w = gray.shape
+    for y0, x0 in ((0, w // 2), (0, 0), (h // 2, 0), (h // 2, w // 2)):
+        part = np.ascontiguousarray(gray[y0 : y0 + h // 2, x0 : x0 + w // 2])
+        text, pts, _ = cv2.QRCodeDetector().detectAndDecode(part)
+        if text == code and pts is not None:
+            p = pts.reshape(-1, 2) + (x0, y0)
+            k = pt_per_px(dpi)
+            return (float(p[:, 0].min() * k), float(p[:, 1].min() * k), float(p[:, 0].max() * k), float(p[:, 1].max() * k))
+    return None
+
+
+def _printed(pdf_page: object) -> tuple[tuple[str, BBox], ...]:
+    """Characters of the blank page's text layer with their boxes (points, top-left origin); () if it has none."""
+    try:
+        tp = pdf_page.get_textpage()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a blank without a usable text layer simply has none
+        return ()
+    h = float(pdf_page.get_height())  # type: ignore[attr-defined]
+    out = []
+    try:
+        for i in range(tp.count_chars()):
+            ch = tp.get_text_range(i, 1)
+            if ch.strip():
+                left, bottom, right, top = tp.get_charbox(i)
+                out.append((ch, (float(left), h - float(top), float(right), h - float(bottom))))
+    finally:
+        tp.close()
+    return tuple(out)
+
+
+def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Reference, ...]:
+    """Every form page of `form` prepared for registration (cached per process and form)."""
+    key = (form.blank_pdf, form.fingerprint, cfg.work_dpi)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    import pypdfium2 as pdfium
+
+    out = []
+    doc = pdfium.PdfDocument(form.blank_pdf)
+    try:
+        for layout in form.pages:
+            if layout.number > len(doc):
+                continue
+            page = doc[layout.number - 1]
+            bmp = page.render(scale=px_per_pt(cfg.work_dpi), grayscale=True).to_numpy()
+            gray = np.ascontiguousarray(bmp if bmp.ndim == 2 else bmp[:, :, 0])
+            dark = (255.0 - gray.astype(np.float32)) / 255.0
+            points, desc = features(gray, cfg)
+            qr = _find_qr(page, layout.code) if layout.code else None
+            printed = _printed(page)
+            page.close()
+            out.append(Reference(
+                layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=as_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
+                dark_wide=as_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))),
+                thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
+                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr, printed=printed,
+            ))
+    finally:
+        doc.close()
+    refs = tuple(out)
+    with _CACHE_LOCK:
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        _CACHE[key] = refs
+    return refs
