@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,12 @@ import numpy as np  # noqa: E402
 
 from pipeline.model.records import PageRef  # noqa: E402
 from pipeline.reading import labels as L  # noqa: E402
-from pipeline.reading.digits import get_classifier  # noqa: E402
-from pipeline.tools.tesseract import get_engine  # noqa: E402
+from pipeline.reading.engines import Engines  # noqa: E402
 from samples.synth import attachments as A  # noqa: E402
 
 VERBOSE = False
 NOTES: dict[PageRef, str] = {}  # the reader's note per page, for --verbose
+ENGINES = Engines()  # this run's OCR engine and digit classifier, each loaded once
 
 
 def _timed(fn: Any, *args: Any, **kw: Any) -> tuple[Any, float, float]:
@@ -149,7 +150,7 @@ def report(title: str, ev: dict[str, Any], cpu: list[float], wall: list[float]) 
 def read_scans(
     scans: list[tuple[str, A.ScanPage]], item_ids: tuple[str, ...], doc_items: tuple[str, ...], **kw: Any
 ) -> tuple[list[Any], list[PageRef], list[float], list[float], list[float]]:
-    engine, clf = get_engine(), (get_classifier() if kw.get("use_digits", True) else None)
+    engine, clf = ENGINES.ocr(), (ENGINES.classifier() if kw.get("use_digits", True) else None)
     pages, cpu, wall, decode = [], [], [], []
     counter: Counter[str] = Counter()
     for file, sp in scans:
@@ -169,13 +170,13 @@ def read_scans(
 
 
 def digits_alone(n: int, seed: int) -> tuple[float, float, int]:
-    clf = get_classifier()
+    clf = ENGINES.classifier()
     rng = np.random.default_rng(seed)
     truth = [str(int(rng.integers(10))) for _ in range(n)]
     glyphs = [A.render_handwritten_digit(d, rng, int(rng.integers(18, 60))) < 128 for d in truth]
     guesses = clf.classify(glyphs)
     ok = [g.digit == t for g, t in zip(guesses, truth)]
-    sure = [g.probability >= L.DIGIT_MIN_PROBABILITY for g in guesses]
+    sure = [g.probability >= L.LABEL_SETTINGS.digit_min_probability for g in guesses]
     wrong_sure = sum(1 for o, s in zip(ok, sure) if s and not o)
     return sum(ok) / n, sum(sure) / n, wrong_sure
 
@@ -290,7 +291,7 @@ def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
                 pickle.dump((scans, struth), f)
     modes = dict(Counter(sp.mode for _, sp in scans))
     print(f"(generated in {time.perf_counter() - t0:.0f} s; dpi {dpis}; modes {modes})")
-    get_classifier()  # trained or loaded before timing
+    ENGINES.classifier()  # trained or loaded before timing
     atts, blanks, cpu, wall, decode = read_scans(scans, item_ids, doc_items)
     report(f"scans: {len(sdocs)} documents, {len(scans)} pages", evaluate(struth, atts, blanks, args.per_submission, doc_items), cpu, wall)
     print(f"  decoding the page image (not included above): median {statistics.median(decode) * 1000:.1f} ms CPU")
@@ -301,7 +302,7 @@ def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
 
     acc, sure, wrong_sure = digits_alone(3000, args.seed + 99)
     print(
-        f"\n== digit classifier alone, 3000 held-out generated handwritten digits: accuracy {acc:.2%}; p ≥ {L.DIGIT_MIN_PROBABILITY}: {sure:.1%} of digits, {wrong_sure} of them wrong"
+        f"\n== digit classifier alone, 3000 held-out generated handwritten digits: accuracy {acc:.2%}; p ≥ {L.LABEL_SETTINGS.digit_min_probability}: {sure:.1%} of digits, {wrong_sure} of them wrong"
     )
 
     if args.ablation:
@@ -311,12 +312,8 @@ def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
             ("eng+jpn, no digits", ("eng", "jpn"), False),
             ("digits+eng", ("eng",), True),
         ):
-            saved = L.OCR_LANGS
-            L.OCR_LANGS = langs  # type: ignore[assignment]
-            try:
-                atts, blanks, cpu, wall, _ = read_scans(scans, item_ids, doc_items, use_digits=digits)
-            finally:
-                L.OCR_LANGS = saved
+            settings = replace(L.LABEL_SETTINGS, ocr_langs=langs)
+            atts, blanks, cpu, wall, _ = read_scans(scans, item_ids, doc_items, use_digits=digits, settings=settings)
             report(f"ablation: {title}", evaluate(struth, atts, blanks, args.per_submission, doc_items), cpu, wall)
 
 

@@ -1,4 +1,4 @@
-"""labels.py: normalising what applicants write, reading it from text layers and scans, grouping pages."""
+"""reading/labels: normalising what applicants write, reading it from text layers and scans, grouping pages."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.model.geometry import pt_to_px, px_per_pt
 from pipeline.model.records import PageRef
 from pipeline.reading import labels as L
-from pipeline.tools.tesseract import FakeOcr, OcrLine, OcrSymbol
+from pipeline.reading.labels import fuse, glyphs, ink, records
+from pipeline.reading.labels import text as label_text
+from pipeline.tools.tesseract import OcrLine, OcrSymbol
 from samples.synth import attachments as A
+from tests.fakes import FakeOcr
 
 DOCS, OTHERS = A.FALLBACK_DOCUMENT_ITEMS, A.FALLBACK_OTHER_ITEMS
 ITEMS = DOCS + OTHERS
@@ -180,8 +184,8 @@ def test_scanned_reader_with_a_scripted_engine() -> None:
     read = L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=fake, use_digits=False)
     assert (read.parse.status, read.parse.ids) == ("read", doc.label.ids)  # type: ignore[union-attr]
     region, lang, whitelist, psm, shape = fake.calls[0]
-    assert (region, psm) == ("label", 7) and whitelist == L.OCR_WHITELIST and lang in L.OCR_LANGS
-    assert read.bbox is not None and read.bbox[0] > 595 * (1 - L.REGION_RIGHT) - 1
+    assert (region, psm) == ("label", 7) and whitelist == L.OCR_WHITELIST and lang in L.LABEL_SETTINGS.ocr_langs
+    assert read.bbox is not None and read.bbox[0] > 595 * (1 - L.LABEL_SETTINGS.region_right) - 1
 
     # one reader, unsure of a 7 that could be a 1: both ids stay candidates
     unsure = L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=FakeOcr([OcrLine("7-1-1", 0.6)]), use_digits=False)
@@ -257,7 +261,7 @@ def test_flagged_ones_are_not_weighed_as_sevens(classifier) -> None:  # type: ig
     rng = np.random.default_rng(71)
     ones = classifier.classify([A.render_handwritten_digit("1", rng, int(rng.integers(20, 50))) < 128 for _ in range(300)])
     sevens = classifier.classify([A.render_handwritten_digit("7", rng, int(rng.integers(20, 50))) < 128 for _ in range(300)])
-    assert sum(g.probabilities[7] >= L.FUSED_RIVAL for g in ones) <= 4
+    assert sum(g.probabilities[7] >= L.LABEL_SETTINGS.fused_rival for g in ones) <= 4
     assert sum(g.digit != "1" for g in ones) <= 1
     assert all(g.digit == "7" for g in sevens)
 
@@ -265,9 +269,11 @@ def test_flagged_ones_are_not_weighed_as_sevens(classifier) -> None:  # type: ig
 def _fused(text: str, probs: list[dict[int, float]], shapes: tuple[str | None, ...], ocr_text: str) -> L.LabelParse:
     """The fused parse of a classifier reading (per digit: the named probabilities, the rest shared) and eng + jpn reading ``ocr_text``."""
     per_digit = tuple(tuple(p.get(d, (1.0 - sum(p.values())) / (10 - len(p))) for d in range(10)) for p in probs)
-    dig = L._Reading("digits", text, min(max(v) for v in per_digit), (), L.normalise_label(text, ITEMS, DOCS), per_digit, shapes=shapes)
-    ocr = L._ocr_reading(OcrLine(ocr_text, 0.9, tuple(OcrSymbol(ch, 0.9) for ch in ocr_text)), ITEMS, DOCS)
-    return L._fuse(dig, [ocr, ocr], ITEMS, DOCS)[0]
+    dig = records.LineReading(
+        "digits", text, min(max(v) for v in per_digit), (), L.normalise_label(text, ITEMS, DOCS), per_digit, shapes=shapes
+    )
+    ocr = label_text.ocr_reading(OcrLine(ocr_text, 0.9, tuple(OcrSymbol(ch, 0.9) for ch in ocr_text)), ITEMS, DOCS)
+    return fuse.fuse_readings(dig, [ocr, ocr], ITEMS, DOCS)[0]
 
 
 def test_a_one_shaped_and_classified_one_overrules_the_ocr_seven_but_never_makes_a_guess() -> None:
@@ -326,10 +332,10 @@ def test_scanned_flagged_ones_read_by_tesseract_as_seven_are_read_as_one(classif
 
 def _label_run(gray: np.ndarray, dpi: float) -> tuple[int, list[tuple[int, int, int, int]]]:
     """(x offset of the corner, the boxes x, y, w, h of the first label-like run's components, left to right) as the reader sees them."""
-    pt_px = dpi / 72.0
-    x_off = int(gray.shape[1] * (1 - L.REGION_RIGHT))
-    _, stats, idx = L._components(L._binarise(gray[: int(gray.shape[0] * L.REGION_TOP), x_off:]), pt_px)
-    run = min((g for g in L._groups(stats, idx, L.LINE_GAP) if L._label_like(g, pt_px)), key=lambda g: g.box[1])
+    pt_px = px_per_pt(dpi)
+    x_off = int(gray.shape[1] * (1 - L.LABEL_SETTINGS.region_right))
+    _, stats, idx = ink.components(ink.binarise(gray[: int(gray.shape[0] * L.LABEL_SETTINGS.region_top), x_off:]), pt_px)
+    run = min((g for g in ink.chain_lines(stats, idx, L.LABEL_SETTINGS.line_gap) if ink.label_like(g, pt_px)), key=lambda g: g.box[1])
     return x_off, sorted((int(x), int(y), int(w), int(h)) for x, y, w, h, _ in (stats[c] for c in run.comps))
 
 
@@ -367,17 +373,17 @@ def _handwritten_page(parts: list[tuple[str, float]], seed: int, dpi: int = 200)
     import cv2
 
     rng = np.random.default_rng(seed)
-    page = np.full((round(842 * dpi / 72), round(595 * dpi / 72)), 255, np.uint8)
+    page = np.full((round(pt_to_px(842, dpi)), round(pt_to_px(595, dpi))), 255, np.uint8)
     x = 0.0
     drawn = []
     for text, height_pt in parts:
-        strokes, width = A.handwritten_strokes(text, rng, height_pt * dpi / 72)
+        strokes, width = A.handwritten_strokes(text, rng, pt_to_px(height_pt, dpi))
         drawn += [s + np.array([x, 0.0]) for s in strokes]
         x += width
-    x0, y0 = page.shape[1] - 60 * dpi / 72 - x, 30 * dpi / 72
+    x0, y0 = page.shape[1] - pt_to_px(60, dpi) - x, pt_to_px(30, dpi)
     for s in drawn:
         pts = np.round((s + np.array([x0, y0])) * 16).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(page, [pts], False, 0, max(2, round(0.09 * parts[0][1] * dpi / 72)), cv2.LINE_AA, shift=4)
+        cv2.polylines(page, [pts], False, 0, max(2, round(pt_to_px(0.09 * parts[0][1], dpi))), cv2.LINE_AA, shift=4)
     return page
 
 
@@ -407,11 +413,11 @@ def _boxed_seven_page(seed: int, line_px: int, dpi: int = 200) -> np.ndarray:
     import cv2
 
     rng = np.random.default_rng(seed)
-    page = np.full((round(842 * dpi / 72), round(595 * dpi / 72)), 255, np.uint8)
-    h = 18.0 * dpi / 72
+    page = np.full((round(pt_to_px(842, dpi)), round(pt_to_px(595, dpi))), 255, np.uint8)
+    h = pt_to_px(18.0, dpi)
     seven, w7 = A.handwritten_strokes("7", rng, h)
     rest, w_rest = A.handwritten_strokes("-1-1", rng, h)
-    x0, y0, lift = page.shape[1] - 60 * dpi / 72 - w7 - w_rest, 40 * dpi / 72, 0.12 * h
+    x0, y0, lift = page.shape[1] - pt_to_px(60, dpi) - w7 - w_rest, pt_to_px(40, dpi), 0.12 * h
     for s, dx, dy in [(s, 0.0, -lift) for s in seven] + [(s, w7, 0.0) for s in rest]:
         pts = np.round((s + np.array([x0 + dx, y0 + dy])) * 16).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(page, [pts], False, 0, round(0.09 * h), cv2.LINE_AA, shift=4)
@@ -538,11 +544,11 @@ def test_generator_is_deterministic_and_writes_image_pdfs(tmp_path: Path) -> Non
 def test_ocr_slots_witness_the_digits_they_saw() -> None:
     """Ensures that an OCR read of a handwritten label with a 1 read as '/' still lines up group by group."""
     line = OcrLine("3-/-1", 0.9, tuple(OcrSymbol(ch, 0.95) for ch in "3-/-1"))
-    slots = L._slots(line)
+    slots = label_text._slots(line)
     assert len(slots) == 3 and slots[1] is None
     assert slots[0] is not None and max(slots[0]) == slots[0][3]
     assert slots[2] is not None and max(slots[2]) == slots[2][1]
-    assert L._slots(OcrLine("31-1", 0.9, tuple(OcrSymbol(ch, 0.95) for ch in "31-1"))) == ()
+    assert label_text._slots(OcrLine("31-1", 0.9, tuple(OcrSymbol(ch, 0.95) for ch in "31-1"))) == ()
 
 
 def test_split_dash_written_into_a_digit() -> None:
@@ -551,15 +557,15 @@ def test_split_dash_written_into_a_digit() -> None:
     digit[:, 8:12] = 1  # a 1
     joined = np.hstack([digit, np.zeros((40, 14), np.uint8)])
     joined[19:23, 10:] = 1  # its dash, touching
-    cut = L._split_dash(joined, 40.0, 0.0)
+    cut = glyphs._split_dash(joined, 40.0, 0.0)
     assert cut is not None and cut[0] == "D-" and cut[1].shape[1] < joined.shape[1]
     four = np.zeros((40, 24), np.uint8)
     four[:, 14:18] = 1
     four[26:30, 0:20] = 1  # the bar of a 4 stands out past its stem by less than a dash …
     for y in range(28):
         four[y, max(0, 14 - y // 2) : 17 - y // 2] = 1  # … and its diagonal meets the bar's left end
-    assert L._split_dash(four, 40.0, 0.0) is None
-    assert L._split_dash(digit, 40.0, 0.0) is None
+    assert glyphs._split_dash(four, 40.0, 0.0) is None
+    assert glyphs._split_dash(digit, 40.0, 0.0) is None
 
 
 def test_top_stroke_tells_a_flagged_one_from_a_seven() -> None:
@@ -574,26 +580,26 @@ def test_top_stroke_tells_a_flagged_one_from_a_seven() -> None:
     seven = np.zeros((60, 40), np.uint8)
     cv2.line(seven, (4, 4), (34, 4), 255, 4)  # the bar
     cv2.line(seven, (34, 4), (16, 56), 255, 4)
-    assert top_stroke_share(one) <= L.ONE_FLAG_MAX < L.SEVEN_BAR_MIN <= top_stroke_share(seven)
+    assert top_stroke_share(one) <= L.LABEL_SETTINGS.one_flag_max < L.LABEL_SETTINGS.seven_bar_min <= top_stroke_share(seven)
     assert top_stroke_share(np.ones((6, 4), np.uint8)) is None  # too small to tell
 
 
 def test_a_slash_between_two_labels_is_a_separator() -> None:
     """Ensures that the / of 1-1-1/1-1-2, as tall and thin as a 1, is dropped as a separator and its glyph not read."""
     masks = [np.full((3, 3), k, np.uint8) for k in range(7)]
-    pattern, kept = L._separators_out("D-D-DDD-D-D", masks, "D-D-D")
+    pattern, kept = glyphs._separators_out("D-D-DDD-D-D", masks, "D-D-D")
     assert pattern == "D-D-DXD-D-D"
     assert [int(m[0, 0]) for m in kept] == [0, 1, 2, 4, 5, 6]
-    assert L._separators_out("D-D-D", masks[:3], "D-D-D")[0] == "D-D-D"  # nothing to drop in one label
+    assert glyphs._separators_out("D-D-D", masks[:3], "D-D-D")[0] == "D-D-D"  # nothing to drop in one label
 
 
 def test_glyphs_before_a_prefix_are_dropped_when_whole_runs_follow() -> None:
     """Ensures that a 項 segmented as a digit before 項目番号： is dropped, and nothing next to a dash is."""
     masks = [np.full((3, 3), k, np.uint8) for k in range(4)]
-    pattern, kept = L._prefix_out("DXXXXXD-D-D", masks, "D-D-D")
+    pattern, kept = glyphs._prefix_out("DXXXXXD-D-D", masks, "D-D-D")
     assert pattern == "XXXXXXD-D-D" and [int(m[0, 0]) for m in kept] == [1, 2, 3]
-    assert L._prefix_out("D-DXD-D-D", masks, "D-D-D")[0] == "D-DXD-D-D"  # a dash in the lead: a run, not a prefix
-    assert L._prefix_out("DXD-D", masks[:3], "D-D-D")[0] == "DXD-D"  # what follows is no whole run
+    assert glyphs._prefix_out("D-DXD-D-D", masks, "D-D-D")[0] == "D-DXD-D-D"  # a dash in the lead: a run, not a prefix
+    assert glyphs._prefix_out("DXD-D", masks[:3], "D-D-D")[0] == "DXD-D"  # what follows is no whole run
 
 
 def test_only_ink_running_all_round_its_box_is_a_frame() -> None:
@@ -612,14 +618,15 @@ def test_only_ink_running_all_round_its_box_is_a_frame() -> None:
     five = np.zeros((40, 120), np.uint8)
     cv2.polylines(five, [np.array([[40, 3], [10, 3], [8, 18], [30, 16], [38, 28], [20, 37], [5, 33]])], False, 1, 2)
     cv2.line(five, (38, 20), (110, 20), 1, 2)  # its dash
-    assert L._outlined(*ring_of(frame), 1.0)
-    assert not L._outlined(*ring_of(five), 1.0)
+    assert ink._outlined(*ring_of(frame), 1.0)
+    assert not ink._outlined(*ring_of(five), 1.0)
 
 
 def test_a_bracket_pair_as_tall_as_digits_is_dropped() -> None:
     """Ensures that 『7-5-2』 segmented as DD-D-DD is read as D-D-D between brackets, and nothing lopsided is touched."""
     masks = [np.full((3, 3), k, np.uint8) for k in range(7)]
-    pattern, kept = L._brackets_out("DD-D-DD", masks, "D-D-D")
+    pattern, kept = glyphs._brackets_out("DD-D-DD", masks, "D-D-D")
     assert pattern == "XD-D-DX" and [int(m[0, 0]) for m in kept] == [1, 2, 3, 4, 5]
-    assert L._brackets_out("DD-D-D", masks[:4], "D-D-D")[0] == "DD-D-D"  # one extra glyph: not a pair
-    assert L._brackets_out("D-D-D-D", masks[:4], "D-D-D")[0] == "D-D-D-D"  # a dash at the end: not ours
+    assert glyphs._brackets_out("DD-D-D", masks[:4], "D-D-D")[0] == "DD-D-D"  # one extra glyph: not a pair
+    assert glyphs._brackets_out("D-D-D-D", masks[:4], "D-D-D")[0] == "D-D-D-D"  # a dash at the end: not ours
+

@@ -156,7 +156,7 @@ def _label_page(page: Any, form: FormDef) -> Any:
     if page.has_text and not page.scanned:
         # Boxes for every word of a long manual cost ~0.1 s a page: look at the top band's
         # plain text first, and take the words only when something there could be a label.
-        band = page.text_in((0.0, 0.0, page.width_pt, page.height_pt * labels.REGION_TOP))
+        band = page.text_in((0.0, 0.0, page.width_pt, page.height_pt * labels.LABEL_SETTINGS.region_top))
         if not _could_be_label(band):
             return labels.LabelledPage(page.ref, labels.LabelRead(labels.MISSING, None, None, "none"), blank=False)
         read = labels.read_text_label(page.words(), page.width_pt, page.height_pt, form.item_ids, documents)

@@ -1,0 +1,180 @@
+"""The label of a scanned page: the corner's candidate lines, each read every way, the first label-like line kept."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.geometry import bbox_to_pt, px_per_pt
+from pipeline.reading.labels.fuse import fuse_readings, vote_readings
+from pipeline.reading.labels.glyphs import digit_reading
+from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
+from pipeline.reading.labels.parse import CONFUSABLE, MISSING, LabelParse, swaps
+from pipeline.reading.labels.records import LabelRead, LineReading
+from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
+from pipeline.reading.labels.text import OCR_WHITELIST, ocr_reading
+
+if TYPE_CHECKING:
+    from pipeline.reading.digits import DigitClassifier
+    from pipeline.tools.tesseract import OcrEngine
+
+
+@dataclass(frozen=True, slots=True)
+class _Readers:
+    """Who reads a candidate line (Tesseract, the digit classifier if any), against which ids, with which settings."""
+
+    engine: OcrEngine
+    classifier: DigitClassifier | None
+    item_ids: Collection[str]
+    document_items: Collection[str]
+    settings: LabelSettings
+
+
+def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _Readers) -> tuple[LabelParse, LineReading | None, str]:
+    """Read one candidate line every way and vote; returns (parse, the reading chosen, its source)."""
+    item_ids, document_items, settings = readers.item_ids, readers.document_items, readers.settings
+    lab, stats, idx, erased = parts
+    own = set(g.comps)
+    classifier = readers.classifier
+    dig = digit_reading(lab, stats, g, classifier, item_ids, document_items, erased, settings) if classifier is not None else None
+    img = line_image(crop, lab, stats, g, [c for c in idx if c not in own], erased, settings)
+    readings: list[LineReading] = []
+    fused: tuple[LabelParse, float, bool] | None = None
+    for lang in settings.ocr_langs:
+        line = readers.engine.read_line(img, lang=lang, whitelist=OCR_WHITELIST, psm=7, region="label")
+        readings.append(ocr_reading(line, item_ids, document_items, settings))
+        if dig is not None:
+            fused = fuse_readings(dig, readings, item_ids, document_items, settings)
+            if fused[0].status == "read" and fused[1] >= settings.fused_skip:
+                break  # sure already; the second language costs more than it could change
+    if dig is not None and fused is not None:
+        parse, p, ocr_used = fused
+        agree = next(
+            (r for r in readings if r.parse.status == "read" and (r.parse.ids, r.parse.unknown) == (parse.ids, parse.unknown)), None
+        )
+        fused_reading = LineReading(dig.source, agree.text if agree else dig.text, p, dig.alternates, parse)
+        return parse, fused_reading, ("ocr+digits" if ocr_used else "digits")
+    voted, chosen = vote_readings(readings, item_ids, document_items, settings)
+    if voted.status == "read" and any(ch in CONFUSABLE for i in (*voted.ids, *voted.unknown) for ch in i):
+        # OCR alone, with ink touching an erased frame line at the line's top: a 1 there may be a 7 that lost its bar
+        if touches_frame_top(lab, [*g.box[:2], g.box[2] - g.box[0], g.box[3] - g.box[1], *g.comps], erased, g.height):
+            near = {a for i in (*voted.ids, *voted.unknown) for a in swaps(i) if a in document_items}
+            note = "a digit touches the frame: a 1 there could be a 7"
+            voted = LabelParse((), (), "uncertain", tuple(sorted(near | set(voted.ids))), note)
+    return voted, chosen, (chosen.source if chosen else "none")
+
+
+def _merge(parses: Sequence[LabelParse]) -> LabelParse:
+    """Labels read from several runs of one line (「1-1-1」 「7-2-2」) as one parse."""
+    if len(parses) == 1:
+        return parses[0]
+    ids = tuple(dict.fromkeys(i for p in parses for i in p.ids))
+    unknown = tuple(dict.fromkeys(i for p in parses for i in p.unknown))
+    if any(p.status == "uncertain" for p in parses):
+        cands = tuple(sorted({i for p in parses for i in (*p.ids, *p.candidates)}))
+        return LabelParse((), (), "uncertain", cands, "; ".join(p.note for p in parses if p.note))
+    return LabelParse(ids, unknown, "read")
+
+
+def _read_line(
+    crop: NDArray[np.uint8], parts: CornerInk, g: Group, groups: Sequence[Group], x_start: int, dpi: float, readers: _Readers
+) -> LabelRead | None:
+    """The label on the line of candidate ``g``: it and the other runs beside it (a second label), read and merged.
+
+    ``crop`` starts ``x_start`` pixels into the band, at ``dpi``; the bbox is in points of the page, origin top left.
+    None when ``g`` holds nothing label-like.
+    """
+    parse, chosen, source = _read_group(crop, parts, g, readers)
+    if parse.status == "missing" or chosen is None:
+        return None
+    line = [g]
+    parses, texts = [parse], [chosen.text]
+    for o in groups:  # further runs on the same line, left to right
+        ov = min(o.box[3], g.box[3]) - max(o.box[1], g.box[1])
+        if o is not g and ov >= 0.5 * min(o.height, g.height):
+            p2, c2, _ = _read_group(crop, parts, o, readers)
+            if p2.status != "missing" and c2 is not None:
+                line.append(o)
+                parses.append(p2)
+                texts.append(c2.text)
+    order = sorted(range(len(line)), key=lambda k: line[k].box[0])
+    parse = _merge([parses[k] for k in order])
+    x0, y0 = min(o.box[0] for o in line), min(o.box[1] for o in line)
+    x1, y1 = max(o.box[2] for o in line), max(o.box[3] for o in line)
+    bbox = bbox_to_pt((x0 + x_start, y0, x1 + x_start, y1), dpi)
+    src = source if len(line) == 1 else "ocr"
+    return LabelRead(parse, " ".join(texts[k] for k in order), chosen.confidence, src, bbox)  # type: ignore[arg-type]
+
+
+def _top_band(gray: NDArray[np.uint8], dpi: float, settings: LabelSettings) -> tuple[NDArray[np.uint8], float]:
+    """The page's top band (settings.region_top of its height), reduced to settings.work_dpi when finer; with its dpi."""
+    import cv2
+
+    h, w = gray.shape[:2]
+    band = gray[: int(h * settings.region_top)]
+    if dpi > settings.work_dpi:  # labels read as well at 200 dpi; the corner costs half as much to analyse
+        f = settings.work_dpi / dpi
+        size = (max(1, round(w * f)), max(1, round(band.shape[0] * f)))
+        band = np.asarray(cv2.resize(band, size, interpolation=cv2.INTER_LINEAR), dtype=np.uint8)  # INTER_AREA: 5 ms, this 0.6
+        dpi = settings.work_dpi
+    return band, dpi
+
+
+def read_scanned_label(
+    gray: NDArray[np.uint8],
+    dpi: float,
+    item_ids: Collection[str],
+    document_items: Collection[str],
+    *,
+    engine: OcrEngine | None = None,
+    classifier: DigitClassifier | None = None,
+    use_digits: bool = True,
+    settings: LabelSettings = LABEL_SETTINGS,
+) -> LabelRead:
+    """Read the label of a scanned page (grayscale, ink dark) at ``dpi``: the corner only, no full-page OCR.
+
+    In the top-right region the ink is split into components; the lines of a frame around a boxed
+    label are erased; components are chained into runs, and the topmost label-like runs are
+    straightened, binarised and read by Tesseract ``eng`` and ``jpn`` (label characters only) and,
+    when shaped N-N-N, by the digit classifier. Two readers agreeing make a read; a single reader
+    must be sure of itself; readers naming different document ids make it uncertain. Other runs on
+    the same line (a second label) are read too. If the corner holds nothing label-like, the first
+    run of the page's top band is tried, and only a clean read is taken from there. ``engine`` and
+    ``classifier`` default to newly loaded ones; ``use_digits=False`` reads with Tesseract alone.
+    """
+    # The run passes its process's engine and classifier (reading.engines); a caller without them gets new ones.
+    if engine is None:
+        from pipeline.tools.tesseract import load_engine
+
+        engine = load_engine()
+    if classifier is None and use_digits:
+        from pipeline.reading.digits import DigitClassifier
+
+        classifier = DigitClassifier.load()
+    readers = _Readers(engine, classifier, item_ids, document_items, settings)
+    band, dpi = _top_band(gray, dpi, settings)
+    pt_px = px_per_pt(dpi)
+    x_off = int(band.shape[1] * (1 - settings.region_right))
+    best: LabelRead | None = None
+    for x_start, limit in ((x_off, settings.max_candidates), (0, 1)):
+        crop = band[:, x_start:]
+        parts = corner_ink(crop, pt_px)
+        _, stats, idx, _ = parts
+        groups = sorted((g for g in chain_lines(stats, idx, settings.line_gap) if label_like(g, pt_px)), key=lambda g: g.box[1])
+        if x_start == 0:  # the top band: only what lies left of the corner already searched
+            groups = [g for g in groups if g.box[0] < x_off]
+        for g in groups[:limit]:
+            read = _read_line(crop, parts, g, groups, x_start, dpi, readers)
+            if read is None:
+                continue
+            if read.parse.status == "read":
+                return read
+            if x_start == x_off:  # from the top band only a clean read counts: body text there is not a label
+                best = best or read
+        if best is not None:
+            return best
+    return LabelRead(MISSING, None, None, "none")

@@ -1,0 +1,68 @@
+"""Detection defaults for labels: the label region, reader confidences, fusion bounds and glyph shapes, with units and provenance.
+
+Every bound was measured with bench/bench_labels.py on generated stacks (typed and handwritten
+labels, born-digital and scanned at 150–300 dpi), placing it where the silent mislabels stay at
+none; the note by each field says what the bench showed. Re-measure before moving one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.model.records import BBox
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSettings:
+    """Finding and reading the label at a non-form page's top right (右肩), and trusting what was read."""
+
+    # --- where a label is looked for ---
+    region_right: float = 0.45  # share of the page width: the label region is its right 45 % …
+    region_top: float = 0.15  # … share of the page height: by its top 15 % (labels sat 18–60 pt from the top edge)
+
+    # --- Tesseract's reading (confidences 0..1, per symbol) ---
+    min_confidence: float = 0.55  # the weakest word below this → uncertain
+    sure_confidence: float = 0.80  # below this, a 1↔7 swap that gives another document id → uncertain
+    alt_symbol_confidence: float = 0.15  # a runner-up digit at least this likely is a real alternative
+    # An OCR digit counts at most this much in the fusion (Tesseract is sure of wrong handwriting).
+    ocr_digit_trust: float = 0.85
+
+    # --- the digit classifier's reading (probabilities 0..1, per digit) ---
+    digit_min_probability: float = 0.60  # a digit less likely than this is not a reading to count
+    digit_sure_probability: float = 0.90  # classifier alone, against Tesseract: every digit at least this likely
+    digit_unseen_probability: float = 0.80  # digits no OCR reader saw, when OCR saw the rest of the label
+    digit_alt_probability: float = 0.12  # a runner-up at least this likely is a real alternative
+
+    # --- fusing the classifier with Tesseract (probability of a label's spelling, 0..1) ---
+    # Needed for a read, with OCR agreeing (bench: 0.6–0.8 gave no silent mislabel).
+    fused_accept: float = 0.60
+    fused_rival: float = 0.10  # another document id at least this likely makes the read uncertain
+    fused_skip: float = 0.97  # fused this sure after eng: jpn is not asked
+
+    # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
+    # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.
+    # load_digits upsampled from 8×8: 16 % of its 7s ≤ 0.20 (bars sloping, coarse), so the shape never
+    # makes a read alone: against the classifier it vetoes one (→ uncertain); agreeing with the classifier
+    # it sets aside the OCR's 1↔7 (fuse._shape_overrules), the classifier still deciding.
+    one_flag_max: float = 0.20  # at most this: shaped like a 1
+    seven_bar_min: float = 0.32  # at least this: shaped like a 7; in between the shape says nothing
+
+    # --- blank pages ---
+    # Dark share of ~50-dpi samples: blank scans with specks ≤ 1.8e-4, pages of 8+ lines ≥ 1.4e-2, one line ≈ 1.5e-3.
+    blank_ink_fraction: float = 6e-4
+
+    # --- the scanned corner ---
+    max_candidates: int = 3  # ink groups (count) in the region tried by OCR, top first
+    # Tesseract languages, in the order asked: eng reads Mincho digits better; jpn reads 項目, 番号, 「」 and ・ (bench).
+    ocr_langs: tuple[str, ...] = ("eng", "jpn")
+    line_gap: float = 1.5  # glyph heights between two runs of one line (「3-1-1」 「4-1-3」, 項目番号：2-3-1 need 1.4)
+    ocr_target_height_px: int = 34  # digit height (pixels) the line is scaled to before OCR
+    work_dpi: int = 200  # dots per inch: scans above this are reduced to it before the corner is analysed
+
+
+LABEL_SETTINGS = LabelSettings()
+
+
+def label_region_pt(width_pt: float, height_pt: float, settings: LabelSettings = LABEL_SETTINGS) -> BBox:
+    """The region searched for a label, in points (origin top left): the dossier's crop of an unlabelled page."""
+    return (width_pt * (1 - settings.region_right), 0.0, width_pt, height_pt * settings.region_top)
