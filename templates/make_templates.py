@@ -27,7 +27,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from pipeline.output.dossier import fix_element_order  # noqa: E402 - after the path is set
+from pipeline.output.dossier.template import fix_element_order  # noqa: E402 - after the path is set
 
 
 def save(doc: Document, path: Path) -> None:

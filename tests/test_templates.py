@@ -74,11 +74,11 @@ def test_dossier_renders_with_strict_undefined(contexts: dict[str, Any], key: st
     from docxtpl import DocxTemplate
     from jinja2 import Environment, StrictUndefined
 
-    from pipeline.output.dossier import _materialise
+    from pipeline.output.dossier.template import materialise
 
     tpl = DocxTemplate(str(TEMPLATES / "dossier.docx"))
     env = Environment(undefined=StrictUndefined, autoescape=True)
-    tpl.render(_materialise(contexts[key], tpl), jinja_env=env, autoescape=True)
+    tpl.render(materialise(contexts[key], tpl), jinja_env=env, autoescape=True)
     tpl.save(str(tmp_path / "d.docx"))
     text = docx_text(tmp_path / "d.docx")
     assert "審査結果" in text and "審査項目一覧" in text
@@ -105,7 +105,8 @@ def test_hostile_text_everywhere_stays_literal(contexts: dict[str, Any], tmp_pat
     import docx
     from lxml import etree
 
-    from pipeline.output.dossier import _render_template, dossier_context
+    from pipeline.output.dossier import dossier_context
+    from pipeline.output.dossier.template import render_template
 
     sub = contexts["subs"]["needs_review"]
     result = copy.deepcopy(sub.result)
@@ -120,7 +121,7 @@ def test_hostile_text_everywhere_stays_literal(contexts: dict[str, Any], tmp_pat
         item["title"] = nasty
     result["score"]["reasons"] = [nasty]
     ctx = dossier_context(result, out_dir=sub.out_dir, inbox_entry=sub.inbox_entry, council=council(), review_pages=7)
-    _render_template(TEMPLATES / "dossier.docx", ctx, tmp_path / "h.docx")
+    render_template(TEMPLATES / "dossier.docx", ctx, tmp_path / "h.docx")
     with zipfile.ZipFile(tmp_path / "h.docx") as zf:
         etree.fromstring(zf.read("word/document.xml"))  # well-formed
     text = docx_text(tmp_path / "h.docx")
@@ -162,11 +163,11 @@ def test_make_templates_rebuilds_the_same_tags(tmp_path: Path, monkeypatch: pyte
 def _order_problems(xml: bytes) -> list[str]:
     from lxml import etree
 
-    from pipeline.output.dossier import _SCHEMA_ORDER
+    from pipeline.output.dossier.template import SCHEMA_ORDER
 
     root = etree.fromstring(xml)
     problems = []
-    for tag, seq in _SCHEMA_ORDER.items():
+    for tag, seq in SCHEMA_ORDER.items():
         rank = {f"{W}{n}": i for i, n in enumerate(seq.split())}
         for props in root.iter(f"{W}{tag}"):
             tags = [el.tag for el in props]
@@ -178,12 +179,12 @@ def _order_problems(xml: bytes) -> list[str]:
 
 def test_rendered_docx_keeps_schema_order(contexts: dict[str, Any], tmp_path: Path) -> None:
     """Ensures that property elements stay in schema order after rendering (Word reports corruption otherwise)."""
-    from pipeline.output.dossier import _render_template
+    from pipeline.output.dossier.template import render_template
 
     for name, ctx in (("dossier.docx", contexts["needs_review"]), ("certificate.docx", contexts["certificate"])):
         for path in (TEMPLATES / name, tmp_path / name):
             if path.parent == tmp_path:
-                _render_template(TEMPLATES / name, ctx, path)
+                render_template(TEMPLATES / name, ctx, path)
             with zipfile.ZipFile(path) as zf:
                 for part in ("word/document.xml", "word/styles.xml"):
                     assert not _order_problems(zf.read(part)), (path, part, _order_problems(zf.read(part))[:3])

@@ -316,14 +316,6 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemResult:
-    item: Item
-    answer: ItemAnswer
-    evidence: tuple[Evidence, ...]
-    points: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class Score:
     required_met: int
     required_total: int
@@ -334,16 +326,3 @@ class Score:
     reasons: tuple[str, ...]
     points_low: int = 0  # the range while items are unresolved
     points_high: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """Everything read from one submission, before the rules: the input of answers/evidence."""
-
-    sources: tuple[SourceFile, ...]
-    marks: tuple[MarkReading, ...]
-    fields: tuple[FieldReading, ...]
-    attachments: tuple[Attachment, ...]
-    flags: tuple[Flag, ...]
-    form_pages_found: tuple[int, ...]  # which form pages (1-based) were found
-    form_page_refs: dict[int, PageRef] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 
 from pipeline.model.errors import PipelineError
+from pipeline.model.review_file import review_section
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def certificate_terms(
     neither review.yaml nor the registry already has a number for this submission.
     """
     today = today or dt.date.today()
-    cert = (review or {}).get("certificate") or {}
+    cert = review_section(review, "certificate")
     given_number = str(cert["license_number"]).strip() if cert.get("license_number") not in (None, "") else None
     given_issued = _as_date(cert.get("issued"), f"{submission}/review.yaml certificate.issued")
 

@@ -25,6 +25,8 @@ from typing import Any
 import pikepdf
 from pikepdf import Name, Rectangle
 
+from pipeline.model.geometry import px_to_pt
+
 log = logging.getLogger(__name__)
 
 A4_PT = (595.28, 841.89)  # portrait width, height in PDF points
@@ -35,6 +37,7 @@ IMAGE_MARGIN_PT = 28.0  # ~10 mm around image pages (PNG/JPEG/TIFF attachments)
 GOTHIC = "IPAexGothic"  # the footer and separator fonts (fonts-ipaexfont), embedded as subsets
 MINCHO = "IPAexMincho"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+LABEL_CROP_DPI = 150  # a label crop on a separator page is drawn at the size it has at this resolution (at most 70 mm wide)
 
 
 # --- what render.py hands over --------------------------------------------------------------
@@ -176,7 +179,7 @@ def _draw_separator(c: object, sep: SeparatorPage, width: float, height: float) 
 
             img = ImageReader(str(sep.crop))
             iw, ih = img.getSize()
-            w = min(70 * mm, iw * 72 / 150)
+            w = min(70 * mm, px_to_pt(iw, LABEL_CROP_DPI))
             h = w * ih / iw
             if h > 35 * mm:
                 h, w = 35 * mm, 35 * mm * iw / ih
@@ -443,78 +446,13 @@ def merge_dossier(
         with pikepdf.open(review_pdf) as pdf:
             review_outline = read_outline(pdf)
             review_pages = len(pdf.pages)
-            inserts_spec: list[tuple[str, object]] = []
-            layout: list[tuple[str, object]] = []  # ("insert", n) | ("pdf", Page) | ("image", frame)
             report = MergeReport(0, review_pages, 0, 0)
-            for att in attachments:
-                layout.append(("insert", len(inserts_spec)))
-                inserts_spec.append(("separator", att.separator))
-                for sp in att.pages:
-                    try:
-                        if sp.path.suffix.lower() in IMAGE_SUFFIXES:
-                            layout.append(("image", sources.image_frame(sp.path, sp.page)))
-                        else:
-                            layout.append(("pdf", sources.pdf_page(sp.path, sp.page)))
-                    except ValueError as exc:
-                        text = f"{sp.label}: {exc}"
-                        report.placeholders.append(text)
-                        layout.append(("insert", len(inserts_spec)))
-                        inserts_spec.append(("placeholder", text))
-            inserts = _inserts_pdf(inserts_spec) if inserts_spec else None
-            for kind, payload in layout:
-                if kind == "insert":
-                    assert inserts is not None and isinstance(payload, int)
-                    pdf.pages.append(inserts.pages[payload])
-                elif kind == "image":
-                    _place_image(pdf, payload)  # type: ignore[arg-type]
-                else:
-                    assert isinstance(payload, pikepdf.Page)
-                    _place_pdf_page(pdf, payload)
+            _append_attachments(pdf, attachments, sources, report)
             report.total_pages = len(pdf.pages)
             report.separator_pages = len(attachments)
             report.attachment_pages = report.total_pages - review_pages - len(attachments)
-
-            # Footer on every page.
-            sizes = []
-            for page in pdf.pages:
-                mb = page.mediabox
-                sizes.append((abs(float(mb[2]) - float(mb[0])), abs(float(mb[3]) - float(mb[1]))))
-            footer = _footer_pdf(sizes, footer_name)
-            for page, overlay in zip(pdf.pages, footer.pages, strict=True):
-                mb = page.mediabox
-                page.add_overlay(overlay, Rectangle(float(mb[0]), float(mb[1]), float(mb[2]), float(mb[3])))
-
-            # Outline: the review headings, then 添付資料 → item → attachment.
-            plans = plan_pages(review_pages, [(a.key, len(a.pages)) for a in attachments])
-            by_key = {a.key: a for a in attachments}
-            with pdf.open_outline() as outline:
-                outline.root.clear()
-                levels: list[list[pikepdf.OutlineItem]] = [outline.root]
-                for text, page_index, depth in review_outline:
-                    entry = pikepdf.OutlineItem(text, page_index)
-                    depth = min(depth, len(levels) - 1)
-                    levels[depth].append(entry)
-                    del levels[depth + 1 :]
-                    levels.append(entry.children)
-                    report.outline.append(text)
-                if not review_outline:
-                    outline.root.append(pikepdf.OutlineItem(title, 0))
-                    report.outline.append(title)
-                if attachments:
-                    top = pikepdf.OutlineItem(attachments_title, plans[attachments[0].key].separator - 1)
-                    report.outline.append(attachments_title)
-                    for group in groups:
-                        keys = [k for k in group.attachment_keys if k in by_key]
-                        if not keys:
-                            continue
-                        g = pikepdf.OutlineItem(group.title, plans[keys[0]].separator - 1)
-                        report.outline.append(group.title)
-                        child_titles = group.child_titles or tuple(by_key[k].outline_title for k in keys)
-                        for key, child_title in zip(keys, child_titles, strict=False):
-                            g.children.append(pikepdf.OutlineItem(child_title, plans[key].separator - 1))
-                            report.outline.append(child_title)
-                        top.children.append(g)
-                    outline.root.append(top)
+            _stamp_footers(pdf, footer_name)
+            _write_outline(pdf, review_outline, attachments, groups, title=title, attachments_title=attachments_title, report=report)
             pdf.Root.PageMode = Name.UseOutlines
             pdf.docinfo[Name.Title] = title
             for key, value in (info or {}).items():
@@ -525,3 +463,89 @@ def merge_dossier(
             return report
     finally:
         sources.close()
+
+
+def _append_attachments(pdf: pikepdf.Pdf, attachments: Sequence[FiledAttachment], sources: _Sources, report: MergeReport) -> None:
+    """Each attachment's separator page, then its pages (a placeholder for a page that cannot be read)."""
+    inserts_spec: list[tuple[str, object]] = []
+    layout: list[tuple[str, object]] = []  # ("insert", n) | ("pdf", Page) | ("image", frame)
+    for att in attachments:
+        layout.append(("insert", len(inserts_spec)))
+        inserts_spec.append(("separator", att.separator))
+        for sp in att.pages:
+            try:
+                if sp.path.suffix.lower() in IMAGE_SUFFIXES:
+                    layout.append(("image", sources.image_frame(sp.path, sp.page)))
+                else:
+                    layout.append(("pdf", sources.pdf_page(sp.path, sp.page)))
+            except ValueError as exc:
+                text = f"{sp.label}: {exc}"
+                report.placeholders.append(text)
+                layout.append(("insert", len(inserts_spec)))
+                inserts_spec.append(("placeholder", text))
+    inserts = _inserts_pdf(inserts_spec) if inserts_spec else None
+    for kind, payload in layout:
+        if kind == "insert":
+            assert inserts is not None and isinstance(payload, int)
+            pdf.pages.append(inserts.pages[payload])
+        elif kind == "image":
+            _place_image(pdf, payload)  # type: ignore[arg-type]
+        else:
+            assert isinstance(payload, pikepdf.Page)
+            _place_pdf_page(pdf, payload)
+
+
+def _stamp_footers(pdf: pikepdf.Pdf, footer_name: str) -> None:
+    """The footer on every page."""
+    sizes = []
+    for page in pdf.pages:
+        mb = page.mediabox
+        sizes.append((abs(float(mb[2]) - float(mb[0])), abs(float(mb[3]) - float(mb[1]))))
+    footer = _footer_pdf(sizes, footer_name)
+    for page, overlay in zip(pdf.pages, footer.pages, strict=True):
+        mb = page.mediabox
+        page.add_overlay(overlay, Rectangle(float(mb[0]), float(mb[1]), float(mb[2]), float(mb[3])))
+
+
+def _write_outline(
+    pdf: pikepdf.Pdf,
+    review_outline: Sequence[tuple[str, int, int]],
+    attachments: Sequence[FiledAttachment],
+    groups: Sequence[OutlineGroup],
+    *,
+    title: str,
+    attachments_title: str,
+    report: MergeReport,
+) -> None:
+    """The outline: the review headings, then 添付資料 → item → attachment."""
+    review_pages = report.review_pages
+    plans = plan_pages(review_pages, [(a.key, len(a.pages)) for a in attachments])
+    by_key = {a.key: a for a in attachments}
+    with pdf.open_outline() as outline:
+        outline.root.clear()
+        levels: list[list[pikepdf.OutlineItem]] = [outline.root]
+        for text, page_index, depth in review_outline:
+            entry = pikepdf.OutlineItem(text, page_index)
+            depth = min(depth, len(levels) - 1)
+            levels[depth].append(entry)
+            del levels[depth + 1 :]
+            levels.append(entry.children)
+            report.outline.append(text)
+        if not review_outline:
+            outline.root.append(pikepdf.OutlineItem(title, 0))
+            report.outline.append(title)
+        if attachments:
+            top = pikepdf.OutlineItem(attachments_title, plans[attachments[0].key].separator - 1)
+            report.outline.append(attachments_title)
+            for group in groups:
+                keys = [k for k in group.attachment_keys if k in by_key]
+                if not keys:
+                    continue
+                g = pikepdf.OutlineItem(group.title, plans[keys[0]].separator - 1)
+                report.outline.append(group.title)
+                child_titles = group.child_titles or tuple(by_key[k].outline_title for k in keys)
+                for key, child_title in zip(keys, child_titles, strict=False):
+                    g.children.append(pikepdf.OutlineItem(child_title, plans[key].separator - 1))
+                    report.outline.append(child_title)
+                top.children.append(g)
+            outline.root.append(top)

@@ -8,7 +8,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pipeline.model.errors import OverridesError
+from pipeline.model.review_file import load_review_mapping
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +17,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _review(out_dir: Path) -> dict[str, Any] | None:
+    """review.yaml as the rules read it; None when it is absent or broken (the rules reported that)."""
     try:
-        data = yaml.safe_load((out_dir / "review.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return load_review_mapping(out_dir / "review.yaml") or None
+    except (OSError, OverridesError):
         return None
-    return data if isinstance(data, dict) else None
 
 
 def render_batch(done: list[tuple[Path, Path]], outbox: Path) -> dict[str, str]:

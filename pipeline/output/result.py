@@ -4,51 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.model.records import (
-    Attachment,
-    BBox,
-    Evidence,
-    FieldReading,
-    Flag,
-    FormDef,
-    ItemAnswer,
-    MarkReading,
-    PageRef,
-    Score,
-    SourceFile,
-)
-from pipeline.rules.score import ItemScore
+from pipeline.model.records import BBox, Evidence, FieldReading, Flag, FormDef, ItemAnswer, MarkReading, PageRef, SourceFile
+from pipeline.model.results import SEVERITY_ORDER, Result
 
 SCHEMA_ID = "isp-mark-review/1"
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """Everything the rules decided about one submission, ready to be written."""
-
-    submission: str
-    form: FormDef
-    sources: tuple[SourceFile, ...]
-    applicant: Mapping[str, FieldReading]
-    other_fields: Mapping[str, FieldReading]  # contacts and anything not on the cover
-    declarations: Mapping[str, ItemAnswer]
-    answers: Mapping[str, ItemAnswer]
-    evidence: Mapping[str, tuple[Evidence, ...]]
-    item_scores: Mapping[str, ItemScore]
-    item_flags: Mapping[str, tuple[str, ...]]
-    attachments: tuple[Attachment, ...]
-    dropped_pages: tuple[PageRef, ...]
-    flags: tuple[Flag, ...]
-    score: Score
-    overrides: tuple[dict[str, Any], ...] = ()
-    form_pages: Mapping[int, PageRef] = field(default_factory=dict)
-    pipeline_version: str = ""
 
 
 def _bbox(b: BBox | None) -> list[float] | None:
@@ -105,22 +68,6 @@ def _evidence(ev: Evidence) -> dict[str, Any]:
     if ev.crop:
         out["crop"] = ev.crop
     return out
-
-
-def merge_flags(flags: Sequence[Flag]) -> tuple[Flag, ...]:
-    """One flag per (code, item): messages joined, pages gathered, the worst severity kept."""
-    merged: dict[tuple[str, str | None], Flag] = {}
-    for flag in flags:
-        key = (flag.code, flag.item)
-        if key not in merged:
-            merged[key] = flag
-            continue
-        old = merged[key]
-        severity = min(old.severity, flag.severity, key=SEVERITY_ORDER.__getitem__)
-        message = old.message if flag.message in old.message else f"{old.message}; {flag.message}"
-        pages = old.pages + tuple(p for p in flag.pages if p not in old.pages)
-        merged[key] = Flag(flag.code, severity, flag.item, message, pages)
-    return tuple(merged.values())
 
 
 def _flag(f: Flag) -> dict[str, Any]:

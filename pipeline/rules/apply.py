@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pipeline.model.records import Attachment, FieldReading, Flag, FormDef, ItemAnswer, PageRef, SourceFile
-from pipeline.output.result import Result, merge_flags
+from pipeline.model.results import SEVERITY_ORDER, Result
 from pipeline.rules import answers as answers_mod
 from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence
 from pipeline.rules.overrides import AppliedLog, Review, apply_answers, apply_evidence, apply_labels, override_points
@@ -61,6 +61,22 @@ def attachment_flags(attachments: Sequence[Attachment], document_items: set[str]
             if label not in document_items:
                 flags.append(Flag("unknown_label", "warning", label, f"{att.id}: 「{label}」は書類を求めない項目です（{_where(att)}）", first))
     return flags
+
+
+def merge_flags(flags: Sequence[Flag]) -> tuple[Flag, ...]:
+    """One flag per (code, item): messages joined, pages gathered, the worst severity kept."""
+    merged: dict[tuple[str, str | None], Flag] = {}
+    for flag in flags:
+        key = (flag.code, flag.item)
+        if key not in merged:
+            merged[key] = flag
+            continue
+        old = merged[key]
+        severity = min(old.severity, flag.severity, key=SEVERITY_ORDER.__getitem__)
+        message = old.message if flag.message in old.message else f"{old.message}; {flag.message}"
+        pages = old.pages + tuple(p for p in flag.pages if p not in old.pages)
+        merged[key] = Flag(flag.code, severity, flag.item, message, pages)
+    return tuple(merged.values())
 
 
 def _where(att: Attachment) -> str:

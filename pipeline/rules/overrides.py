@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from pipeline.model.errors import OverridesError
 from pipeline.model.records import Attachment, Evidence, FormDef, ItemAnswer
+from pipeline.model.review_file import load_review_mapping, review_section
 
 ANSWERS = {"yes", "no", "blank", "conflict", "uncertain"}
 EVIDENCE_KINDS = {"document", "signature", "seal", "url_path", "text"}
@@ -76,14 +76,10 @@ def _plain(value: Any) -> Any:
 
 def read_review(path: Path) -> Review:
     """Read review.yaml; a broken file is reported, not fatal (the run goes on without it)."""
-    if not path.exists():
-        return Review()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return Review(problems=(f"{path.name}: cannot be read as YAML ({exc}); no correction applied",))
-    if not isinstance(data, dict):
-        return Review(problems=(f"{path.name}: expected a mapping at the top level; no correction applied",))
+        data = load_review_mapping(path)
+    except OverridesError as exc:
+        return Review(problems=(f"{exc}; no correction applied",))
 
     def section(name: str) -> dict[str, Any]:
         value = data.get(name) or {}
@@ -93,7 +89,7 @@ def read_review(path: Path) -> Review:
         items=section("items"),
         declarations=section("declarations"),
         attachments=section("attachments"),
-        certificate=data.get("certificate") or {} if isinstance(data.get("certificate") or {}, dict) else {},
+        certificate=review_section(data, "certificate"),
     )
 
 

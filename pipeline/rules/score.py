@@ -9,22 +9,12 @@ case fails, `pass` only when the worst case passes and nothing stands in the way
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from pipeline.model.records import Evidence, Flag, FormDef, Item, ItemAnswer, Score
+from pipeline.model.results import ItemScore
 
 # Flag codes that stand between the data and a decision even when their severity is a warning.
 BLOCKING_CODES = {"uncertain_mark"}
-
-
-@dataclass(frozen=True, slots=True)
-class ItemScore:
-    points: int | None  # provisional points for result.json (None: only a reviewer can score)
-    low: int  # points surely earned
-    high: int  # points earned in the best case
-    met_low: bool  # 必須 surely met
-    met_high: bool  # 必須 met in the best case
-    pending: bool  # only a reviewer can settle it
 
 
 def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool) -> str:

@@ -1,0 +1,161 @@
+"""The dossier's cover section: the decision and score, the applicant, the declarations, flag counts, the files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from pipeline.model.results import SEVERITY_ORDER
+from pipeline.output.certificate import CouncilConfig, format_date
+from pipeline.output.dossier.crops import CROP_FIELD_MM, crop_at
+from pipeline.output.dossier.facts import DossierFacts
+from pipeline.output.dossier.text import id_key, short
+from pipeline.output.dossier.wording import ANSWER, DECISION_SHADE, FIELD_STATUS, FLAG, SEVERITY, SOURCE_KIND
+
+
+def cover_context(facts: DossierFacts, *, council: CouncilConfig, today: dt.date, license_number: str | None) -> dict[str, Any]:
+    """The cover's part of the dossier context (the template's keys doc … sources)."""
+    result = facts.result
+    return {
+        "doc": {
+            "council_name": council.name,
+            "generated": format_date(today, council.date_style),
+            "submission": str(result.get("submission_name") or result.get("submission") or ""),
+            "form": str(result.get("form") or ""),
+            "kind_label": facts.words.form_kind(str(result.get("form"))),
+        },
+        "company": facts.value("company_name") or "（会社名不明）",
+        "service": facts.value("service_name") or "（サービス名不明）",
+        "decision": decision_box(facts, license_number),
+        "reasons": [str(r) for r in facts.score.get("reasons") or []],
+        "score": score_box(facts),
+        "flags": flag_totals(facts),
+        "flag_counts": flag_count_rows(facts),
+        "applicant": applicant_rows(facts),
+        "declarations": declaration_rows(facts),
+        "sources": source_rows(facts),
+    }
+
+
+def decision_box(facts: DossierFacts, license_number: str | None) -> dict[str, Any]:
+    decision = str(facts.score.get("decision") or "needs_review")
+    return {
+        "key": decision,
+        "is_pass": decision == "pass",
+        "is_fail": decision == "fail",
+        "is_review": decision not in ("pass", "fail"),
+        "license_number": license_number or "",
+        "shade": DECISION_SHADE.get(decision, DECISION_SHADE["needs_review"]),
+    }
+
+
+def score_box(facts: DossierFacts) -> dict[str, Any]:
+    """必須 met, the points (a range while items are unresolved) and the pass mark."""
+    score, items = facts.score, facts.items
+    null_items = [i for i in facts.order if items[i].get("points") is None and int(items[i].get("points_max") or 0) > 0]
+    points = int(score.get("points") or 0)
+    low, high = points, points + sum(int(items[i].get("points_max") or 0) for i in null_items)
+    if isinstance(score.get("points_range"), list | tuple) and len(score["points_range"]) == 2:
+        low, high = int(score["points_range"][0]), int(score["points_range"][1])
+    threshold = int(score.get("threshold") or 0)
+    return {
+        "required_met": score.get("required_met"),
+        "required_total": score.get("required_total"),
+        "required_ok": score.get("required_met") == score.get("required_total"),
+        "points_text": f"{low}" if low == high else f"{low}〜{high}",
+        "points_max": score.get("points_max"),
+        "threshold": threshold,
+        "points_ok": high >= threshold,
+        "unresolved": ", ".join(null_items),
+    }
+
+
+def flag_totals(facts: DossierFacts) -> dict[str, int]:
+    sev_count = Counter(str(f.get("severity")) for f in facts.flags)
+    return {
+        "error": sev_count.get("error", 0),
+        "warning": sev_count.get("warning", 0),
+        "info": sev_count.get("info", 0),
+        "total": len(facts.flags),
+    }
+
+
+def applicant_rows(facts: DossierFacts) -> list[dict[str, Any]]:
+    """The cover fields in result.json's (the form's) order, with a crop where the reading is unsure."""
+    rows = []
+    for key, fld in facts.applicant.items():
+        if fld is None:
+            continue
+        status = str(fld.get("status") or "")
+        show_crop = status in ("handwritten", "uncertain")
+        rows.append(
+            {
+                "label": facts.words.field_label(key),
+                "value": str(fld.get("value") if fld.get("value") is not None else "（空欄）" if status == "empty" else ""),
+                "status": FIELD_STATUS.get(status, status),
+                "bad": status in ("uncertain", "handwritten", "empty", "missing"),
+                "where": facts.where([fld["page"]]) if fld.get("page") else "",
+                "image": crop_at(facts.out_dir, fld.get("crop"), CROP_FIELD_MM) if show_crop else "",
+            }
+        )
+    return rows
+
+
+def declaration_rows(facts: DossierFacts) -> list[dict[str, Any]]:
+    """The declarations in result.json's (the form's) order: the answer, checked follow-ups and flags."""
+    words = facts.words
+    rows = []
+    for key, d in facts.declarations.items():
+        if d is None:
+            continue
+        ans = str(d.get("answer") or "blank")
+        subs = [
+            words.option(m["option"])
+            for m in d.get("marks") or []
+            if m.get("state") == "checked" and m.get("option") in words.noted_options
+        ]
+        notes = [FLAG.get(f["code"], f["code"]) + "：" + str(f.get("message") or "") for f in facts.flags_by_item.get(key, [])]
+        rows.append(
+            {
+                "title": words.declaration(key),
+                "answer": words.option(str(d.get("choice"))) if ans == "yes" and d.get("choice") else ANSWER.get(ans, ans),
+                "bad": ans != "yes",
+                "note": " ／ ".join(subs + notes),
+            }
+        )
+    return rows
+
+
+def flag_count_rows(facts: DossierFacts) -> list[dict[str, Any]]:
+    """One row per flag code, most severe first: how many, and for which items."""
+    by_code: dict[str, list[dict[str, Any]]] = {}
+    for fl in facts.flags:
+        by_code.setdefault(str(fl.get("code")), []).append(fl)
+    rows = []
+    for code, group in sorted(by_code.items(), key=lambda kv: (min(SEVERITY_ORDER.get(f["severity"], 3) for f in kv[1]), kv[0])):
+        sev = min((str(f.get("severity")) for f in group), key=lambda s: SEVERITY_ORDER.get(s, 3))
+        ids = sorted({str(f["item"]) for f in group if f.get("item")}, key=id_key)
+        rows.append(
+            {
+                "label": FLAG.get(code, code),
+                "severity": SEVERITY.get(sev, sev),
+                "is_error": sev == "error",
+                "count": len(group),
+                "item_ids": short(", ".join(ids), 60) if ids else "（全体）",
+            }
+        )
+    return rows
+
+
+def source_rows(facts: DossierFacts) -> list[dict[str, Any]]:
+    return [
+        {
+            "file": str(s.get("file")),
+            "pages": s.get("pages"),
+            "kind": SOURCE_KIND.get(str(s.get("kind")), str(s.get("kind"))),
+            "status": "正常" if s.get("status") == "ok" else f"読込不可：{s.get('error') or ''}",
+            "bad": s.get("status") != "ok",
+        }
+        for s in facts.result.get("sources") or []
+    ]

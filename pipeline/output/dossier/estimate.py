@@ -1,0 +1,95 @@
+"""A guess of the review section's page count, so that one LibreOffice pass usually suffices.
+
+The page references to the attachments need the review section's page count before it is laid
+out. Millimetres; calibrated against LibreOffice 7.4 with the committed templates
+(bench/bench_render.py prints estimate vs actual).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.output.dossier.crops import shown_mm
+
+_BODY_MM = 297 - 15 - 20  # A4 minus the template's top and bottom margins
+_PT_MM = 0.3528
+_LINE = 2.85  # an 8 pt (or 7.5 pt) table line, IPAex fonts, single spacing
+_ROW_PAD = 0.7  # cell margins top and bottom plus the rule
+_HEAD_ROW = 3.6  # a table's header row
+_H2_GAP = 9.5  # from the end of a table to the next table under a Heading 2
+
+
+def _text_lines(text: Any, width_mm: float, pt: float) -> int:
+    """Lines a text needs in a column (full-width characters count 1 em, others 0.55 em)."""
+    em = pt * _PT_MM
+    lines = 0
+    for para in str(text or "").split("\n"):
+        units = sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in para)
+        lines += max(1, math.ceil(units * em / max(width_mm, em) - 0.05))
+    return lines
+
+
+def _image_lines_mm(crops: Sequence[Any], width_mm: float) -> float:
+    """Height of inline images flowed into lines of a column (greedy, like the word processor)."""
+    height = line_w = line_h = 0.0
+    for crop in crops:
+        w, h = shown_mm(crop)
+        if line_w and line_w + w > width_mm:
+            height, line_w, line_h = height + line_h, 0.0, 0.0
+        line_w, line_h = line_w + w + 1.2, max(line_h, h)
+    return height + line_h
+
+
+def _pack(rows: Sequence[float], start_mm: float, header_mm: float) -> tuple[int, float]:
+    """Pages used and the height used on the last page, for unsplittable table rows."""
+    pages, used = 1, start_mm + header_mm
+    for h in rows:
+        if used + h > _BODY_MM and used > header_mm + 0.1:
+            pages, used = pages + 1, header_mm
+        used += h
+    return pages, used
+
+
+def estimate_review_pages(ctx: dict[str, Any]) -> int:
+    """Estimated page count of the review section (cover, needs-your-eyes, items, index)."""
+    return sum(estimate_sections(ctx))
+
+
+def estimate_sections(ctx: dict[str, Any]) -> tuple[int, int, int]:
+    """Estimated pages of the cover, of 要確認事項, and of the item table with the index after it."""
+    cover_pages = math.ceil(_cover_mm(ctx) / _BODY_MM)
+    rows = []
+    for e in ctx["attention"]:
+        lines = max(
+            _text_lines(e["message"], 59, 8), _text_lines(e["where"], 27, 8), _text_lines(e["kind"], 16, 8), _text_lines(e["item"], 12, 8)
+        )
+        rows.append(max(lines * _LINE, shown_mm(e["image"])[1]) + _ROW_PAD)
+    # With nothing to list, the item table follows on the same page (no page break).
+    eyes_pages = _pack(rows, 23.0, _HEAD_ROW)[0] if rows else 0
+    items_start = 22.6 if rows else 23.0 + 14.0 + 22.6
+
+    rows = []
+    for it in ctx["items"]:
+        if it["section_header"]:
+            rows.append(4.0)
+        ev = sum(_text_lines(f"{e['label']}：{e['text']}", 52, 8) for e in it["evidence"])
+        ev_h = max(1, ev) * _LINE + _image_lines_mm(it["images"], 52)
+        flags_h = sum(_text_lines(f["text"], 28, 7.5) for f in it["flags"]) * _LINE
+        title_h = _text_lines(it["title"], 39, 7.5) * _LINE
+        answer_h = (_text_lines(it["answer"], 12, 8) + (1 if it["choice"] else 0)) * _LINE
+        rows.append(max(ev_h, flags_h, title_h, answer_h) + _ROW_PAD)
+    item_pages, used = _pack(rows, items_start, _HEAD_ROW)
+    index = [3.6 * max(_text_lines(x["source"], 59, 8), _text_lines(x["labels"], 21, 8)) for x in ctx["attachments"]]
+    extra_pages, _ = _pack([*index, 8.0], used + 25.5, _HEAD_ROW)
+    return cover_pages, eyes_pages, item_pages + extra_pages - 1
+
+
+def _cover_mm(ctx: dict[str, Any]) -> float:
+    cover = 40.0 + 41.0 + 3.6 * max(1, len(ctx["reasons"]))
+    cover += _H2_GAP + _HEAD_ROW + sum(3.6 + (shown_mm(a["image"])[1] + 0.5 if a["image"] else 0) for a in ctx["applicant"])
+    cover += _H2_GAP + _HEAD_ROW + sum(3.6 * _text_lines(d["note"], 57, 8) for d in ctx["declarations"])
+    cover += _H2_GAP + _HEAD_ROW + 3.6 * max(1, len(ctx["flag_counts"]))
+    cover += _H2_GAP + _HEAD_ROW + sum(3.6 * _text_lines(s["status"], 53, 8) for s in ctx["sources"])
+    return cover
