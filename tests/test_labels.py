@@ -630,3 +630,38 @@ def test_a_bracket_pair_as_tall_as_digits_is_dropped() -> None:
     assert glyphs._brackets_out("DD-D-D", masks[:4], "D-D-D")[0] == "DD-D-D"  # one extra glyph: not a pair
     assert glyphs._brackets_out("D-D-D-D", masks[:4], "D-D-D")[0] == "D-D-D-D"  # a dash at the end: not ours
 
+
+def test_every_dash_the_parser_takes_lets_a_text_be_looked_at() -> None:
+    """Ensures that the run's first look at a text page (could_hold_label) lets through every dash that normalise_label reads."""
+    for dash in L.DASHES:
+        for text in (f"3{dash}1{dash}1", f"３{dash}１{dash}１", f"「3 {dash} 1 {dash} 1」"):
+            assert L.could_hold_label(text), text
+            assert parse(text).ids == ("3-1-1",), text
+    assert not L.could_hold_label("令和6年4月1日 第2版") and not L.could_hold_label("3 1 1")
+
+
+@pytest.mark.parametrize("written", ["3〜1〜1", "３～１～１"])
+def test_a_born_digital_label_with_wave_dashes_is_read_by_the_run(tmp_path: Path, written: str) -> None:
+    """Ensures that a born-digital attachment labelled with 〜 or ～ between its digits ends with that label read.
+
+    The run looks at a text page's words only when its top band could hold a label; that check once knew a
+    dash class of its own without 〜 and ～, so 3〜1〜1 was never read and 3-1-1 was flagged missing_document.
+    """
+    import json
+
+    from pipeline.run.batch import RunOptions, run_batch
+    from samples.fill import fill_acroform
+
+    form_dir = Path(__file__).resolve().parents[1] / "forms" / "renewal"
+    label = A.LabelSpec(style="dash", text=written, ids=("3-1-1",), unknown=())
+    doc = A.DocSpec(index=0, kind="連絡体制", font="IPAexGothic", pages=(("障害発生時の連絡体制",),), label=label)
+    entry = tmp_path / "inbox" / "申請"
+    entry.mkdir(parents=True)
+    (entry / "申請書.pdf").write_bytes(fill_acroform(form_dir / "fillable.pdf", {"3-1-1.yes": True}))
+    A.write_pdf([doc], entry / "連絡体制.pdf", seed=3)
+    run_batch(RunOptions(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", form=form_dir, jobs=1, render=False))
+    result = json.loads((tmp_path / "outbox" / "申請" / "result.json").read_text(encoding="utf-8"))
+    ((att),) = result["attachments"]
+    assert (att["labels"], att["label_status"], att["label_text"]) == (["3-1-1"], "read", written)
+    assert result["items"]["3-1-1"]["answer"] == "yes"
+    assert not [f for f in result["flags"] if f["code"] == "missing_document"], result["flags"]

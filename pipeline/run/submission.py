@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,8 +23,6 @@ log = logging.getLogger(__name__)
 
 # Scanned attachment pages are decoded at this resolution to find and read their label.
 LABEL_DPI = 200
-# Any digit, a dash-like character (or a kanji 一 misread), another digit: worth reading the words.
-LABEL_HINT = re.compile(r"\d\s*[-‐‑‒–—―−ー一ｰ－]\s*\d")
 
 
 @dataclass(slots=True)
@@ -157,7 +153,7 @@ def _label_page(page: Any, form: FormDef) -> Any:
         # Boxes for every word of a long manual cost ~0.1 s a page: look at the top band's
         # plain text first, and take the words only when something there could be a label.
         band = page.text_in((0.0, 0.0, page.width_pt, page.height_pt * labels.LABEL_SETTINGS.region_top))
-        if not _could_be_label(band):
+        if not labels.could_hold_label(band):
             return labels.LabelledPage(page.ref, labels.LabelRead(labels.MISSING, None, None, "none"), blank=False)
         read = labels.read_text_label(page.words(), page.width_pt, page.height_pt, form.item_ids, documents)
         return labels.LabelledPage(page.ref, read, blank=False)
@@ -166,11 +162,6 @@ def _label_page(page: Any, form: FormDef) -> Any:
     if labels.is_blank_image(gray, dpi):
         return labels.LabelledPage(page.ref, None, blank=True)
     return labels.LabelledPage(page.ref, labels.read_scanned_label(gray, dpi, form.item_ids, documents), blank=False)
-
-
-def _could_be_label(text: str) -> bool:
-    """Whether plain text could hold an item id: two digits joined by anything dash-like."""
-    return bool(LABEL_HINT.search(unicodedata.normalize("NFKC", text)))
 
 
 def _read_if_form_page(page: Any, form: FormDef, acro: dict[str, Any] | None) -> tuple[PageLayout, Any] | None:

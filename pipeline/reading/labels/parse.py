@@ -83,6 +83,16 @@ def clean_text(raw: str) -> str:
     return _DASH_BETWEEN.sub("-", s)
 
 
+def could_hold_label(text: str) -> bool:
+    """Whether plain text could hold an item id: two digits joined by dashes of DASHES (after NFKC, spaces allowed).
+
+    The run asks this of a born-digital page's top band before it takes the page's words (boxes for
+    every word of a long manual cost ~0.1 s a page). It is what clean_text makes a '-' between
+    digits, so normalise_label can find a label in no text this turns away.
+    """
+    return _DASH_BETWEEN.search(unicodedata.normalize("NFKC", text)) is not None
+
+
 def normalise_label(
     raw: str | None,
     item_ids: Collection[str],
