@@ -182,7 +182,7 @@ def test_display_coordinates_match_pdfium_on_odd_boxes() -> None:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from pipeline.sources.ingest import _display_affine
+    from pipeline.sources.display import display_affine
 
     for name in (
         "rotate_boxes-crop-trim-bleed.pdf",
@@ -196,7 +196,7 @@ def test_display_coordinates_match_pdfium_on_odd_boxes() -> None:
             for i in range(len(doc)):
                 page = doc[i]
                 width, height = page.get_size()
-                a, b, c, d, e, f = _display_affine(tuple(page.get_bbox()), page.get_rotation() % 360)
+                a, b, c, d, e, f = display_affine(tuple(page.get_bbox()), page.get_rotation() % 360)
                 for x, y in ((0.0, 0.0), (100.0, 50.0), (300.0, 700.0), (-8.0, 8.0)):
                     dx, dy = ctypes.c_int(), ctypes.c_int()
                     pdfium_c.FPDF_PageToDevice(page, 0, 0, round(width * 100), round(height * 100), 0, x, y, dx, dy)

@@ -1,4 +1,4 @@
-"""Unit tests for pipeline/ingest.py on small files built in tmp_path."""
+"""Unit tests for pipeline/sources (ingest and the modules it drives) on small files built in tmp_path."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from pipeline.model.errors import LimitExceededError, PipelineError, UnreadableFileError
-from pipeline.sources.ingest import OpenedSource, iter_sources, open_source, relative_name, scan_entry
+from pipeline.sources.ingest import iter_sources, open_source, relative_name, scan_entry
 from pipeline.sources.limits import Limits
+from pipeline.sources.page import OpenedSource
 
 LIMITS = Limits()
 A4 = (595.0, 842.0)
@@ -504,7 +505,7 @@ def test_too_many_files_in_an_entry(tmp_path: Path) -> None:
 
 def test_qpdf_repair_writes_only_to_the_temp_dir(tmp_path: Path) -> None:
     """Ensures that the qpdf fallback rewrites a damaged PDF into the given folder, original untouched."""
-    from pipeline.sources.ingest import _qpdf_repair
+    from pipeline.sources.pdf_open import qpdf_repair
 
     good = text_pdf(tmp_path / "good.pdf").read_bytes()
     damaged = tmp_path / "inbox" / "damaged.pdf"
@@ -513,7 +514,7 @@ def test_qpdf_repair_writes_only_to_the_temp_dir(tmp_path: Path) -> None:
     before = sha(damaged)
     out_dir = tmp_path / "tmp"
     out_dir.mkdir()
-    repaired = _qpdf_repair(damaged, out_dir, LIMITS)
+    repaired = qpdf_repair(damaged, out_dir, LIMITS)
     assert repaired is not None and repaired.parent == out_dir
     with pikepdf.open(repaired) as pdf:
         assert len(pdf.pages) == 1

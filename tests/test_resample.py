@@ -33,8 +33,8 @@ def test_shrink_by_one_is_the_image_itself():
 @pytest.mark.parametrize("how", list(Image.Transpose))
 def test_array_transposes_match_pillow(how):
     """Ensures that a JPEG pulled from a rotated or mirrored PDF page is turned as Pillow would turn it."""
-    from pipeline.sources.ingest import _np_transpose
+    from pipeline.sources.pull import np_transpose
 
     a = np.arange(5 * 3 * 3, dtype=np.uint8).reshape(5, 3, 3)
     want = np.asarray(Image.fromarray(a).transpose(how))
-    assert np.array_equal(_np_transpose(a, how), want)
+    assert np.array_equal(np_transpose(a, how), want)
