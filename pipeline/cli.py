@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import unicodedata
 from pathlib import Path
+
+# Each sub-command imports its parts inside its function: `--help` and `check-form` start
+# without loading OpenCV, pdfium or Tesseract (check with `python -X importtime -m pipeline --help`).
 
 EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -64,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline.model.errors import FormDefinitionError
-    from pipeline.run.batch import OutboxLocked, RunOptions, run_batch
+    from pipeline.run.batch import RunOptions, run_batch
+    from pipeline.run.inbox import OutboxLocked
 
     if args.jobs < 0:
         print("--jobs must be 0 (one per core) or more", file=sys.stderr)
@@ -93,8 +98,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _pad(text: str, width: int) -> str:
     """Cut and pad to `width` terminal columns; Japanese characters take two."""
-    import unicodedata
-
     out, used = "", 0
     for ch in text:
         w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
@@ -138,7 +141,6 @@ def _print_form(args: argparse.Namespace) -> int:
 
     print_form(args.form)
     return EXIT_OK
-
 
 
 COMMANDS = {"run": _run, "check-form": _check_form, "calibrate": _calibrate, "print-form": _print_form}

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import batch
-from pipeline.run.batch import OutboxLocked, RunOptions, outbox_lock, run_batch
+from pipeline.run import inbox as inbox_listing
+from pipeline.run.batch import RunOptions, run_batch
+from pipeline.run.inbox import OutboxLocked, outbox_lock
 from samples.fill import fill_acroform
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,7 +82,7 @@ def test_rerun_is_incremental(inbox, tmp_path):
 def test_a_new_pipeline_redoes_everything(inbox, tmp_path, monkeypatch):
     """Ensures that changed pipeline code or templates (another pipeline fingerprint) redo every submission."""
     first = {o.name: o.status for o in run_batch(options(inbox, tmp_path))}
-    monkeypatch.setattr(batch, "pipeline_fingerprint", lambda: "an upgraded pipeline")
+    monkeypatch.setattr(inbox_listing, "pipeline_fingerprint", lambda: "an upgraded pipeline")
     assert {o.name: o.status for o in run_batch(options(inbox, tmp_path))} == first
 
 
@@ -137,9 +138,9 @@ def test_a_second_run_on_the_same_outbox_is_refused(inbox, tmp_path):
 
 def test_submission_names_are_sanitised():
     """Ensures that names keep Japanese, spaces and parentheses but lose path separators and control characters."""
-    assert batch.submission_name(Path("申請 A (2026).pdf")) == "申請 A (2026)"
-    assert batch.submission_name(Path("a:b*c?.pdf")) == "a_b_c_"
-    assert batch.submission_name(Path("..pdf")) == "submission"
+    assert inbox_listing.submission_name(Path("申請 A (2026).pdf")) == "申請 A (2026)"
+    assert inbox_listing.submission_name(Path("a:b*c?.pdf")) == "a_b_c_"
+    assert inbox_listing.submission_name(Path("..pdf")) == "submission"
 
 
 def test_cli_exit_codes(inbox, tmp_path):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run.batch import RunOptions, run_batch, submission_name
+from pipeline.run.batch import RunOptions, run_batch
+from pipeline.run.inbox import submission_name
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "real"

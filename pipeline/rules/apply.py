@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pipeline.model.records import Attachment, FieldReading, Flag, FormDef, ItemAnswer, PageRef, SourceFile
+from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, FormDef, ItemAnswer, MarkReading, PageRef, SourceFile
 from pipeline.model.results import SEVERITY_ORDER, Result
 from pipeline.rules import answers as answers_mod
 from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence
@@ -91,7 +91,7 @@ def apply_rules(
     *,
     submission: str,
     sources: tuple[SourceFile, ...],
-    marks: Sequence,
+    marks: Sequence[MarkReading],
     fields: Sequence[FieldReading],
     attachments: Sequence[Attachment],
     dropped_pages: tuple[PageRef, ...],
@@ -167,7 +167,7 @@ def apply_rules(
     )
 
 
-def _settled_codes(evidence: Sequence) -> set[str]:
+def _settled_codes(evidence: Sequence[Evidence]) -> set[str]:
     return {MISSING_CODE[ev.kind] for ev in evidence if ev.status in ("present", "not_required")}
 
 

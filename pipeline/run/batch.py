@@ -1,34 +1,25 @@
-"""Walk inbox/, skip unchanged submissions, run the rest in parallel, isolate failures, write summary.csv."""
+"""The batch: run the submissions that changed on a pool of workers, recover from a worker's death, write summary.csv."""
 
 from __future__ import annotations
 
 import csv
-import fcntl
-import functools
-import hashlib
 import json
 import logging
 import os
-import re
 import sys
 import time
 import traceback
-import unicodedata
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline import __version__
-from pipeline.model.errors import PipelineError
+from pipeline.form.definition import load_form
 from pipeline.output.result import SUMMARY_COLUMNS, summary_row
+from pipeline.run.inbox import find_entries, fingerprint, outbox_lock, outbox_names, saved_decision, unchanged, write_fingerprint
 
 log = logging.getLogger(__name__)
-
-INPUT_SUFFIXES = {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"}
-FINGERPRINT_FILE = ".fingerprint.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,88 +45,6 @@ class Outcome:
     warnings: int = 0
 
 
-class OutboxLocked(PipelineError):
-    pass
-
-
-def submission_name(entry: Path) -> str:
-    """The entry's name without extension, safe as a folder name; Japanese, spaces, () kept."""
-    stem = entry.name if entry.is_dir() else entry.stem
-    stem = unicodedata.normalize("NFC", stem)
-    stem = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", stem).strip().lstrip(".")
-    return stem or "submission"
-
-
-def find_entries(inbox: Path) -> list[Path]:
-    """Every submission in the inbox: a file with a known suffix, or a folder; hidden names skipped."""
-    if not inbox.is_dir():
-        return []
-    entries = []
-    for path in sorted(inbox.iterdir(), key=lambda p: p.name):
-        if path.name.startswith("."):
-            continue
-        if path.is_dir() or path.suffix.lower() in INPUT_SUFFIXES:
-            entries.append(path)
-    return entries
-
-
-def entry_files(entry: Path) -> list[Path]:
-    if entry.is_file():
-        return [entry]
-    return sorted((p for p in entry.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(entry).parts)), key=lambda p: str(p))
-
-
-@functools.cache
-def pipeline_fingerprint() -> str:
-    """The pipeline itself: its version, code, settings and the dossier templates.
-
-    An upgrade, or a template staff edited in Word, redoes every submission — without anyone
-    having to remember to bump a version number. Hashing the ~60 files takes a few ms, once.
-    """
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(__version__.encode())
-    files = [*root.rglob("*.py"), *root.rglob("*.yaml"), *(root.parent / "templates").glob("*.docx")]
-    for path in sorted(files):
-        if "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root.parent)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def fingerprint(entry: Path, review_yaml: Path, form_fingerprint: str) -> str:
-    """What decides whether a submission must be redone: its files, review.yaml, form, the pipeline.
-
-    Files are keyed by name, size and modification time (a stat, not a read), so a re-run with
-    nothing new costs a few stats per submission.
-    """
-    digest = hashlib.sha256()
-    digest.update(f"{pipeline_fingerprint()}\n{form_fingerprint}\n".encode())
-    for path in entry_files(entry):
-        st = path.stat()
-        digest.update(f"{path.relative_to(entry) if entry.is_dir() else path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    if review_yaml.exists():
-        digest.update(review_yaml.read_bytes())
-    return digest.hexdigest()
-
-
-@contextmanager
-def outbox_lock(outbox: Path) -> Iterator[None]:
-    """One run per outbox: a second run says so and stops instead of colliding."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    handle = open(outbox / ".lock", "w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise OutboxLocked(f"{outbox}: another run is using this outbox; wait for it to finish") from exc
-    try:
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-
 def _work(entry: str, out_dir: str, form_dir: str, debug: bool, threads: int = 1) -> Outcome:
     """Process one submission in a worker; its outcome, timed from the worker's start on it (not its wait in the queue)."""
     start = time.monotonic()
@@ -146,13 +55,15 @@ def _work(entry: str, out_dir: str, form_dir: str, debug: bool, threads: int = 1
 
 def _process(entry: str, out_dir: str, form_dir: str, debug: bool, threads: int) -> tuple[str, str, int, str, int, int]:
     """(status, decision, pages, message, errors, warnings) of one submission; a crash is its error.log."""
-    from pipeline.run.submission import process_submission  # heavy imports stay in the workers
+    # Imported here, not at the top: the readers (pdfium, Tesseract, the digit model) load in the
+    # processes that run submissions, not in a pool's parent before it forks its workers.
+    from pipeline.run.submission import process_engines, process_submission
 
     _limit_threads(threads)
     out = Path(out_dir)
     error_log = out / "error.log"
     try:
-        data = process_submission(Path(entry), Path(form_dir), out, debug=debug)
+        data = process_submission(Path(entry), Path(form_dir), out, debug=debug, engines=process_engines().capped(threads))
         if error_log.exists():
             error_log.unlink()
         severities = [f["severity"] for f in data["flags"]]
@@ -168,36 +79,27 @@ def _limit_threads(threads: int) -> None:
     """Each submission runs on `threads` cores (1 in a pool: --jobs spreads submissions over cores).
 
     OpenCV's thread pool and the field OCR threads would otherwise take every core inside each
-    worker: --jobs 1 would quietly use two cores, and two workers would fight over them.
+    worker: --jobs 1 would quietly use two cores, and two workers would fight over them. (The
+    field OCR threads are capped by the Engines passed to process_submission.)
     """
     import cv2
 
-    from pipeline.reading.fields import limit_ocr_threads
-
     cv2.setNumThreads(threads)
-    limit_ocr_threads(threads)
 
 
 def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]:
     """Process every submission of the inbox into the outbox; returns one outcome per submission."""
-    from pipeline.form.definition import load_form
-
     form = load_form(options.form)
     entries = find_entries(options.inbox)
     jobs = options.jobs or os.cpu_count() or 1
     outcomes: list[Outcome] = []
     with outbox_lock(options.outbox):
         todo: list[tuple[Path, Path, str]] = []
-        names: dict[str, Path] = {}
-        for entry in entries:
-            name = submission_name(entry)
-            if name in names:
-                name = f"{name} ({entry.suffix.lstrip('.') or 'dir'})"
-            names[name] = entry
+        for name, entry in outbox_names(entries).items():
             out_dir = options.outbox / name
             fp = fingerprint(entry, out_dir / "review.yaml", form.fingerprint)
-            if not options.force and _unchanged(out_dir, fp):
-                outcomes.append(Outcome(name, "skipped", _decision(out_dir), 0.0))
+            if not options.force and unchanged(out_dir, fp):
+                outcomes.append(Outcome(name, "skipped", saved_decision(out_dir), 0.0))
                 continue
             todo.append((entry, out_dir, fp))
         progress = Progress(len(todo), stream)
@@ -212,7 +114,7 @@ def run_batch(options: RunOptions, stream: TextIO = sys.stderr) -> list[Outcome]
             elif outcome.status == "done":
                 # Taken now, after the run: the first run itself writes review.yaml. A submission
                 # whose rendering failed keeps no fingerprint, so the next run tries it again.
-                _write_fingerprint(out_dir, fingerprint(entry, out_dir / "review.yaml", form.fingerprint))
+                write_fingerprint(out_dir, fingerprint(entry, out_dir / "review.yaml", form.fingerprint))
             outcomes.append(outcome)
         write_summary(options.outbox, outcomes)
         _append_run_log(options.outbox, outcomes)
@@ -271,8 +173,6 @@ def _run_pool(
 def _fill_from_pool(
     todo: list[tuple[Path, Path, str]], indices: list[int], options: RunOptions, workers: int, results: list[Outcome | None], progress: Progress
 ) -> bool:
-    from concurrent.futures.process import BrokenProcessPool
-
     broken = False
     with ProcessPoolExecutor(max_workers=workers) as pool:
         started: dict[Future[Outcome], int] = {}
@@ -304,27 +204,6 @@ def _render_all(done: list[tuple[Path, Path]], options: RunOptions) -> dict[str,
 
     log.info("rendering %d dossier(s)", len(done))
     return render_batch(done, options.outbox)
-
-
-def _unchanged(out_dir: Path, fp: str) -> bool:
-    try:
-        saved = json.loads((out_dir / FINGERPRINT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return bool(saved.get("fingerprint") == fp and (out_dir / "result.json").exists())
-
-
-def _write_fingerprint(out_dir: Path, fp: str) -> None:
-    tmp = out_dir / (FINGERPRINT_FILE + ".tmp")
-    tmp.write_text(json.dumps({"fingerprint": fp, "version": __version__}), encoding="utf-8")
-    os.replace(tmp, out_dir / FINGERPRINT_FILE)
-
-
-def _decision(out_dir: Path) -> str:
-    try:
-        return str(json.loads((out_dir / "result.json").read_text(encoding="utf-8"))["score"]["decision"])
-    except (OSError, ValueError, KeyError):
-        return "?"
 
 
 def write_summary(outbox: Path, outcomes: list[Outcome]) -> None:

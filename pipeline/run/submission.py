@@ -1,9 +1,8 @@
-"""One submission end to end: ingest → identify and read form pages → labels → rules → outbox files."""
+"""One submission end to end, as the list of its stages: sources → pages → form readings or labels → rules → outbox files."""
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,14 +14,29 @@ from numpy.typing import NDArray
 from pipeline import __version__
 from pipeline.form.definition import load_form
 from pipeline.model.errors import PipelineError
-from pipeline.model.records import Attachment, FieldReading, Flag, FormDef, MarkReading, PageLayout, PageRef, SourceFile
+from pipeline.model.records import FieldReading, Flag, FormDef, MarkReading, PageLayout, PageRef, SourceFile
 from pipeline.output.result import to_json, write_json_atomic
+from pipeline.reading import labels
+from pipeline.reading.digital_page import read_digital_page
+from pipeline.reading.engines import Engines
+from pipeline.reading.identify import identify_text_page
+from pipeline.reading.read_digital import PageReading
+from pipeline.reading.scan import read_scan
+from pipeline.rules.apply import apply_rules
 from pipeline.rules.overrides import read_review, write_blank_review
+from pipeline.run.crops import link_mark_crops, save_field_crops, save_label_crops
+from pipeline.run.inbox import submission_name
+from pipeline.sources import ingest
+from pipeline.sources.limits import Limits
+from pipeline.sources.page import OpenedSource, Page
 
 log = logging.getLogger(__name__)
 
 # Scanned attachment pages are decoded at this resolution to find and read their label.
 LABEL_DPI = 200
+
+# A filled copy of our fillable form: its AcroForm values by field name.
+AcroValues = dict[str, str | bool | None]
 
 
 @dataclass(slots=True)
@@ -34,38 +48,41 @@ class Collected:
     fields: list[FieldReading] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     form_pages: dict[int, PageRef] = field(default_factory=dict)
-    other_pages: list[Any] = field(default_factory=list)  # labels.LabelledPage, in submission order
+    other_pages: list[labels.LabelledPage] = field(default_factory=list)  # in submission order
     crops: dict[str, NDArray[np.uint8]] = field(default_factory=dict)
 
 
-def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: bool = False) -> dict[str, Any]:
-    """Read one inbox entry and write outbox/<name>/result.json (and review.yaml once); returns the JSON dict."""
-    from pipeline.rules.apply import apply_rules
-    from pipeline.run.batch import submission_name
+def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: bool = False, engines: Engines | None = None) -> dict[str, Any]:
+    """Read one inbox entry and write outbox/<name>/result.json (and review.yaml once); returns the JSON dict.
 
+    `engines`: the process's OCR engines and digit classifier (None: process_engines()).
+    """
     form = _load_form_cached(str(Path(form_dir).resolve()), _form_stamp(Path(form_dir)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    collected = read_submission(entry, form)
-    attachments, dropped = _group(collected.other_pages)
-    attachments = _attachment_crops(entry, attachments, out_dir)
-    missing = _missing_page_flags(form, collected.form_pages)
+    # Sources → pages: each form page read, every other page's label read.
+    collected = read_submission(entry, form, engines)
+    # Labels → documents, and the corners of those whose label could not be read.
+    attachments, dropped = labels.group_attachments(collected.other_pages)
+    attachments = save_label_crops(entry, list(attachments), out_dir)
+    fields = save_field_crops(collected.crops, collected.fields, out_dir)
+    # Rules, with the reviewer's corrections.
     review_path = out_dir / "review.yaml"
-    review = read_review(review_path)
     result = apply_rules(
         form,
         submission=submission_name(entry),
         sources=tuple(collected.sources),
         marks=collected.marks,
-        fields=_with_crops(collected, out_dir),
+        fields=fields,
         attachments=attachments,
-        dropped_pages=dropped,
-        reading_flags=collected.flags + missing,
+        dropped_pages=tuple(dropped),
+        reading_flags=collected.flags + missing_page_flags(form, collected.form_pages),
         form_pages=collected.form_pages,
-        review=review,
+        review=read_review(review_path),
         version=__version__,
     )
+    # The outbox: result.json, and review.yaml the first time.
     data = to_json(result)
-    _attach_mark_crops(data, collected, out_dir)
+    link_mark_crops(data, collected.crops)
     write_json_atomic(out_dir / "result.json", data)
     write_blank_review(review_path, result.submission, [f"{f.code}: {f.message}" for f in result.flags][:60])
     return data
@@ -81,11 +98,15 @@ def _load_form_cached(folder: str, stamp: tuple[tuple[str, int], ...]) -> FormDe
     return load_form(folder)
 
 
-def read_submission(entry: Path, form: FormDef) -> Collected:
-    """Stream every page of every file of the entry once: form pages are read, the rest kept for labels."""
-    from pipeline.sources import ingest
-    from pipeline.sources.limits import Limits
+@lru_cache(maxsize=1)
+def process_engines() -> Engines:
+    """The readers of this process (OCR engines, digit classifier): created once, each built on first use."""
+    return Engines()
 
+
+def read_submission(entry: Path, form: FormDef, engines: Engines | None = None) -> Collected:
+    """Stream every page of every file of the entry once: form pages are read, the rest kept for labels."""
+    engines = process_engines() if engines is None else engines
     limits = Limits()
     collected = Collected()
     for path in ingest.scan_entry(entry, limits):
@@ -100,14 +121,14 @@ def read_submission(entry: Path, form: FormDef) -> Collected:
             acro = _acroform_values(opened, form, rel, collected.flags)
             for page in opened.pages:
                 try:
-                    _read_page(page, form, acro, collected)
+                    _read_page(page, form, acro, collected, engines)
                 except PipelineError as exc:  # one bad page stays that page's problem
                     log.warning("%s p%d: %s", rel, page.ref.page, exc)
                     collected.flags.append(Flag("unreadable_file", "error", None, f"{rel} p{page.ref.page}: {exc}", (page.ref,)))
     return collected
 
 
-def _acroform_values(opened: Any, form: FormDef, rel: str, flags: list[Flag]) -> dict[str, Any] | None:
+def _acroform_values(opened: OpenedSource, form: FormDef, rel: str, flags: list[Flag]) -> AcroValues | None:
     """AcroForm values by field name, when the file is a filled copy of our fillable form.
 
     A file whose fields match none of ours is another form: its pages go on to attachments.
@@ -126,28 +147,38 @@ def _acroform_values(opened: Any, form: FormDef, rel: str, flags: list[Flag]) ->
     return ours
 
 
-def _read_page(page: Any, form: FormDef, acro: dict[str, Any] | None, collected: Collected) -> None:
-    found = _read_if_form_page(page, form, acro)
-    if found is not None:
-        layout, reading = found
-        if layout.number in collected.form_pages:
-            collected.flags.append(
-                Flag("missing_form_page", "info", None, f"{page.ref.file} p{page.ref.page}: form page {layout.number} appears again; the first copy was read", (page.ref,))
-            )
-            return
-        collected.form_pages[layout.number] = page.ref
-        collected.marks += reading.marks
-        collected.fields += reading.fields
-        for name, picture in reading.crops.items():
-            collected.crops[f"p{layout.number}_{name}"] = picture
+def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Collected, engines: Engines) -> None:
+    """A page of the form is read into marks and fields; any other page has its label read."""
+    found = _read_if_form_page(page, form, acro, engines)
+    if found is None:
+        collected.other_pages.append(_label_page(page, form, engines))
         return
-    collected.other_pages.append(_label_page(page, form))
+    layout, reading = found
+    if layout.number in collected.form_pages:
+        collected.flags.append(
+            Flag("missing_form_page", "info", None, f"{page.ref.file} p{page.ref.page}: form page {layout.number} appears again; the first copy was read", (page.ref,))
+        )
+        return
+    collected.form_pages[layout.number] = page.ref
+    collected.marks += reading.marks
+    collected.fields += reading.fields
+    for name, picture in reading.crops.items():
+        collected.crops[f"p{layout.number}_{name}"] = picture
 
 
-def _label_page(page: Any, form: FormDef) -> Any:
+def _read_if_form_page(page: Page, form: FormDef, acro: AcroValues | None, engines: Engines) -> tuple[PageLayout, PageReading] | None:
+    """(layout page, reading) when the page is a page of the form, else None (an attachment page)."""
+    # A scan with a hidden OCR layer is still a scan: its ink is read, not its guessed text.
+    if page.has_text and not page.scanned:
+        match = identify_text_page(page.text(), form)
+        if match is None:
+            return None
+        return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf))
+    return read_scan(page, form, engines)
+
+
+def _label_page(page: Page, form: FormDef, engines: Engines) -> labels.LabelledPage:
     """A non-form page with its top-right label read (text layer, else the scan's corner)."""
-    from pipeline.reading import labels
-
     documents = {it.id for it in form.items if it.needs_document}
     if page.has_text and not page.scanned:
         # Boxes for every word of a long manual cost ~0.1 s a page: look at the top band's
@@ -161,73 +192,12 @@ def _label_page(page: Any, form: FormDef) -> Any:
     gray = page.image(dpi)
     if labels.is_blank_image(gray, dpi):
         return labels.LabelledPage(page.ref, None, blank=True)
-    return labels.LabelledPage(page.ref, labels.read_scanned_label(gray, dpi, form.item_ids, documents), blank=False)
+    read = labels.read_scanned_label(gray, dpi, form.item_ids, documents, engine=engines.ocr(), classifier=engines.classifier())
+    return labels.LabelledPage(page.ref, read, blank=False)
 
 
-def _read_if_form_page(page: Any, form: FormDef, acro: dict[str, Any] | None) -> tuple[PageLayout, Any] | None:
-    """(layout page, reading) when the page is a page of the form, else None (an attachment page)."""
-    # A scan with a hidden OCR layer is still a scan: its ink is read, not its guessed text.
-    if page.has_text and not page.scanned:
-        from pipeline.reading.digital_page import read_digital_page
-        from pipeline.reading.identify import identify_text_page
-
-        match = identify_text_page(page.text(), form)
-        if match is None:
-            return None
-        return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf))
-    try:
-        from pipeline.reading.scan import read_scan
-    except ImportError:  # the scan reader arrives with its own module
-        return None
-    return read_scan(page, form)
-
-
-def _group(other_pages: list[Any]) -> tuple[list[Attachment], tuple[PageRef, ...]]:
-    from pipeline.reading import labels
-
-    attachments, dropped = labels.group_attachments(other_pages)
-    return list(attachments), tuple(dropped)
-
-
-# The unlabelled document's corner, shown to the reviewer in the dossier.
-CROP_DPI = 100
-
-
-def _attachment_crops(entry: Path, attachments: list[Attachment], out_dir: Path) -> list[Attachment]:
-    """Save the top-right corner of the first page of every document whose label was not read.
-
-    Done after grouping, so only first pages are decoded again (a handful per submission).
-    """
-    from dataclasses import replace
-
-    from pipeline.reading import labels
-    from pipeline.sources import ingest
-    from pipeline.sources.limits import Limits
-
-    wanted = {a.pages[0]: a for a in attachments if a.label_status != "read" and a.pages}
-    if not wanted:
-        return attachments
-    crops: dict[str, str] = {}
-    for file in sorted({ref.file for ref in wanted}):
-        path = entry if entry.is_file() else entry / file
-        with ingest.open_source(path, file, Limits()) as opened:
-            for page in opened.pages:
-                att = wanted.get(page.ref)
-                if att is None:
-                    continue
-                try:
-                    dpi = page.fit_dpi(CROP_DPI)
-                    image = page.image(dpi)
-                except PipelineError as exc:
-                    log.warning("%s p%d: no crop for %s: %s", file, page.ref.page, att.id, exc)
-                    continue
-                x0, y0, x1, y1 = (v * dpi / 72.0 for v in labels.label_region_pt(page.width_pt, page.height_pt))
-                corner = image[int(y0) : int(y1), int(x0) : int(x1)]
-                crops[att.id] = _save_png(corner, out_dir / "crops" / f"{att.id}_label.png")
-    return [replace(a, crop=crops.get(a.id, a.crop)) for a in attachments]
-
-
-def _missing_page_flags(form: FormDef, found: dict[int, PageRef]) -> list[Flag]:
+def missing_page_flags(form: FormDef, found: dict[int, PageRef]) -> list[Flag]:
+    """A `missing_form_page` error naming the form's pages (and their items) that no page matched."""
     missing = [p for p in form.pages if p.number not in found]
     if not missing or len(missing) == len(form.pages):
         if missing:
@@ -238,39 +208,3 @@ def _missing_page_flags(form: FormDef, found: dict[int, PageRef]) -> list[Flag]:
         items = f"（{p.item_ids[0]}–{p.item_ids[-1]}）" if p.item_ids else "（表紙）" if p.role == "cover" else ""
         parts.append(f"p{p.number}{items}")
     return [Flag("missing_form_page", "error", None, f"様式のページがありません: {', '.join(parts)}")]
-
-
-def _save_png(picture: NDArray[np.uint8], path: Path) -> str:
-    import cv2
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    cv2.imwrite(str(tmp), picture, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    os.replace(tmp, path)
-    return str(path.relative_to(path.parent.parent))
-
-
-def _with_crops(collected: Collected, out_dir: Path) -> list[FieldReading]:
-    """Field readings with their crops saved under out_dir/crops/ for the dossier."""
-    from dataclasses import replace
-
-    by_field = {}
-    for key, picture in collected.crops.items():
-        by_field[key.split("_", 1)[1]] = _save_png(picture, out_dir / "crops" / f"{_safe(key)}.png")
-    return [replace(f, crop=by_field.get(f.name, f.crop)) for f in collected.fields]
-
-
-def _attach_mark_crops(data: dict[str, Any], collected: Collected, out_dir: Path) -> None:
-    for key in collected.crops:
-        name = key.split("_", 1)[1]
-        owner, _, option = name.rpartition(".")
-        target = data["items"].get(owner) or data["declarations"].get(owner)
-        if not target:
-            continue
-        for mark in target["marks"]:
-            if mark["option"] == option:
-                mark["crop"] = f"crops/{_safe(key)}.png"
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
