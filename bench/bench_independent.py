@@ -131,8 +131,10 @@ def score_one(truth: dict, result: dict, t: Tally) -> None:
         for kind, present in wanted.items():
             if present is None:
                 continue
-            t.add(f"ev_{kind}")
             got = ev.get(kind)
+            if got == "not_required":
+                continue  # e.g. a doc|url item whose document is attached: the path is not judged
+            t.add(f"ev_{kind}")
             want = "present" if present else "missing"
             if got == want:
                 t.add(f"ev_{kind}_ok")
