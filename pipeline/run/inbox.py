@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.model.errors import PipelineError
+from pipeline.sources.entry import entry_files
 
 INPUT_SUFFIXES = {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"}
 FINGERPRINT_FILE = ".fingerprint.json"
@@ -60,12 +61,6 @@ def find_entries(inbox: Path) -> list[Path]:
     return entries
 
 
-def entry_files(entry: Path) -> list[Path]:
-    if entry.is_file():
-        return [entry]
-    return sorted((p for p in entry.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(entry).parts)), key=lambda p: str(p))
-
-
 @functools.cache
 def pipeline_fingerprint() -> str:
     """The pipeline itself: its version, code, settings and the dossier templates.
@@ -86,7 +81,8 @@ def fingerprint(entry: Path, review_yaml: Path, form_fingerprint: str) -> str:
     """What decides whether a submission must be redone: its files, review.yaml, form, the pipeline.
 
     Files are keyed by name, size and modification time (a stat, not a read), so a re-run with
-    nothing new costs a few stats per submission.
+    nothing new costs a few stats per submission. They are the files ingest reads (the one
+    listing, sources.entry.entry_files): a file that is read is a file that is fingerprinted.
     """
     digest = hashlib.sha256()
     digest.update(f"{pipeline_fingerprint()}\n{form_fingerprint}\n".encode())
