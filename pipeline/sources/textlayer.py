@@ -136,6 +136,16 @@ def page_chars(page: pdfium.PdfPage) -> list[Char]:
         textpage.close()
 
 
+def page_words(page: pdfium.PdfPage) -> list[Word]:
+    """The words of a pdfium page's text layer with their boxes on the displayed page, as Page.words() gives them."""
+    affine = page_affine(page)
+    textpage = page.get_textpage()
+    try:
+        return textpage_words(textpage, affine)
+    finally:
+        textpage.close()
+
+
 # --- quality: is the text layer real text? ---------------------------------------------------
 
 _QUALITY_SAMPLE = 256  # characters checked for a missing Unicode mapping per page
