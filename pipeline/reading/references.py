@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from pipeline.model.geometry import pt_per_px, px_per_pt
 from pipeline.model.records import BBox, FormDef, PageLayout
 from pipeline.reading.settings import REGISTER, RegisterDefaults
+from pipeline.sources.textlayer import page_chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,23 +94,12 @@ def _find_qr(pdf_page: object, code: str, dpi: float = 200.0) -> BBox | None:
     return None
 
 
-def _printed(pdf_page: object) -> tuple[tuple[str, BBox], ...]:
-    """Characters of the blank page's text layer with their boxes (points, top-left origin); () if it has none."""
+def _printed(pdf_page: Any) -> tuple[tuple[str, BBox], ...]:
+    """Characters of the blank page's text layer with their boxes (points, top-left origin, as displayed); () if it has none."""
     try:
-        tp = pdf_page.get_textpage()  # type: ignore[attr-defined]
+        return tuple((c.text, c.bbox) for c in page_chars(pdf_page))
     except Exception:  # noqa: BLE001 - a blank without a usable text layer simply has none
         return ()
-    h = float(pdf_page.get_height())  # type: ignore[attr-defined]
-    out = []
-    try:
-        for i in range(tp.count_chars()):
-            ch = tp.get_text_range(i, 1)
-            if ch.strip():
-                left, bottom, right, top = tp.get_charbox(i)
-                out.append((ch, (float(left), h - float(top), float(right), h - float(bottom))))
-    finally:
-        tp.close()
-    return tuple(out)
 
 
 def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Reference, ...]:
