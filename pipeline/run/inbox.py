@@ -86,7 +86,7 @@ def fingerprint(entry: Path, review_yaml: Path, form_fingerprint: str) -> str:
     """
     digest = hashlib.sha256()
     digest.update(f"{pipeline_fingerprint()}\n{form_fingerprint}\n".encode())
-    for path in entry_files(entry):
+    for path in sorted(entry_files(entry), key=str):  # hashed in path order, as always: old fingerprints stay valid
         st = path.stat()
         digest.update(f"{path.relative_to(entry) if entry.is_dir() else path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     if review_yaml.exists():
