@@ -505,7 +505,7 @@ def test_too_many_files_in_an_entry(tmp_path: Path) -> None:
 
 def test_qpdf_repair_writes_only_to_the_temp_dir(tmp_path: Path) -> None:
     """Ensures that the qpdf fallback rewrites a damaged PDF into the given folder, original untouched."""
-    from pipeline.sources.pdf_open import qpdf_repair
+    from pipeline.tools.qpdf import qpdf_repair
 
     good = text_pdf(tmp_path / "good.pdf").read_bytes()
     damaged = tmp_path / "inbox" / "damaged.pdf"
@@ -514,7 +514,7 @@ def test_qpdf_repair_writes_only_to_the_temp_dir(tmp_path: Path) -> None:
     before = sha(damaged)
     out_dir = tmp_path / "tmp"
     out_dir.mkdir()
-    repaired = qpdf_repair(damaged, out_dir, LIMITS)
+    repaired = qpdf_repair(damaged, out_dir / "repaired.pdf", LIMITS.repair_seconds)
     assert repaired is not None and repaired.parent == out_dir
     with pikepdf.open(repaired) as pdf:
         assert len(pdf.pages) == 1

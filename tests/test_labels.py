@@ -150,7 +150,7 @@ def test_born_digital_pages_read_from_their_text_layer(tmp_path: Path) -> None:
         for i, d in enumerate(docs):
             page = pdf[first[i]]
             w, h = page.get_size()
-            read = L.read_text_label(L.words_from_pdfium(page.get_textpage(), h), w, h, ITEMS, DOCS)
+            read = L.read_text_label(L.words_from_pdfium(page), w, h, ITEMS, DOCS)
             want = ("missing", (), ()) if d.label is None else ("read", d.label.ids, d.label.unknown)
             assert (read.parse.status, read.parse.ids, read.parse.unknown) == want, d.label
     finally:
@@ -513,7 +513,7 @@ def test_generated_stack_groups_as_its_truth(tmp_path: Path) -> None:
     pages = []
     for k, page in enumerate(pdf, start=1):
         w, h = page.get_size()
-        words = L.words_from_pdfium(page.get_textpage(), h)
+        words = L.words_from_pdfium(page)
         blank = L.is_blank_text(words)
         pages.append(L.LabelledPage(PageRef("s.pdf", k), None if blank else L.read_text_label(words, w, h, ITEMS, DOCS), blank))
     pdf.close()

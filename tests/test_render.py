@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = Path("/work/shared/seed/000_15f9b5afbecfd9a8.txt")
-SCHEMA_CANDIDATES = [ROOT / "spec" / "result.schema.json", Path("/work/shared/spec/result.schema.json")]
+SEED = ROOT.parent / "shared" / "seed" / "000_15f9b5afbecfd9a8.txt"
+SCHEMA_CANDIDATES = [ROOT / "spec" / "result.schema.json"]
 HOSTILE = "<script>&{{ x }}\"' 株式会社"
 
 # --- building inputs ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +39,8 @@ ANSWER_ITEM_LINE = re.compile(r"^[\s\-#]*(?P<id>\d+-\d+-\d+)\s", re.MULTILINE)
 
 @cache
 def seed_text() -> str:
+    if not SEED.exists():
+        pytest.skip("needs ../shared/seed, which is not beside this clone")
     return SEED.read_text(encoding="utf-8")
 
 
@@ -89,6 +92,8 @@ def spec_evidence() -> dict[str, list[str]]:
     """The contract's evidence table as {item id: evidence list in items.yaml's form}."""
     rows: list[tuple[str, list[str]]] = []
     in_table = False
+    if not SPEC.exists():
+        pytest.skip("needs ../shared/spec, which is not beside this clone")
     for line in SPEC.read_text(encoding="utf-8").splitlines():
         if re.match(r"^\|\s*evidence\s*\|\s*items\s*\|", line):
             in_table = True

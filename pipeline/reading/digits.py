@@ -57,7 +57,7 @@ CV_FONTS = (0, 2, 3, 4, 6, 7, 1)  # OpenCV's built-in faces: SIMPLEX, DUPLEX, CO
 DRAWN_PER_DIGIT = 200  # of each of 1 and 7
 FLAG_LENGTH = (0.12, 0.32)  # a 1's flag: this share of the height long …
 FLAG_DROP_DEG = (25.0, 70.0)  # … falling this far below the horizontal from the top of the stem
-BAR_LENGTH = (0.38, 0.70)  # a 7's bar: this share of the height long (its top stroke share ≥ SEVEN_BAR_MIN in labels.py)
+BAR_LENGTH = (0.38, 0.70)  # a 7's bar: this share of the height long (its top stroke share ≥ LabelSettings.seven_bar_min in reading/labels/settings.py)
 BAR_TILT_DEG = (-8.0, 8.0)
 
 

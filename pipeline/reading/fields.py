@@ -129,7 +129,7 @@ def read_seal(view: InkView, rgb: NDArray[np.uint8] | None, fld: FieldLayout, re
     return FieldReading(fld.name, fld.owner, fld.kind, None, status, round(conf, 4), ref, fld.bbox), FieldMeasure(share, red, ext)  # type: ignore[arg-type]
 
 
-def clean_text(text: str) -> str:
+def tidy_line(text: str) -> str:
     """NFKC, one line, no spaces between Japanese characters."""
     t = unicodedata.normalize("NFKC", text).replace("\n", " ").strip()
     t = _SPACE_IN_CJK.sub("", t)
@@ -234,22 +234,22 @@ def _ocr_line(engine: Any, line: NDArray[np.uint8], fld: FieldLayout, cfg: Field
     psm = cfg.ocr_psm
     if fld.kind == "url":
         r = read(line, lang="eng", whitelist=URL_WHITELIST, psm=psm, region=fld.name)
-        if clean_text(r.text):
+        if tidy_line(r.text):
             return r, "eng", URL_WHITELIST, None
         return read(_scaled(line, 24), lang="eng", whitelist=URL_WHITELIST, psm=psm, region=fld.name), "eng", URL_WHITELIST, 24
     if fld.kind == "date":
         return read(_scaled(line, 32), lang="jpn", whitelist=DATE_WHITELIST, psm=psm, region=fld.name), "jpn", DATE_WHITELIST, 32
     if fld.script == "latin":  # TEL, e-mail: what the jpn read below would end in, without it
         r = read(line, lang="eng", whitelist=None, psm=psm, region=fld.name)
-        if clean_text(r.text):
+        if tidy_line(r.text):
             return r, "eng", None, None
     r, px = read(line, lang="jpn", whitelist=None, psm=psm, region=fld.name), None
-    if not clean_text(r.text):
+    if not tidy_line(r.text):
         r, px = read(_scaled(line, 24), lang="jpn", whitelist=None, psm=psm, region=fld.name), 24
-    text = clean_text(r.text)
+    text = tidy_line(r.text)
     if text and sum(c.isascii() for c in text) >= 0.7 * len(text):
         r2 = read(line, lang="eng", whitelist=None, psm=psm, region=fld.name)
-        if clean_text(r2.text):
+        if tidy_line(r2.text):
             return r2, "eng", None, None
     return r, "jpn", None, px
 
@@ -392,7 +392,7 @@ def read_text(
         if line is None or line.shape[0] - 20 < cfg.min_text_px:  # a dot, a speck, the end of a stray stroke
             return result(nothing, None, None, crop)
         read, lang, whitelist, px = _ocr_line(engine, line, fld, cfg)
-        text = clean_text(read.text)
+        text = tidy_line(read.text)
         _, mean, least = _conf_parts(read)
         m = FieldMeasure(share, None, None, _conf_parts(read))
         sure = mean >= cfg.ocr_sure_mean and least >= cfg.ocr_sure_least
@@ -403,7 +403,7 @@ def read_text(
             # Tesseract guesses at (handwriting, smudges) comes out different.
             other = 34 if (px or line.shape[0] - 20) < 27 else 22
             again = engine.read_line(_scaled(line, other), lang=lang, whitelist=whitelist, psm=cfg.ocr_psm, region=fld.name, alternatives=False)  # type: ignore[attr-defined]
-            agree = _same_text(clean_text(again.text), text)
+            agree = _same_text(tidy_line(again.text), text)
     except OcrError as exc:
         log.warning("%s p%s %s: OCR failed (%s)", ref.file, ref.page, fld.name, exc)
         return result("uncertain", None, None, crop)
@@ -493,4 +493,4 @@ def read_fields(
     return readings, crops, measures
 
 
-__all__ = ["FieldMeasure", "read_fields", "read_signature", "read_seal", "read_text", "clean_text", "prepare_line", "ocr_confidence"]
+__all__ = ["FieldMeasure", "read_fields", "read_signature", "read_seal", "read_text", "tidy_line", "prepare_line", "ocr_confidence"]

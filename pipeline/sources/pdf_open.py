@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -26,31 +25,9 @@ from pipeline.sources.limits import Limits
 from pipeline.sources.page import OpenedSource, Page, fit_or_none, too_large
 from pipeline.sources.pdf_backend import PdfBackend
 from pipeline.sources.pdf_inspect import PdfPageInfo, inspect_page
+from pipeline.tools.qpdf import qpdf_repair
 
 logger = logging.getLogger(__name__)
-
-
-def qpdf_repair(path: Path, tmpdir: Path, limits: Limits) -> Path | None:
-    """Let the qpdf program rewrite a damaged PDF into tmpdir; None if it cannot."""
-    exe = shutil.which("qpdf")
-    if exe is None:
-        return None
-    out = tmpdir / "repaired.pdf"
-    try:
-        proc = subprocess.run(
-            [exe, "--", str(path.resolve()), str(out)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=limits.repair_seconds,
-            check=False,
-        )
-    except (subprocess.TimeoutExpired, OSError) as exc:
-        logger.debug("%s: qpdf repair failed: %s", path.name, exc)
-        return None
-    if proc.returncode not in (0, 3) or not out.is_file():
-        logger.debug("%s: qpdf repair failed: %s", path.name, proc.stderr.decode(errors="replace")[-300:])
-        return None
-    return out
 
 
 def _first_line(exc: BaseException | str, path: Path) -> str:
@@ -71,7 +48,7 @@ def _open_pike(path: Path, tmpdir_holder: list[Path], limits: Limits, notes: lis
         reason = _first_line(exc, path)
         tmpdir = Path(tempfile.mkdtemp(prefix="ingest-"))
         tmpdir_holder.append(tmpdir)
-        repaired = qpdf_repair(path, tmpdir, limits)
+        repaired = qpdf_repair(path, tmpdir / "repaired.pdf", limits.repair_seconds)
         if repaired is not None:
             try:
                 fixed = pikepdf.open(repaired)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pipeline.reading.labels.group import group_attachments
 from pipeline.reading.labels.ink import ink_fraction, is_blank_image
-from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, clean_text, could_hold_label, normalise_label
+from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, could_hold_label, normalise_label, unify_dashes
 from pipeline.reading.labels.records import LabelledPage, LabelRead
 from pipeline.reading.labels.scanned import read_scanned_label
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings, label_region_pt
@@ -31,7 +31,7 @@ __all__ = [
     "LabelSettings",
     "LabelledPage",
     "Word",
-    "clean_text",
+    "unify_dashes",
     "could_hold_label",
     "group_attachments",
     "ink_fraction",

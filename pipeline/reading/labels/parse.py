@@ -1,4 +1,4 @@
-"""What a label's text means: the one dash class, the item-id grammar, clean_text, and whether a text could hold a label."""
+"""What a label's text means: the one dash class, the item-id grammar, unify_dashes, and whether a text could hold a label."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def swaps(item: str) -> set[str]:
     return {item[:k] + CONFUSABLE[ch] + item[k + 1 :] for k, ch in enumerate(item) if ch in CONFUSABLE}
 
 
-def clean_text(raw: str) -> str:
+def unify_dashes(raw: str) -> str:
     """NFKC, then every dash-like character between digits → '-', with spaces around it dropped."""
     s = unicodedata.normalize("NFKC", raw)
     return _DASH_BETWEEN.sub("-", s)
@@ -87,7 +87,7 @@ def could_hold_label(text: str) -> bool:
     """Whether plain text could hold an item id: two digits joined by dashes of DASHES (after NFKC, spaces allowed).
 
     The run asks this of a born-digital page's top band before it takes the page's words (boxes for
-    every word of a long manual cost ~0.1 s a page). It is what clean_text makes a '-' between
+    every word of a long manual cost ~0.1 s a page). It is what unify_dashes makes a '-' between
     digits, so normalise_label can find a label in no text this turns away.
     """
     return _DASH_BETWEEN.search(unicodedata.normalize("NFKC", text)) is not None
@@ -117,7 +117,7 @@ def normalise_label(
     if not raw or not raw.strip():
         return MISSING
     n, width = id_shape(item_ids)
-    s = clean_text(raw)
+    s = unify_dashes(raw)
     # runs of dash-joined numbers; one with a long number (a year: 2024-04-01, SEC-2024-01) is text, not a label
     runs = [r for r in _RUN.findall(s) if all(len(g) <= 2 * width for g in r.split("-"))]
     ids: list[str] = []
@@ -160,5 +160,5 @@ def normalise_label(
 
 
 def runs_digits(text: str) -> list[str]:
-    """The digits of each dash-joined run of ``text`` after clean_text: '「3-1-1」' → ['311']."""
-    return ["".join(ch for ch in run if ch.isdigit()) for run in _RUN.findall(clean_text(text))]
+    """The digits of each dash-joined run of ``text`` after unify_dashes: '「3-1-1」' → ['311']."""
+    return ["".join(ch for ch in run if ch.isdigit()) for run in _RUN.findall(unify_dashes(text))]

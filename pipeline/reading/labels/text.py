@@ -7,9 +7,10 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipeline.model.records import BBox
-from pipeline.reading.labels.parse import DASHES, MISSING, clean_text, normalise_label
+from pipeline.reading.labels.parse import DASHES, MISSING, normalise_label, unify_dashes
 from pipeline.reading.labels.records import LabelRead, LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
+from pipeline.sources.textlayer import page_words
 
 if TYPE_CHECKING:
     from pipeline.tools.tesseract import OcrLine
@@ -20,15 +21,9 @@ OCR_WHITELIST = "0123456789" + DASHES[:12] + "「」『』【】()（）[]項目
 Word = tuple[str, BBox]  # text and bbox in PDF points, origin top left
 
 
-def words_from_pdfium(textpage: Any, height_pt: float) -> list[Word]:
-    """Text runs of a pypdfium2 ``PdfTextPage`` as (text, bbox in points, origin top left)."""
-    words: list[Word] = []
-    for i in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(i)
-        text = textpage.get_text_bounded(left, bottom, right, top).strip()
-        if text:
-            words.append((text, (left, height_pt - top, right, height_pt - bottom)))
-    return words
+def words_from_pdfium(page: Any) -> list[Word]:
+    """Words of a pypdfium2 ``PdfPage`` as (text, bbox in points, origin top left), read as Page.words() reads them."""
+    return list(page_words(page))
 
 
 def _lines(words: Sequence[Word]) -> list[tuple[str, BBox]]:
@@ -96,7 +91,7 @@ def ocr_reading(
     conf = min(confs) if confs else line.confidence
     digits = [(unicodedata.normalize("NFKC", s.text), s.confidence) for s in line.symbols if s.text.isdigit()]
     if not line.symbols:  # an engine without per-symbol output: every digit at the line's confidence
-        digits = [(ch, line.confidence) for ch in clean_text(line.text) if ch.isdigit()]
+        digits = [(ch, line.confidence) for ch in unify_dashes(line.text) if ch.isdigit()]
     per_digit = [_likelihoods(ch, c, settings) for ch, c in digits]
     slots = _slots(line, settings) if line.symbols else ()
     parse = normalise_label(line.text, item_ids, document_items, settings=settings)
