@@ -192,3 +192,33 @@ def test_edge_ink_away_from_the_frame_beside_a_checked_neighbour_is_that_mark(tm
     assert readings[("upstream_provider", "independent")].state == "checked"
     dependent = readings[("upstream_provider", "dependent")]
     assert dependent.state == "empty" and dependent.note and "届いていない" in dependent.note, measure
+
+
+def test_a_box_and_a_field_calibrate_could_not_place_read_uncertain_and_not_located(tmp_path):
+    """Ensures that a layout entry written `located: false` by calibrate is not measured but read as an uncertain box (with its page and expected region) and a not_located field."""
+    import shutil
+
+    import yaml
+
+    from pipeline.model.records import PageRef
+    from pipeline.reading.marks import unlocated_readings
+
+    folder = tmp_path / "form"
+    shutil.copytree(REPO / "forms" / "renewal", folder)
+    layout = yaml.safe_load((folder / "layout.yaml").read_text(encoding="utf-8"))
+    page = next(p for p in layout["pages"] if any(b["owner"] == "2-1-2" for b in p["boxes"]))
+    region = [40.0, 100.0, 560.0, 300.0]
+    for b in page["boxes"]:
+        if b["owner"] == "2-1-2":
+            b.update(bbox=region, located=False)
+    for f in page["fields"]:
+        if f["name"] == "2-1-2.signature":
+            f.update(bbox=region, located=False)
+    (folder / "layout.yaml").write_text(yaml.safe_dump(layout, allow_unicode=True), encoding="utf-8")
+    form = load_form(folder)
+    loaded = next(p for p in form.pages if p.number == page["number"])
+    assert not any(b.owner == "2-1-2" for b in loaded.boxes) and not any(f.name == "2-1-2.signature" for f in loaded.fields)
+    marks, fields = unlocated_readings(loaded, PageRef("form.pdf", 3))
+    assert {m.option for m in marks} == {"yes"} and all(m.state == "uncertain" and m.bbox == tuple(region) for m in marks)
+    assert all(m.page == PageRef("form.pdf", 3) and "頁 3" in (m.note or "") for m in marks)
+    assert [(f.name, f.status) for f in fields] == [("2-1-2.signature", "not_located")]

@@ -9,10 +9,14 @@ import pytest
 from pipeline.model.records import Attachment, PageRef
 from pipeline.output.result import to_json
 from pipeline.rules.apply import apply_rules
-from pipeline.rules.overrides import Review
+from pipeline.rules.review_check import Corrections, ItemPatch, check_review_text
 from tests.readings import perfect, set_field, set_mark
 
-REVIEWER_FULL = {"7-1-1": {"points": 5}, "7-1-2": {"points": 5}, "7-1-3": {"points": 5}}
+REVIEWER_FULL = {"7-1-1": ItemPatch(points=5), "7-1-2": ItemPatch(points=5), "7-1-3": ItemPatch(points=5)}
+
+
+def Review(items=None, attachments=None):  # noqa: N802 - reads as the corrections it builds
+    return Corrections(items=items or {}, attachments=attachments or {})
 
 
 def run(form, marks, fields, attachments, review=None, pages=None):
@@ -27,7 +31,7 @@ def run(form, marks, fields, attachments, review=None, pages=None):
         dropped_pages=(),
         reading_flags=(),
         form_pages=pages,
-        review=review or Review(),
+        corrections=review or Review(),
         version="test",
     )
 
@@ -42,10 +46,10 @@ def test_perfect_applicant_waits_for_reviewer_scores(form):
     assert result.score.decision == "needs_review"
     assert result.score.required_met == form.rule.required_total
     assert result.item_scores["7-1-1"].points is None
-    assert any("pending reviewer" in r for r in result.score.reasons)
+    assert any("審査者の採点待ち: 7-1-1、7-1-2、7-1-3" in r for r in result.score.reasons)
     top = form.rule.points_max
     assert result.score.points_low == top - 15 and result.score.points_high == top
-    assert any(f"{top - 15}–{top}" in r for r in result.score.reasons)
+    assert any(f"得点 {top - 15}〜{top} 点" in r for r in result.score.reasons)
 
 
 def test_reviewer_scores_make_a_pass(form):
@@ -58,7 +62,7 @@ def test_reviewer_scores_make_a_pass(form):
 
 def test_zero_on_7_1_x_fails_regardless(form):
     """Ensures that a reviewer's 0 on 7-1-2 fails the application and raises zero_point_item."""
-    review = Review(items={**REVIEWER_FULL, "7-1-2": {"points": 0}})
+    review = Review(items={**REVIEWER_FULL, "7-1-2": ItemPatch(points=0)})
     result = run(form, *perfect(form), review=review)
     assert result.score.decision == "fail"
     assert "zero_point_item" in codes(result, "7-1-2")
@@ -96,7 +100,7 @@ def test_points_below_threshold_fail(form):
     result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
     assert result.score.points_high < form.rule.threshold
     assert result.score.decision == "fail"
-    assert any("below" in r for r in result.score.reasons)
+    assert any("合格点" in r and "届きません" in r for r in result.score.reasons)
 
 
 def test_conflict_needs_review(form):
@@ -154,11 +158,53 @@ def test_missing_document_is_never_missed(form):
 
 
 def test_unlabeled_attachment_keeps_a_missing_document_open(form):
-    """Ensures that an unlabelled document could be the missing one: needs_review, not fail."""
+    """Ensures that an unlabelled document could be the missing one: no missing_document, an unconfirmed_document review flag naming it, needs_review, not fail."""
     marks, fields, atts = perfect(form)
     atts = [replace(a, labels=(), label_status="missing", label_text=None) if "1-1-2" in a.labels else a for a in atts]
+    unlabelled = next(a.id for a in atts if a.label_status == "missing")
     result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
-    assert {"missing_document", "unlabeled_attachment"} <= codes(result)
+    assert "missing_document" not in codes(result)
+    assert {"unconfirmed_document", "unlabeled_attachment"} <= codes(result)
+    flag = next(f for f in result.flags if f.code == "unconfirmed_document" and f.item == "1-1-2")
+    assert unlabelled in flag.message
+    doc = next(e for e in result.evidence["1-1-2"] if e.kind == "document")
+    assert doc.status == "uncertain" and unlabelled in doc.attachments
+    assert result.score.decision == "needs_review"
+
+
+def test_uncertain_label_is_not_missing_document(form):
+    """Ensures that an attachment whose label reads uncertainly as the item is a review flag, not missing_document."""
+    marks, fields, atts = perfect(form)
+    atts = [replace(a, labels=(), label_status="uncertain", candidates=("1-1-2", "1-1-1")) if "1-1-2" in a.labels else a for a in atts]
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert "missing_document" not in codes(result, "1-1-2")
+    assert "unconfirmed_document" in codes(result, "1-1-2")
+    assert result.score.decision == "needs_review"
+
+
+def test_handwritten_url_path_counts_as_written(form):
+    """Ensures that a URL path written by hand but unreadable (uncertain or handwritten, shown with its crop) is present: no missing flag, the item not left unresolved."""
+    marks, fields, atts = perfect(form)
+    no_doc = [a for a in atts if "4-1-1" not in a.labels]
+    for status in ("uncertain", "handwritten"):
+        hand = set_field(set_field(fields, "4-1-1.url_target", None, status), "4-1-1.url_top", None, status)
+        result = run(form, marks, hand, no_doc, review=Review(items=REVIEWER_FULL))
+        assert "4-1-1" not in {f.item for f in result.flags}, status
+        url = next(e for e in result.evidence["4-1-1"] if e.kind == "url_path")
+        assert url.status == "present"
+        assert result.item_scores["4-1-1"].points == form.item("4-1-1").points_max
+    printed_only = set_field(fields, "4-1-1.url_target", "http://", "read")
+    assert "missing_document" in codes(run(form, marks, printed_only, no_doc), "4-1-1")
+
+
+def test_field_not_located_is_never_silently_missing(form):
+    """Ensures that a field the printing's layout could not place (not_located) is uncertain evidence, not a missing_* flag, and the decision waits."""
+    marks, fields, atts = perfect(form)
+    fields = set_field(fields, "2-1-2.signature", None, "not_located")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert "missing_signature" not in codes(result, "2-1-2")
+    sign = next(e for e in result.evidence["2-1-2"] if e.kind == "signature")
+    assert sign.status == "uncertain"
     assert result.score.decision == "needs_review"
 
 
@@ -209,16 +255,19 @@ def test_overrides_correct_answers_and_are_recorded(form):
     atts = [replace(a, labels=(), label_status="missing") if "3-1-6" in a.labels else a for a in atts]
     bad_att = next(a.id for a in atts if a.label_status == "missing")
     review = Review(
-        items={**REVIEWER_FULL, "1-1-3": {"answer": "yes"}, "2-1-2": {"evidence": {"signature": "present"}}, "9-9-9": {"answer": "yes"}},
-        attachments={bad_att: {"labels": ["3-1-6"]}},
+        items={**REVIEWER_FULL, "1-1-3": ItemPatch(answer="yes"), "2-1-2": ItemPatch(evidence={"signature": "present"})},
+        attachments={bad_att: ("3-1-6",)},
     )
     result = run(form, marks, fields, atts, review=review)
     assert result.answers["1-1-3"].answer == "yes" and result.answers["1-1-3"].overridden
     assert "missing_signature" not in codes(result, "2-1-2")
     assert result.score.decision == "pass", result.score.reasons
-    applied = {e["target"]: e["applied"] for e in result.overrides}
-    assert applied["items.1-1-3.answer"] and applied[f"attachments.{bad_att}.labels"]
-    assert applied["items.9-9-9"] is False
+    entries = {e["target"]: e for e in result.overrides}
+    assert entries["items.1-1-3.answer"]["applied"] and entries[f"attachments.{bad_att}.labels"]["applied"]
+    assert entries["items.1-1-3.answer"]["before"] == "uncertain"
+    assert entries["items.2-1-2.evidence.signature"]["before"] == "missing"
+    assert entries[f"attachments.{bad_att}.labels"] == entries[f"attachments.{bad_att}.labels"] | {"value": ["3-1-6"], "before": []}
+    assert entries["items.7-1-1.points"]["before"] is None, "a reviewer-scored item has no machine reading"
 
 
 def test_missing_form_page_leaves_items_unresolved(form):
@@ -259,9 +308,22 @@ def test_unknown_label_is_flagged(form):
     assert result.score.decision == "pass"
 
 
-def test_reviewer_score_out_of_range_is_refused(form):
-    """Ensures that a review.yaml score outside 0..max is not applied and says why."""
-    result = run(form, *perfect(form), review=Review(items={**REVIEWER_FULL, "7-1-1": {"points": 9}}))
-    refused = next(e for e in result.overrides if e["target"] == "items.7-1-1.points")
-    assert refused["applied"] is False and "0 to 5" in refused["reason"]
-    assert result.score.decision == "needs_review"
+def test_reviewer_score_out_of_range_never_reaches_the_rules(form):
+    """Ensures that a review.yaml score outside 0..max is refused by the check, so no correction of that file is applied."""
+    checked = check_review_text("items:\n  7-1-1: {points: 9}\n  7-1-2: {points: 5}\n", form)
+    assert [p.code for p in checked.problems] == ["bad_points"] and checked.corrections.empty
+    result = run(form, *perfect(form), review=checked.corrections)
+    assert result.overrides == () and result.score.decision == "needs_review"
+
+
+def test_evidence_filed_under_an_item_answered_no_is_flagged(form):
+    """Ensures that a document labelled with an item answered いいえ raises evidence_for_no_answer (a warning, in Japanese)."""
+    marks, fields, atts = perfect(form)
+    item = next(it for it in form.items if it.needs_document and not it.required and it.points_max)
+    assert any(item.id in a.labels for a in atts)
+    marks = set_mark(set_mark(marks, item.id, "yes", "empty"), item.id, "no", "checked")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers[item.id].answer == "no"
+    flag = next(f for f in result.flags if f.code == "evidence_for_no_answer")
+    assert flag.item == item.id and flag.severity == "warning" and "「いいえ」" in flag.message
+    assert "evidence_for_no_answer" not in codes(run(form, *perfect(form), review=Review(items=REVIEWER_FULL)))

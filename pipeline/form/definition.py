@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from pipeline.model.records import (
     CoverTexts,
     Declaration,
     FieldLayout,
+    FieldPattern,
     FormDef,
     FormTexts,
     Item,
@@ -80,6 +82,7 @@ def load_form(folder: Path | str, *, with_layout: bool = True) -> FormDef:
     )
 
     texts = _texts(raw_items)
+    patterns = _field_patterns(raw_items, cover_fields, texts.contacts, str(items_path))  # checked even without a layout
     layout_path = folder / "layout.yaml"
     read = [form_path, items_path]  # the files the fingerprint covers
     pages: tuple[PageLayout, ...] = ()
@@ -88,6 +91,7 @@ def load_form(folder: Path | str, *, with_layout: bool = True) -> FormDef:
         if layout_path.exists():
             pages = tuple(_page(p, f"{layout_path} page {p.get('number')}") for p in _need(_read_yaml(layout_path), "pages", str(layout_path)))
             pages = _with_scripts(pages, _latin_fields(cover_fields, texts.contacts))
+            pages = _with_patterns(pages, patterns)
 
     formdef = FormDef(
         name=folder.resolve().name,
@@ -189,6 +193,7 @@ def _cover_field(raw: dict[str, Any]) -> CoverField:
         suffix=str(raw.get("suffix") or ""),
         sealed=bool(raw.get("sealed")),
         script=_script(raw),
+        pattern=str(raw["pattern"]) if raw.get("pattern") else None,
     )
 
 
@@ -210,6 +215,7 @@ def _texts(raw_items: dict[str, Any]) -> FormTexts:
                     note=str(f.get("note") or ""),
                     sealed=bool(f.get("sealed")),
                     script=_script(f),
+                    pattern=str(f["pattern"]) if f.get("pattern") else None,
                 )
                 for f in c.get("fields", [])
             ),
@@ -244,13 +250,22 @@ def _bbox(value: Any, where: str) -> tuple[float, float, float, float]:
 def _page(raw: dict[str, Any], where: str) -> PageLayout:
     width, height = (float(v) for v in _need(raw, "size", where))
     boxes = tuple(
-        BoxLayout(owner=str(b["owner"]), option=str(b["option"]), bbox=_bbox(b["bbox"], where), shape=b.get("shape", "box"))
+        BoxLayout(
+            owner=str(b["owner"]),
+            option=str(b["option"]),
+            bbox=_bbox(b["bbox"], where),
+            shape=b.get("shape", "box"),
+            located=b.get("located", True) is not False,
+        )
         for b in raw.get("boxes") or []
     )
     fields = tuple(
-        FieldLayout(name=str(f["name"]), owner=f.get("owner"), kind=f["kind"], bbox=_bbox(f["bbox"], where))
+        FieldLayout(
+            name=str(f["name"]), owner=f.get("owner"), kind=f["kind"], bbox=_bbox(f["bbox"], where), located=f.get("located", True) is not False
+        )
         for f in raw.get("fields") or []
     )
+    unlocated = tuple(b for b in boxes if not b.located) + tuple(f for f in fields if not f.located)
     return PageLayout(
         number=int(_need(raw, "number", where)),
         role=raw.get("role", "answer"),
@@ -258,9 +273,10 @@ def _page(raw: dict[str, Any], where: str) -> PageLayout:
         height_pt=height,
         code=raw.get("code"),
         anchors=tuple(_bbox(a, where) for a in raw.get("anchors") or []),
-        boxes=boxes,
-        fields=fields,
+        boxes=tuple(b for b in boxes if b.located),
+        fields=tuple(f for f in fields if f.located),
         item_ids=tuple(str(i) for i in raw.get("items") or []),
+        unlocated=unlocated,
     )
 
 
@@ -276,6 +292,50 @@ def _with_scripts(pages: tuple[PageLayout, ...], latin: frozenset[str]) -> tuple
     """The layout's fields with the script the items file gives them (the layout knows places only)."""
     return tuple(
         replace(page, fields=tuple(replace(f, script="latin") if f.name in latin else f for f in page.fields)) for page in pages
+    )
+
+
+def _field_patterns(
+    raw_items: dict[str, Any], cover_fields: tuple[CoverField, ...], contacts: tuple[Contact, ...], where: str
+) -> tuple[dict[str, FieldPattern], dict[str, FieldPattern]]:
+    """(pattern by field name, pattern by layout kind) from the items file's `field_patterns` and `pattern_by_kind`.
+
+    Raises FormDefinitionError naming the file and key when a pattern does not compile, lacks
+    its regex or label, or a field or kind names a pattern that is not defined.
+    """
+    raw = raw_items.get("field_patterns") or {}
+    if not isinstance(raw, dict):
+        raise FormDefinitionError(f"{where}: field_patterns must map a pattern name to {{label, regex}}")
+    patterns: dict[str, FieldPattern] = {}
+    for name, spec in raw.items():
+        key = f"{where}: field_patterns.{name}"
+        if not isinstance(spec, dict) or not isinstance(spec.get("regex"), str) or not spec.get("label"):
+            raise FormDefinitionError(f"{key}: needs a `regex` (a string) and a `label`")
+        try:
+            re.compile(spec["regex"])
+        except re.error as exc:
+            raise FormDefinitionError(f"{key}.regex: does not compile: {exc}") from exc
+        patterns[str(name)] = FieldPattern(str(name), spec["regex"], str(spec["label"]))
+
+    def known(name: str, key: str) -> FieldPattern:
+        if name not in patterns:
+            raise FormDefinitionError(f"{where}: {key}: pattern '{name}' is not in field_patterns ({', '.join(sorted(patterns)) or 'none'})")
+        return patterns[name]
+
+    by_name = {f"applicant.{c.key}": known(c.pattern, f"cover_fields {c.key}.pattern") for c in cover_fields if c.pattern}
+    for contact in contacts:
+        for f in contact.fields:
+            if f.pattern:
+                by_name[f"{contact.id}.{f.key}"] = known(f.pattern, f"contacts {contact.id}.{f.key}.pattern")
+    by_kind = {str(kind): known(str(name), f"pattern_by_kind.{kind}") for kind, name in (raw_items.get("pattern_by_kind") or {}).items()}
+    return by_name, by_kind
+
+
+def _with_patterns(pages: tuple[PageLayout, ...], patterns: tuple[dict[str, FieldPattern], dict[str, FieldPattern]]) -> tuple[PageLayout, ...]:
+    """The layout's fields with the pattern the items file gives them: by field name first, else by kind."""
+    by_name, by_kind = patterns
+    return tuple(
+        replace(page, fields=tuple(replace(f, pattern=by_name.get(f.name) or by_kind.get(f.kind)) for f in page.fields)) for page in pages
     )
 
 
@@ -297,13 +357,13 @@ def check_form(form: FormDef, where: str) -> None:
     options = {it.id: {o.key for o in it.options} for it in form.items}
     options.update({d.id: {o.key for o in d.options} for d in form.declarations})
     for page in form.pages:
-        for box in page.boxes:
+        for box in page.boxes + tuple(b for b in page.unlocated if isinstance(b, BoxLayout)):
             if box.owner not in options:
                 raise FormDefinitionError(f"{where}: layout page {page.number} has a box for unknown item '{box.owner}'")
             if box.option not in options[box.owner]:
                 raise FormDefinitionError(f"{where}: layout page {page.number} box {box.owner}/{box.option}: no such option")
     if form.pages:
-        placed = {(b.owner, b.option) for p in form.pages for b in p.boxes}
+        placed = {(b.owner, b.option) for p in form.pages for b in p.boxes + p.unlocated if isinstance(b, BoxLayout)}
         unplaced = [f"{owner}/{key}" for owner, keys in options.items() for key in sorted(keys) if (owner, key) not in placed]
         if unplaced:
             raise FormDefinitionError(f"{where}: layout has no box for {', '.join(unplaced[:10])}")

@@ -13,7 +13,7 @@ BBox = tuple[float, float, float, float]
 
 MarkState = Literal["checked", "empty", "uncertain"]
 AnswerValue = Literal["yes", "no", "blank", "conflict", "uncertain"]
-FieldStatus = Literal["read", "uncertain", "handwritten", "empty", "missing"]
+FieldStatus = Literal["read", "uncertain", "handwritten", "empty", "missing", "not_located"]
 EvidenceKind = Literal["document", "signature", "seal", "url_path", "text"]
 EvidenceStatus = Literal["present", "missing", "not_required", "uncertain"]
 Severity = Literal["error", "warning", "info"]
@@ -109,6 +109,7 @@ class CoverField:
     suffix: str = ""  # printed after a short line, e.g. 「人（…概数で結構です）」
     sealed: bool = False  # the company seal sits beside it
     script: Literal["any", "latin"] = "any"  # latin: written in Latin letters and digits only (TEL, e-mail)
+    pattern: str | None = None  # the name of the items file's field pattern a value must fit (telephone, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class ContactField:
     note: str = ""  # a small remark printed under the line
     sealed: bool = False  # a 印 sits beside it
     script: Literal["any", "latin"] = "any"
+    pattern: str | None = None  # the name of the items file's field pattern a value must fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,7 @@ class BoxLayout:
     option: str
     bbox: BBox
     shape: Literal["box", "bracket"] = "box"
+    located: bool = True  # False: calibrate could not place it; bbox is the region where it was expected
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,21 @@ class FieldLayout:
     kind: FieldKind
     bbox: BBox
     script: Literal["any", "latin"] = "any"  # latin: written in Latin letters and digits only (TEL, e-mail)
+    located: bool = True  # False: calibrate could not place it; bbox is the region where it was expected
+    pattern: FieldPattern | None = None  # what a value read here must look like (items.yaml field_patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPattern:
+    """The shape a field's value must have to count as read, from items.yaml's `field_patterns`.
+
+    `regex` must match the whole value after NFKC with white space collapsed to one space;
+    `label` names the kind for the reviewer (電話番号, 日付, …).
+    """
+
+    name: str
+    regex: str
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +215,7 @@ class PageLayout:
     boxes: tuple[BoxLayout, ...]
     fields: tuple[FieldLayout, ...]
     item_ids: tuple[str, ...]  # items whose statements print on this page (for identification)
+    unlocated: tuple[BoxLayout | FieldLayout, ...] = ()  # what calibrate could not place (located=False), never read
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,11 +273,12 @@ class FieldReading:
     owner: str | None
     kind: str
     value: str | None
-    status: Literal["read", "uncertain", "handwritten", "empty", "missing"]
+    status: Literal["read", "uncertain", "handwritten", "empty", "missing", "not_located"]
     confidence: float | None
     page: PageRef | None
     bbox: BBox | None
     crop: str | None = None  # path of the saved crop, relative to the outbox folder
+    note: str | None = None  # why a value is uncertain (Japanese, for the reviewer), e.g. it does not fit its pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +310,7 @@ class SourceFile:
     kind: SourceKind
     status: Literal["ok", "error"]
     error: str | None = None
+    notes: tuple[str, ...] = ()  # how it was read, for the reviewer (Japanese): repaired, rewritten
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.model.geometry import px_per_pt
-from pipeline.model.records import BBox, BoxLayout, MarkReading, MarkState, PageLayout, PageRef
+from pipeline.model.records import BBox, BoxLayout, FieldLayout, FieldReading, MarkReading, MarkState, PageLayout, PageRef
 from pipeline.reading.settings import MARKS, MarkDefaults
 
 
@@ -402,3 +402,20 @@ def _gap_pt(a: BBox, b: BBox) -> float:
     dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
     dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
     return math.hypot(dx, dy)
+
+
+def unlocated_readings(layout: PageLayout, ref: PageRef) -> tuple[list[MarkReading], list[FieldReading]]:
+    """What the printing's layout could not place (calibrate), as read on this page: never a silent empty.
+
+    A box is `uncertain` with the region where it was expected (the item's lines, or the whole
+    page) so that the reviewer looks at the page; a field is `not_located` with that region.
+    """
+    marks: list[MarkReading] = []
+    fields: list[FieldReading] = []
+    for entry in layout.unlocated:
+        if isinstance(entry, BoxLayout):
+            note = f"この印刷では枠の位置を特定できませんでした（{entry.option}）。頁 {ref.page} の該当箇所を目視で確認してください"
+            marks.append(MarkReading(entry.owner, entry.option, "uncertain", None, ref, entry.bbox, "scan", note))
+        elif isinstance(entry, FieldLayout):
+            fields.append(FieldReading(entry.name, entry.owner, entry.kind, None, "not_located", None, ref, entry.bbox))
+    return marks, fields

@@ -52,6 +52,10 @@ class Documents:
 def _field_status(reading: FieldReading | None, page_missing: bool) -> str:
     if reading is None:
         return "uncertain" if page_missing else "missing"
+    if reading.status == "not_located":  # the printing's layout has no place for it: a person looks
+        return "uncertain"
+    if reading.kind == "url" and reading.status in ("uncertain", "handwritten"):
+        return "present"  # a path written there is filled in, whatever its reading (shown with its crop)
     if reading.kind in ("text", "url", "date") and reading.status == "read":
         value = reading.value or ""
         if reading.kind == "url" and EMPTY_URL.match(value):
@@ -77,8 +81,8 @@ def _document(item: Item, docs: Documents) -> Evidence:
     found = docs.by_item.get(item.id, ())
     if found:
         return Evidence(kind="document", status="present", attachments=found)
-    maybe = docs.uncertain_by_item.get(item.id, ())
-    if maybe:
+    maybe = docs.uncertain_by_item.get(item.id, ()) + docs.unlabeled
+    if maybe:  # a document whose label is unread or in doubt could be this one: a person decides
         return Evidence(kind="document", status="uncertain", attachments=maybe)
     return Evidence(kind="document", status="missing")
 
@@ -126,7 +130,7 @@ def item_evidence(
                     wanted.append(ev)
     if answer.answer != "yes":
         return tuple(_not_required(ev) for ev in wanted), []
-    return tuple(wanted), _flags(item, wanted, docs)
+    return tuple(wanted), _flags(item, wanted, docs) + _unconfirmed(item, wanted)
 
 
 def _not_required(ev: Evidence) -> Evidence:
@@ -149,7 +153,18 @@ def _flags(item: Item, wanted: Sequence[Evidence], docs: Documents) -> list[Flag
             message = f"{item.id}: 「はい」ですが、右肩「{item.id}」の添付書類がありません"
         else:
             message = f"{item.id}: 「はい」ですが、{KIND_JA[ev.kind]}がありません"
-        if ev.kind == "document" and docs.unlabeled:
-            message += f"（ラベルのない添付 {', '.join(docs.unlabeled)} を確認してください）"
         flags.append(Flag(code=MISSING_CODE[ev.kind], severity=severity, item=item.id, message=message))  # type: ignore[arg-type]
     return flags
+
+
+def _unconfirmed(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
+    """`unconfirmed_document` when no labelled document is there but an unlabelled or uncertain one could be it.
+
+    Not missing_document: that is said only when no document at all could be the one.
+    """
+    docs = [ev for ev in wanted if ev.kind == "document" and ev.status == "uncertain"]
+    if not docs or any(ev.kind == "url_path" and ev.status == "present" for ev in wanted):
+        return []
+    which = ", ".join(docs[0].attachments)
+    message = f"{item.id}: 右肩「{item.id}」と読める添付書類はありませんが、ラベルが読めない／不確かな添付（{which}）がこの書類かもしれません。確認してください"
+    return [Flag(code="unconfirmed_document", severity="warning", item=item.id, message=message)]

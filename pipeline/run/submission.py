@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,17 +15,21 @@ from pipeline import __version__
 from pipeline.form.definition import load_form
 from pipeline.model.errors import PipelineError
 from pipeline.model.records import FieldReading, Flag, FormDef, MarkReading, PageLayout, PageRef, SourceFile
+from pipeline.output.dossier.overlay import write_debug_overlays
 from pipeline.output.result import to_json, write_json_atomic
 from pipeline.reading import labels
 from pipeline.reading.digital_page import read_digital_page
 from pipeline.reading.engines import Engines
 from pipeline.reading.identify import identify_text_page
+from pipeline.reading.marks import unlocated_readings
 from pipeline.reading.read_digital import PageReading
 from pipeline.reading.scan import read_scan
 from pipeline.rules.apply import apply_rules
-from pipeline.rules.overrides import read_review, write_blank_review
-from pipeline.run.crops import link_mark_crops, save_field_crops, save_label_crops
+from pipeline.rules.overrides import Attribution
+from pipeline.rules.signoff import review_block
+from pipeline.run.crops import FormPageImage, cut_missing_crops, link_mark_crops, save_field_crops, save_label_crops, save_page_images
 from pipeline.run.inbox import submission_name
+from pipeline.run.review import checked_review, previous_overrides, review_sha256, write_blank_review
 from pipeline.sources import ingest
 from pipeline.sources.limits import Limits
 from pipeline.sources.page import OpenedSource, Page
@@ -50,12 +54,16 @@ class Collected:
     form_pages: dict[int, PageRef] = field(default_factory=dict)
     other_pages: list[labels.LabelledPage] = field(default_factory=list)  # in submission order
     crops: dict[str, NDArray[np.uint8]] = field(default_factory=dict)
+    page_images: dict[int, FormPageImage] = field(default_factory=dict)  # by form page, as the reader saw it
 
 
 def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: bool = False, engines: Engines | None = None) -> dict[str, Any]:
     """Read one inbox entry and write outbox/<name>/result.json (and review.yaml once); returns the JSON dict.
 
     `engines`: the process's OCR engines and digit classifier (None: process_engines()).
+
+    Raises:
+        ReviewFileError: review.yaml has a problem; nothing in out_dir but review_errors.txt changed.
     """
     form = _load_form_cached(str(Path(form_dir).resolve()), _form_stamp(Path(form_dir)))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -63,10 +71,11 @@ def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: boo
     collected = read_submission(entry, form, engines)
     # Labels → documents, and the corners of those whose label could not be read.
     attachments, dropped = labels.group_attachments(collected.other_pages)
+    # The reviewer's corrections, checked before any file is written: a bad review.yaml changes nothing.
+    checked = checked_review(out_dir, form, [a.id for a in attachments])
     attachments = save_label_crops(entry, list(attachments), out_dir)
     fields = save_field_crops(collected.crops, collected.fields, out_dir)
-    # Rules, with the reviewer's corrections.
-    review_path = out_dir / "review.yaml"
+    # Rules, with the reviewer's corrections, attributed.
     result = apply_rules(
         form,
         submission=submission_name(entry),
@@ -77,14 +86,24 @@ def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: boo
         dropped_pages=tuple(dropped),
         reading_flags=collected.flags + missing_page_flags(form, collected.form_pages),
         form_pages=collected.form_pages,
-        review=read_review(review_path),
+        corrections=checked.corrections,
+        attribution=Attribution.of(checked.corrections, previous_overrides(out_dir)),
         version=__version__,
     )
+    # Who signed, and whether a pass gets its certificate (a reason in the result when not).
+    block, no_certificate = review_block(checked.corrections, review_sha256(out_dir), result.score.decision)
+    if no_certificate:
+        result = replace(result, score=replace(result.score, reasons=(*result.score.reasons, no_certificate)))
     # The outbox: result.json, and review.yaml the first time.
     data = to_json(result)
+    data["review"] = block
     link_mark_crops(data, collected.crops)
+    data["page_images"] = save_page_images(collected.page_images, out_dir)
+    cut_missing_crops(data, collected.page_images, out_dir)
     write_json_atomic(out_dir / "result.json", data)
-    write_blank_review(review_path, result.submission, [f"{f.code}: {f.message}" for f in result.flags][:60])
+    if debug:  # the answer-sheet pages with what was read drawn over them, for tuning
+        write_debug_overlays(data, out_dir)
+    write_blank_review(out_dir, form, result.submission, [f"{f.code}: {f.message}" for f in result.flags], result.score.reasons)
     return data
 
 
@@ -110,9 +129,10 @@ def read_submission(entry: Path, form: FormDef, engines: Engines | None = None) 
     limits = Limits()
     collected = Collected()
     for path in ingest.scan_entry(entry, limits):
-        rel = path.name if entry.is_file() else str(path.relative_to(entry))
+        rel = ingest.relative_name(entry, path)  # non-UTF-8 bytes shown as %XX
         with ingest.open_source(path, rel, limits) as opened:
             collected.sources.append(opened.source)
+            collected.flags.extend(Flag("repaired_file", "warning", None, f"{rel}: {note}") for note in opened.source.notes)
             if opened.source.status == "error":
                 collected.flags.append(
                     Flag("unreadable_file", "error", None, f"{rel}: {opened.source.error}", (PageRef(rel, 1),) if opened.source.pages else ())
@@ -143,7 +163,7 @@ def _acroform_values(opened: OpenedSource, form: FormDef, rel: str, flags: list[
         return None
     strays = {k: v for k, v in values.items() if k not in known and v not in (None, "", "/Off", "Off", False)}
     for name, value in sorted(strays.items()):
-        flags.append(Flag("uncertain_mark", "warning", None, f"{rel}: AcroForm field '{name}' = '{value}' matches no box or field of the form"))
+        flags.append(Flag("uncertain_mark", "warning", None, f"{rel}: 入力フォームの欄「{name}」の値「{value}」は、様式のどの枠・記入欄にも当たりません"))
     return ours
 
 
@@ -156,14 +176,19 @@ def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Co
     layout, reading = found
     if layout.number in collected.form_pages:
         collected.flags.append(
-            Flag("missing_form_page", "info", None, f"{page.ref.file} p{page.ref.page}: form page {layout.number} appears again; the first copy was read", (page.ref,))
+            Flag("missing_form_page", "info", None, f"{page.ref.file} p{page.ref.page}: 様式の {layout.number} ページ目が重複しています。最初のものを読み取りました", (page.ref,))
         )
         return
     collected.form_pages[layout.number] = page.ref
     collected.marks += reading.marks
     collected.fields += reading.fields
+    lost_marks, lost_fields = unlocated_readings(layout, page.ref)  # what the printing's calibration could not place
+    collected.marks += lost_marks
+    collected.fields += lost_fields
     for name, picture in reading.crops.items():
         collected.crops[f"p{layout.number}_{name}"] = picture
+    if reading.page_image is not None:
+        collected.page_images[layout.number] = FormPageImage(layout.number, page.ref, reading.page_image, reading.page_dpi, layout.width_pt, layout.height_pt)
 
 
 def _read_if_form_page(page: Page, form: FormDef, acro: AcroValues | None, engines: Engines) -> tuple[PageLayout, PageReading] | None:

@@ -9,12 +9,14 @@ so that calibrating our own blank.pdf gives back the layout print-form wrote.
 
 Modules: scan (the PDF's text and drawings), match (fuzzy text), places (where writing goes),
 anchors (owners' regions), boxes (options), fields (items' and declarations' fields), people
-(cover and contact blocks), found (what was placed), api (learn_layout, calibrate).
+(cover and contact blocks), found (what was placed, and where the rest was expected), api (learn_layout,
+calibrate), show (the found layout drawn on the blank as PNG).
 """
 
 from __future__ import annotations
 
 from pipeline.form.calibrate.api import CalibrationError, CalibrationReport, calibrate, learn_layout
 from pipeline.form.calibrate.match import similarity
+from pipeline.form.calibrate.show import show_layout
 
-__all__ = ["CalibrationError", "CalibrationReport", "calibrate", "learn_layout", "similarity"]
+__all__ = ["CalibrationError", "CalibrationReport", "calibrate", "learn_layout", "show_layout", "similarity"]

@@ -1,8 +1,9 @@
 """calibrate's entry points: learn a blank's layout (as data, with a report) and write layout.yaml.
 
 The learning reads as its stages: scan the PDF, anchor each owner's region, bind the boxes,
-find the cover, the items' and declarations' fields and the contact blocks. Nothing is written
-unless every option and every expected field was placed.
+find the cover, the items' and declarations' fields and the contact blocks. What was placed is
+written; what was not is listed in the report and written with `located: false` and the region
+where it was expected, so a reading shows that box as uncertain and that field as not_located.
 """
 
 from __future__ import annotations
@@ -85,13 +86,14 @@ def learn_layout(blank_pdf: Path, form: FormDef, form_name: str) -> tuple[dict[s
     find_item_fields(blank, form, anchors, found)
     find_declaration_dates(blank, form, anchors, found)
     find_contacts(blank, form, anchors, found)
-    layout = found.layout(form_name, blank_pdf.name)
+    order = [it.id for it in form.items] + [d.id for d in form.declarations]
+    layout = found.layout(form_name, blank_pdf.name, anchors, order)
     report = CalibrationReport(
         blank_pdf=str(blank_pdf),
         out_dir="",
         pages=len(scans),
-        boxes=sum(len(p["boxes"]) for p in layout["pages"]),
-        fields=sum(len(p["fields"]) for p in layout["pages"]),
+        boxes=sum(1 for p in layout["pages"] for b in p["boxes"] if b.get("located", True)),
+        fields=sum(1 for p in layout["pages"] for f in p["fields"] if f.get("located", True)),
         unplaced=tuple(found.unplaced),
         notes=tuple(found.notes),
     )
@@ -106,17 +108,15 @@ def calibrate(blank_pdf: Path, out_dir: Path, form: FormDef) -> CalibrationRepor
         out_dir: the form folder to write (its name becomes the layout's `form`).
         form: the loaded form whose items, declarations, cover fields and contacts to look for.
 
+    Options and fields it could not place are written with `located: false` (see learn_layout)
+    and listed in the report's `unplaced`; the caller tells the operator.
+
     Raises:
-        CalibrationError: an option or an expected field could not be placed; nothing is written.
+        CalibrationError: the PDF cannot be read or has no text layer; nothing is written.
     """
     blank_pdf, out_dir = Path(blank_pdf), Path(out_dir)
     layout, report = learn_layout(blank_pdf, form, out_dir.resolve().name)
     report = CalibrationReport(report.blank_pdf, str(out_dir), report.pages, report.boxes, report.fields, report.unplaced, report.notes)
-    if report.unplaced:
-        shown = ", ".join(report.unplaced[:20]) + (" …" if len(report.unplaced) > 20 else "")
-        raise CalibrationError(
-            f"{blank_pdf.name}: could not place {len(report.unplaced)} option(s)/field(s): {shown}; nothing written", report
-        )
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "blank.pdf"
     if not target.exists() or target.resolve() != blank_pdf.resolve():
@@ -129,6 +129,8 @@ def calibrate(blank_pdf: Path, out_dir: Path, form: FormDef) -> CalibrationRepor
     _form_yaml_if_absent(out_dir, form)
     for note in report.notes:
         log.info("%s: %s", blank_pdf.name, note)
+    if report.unplaced:
+        log.warning("%s: %d option(s)/field(s) not placed: %s", blank_pdf.name, len(report.unplaced), ", ".join(report.unplaced))
     return report
 
 

@@ -7,12 +7,12 @@ Each is looked for inside its owner's region, from its label (items.yaml's blank
 from __future__ import annotations
 
 from pipeline.form.calibrate.anchors import Anchor, region
-from pipeline.form.calibrate.found import Found
+from pipeline.form.calibrate.found import Found, rounded
 from pipeline.form.calibrate.match import norm
 from pipeline.form.calibrate.places import Blank, date_groups, field_box, seal_box, seal_glyphs
 from pipeline.form.calibrate.scan import Line
 from pipeline.form.printing.style import FIELD_GAP_PT, SIGN_GAP_PT
-from pipeline.model.records import FormDef, Item
+from pipeline.model.records import FieldLayout, FormDef, Item
 
 _URL_LABELS = (("トップページ", "url_top"), ("該当URL", "url_target"))
 
@@ -36,6 +36,11 @@ def find_item_fields(blank: Blank, form: FormDef, anchors: list[Anchor], found: 
             if hit:
                 line, x0, x1 = hit
                 found.add_field(line.page, f"{item.id}.{b.name}", item.id, "text", field_box(line, x0, x1, line.glyphs[0].size))
+                placed.add(f"{item.id}.{b.name}")
+                continue
+            space = blank.space_below(lines, b.label)  # answer space under a sentence
+            if space:
+                found.fields[space[0].page].append(FieldLayout(f"{item.id}.{b.name}", item.id, "text", rounded(space[1])))
                 placed.add(f"{item.id}.{b.name}")
         if "sign" in item.evidence:
             placed |= find_signature(blank, item.id, lines, found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.form.calibrate.anchors import Anchor
 from pipeline.form.calibrate.places import Blank
 from pipeline.form.calibrate.scan import Mark
 from pipeline.form.printing.layoutio import box_entry, field_entry
@@ -44,12 +45,60 @@ class Found:
         """Record a field, shrunk clear of the printed text around it."""
         self.fields[page].append(FieldLayout(name=name, owner=owner, kind=kind, bbox=rounded(self.blank.clear_of_text(page, bbox))))
 
-    def layout(self, form_name: str, source: str) -> dict[str, Any]:
-        """layout.yaml's content: per page its size, code, anchors, items, boxes and fields (top to bottom)."""
+    def expected_region(self, owner: str, anchors: list[Anchor], order: list[str]) -> tuple[int, BBox]:
+        """Where `owner`'s unplaced box or field should have been: its region's lines on its anchor's page.
+
+        An owner without an anchor is given the page of the nearest owner before it (in the form's
+        order) that has one, or of its own placed fields, and the whole page as its region.
+        """
+        for i, a in enumerate(anchors):
+            if a.owner != owner:
+                continue
+            end = anchors[i + 1].key if i + 1 < len(anchors) else (a.key[0] + 1, 0.0)
+            lines = [ln for ln in self.blank.lines_in(a.key, end) if ln.page == a.key[0]]
+            scan = self.blank.scans[a.key[0] - 1]
+            if not lines:
+                return a.key[0], (0.0, 0.0, scan.width, scan.height)
+            top = min(g.top for ln in lines for g in ln.glyphs)
+            bottom = max(g.bottom for ln in lines for g in ln.glyphs)
+            return a.key[0], (min(ln.x0 for ln in lines), top, max(ln.glyphs[-1].x1 for ln in lines), bottom)
+        page = next((n for n, fs in self.fields.items() for f in fs if f.owner == owner), None)
+        if page is None:
+            pages_of = {a.owner: a.key[0] for a in anchors}
+            before = order[: order.index(owner)] if owner in order else []
+            page = next((pages_of[o] for o in reversed(before) if o in pages_of), None)
+        if page is None:
+            page = self.cover_page or 1
+        scan = self.blank.scans[page - 1]
+        return page, (0.0, 0.0, scan.width, scan.height)
+
+    def unplaced_entries(self, anchors: list[Anchor], order: list[str]) -> dict[int, list[dict[str, Any]]]:
+        """Every unplaced option and field as a layout entry with `located: false`, by page."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for name in self.unplaced:
+            if "/" in name:
+                owner, option = name.split("/", 1)
+                page, bbox = self.expected_region(owner, anchors, order)
+                entry = {"owner": owner, "option": option, "bbox": list(rounded(bbox)), "located": False}
+            else:
+                owner, _, key = name.partition(".")
+                page, bbox = self.expected_region(owner, anchors, order)
+                entry = {"name": name, "owner": owner, "kind": _kind_of(key), "bbox": list(rounded(bbox)), "located": False}
+            out.setdefault(page, []).append(entry)
+        return out
+
+    def layout(self, form_name: str, source: str, anchors: list[Anchor] | None = None, order: list[str] | None = None) -> dict[str, Any]:
+        """layout.yaml's content: per page its size, code, anchors, items, boxes and fields (top to bottom).
+
+        What could not be placed is written too, marked `located: false` with the region where it
+        was expected, so that a reading shows it as uncertain (a box) or not_located (a field).
+        """
         pages = []
+        missing = self.unplaced_entries(anchors or [], order or [])
         for s in self.blank.scans:
             boxes = sorted(self.boxes[s.number], key=lambda b: (b.bbox[1], b.bbox[0]))
             fields = sorted(self.fields[s.number], key=lambda f: (f.bbox[1], f.bbox[0]))
+            lost = missing.get(s.number, [])
             pages.append(
                 {
                     "number": s.number,
@@ -58,8 +107,19 @@ class Found:
                     "code": s.code,
                     "anchors": [list(a) for a in s.anchors],
                     "items": self.items[s.number],
-                    "boxes": [box_entry(b) for b in boxes],
-                    "fields": [field_entry(f) for f in fields],
+                    "boxes": [box_entry(b) for b in boxes] + [e for e in lost if "option" in e],
+                    "fields": [field_entry(f) for f in fields] + [e for e in lost if "name" in e],
                 }
             )
         return {"form": form_name, "printing": "calibrated", "source": source, "pages": pages}
+
+
+def _kind_of(key: str) -> FieldKind:
+    """A field's kind from its name's last part (signature, seal, url_top, reported_date, …)."""
+    if key in ("signature", "seal"):
+        return key  # type: ignore[return-value]
+    if key.startswith("url"):
+        return "url"
+    if key.endswith("date"):
+        return "date"
+    return "text"

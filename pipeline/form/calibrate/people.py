@@ -9,7 +9,7 @@ from __future__ import annotations
 from pipeline.form.calibrate.anchors import Anchor
 from pipeline.form.calibrate.found import Found
 from pipeline.form.calibrate.match import norm, starts_like
-from pipeline.form.calibrate.places import END, Blank, LineKey, date_groups, field_box, seal_box, seal_glyphs
+from pipeline.form.calibrate.places import END, Blank, LineKey, date_groups, field_box, labelled_date, seal_box, seal_glyphs
 from pipeline.form.calibrate.scan import Line, PageScan
 from pipeline.form.printing.style import SEAL_HALF_PT
 from pipeline.model.records import Contact, FieldKind, FormDef
@@ -43,7 +43,7 @@ def find_cover(blank: Blank, form: FormDef, found: Found) -> None:
     for f in form.cover_fields:
         name = f"applicant.{f.key}"
         if f.label.endswith("年月日"):
-            hit = next(((ln, b) for ln in lines if ln.norm.startswith(norm(f.label)) for b in date_groups(ln)), None)
+            hit = labelled_date(lines, f.label)
             if hit:
                 used.add(id(hit[0]))
                 found.add_field(best.number, name, "applicant", "date", hit[1])

@@ -7,11 +7,14 @@ size below it; a seal spot is the 印's centre ± SEAL_HALF_PT.
 
 from __future__ import annotations
 
+from itertools import takewhile
+
 from pipeline.form.calibrate.match import norm
 from pipeline.form.calibrate.scan import Glyph, Line, PageScan
 from pipeline.form.printing.style import FIELD_ABOVE, FIELD_BELOW, FIELD_GAP_PT, SEAL_HALF_PT
 from pipeline.model.records import BBox
 
+BLANK_BAND_EM = 2.5  # an empty band this many line sizes tall under a sentence is space to write in
 LineKey = tuple[int, float]  # (page, baseline): reading order across pages
 END: LineKey = (10**6, 0.0)  # after the last page
 
@@ -45,10 +48,41 @@ class Blank:
                 i += 1
             last = line.glyphs[line.index[i - 1]]
             rest = [g for g in line.glyphs[line.index[i - 1] + 1 :] if g.text.strip()]
+            run = list(takewhile(lambda g: g.text in _UNDERSCORES, rest))
+            if run:  # 「氏名＿＿＿＿」: the typed underline is the writing span
+                return line, run[0].x0, run[-1].x1
             if rest and rest[0].x0 - last.x1 < 1.5 * last.size:
                 continue  # the label is the start of a sentence, not a blank
             x0, x1 = self.writing_span(line, last, rest)
             return line, x0, x1
+        return None
+
+    def space_below(self, lines: list[Line], label: str) -> tuple[Line, BBox] | None:
+        """The answer space under the sentence that holds `label` (「書面による申込方法は以下のとおりです。」).
+
+        The sentence may start anywhere on its line and run on over a few lines (an example in
+        brackets); the space is the underlines drawn below it, else the empty band down to the
+        next printed line of the page (at least BLANK_BAND_EM lines of its size).
+        """
+        target = norm(label)
+        for i, line in enumerate(lines):
+            if target not in line.norm:
+                continue
+            last = line
+            for nxt in lines[i + 1 : i + 4]:  # the sentence running on
+                if nxt.page != last.page or nxt.base - last.base > 1.9 * last.size:
+                    break
+                last = nxt
+            scan = self.scans[last.page - 1]
+            below = [ln for ln in scan.lines if ln.base > last.base + 0.5]
+            next_top = min((min(g.top for g in ln.glyphs) for ln in below), default=scan.height - 36.0)
+            left, right = min(ln.x0 for ln in lines[i : lines.index(last) + 1]), self.right_edge
+            rules = [r for r in scan.rules if last.base + 1.0 < (r[1] + r[3]) / 2 < next_top and r[2] - r[0] > 40]
+            if rules:
+                top = min(last.base + 2.0, min(r[1] for r in rules) - 1.2 * last.size)
+                return last, (min(r[0] for r in rules), max(top, last.base + 1.0), max(r[2] for r in rules), max(r[3] for r in rules) + 2.0)
+            if next_top - last.base >= BLANK_BAND_EM * last.size:
+                return last, (left, last.base + 2.0, right, next_top - 1.0)
         return None
 
     def writing_span(self, line: Line, last: Glyph, rest: list[Glyph]) -> tuple[float, float]:
@@ -100,19 +134,55 @@ def field_box(line: Line, x0: float, x1: float, size: float) -> BBox:
     return (x0, line.base - FIELD_ABOVE * size, x1, line.base + FIELD_BELOW * size)
 
 
-def date_groups(line: Line) -> list[BBox]:
-    """「　年　月　日」 groups with room between the characters."""
+_UNDERSCORES = "_＿"
+DATE_GAP_EM = 0.3  # 年 月 日 this far apart (in the glyph's size) leave room to write; 「年月日」 in a label has none
+
+
+def date_groups(line: Line, after_x: float = 0.0) -> list[BBox]:
+    """「　年　月　日」 groups (令和 or not) with room between the characters, starting right of `after_x`.
+
+    The year's room is as wide as the gap between 年 and 月 (at least two characters), never
+    reaching back over the text before it.
+    """
     out: list[BBox] = []
     gl = [g for g in line.glyphs if g.text.strip()]
     for i in range(len(gl) - 2):
         y, mo, d = gl[i], gl[i + 1], gl[i + 2]
-        if (y.text, mo.text, d.text) != ("年", "月", "日"):
+        if (y.text, mo.text, d.text) != ("年", "月", "日") or y.x0 < after_x:
             continue
         gap = mo.x0 - y.x1
-        if gap < 0.8 * y.size or d.x0 - mo.x1 < 0.8 * y.size:
+        if gap < DATE_GAP_EM * y.size or d.x0 - mo.x1 < DATE_GAP_EM * y.size:
             continue
-        out.append((y.x0 - gap, line.base - FIELD_ABOVE * y.size, d.x1, line.base + FIELD_BELOW * y.size))
+        before = gl[i - 1].x1 if i > 0 else -1e9
+        x0 = max(y.x0 - max(gap, 2.0 * y.size), before, after_x)
+        out.append((x0, line.base - FIELD_ABOVE * y.size, d.x1, line.base + FIELD_BELOW * y.size))
     return out
+
+
+def labelled_date(lines: list[Line], label: str) -> tuple[Line, BBox] | None:
+    """The 年 月 日 group that follows `label`: on its line, or on one of the next two when the label stands alone or wraps.
+
+    The label is found anywhere on a line (a number or a frame's text may come first), or split
+    across two lines as Word wraps a long label.
+    """
+    target = norm(label)
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if target in line.norm:
+            end = line.glyphs[line.index[line.norm.index(target) + len(target) - 1]].x1
+        elif nxt is not None and 0 <= (pos := (line.norm + nxt.norm).find(target)) < len(line.norm) < pos + len(target):
+            cut = pos + len(target) - len(line.norm)  # characters of the label on the next line
+            line, end = nxt, nxt.glyphs[nxt.index[cut - 1]].x1
+        else:
+            continue
+        groups = date_groups(line, end)
+        if groups:
+            return line, groups[0]
+        j = lines.index(line)
+        for below in lines[j + 1 : j + 3]:
+            if below.page == line.page and date_groups(below):
+                return below, date_groups(below)[0]
+    return None
 
 
 def seal_glyphs(lines: list[Line]) -> list[tuple[Line, Glyph]]:

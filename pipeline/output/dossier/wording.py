@@ -34,6 +34,9 @@ FLAG = {
     "unreadable_file": "読込不可ファイル",
     "zero_point_item": "0点（不合格項目）",
     "declaration_requires_document": "申告に伴う書類",
+    "unconfirmed_document": "書類の確認が必要",
+    "evidence_for_no_answer": "「いいえ」の項目に書類",
+    "repaired_file": "修復して読んだファイル",
 }
 SEVERITY = {"error": "エラー", "warning": "警告", "info": "情報"}
 EVIDENCE = {"document": "書類", "signature": "署名", "seal": "押印", "url_path": "URL", "text": "記入"}
