@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.model.records import BBox, Evidence, FieldReading, Flag, FormDef, ItemAnswer, MarkReading, PageRef, SourceFile
 from pipeline.model.results import SEVERITY_ORDER, Result
+from pipeline.model.text_safety import csv_cell
+from pipeline.model.words import decision_word, flag_word
 
 SCHEMA_ID = "isp-mark-review/1"
 
@@ -53,6 +56,8 @@ def _field(f: FieldReading) -> dict[str, Any]:
     }
     if f.crop:
         out["crop"] = f.crop
+    if f.note:
+        out["note"] = f.note  # why the value is uncertain (Japanese)
     return out
 
 
@@ -154,6 +159,8 @@ def _source(s: SourceFile) -> dict[str, Any]:
     out: dict[str, Any] = {"file": s.file, "sha256": s.sha256, "pages": s.pages, "kind": s.kind, "status": s.status}
     if s.error:
         out["error"] = s.error
+    if s.notes:
+        out["notes"] = list(s.notes)  # how the file was read: repaired, rewritten (Japanese)
     return out
 
 
@@ -164,7 +171,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-SUMMARY_COLUMNS = (
+# summary.csv: the Japanese columns a manager reads in Excel first; after them, unchanged, the
+# machine columns (English names, the contract's codes) that scripts written against earlier
+# runs read — their names and values stay as they were, so no such script breaks.
+SUMMARY_COLUMNS_JA = ("申請", "事業者名", "サービス名", "判定", "必須", "得点", "未確定の項目", "判定理由", "審査者", "登録番号", "発行日", "調書")
+MACHINE_COLUMNS = (
     "submission",
     "decision",
     "required_met",
@@ -180,25 +191,112 @@ SUMMARY_COLUMNS = (
     "seconds",
     "reasons",
 )
+SUMMARY_COLUMNS = SUMMARY_COLUMNS_JA + MACHINE_COLUMNS
+# Flag codes that wait for the reviewer although only warnings (rules/score.BLOCKING_CODES).
+BLOCKING_FLAG_CODES = frozenset({"uncertain_mark"})
+# Outcomes that replace the decision in a row: the submission crashed, or its review.yaml has
+# problems (nothing was re-decided; the previous result.json still stands).
+ROW_OUTCOMES = ("error", "review_error")
 
 
-def summary_row(data: Mapping[str, Any], seconds: float | None) -> dict[str, Any]:
-    """One summary.csv row from a result.json dict."""
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """What a summary row needs besides result.json: found in the outbox by the batch."""
+
+    seconds: float | None = None
+    reviewer: str = ""
+    license_number: str = ""
+    issued: str = ""  # YYYY-MM-DD
+    dossier: str = ""  # the dossier's path relative to summary.csv, "" when there is none
+
+
+def open_questions(data: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """What waits for the reviewer, by kind: (Japanese kind, item ids) in a stable order.
+
+    The kinds: items only a reviewer scores (審査者の採点), each kind of flag that stands
+    between the data and a decision (an error, or an uncertain mark), and items whose range is
+    still open for another reason (判定未確定). Empty when nothing waits.
+    """
+    items: Mapping[str, Any] = data.get("items") or {}
+    kinds: dict[str, list[str]] = {}
+    scoring = [i for i, it in items.items() if it.get("scoring") == "reviewer" and it.get("points") is None]
+    if scoring:
+        kinds["審査者の採点"] = scoring
+    named: set[str] = set(scoring)
+    for flag in data.get("flags") or []:
+        if flag.get("severity") == "error" or flag.get("code") in BLOCKING_FLAG_CODES:
+            item = flag.get("item") or ""
+            kinds.setdefault(flag_word(str(flag.get("code"))), []).append(item)
+            named.add(item)
+    open_items = [i for i, it in items.items() if i not in named and _open_range(it)]
+    if open_items:
+        kinds["判定未確定"] = open_items
+    return list(kinds.items())
+
+
+def _open_range(item: Mapping[str, Any]) -> bool:
+    low, high = (item.get("points_range") or [0, 0])[:2]
+    return bool(low != high)
+
+
+def open_questions_text(data: Mapping[str, Any]) -> str:
+    """審査者の採点 3 件（7-1-1、7-1-2、7-1-3）／書類なし 1 件（2-3-1）: `open_questions` as one line."""
+    parts = []
+    for kind, ids in open_questions(data):
+        named = [i for i in ids if i]
+        parts.append(f"{kind} {len(ids)} 件" + (f"（{'、'.join(named)}）" if named else ""))
+    return "／".join(parts)
+
+
+def summary_row(name: str, data: Mapping[str, Any] | None, facts: RowFacts = RowFacts(), *, outcome: str = "", message: str = "") -> dict[str, str]:
+    """One summary.csv row: Japanese columns, then the machine columns; every cell safe for Excel.
+
+    Args:
+        name: the submission's folder in the outbox.
+        data: its result.json, or None when there is none to read (a crash before it was written).
+        facts: what the outbox says besides result.json.
+        outcome: "error" or "review_error" when that replaces the decision; "" for the decision itself.
+        message: what went wrong, for an error or review_error row.
+    """
+    row: dict[str, Any] = {"申請": name, "submission": name, "調書": facts.dossier, "審査者": facts.reviewer}
+    decision = outcome or (data or {}).get("score", {}).get("decision", "error")
+    row.update({"判定": decision_word(decision), "decision": decision})
+    if data is not None:
+        row.update(_decided_columns(data, facts))
+    if outcome:
+        row["判定理由"] = row["reasons"] = "／".join(line.strip() for line in message.splitlines() if line.strip())
+        if outcome == "error":
+            row["未確定の項目"] = ""
+    if decision != "pass":
+        row["登録番号"] = row["発行日"] = ""  # a number stays only with a pass (and its certificate)
+    return {column: csv_cell(row.get(column)) for column in SUMMARY_COLUMNS}
+
+
+def _decided_columns(data: Mapping[str, Any], facts: RowFacts) -> dict[str, Any]:
     score = data["score"]
     flags = data["flags"]
+    low, high = (score.get("points_range") or [score["points"], score["points"]])[:2]
+    applicant = data.get("applicant") or {}
+    reasons = "／".join(score.get("reasons", []))
     return {
-        "submission": data["submission"],
-        "decision": score["decision"],
+        "事業者名": (applicant.get("company_name") or {}).get("value") or "",
+        "サービス名": (applicant.get("service_name") or {}).get("value") or "",
+        "必須": f"{score['required_met']}/{score['required_total']} 項目",
+        "得点": f"{low}" if low == high else f"{low}〜{high}",
+        "未確定の項目": open_questions_text(data) if score["decision"] == "needs_review" else "",
+        "判定理由": reasons,
+        "登録番号": facts.license_number,
+        "発行日": facts.issued,
         "required_met": score["required_met"],
         "required_total": score["required_total"],
         "points": score["points"],
-        "points_high": (score.get("points_range") or [score["points"], score["points"]])[1],
+        "points_high": high,
         "points_max": score["points_max"],
         "threshold": score["threshold"],
         "errors": sum(1 for f in flags if f["severity"] == "error"),
         "warnings": sum(1 for f in flags if f["severity"] == "warning"),
         "attachments": len(data["attachments"]),
         "pages": sum(s["pages"] for s in data["sources"]),
-        "seconds": "" if seconds is None else f"{seconds:.2f}",
-        "reasons": " / ".join(score.get("reasons", [])),
+        "seconds": "" if facts.seconds is None else f"{facts.seconds:.2f}",
+        "reasons": reasons,
     }

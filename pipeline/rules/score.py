@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from pipeline.model.records import Evidence, Flag, FormDef, Item, ItemAnswer, Score
 from pipeline.model.results import ItemScore
+from pipeline.model.words import flag_word
 
 # Flag codes that stand between the data and a decision even when their severity is a warning.
 BLOCKING_CODES = {"uncertain_mark"}
@@ -98,7 +99,31 @@ def zero_point_flags(form: FormDef, scores: Mapping[str, ItemScore]) -> list[Fla
 
 
 def _span(ids: Sequence[str]) -> str:
-    return ", ".join(ids) if len(ids) <= 3 else f"{ids[0]}..{ids[-1]} ({len(ids)} items)"
+    return "、".join(ids) if len(ids) <= 3 else f"{ids[0]}〜{ids[-1]}（{len(ids)} 項目）"
+
+
+def _points_reason(form: FormDef, low: int, high: int, pending: Sequence[str], unresolved: Sequence[str]) -> str:
+    """得点 104〜119 点／119 点満点（合格点 92 点）…: the points, the pass mark, and what may still change them."""
+    rule = form.rule
+    points_text = f"{low}" if low == high else f"{low}〜{high}"
+    text = f"得点 {points_text} 点／{rule.points_max} 点満点（合格点 {rule.threshold} 点）"
+    tail = []
+    if pending:
+        tail.append(f"審査者の採点待ち: {_span(pending)}")
+    if unresolved:
+        tail.append(f"未確定: {_span(unresolved)}")
+    if low != high and low >= rule.threshold:
+        tail.append(f"最低でも {low} 点で合格点 {rule.threshold} 点に達しています")
+    return text + "".join(f"。{t}" for t in tail)
+
+
+def _blocking_reason(blocking: Sequence[Flag]) -> str:
+    """解決が必要な指摘 12 件（書類なし 12 件）."""
+    counts: dict[str, int] = {}
+    for f in blocking:
+        counts[f.code] = counts.get(f.code, 0) + 1
+    kinds = "、".join(f"{flag_word(code)} {n} 件" for code, n in sorted(counts.items()))
+    return f"解決が必要な指摘 {len(blocking)} 件（{kinds}）"
 
 
 def decide(form: FormDef, scores: Mapping[str, ItemScore], flags: Sequence[Flag]) -> Score:
@@ -117,19 +142,15 @@ def decide(form: FormDef, scores: Mapping[str, ItemScore], flags: Sequence[Flag]
     reasons: list[str] = []
     not_met = [i for i in required if not scores[i].met_high]
     if not_met:
-        reasons.append(f"必須 not met: {', '.join(not_met)}")
+        reasons.append(f"必須項目を満たしていません: {'、'.join(not_met)}")
     if high < rule.threshold:
-        reasons.append(f"points at most {high} of {rule.points_max}, below {rule.threshold}")
+        reasons.append(f"得点は最高でも {high} 点（{rule.points_max} 点満点）で、合格点 {rule.threshold} 点に届きません")
     if zero:
-        reasons.append(f"{', '.join(zero)} scored 0 (fails regardless of points)")
-    points_text = f"{low}" if low == high else f"{low}–{high}"
-    reasons.append(f"必須 {met_low}/{rule.required_total} met" + (f" ({met_high - met_low} unresolved)" if met_high != met_low else ""))
-    tail = []
-    if pending:
-        tail.append(f"pending reviewer score for {_span(pending)}")
-    if unresolved:
-        tail.append(f"unresolved {_span(unresolved)}")
-    reasons.append(f"points {points_text} of {rule.points_max} (pass mark {rule.threshold})" + (f" {'; '.join(tail)}" if tail else ""))
+        reasons.append(f"{'、'.join(zero)} が 0 点のため、得点にかかわらず不合格です")
+    reasons.append(
+        f"必須 {met_low}／{rule.required_total} 項目を満たしています" + (f"（{met_high - met_low} 項目は未確定）" if met_high != met_low else "")
+    )
+    reasons.append(_points_reason(form, low, high, pending, unresolved))
 
     if not_met or high < rule.threshold or zero:
         decision = "fail"
@@ -138,8 +159,7 @@ def decide(form: FormDef, scores: Mapping[str, ItemScore], flags: Sequence[Flag]
     else:
         decision = "needs_review"
         if blocking:
-            codes = sorted({f.code for f in blocking})
-            reasons.append(f"{len(blocking)} flag(s) to resolve: {', '.join(codes)}")
+            reasons.append(_blocking_reason(blocking))
     return Score(
         required_met=met_low,
         required_total=rule.required_total,

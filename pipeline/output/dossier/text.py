@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.model.text_safety import visible_text
 from pipeline.output.merge import PagePlan
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -17,9 +18,12 @@ def id_key(item_id: str) -> tuple[Any, ...]:
 
 
 def clean(value: Any) -> Any:
-    """Drop characters XML cannot hold, recursively (applicant text may contain anything)."""
+    """Applicant text made safe to show, recursively: control and bidirectional-override characters
+    shown as [U+XXXX] (model.text_safety.visible_text: "\u202egnp.exe" must not read "exe.png"),
+    then what XML cannot hold dropped. The one door of result.json's values into the dossier and
+    the certificate (facts.gather_facts, certificate_doc.certificate_context)."""
     if isinstance(value, str):
-        return _XML_BAD.sub("", value)
+        return _XML_BAD.sub("", visible_text(value, multiline=True))
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,0 +1,43 @@
+"""Japanese words for the contract's codes (decisions, flag codes), for the texts people read outside the dossier's templates.
+
+result.json keeps the English codes (the machine contract); the decision's reasons, summary.csv
+and the run's table say them in these words. An unknown code (a new flag code) shows as itself.
+"""
+
+from __future__ import annotations
+
+DECISION = {
+    "pass": "合格",
+    "fail": "不合格",
+    "needs_review": "要確認",
+    "error": "エラー",
+    "review_error": "訂正エラー",  # review.yaml has problems: nothing was re-decided
+}
+# The same short labels as the dossier's (output/dossier/wording.FLAG).
+FLAG = {
+    "required_not_met": "必須未充足",
+    "missing_document": "書類なし",
+    "missing_signature": "署名なし",
+    "missing_seal": "押印なし",
+    "missing_url_path": "URL記入なし",
+    "missing_text": "記入なし",
+    "missing_choice": "選択なし",
+    "conflicting_answer": "回答の矛盾",
+    "uncertain_mark": "判読不確実な印",
+    "unlabeled_attachment": "右肩表示なし",
+    "unknown_label": "不明な右肩表示",
+    "missing_form_page": "様式の頁なし",
+    "unreadable_file": "読込不可ファイル",
+    "zero_point_item": "0点（不合格項目）",
+    "declaration_requires_document": "申告に伴う書類",
+}
+
+
+def decision_word(code: str) -> str:
+    """合格／不合格／要確認／エラー／訂正エラー for a decision or outcome code; an unknown code as itself."""
+    return DECISION.get(code, code)
+
+
+def flag_word(code: str) -> str:
+    """The short Japanese label of a flag code; an unknown code as itself."""
+    return FLAG.get(code, code)
