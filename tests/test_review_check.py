@@ -16,7 +16,6 @@ import pytest
 
 from pipeline.form.definition import load_form
 from pipeline.rules import review_yaml
-from pipeline.rules.overrides import BLANK_TEMPLATE, Review
 from pipeline.rules.review_check import (
     MAX_BYTES,
     CheckedReview,
@@ -28,6 +27,7 @@ from pipeline.rules.review_check import (
     format_problems,
 )
 from pipeline.rules.review_spelling import MAX_PROBLEMS, MESSAGES
+from pipeline.rules.review_text import blank_review_text
 
 ROOT = Path(__file__).resolve().parents[1]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -57,7 +57,7 @@ def the_problem(result: CheckedReview, code: str) -> ReviewProblem:
 
 
 def blank(name: str = "申請A") -> str:
-    return BLANK_TEMPLATE.format(name=name, todo="#   - missing_document: 3-1-6 の書類が見つかりません")
+    return blank_review_text(load_form(ROOT / "forms" / "renewal"), name, ["missing_document: 3-1-6 の書類が見つかりません"])
 
 
 def line_of(text: str, needle: str, start: int = 0) -> int:
@@ -155,8 +155,8 @@ def test_columns_stay_the_reviewers_after_a_full_width_colon(tmp_path, form):
 
 
 def test_uncommented_example_items_line_beside_the_empty_one_is_a_duplicate(tmp_path, form):
-    """Ensures that un-commenting the template's `items:` example while `items: {}` stays below is refused, naming both lines."""
-    text = blank().replace("# items:\n", "items:\n").replace("#   7-1-1: {points: 4}", "  7-1-1: {points: 4}")
+    """Ensures that an `items:` written again above the empty one (the old blank's trap) is refused, naming both lines."""
+    text = "items:\n  7-1-1: {points: 4}\nitems: {}\n"
     first, second = line_of(text, "items:"), line_of(text, "items: {}")
     problem = the_problem(check_review(write(tmp_path, text), form), "duplicate_key")
     assert problem.line == second and problem.key == "items"
@@ -174,25 +174,20 @@ def test_the_blank_template_checks_ok(tmp_path, form):
 
 
 def test_the_blank_templates_examples_check_ok_once_uncommented(tmp_path, form):
-    """Ensures that every example line the template shows is a valid correction when the reviewer un-comments it."""
+    """Ensures that every example line the template shows is a valid correction when the reviewer deletes its "#"."""
     lines = blank().splitlines()
-    start, end = lines.index("# items:"), next(i for i, s in enumerate(lines) if s.startswith("# certificate:"))
-    body = [s[2:] for s in lines[start : end + 1]] + ["reviewer: 山田 太郎"]
-    text = "\n".join(lines[:start] + body + [s for s in lines[end + 1 :] if not s.endswith(": {}")]) + "\n"
+    start = lines.index("items:")
+    text = "\n".join(lines[:start] + [s[1:] if s.startswith("#  ") else s for s in lines[start:]]) + "\n"
+    assert text.count("\n  ") > 8, "the examples were un-commented"
     result = check_review(write(tmp_path, text), form, known_attachments=["att-01", "att-03"])
     assert result.ok, format_problems("review.yaml", result.problems)
     plain = result.corrections.as_plain()
-    assert plain["items"] == {
-        "7-1-1": {"points": 4},
-        "1-1-3": {"answer": "yes"},
-        "3-1-7": {"choice": "other_building"},
-        "2-1-2": {"evidence": {"signature": "present", "seal": "present"}},
-    }
-    assert plain["declarations"] == {"upstream_provider": {"choice": "independent"}}
-    assert plain["attachments"] == {"att-03": {"labels": ["3-1-6"]}}
-    assert plain["certificate"] == {"license_number": "...", "issued": dt.date(2026, 12, 1)}
-    # the shape the applier reads today
-    assert Review(**{k: plain[k] for k in ("items", "declarations", "attachments", "certificate")}).items["7-1-1"] == {"points": 4}
+    scored = [it for it in form.items if it.scoring == "reviewer"]
+    assert {i: plain["items"][i] for i in (it.id for it in scored)} == {it.id: {"points": it.points_max} for it in scored}
+    assert {"answer": "yes"} in plain["items"].values() and any("choice" in v for v in plain["items"].values())
+    assert {"evidence": {"signature": "present", "seal": "present"}} in plain["items"].values()
+    assert len(plain["declarations"]) == 1 and len(plain["attachments"]) == 1
+    assert plain["certificate"] == {"license_number": "ISP-2026-0001", "issued": dt.date(2026, 12, 1)}
 
 
 def test_ten_after_points_is_accepted_and_other_suffixes_refused(tmp_path, form):
@@ -418,8 +413,8 @@ def test_several_problems_are_all_reported_in_one_pass(tmp_path, form):
         "attachments:\n"
         "  att-09: {labels: [3-1-6]}\n"  # 10 unknown attachment
         "certificate: {issued: 2026-02-30}\n"  # 11 no such day
-        "reviews:\n"
-        "  一次審査: {reviewer: 山田 太郎}\n"  # 13 date missing
+        "signoff:\n"
+        "  first: {name: 山田 太郎}\n"  # 13 date missing
     )
     result = check_review(write(tmp_path, text), form, known_attachments=["att-01", "att-02"])
     assert [(p.line, p.code) for p in result.problems] == [
@@ -466,9 +461,9 @@ def test_sign_off_and_every_section_are_read_and_normalised(tmp_path, form):
         "  att-01: {labels: []}\n"
         "certificate: {license_number: ISP-2026-0007, issued: 2026/12/01}\n"
         "reviewer: 山田\u3000太郎\n"
-        "reviews:\n"
-        "  一次審査: {reviewer: 山田 太郎, date: 2026-12-07}\n"
-        "  ２次: {reviewer: 佐藤 花子, date: 令和8年12月10日}\n"
+        "signoff:\n"
+        "  first: {name: 山田 太郎, date: 2026-12-07}\n"
+        "  ２次: {name: 佐藤 花子, date: 令和8年12月10日}\n"
     )
     result = check_review(write(tmp_path, text), form, known_attachments=["att-01", "att-03"])
     assert result.ok, format_problems("review.yaml", result.problems)
@@ -478,24 +473,43 @@ def test_sign_off_and_every_section_are_read_and_normalised(tmp_path, form):
     assert c.attachments == {"att-03": ("3-1-6", "3-1-7"), "att-01": ()}
     assert (c.certificate.license_number, c.certificate.issued) == ("ISP-2026-0007", dt.date(2026, 12, 1))
     assert c.reviewer == "山田 太郎"
-    assert c.reviews == (
-        ReviewRound("一次審査", "山田 太郎", dt.date(2026, 12, 7)),
-        ReviewRound("二次審査", "佐藤 花子", dt.date(2026, 12, 10)),
+    assert c.signoff == (
+        ReviewRound("first", "山田 太郎", dt.date(2026, 12, 7)),
+        ReviewRound("second", "佐藤 花子", dt.date(2026, 12, 10)),
     )
+
+
+def test_the_form_words_for_the_sign_off_are_another_spelling(tmp_path, form):
+    """Ensures that `reviews: {一次審査: {reviewer, date}}` (the form's own words) reads as the contract's signoff."""
+    text = "reviews:\n  二次審査: {reviewer: 佐藤 花子, date: 2026-12-10}\n  一次審査: {reviewer: 山田 太郎, date: 2026-12-07}\n"
+    result = check_review(write(tmp_path, text), form)
+    assert result.ok, result.problems
+    assert result.corrections.signoff == (
+        ReviewRound("first", "山田 太郎", dt.date(2026, 12, 7)),
+        ReviewRound("second", "佐藤 花子", dt.date(2026, 12, 10)),
+    )
+    assert result.corrections.latest_signoff == ReviewRound("second", "佐藤 花子", dt.date(2026, 12, 10))
+    problem = the_problem(check_review(write(tmp_path, "reviews: {}\nsignoff: {}\n"), form), "duplicate_key")
+    assert problem.line == 2
+
+
+def test_an_unsigned_round_left_blank_is_no_problem(tmp_path, form):
+    """Ensures that a round whose name and date are both left empty (as the blank shows it) is simply not signed."""
+    text = "signoff:\n  first:\n    name:\n    date:\n  second:\n"
+    result = check_review(write(tmp_path, text), form)
+    assert result.ok and result.corrections.signoff == ()
 
 
 def test_a_round_with_an_empty_date_is_one_problem_and_a_missing_one_another(tmp_path, form):
     """Ensures that `date:` left empty is reported as empty (not also as missing), and an absent reviewer as missing."""
-    text = "reviews:\n  一次審査: {reviewer: 山田 太郎, date: }\n  二次審査: {date: 2026-12-10}\n  三次審査: {reviewer: 佐藤, date: 2026-12-11}\n"
+    text = "signoff:\n  first: {name: 山田 太郎, date: }\n  second: {date: 2026-12-10}\n  三次審査: {name: 佐藤, date: 2026-12-11}\n"
     result = check_review(write(tmp_path, text), form)
     assert [(p.line, p.code, p.key) for p in result.problems] == [
-        (2, "empty_value", "reviews.一次審査.date"),
-        (3, "missing_field", "reviews.二次審査"),
-        (4, "unknown_round", "reviews.三次審査"),
+        (2, "empty_value", "signoff.first.date"),
+        (3, "missing_field", "signoff.second"),
+        (4, "unknown_round", "signoff.三次審査"),
     ]
-    assert (
-        result.problems[1].message == "reviews.二次審査 に reviewer がありません（例: 二次審査: {reviewer: 山田 太郎, date: 2026-12-07}）"
-    )
+    assert result.problems[1].message == "signoff.second に name がありません（例: second: {name: 山田 太郎, date: 2026-12-07}）"
 
 
 def test_same_item_written_twice_in_two_spellings_is_a_duplicate(tmp_path, form):

@@ -1,10 +1,18 @@
-"""The council's settings (council.yaml) and the certificate's terms: license number, dates.
+"""The council's settings (council.yaml) and the certificate's terms: license number, dates, withdrawal.
 
-The 使用許諾番号 comes from review.yaml (``certificate.license_number``) when the reviewer gives
-one; otherwise it is the next number of the counter configured in council.yaml, assigned once
-per submission and remembered in the registry CSV (outbox/licenses.csv by default), so a
-re-run reuses it. The issue date is review.yaml's ``certificate.issued``, else the date the
-number was first assigned (so a re-run next month does not move it), else today.
+Nothing here reads review.yaml: the terms come from result.json's ``review`` block, which the run
+fills from the checked review.yaml (see rules/signoff.py). A certificate is due only when that
+block says so (a pass, a named reviewer, an issue date); `settle_certificate` decides.
+
+The 使用許諾番号 is the block's ``certificate.license_number`` when the reviewer gives one;
+otherwise the next number of the counter configured in council.yaml, assigned once per pass and
+remembered in the registry CSV (outbox/licenses.csv by default), so a re-run reuses it. The issue
+date is the block's ``certificate.issued`` (review.yaml's ``certificate.issued`` or the latest
+sign-off's date) — never silently the run's date.
+
+When a submission that held a number no longer gets a certificate (its pass turned into a fail,
+or lost its reviewer), the number is withdrawn: its registry row is marked ``void`` with when and
+why. A void number is never given again, to this submission or another (the counter counts it).
 """
 
 from __future__ import annotations
@@ -22,11 +30,11 @@ from typing import Any, Literal
 import yaml
 
 from pipeline.model.errors import PipelineError
-from pipeline.model.review_file import review_section
 
 log = logging.getLogger(__name__)
 
-REGISTRY_FIELDS = ["submission", "license_number", "year", "n", "issued", "assigned_at"]
+REGISTRY_FIELDS = ["submission", "license_number", "year", "n", "issued", "assigned_at", "status", "voided_at", "void_reason"]
+VOID = "void"  # the registry status of a withdrawn number
 
 
 class CouncilConfigError(PipelineError):
@@ -157,6 +165,16 @@ def _write_registry(path: Path, rows: list[dict[str, str]]) -> None:
     os.replace(tmp, path)
 
 
+def _section(review: Any, name: str) -> dict[str, Any]:
+    value = (review or {}).get(name) if isinstance(review, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _active(rows: list[dict[str, str]], submission: str) -> dict[str, str] | None:
+    """The submission's registry row that is not withdrawn, if any."""
+    return next((r for r in rows if r.get("submission") == submission and (r.get("status") or "") != VOID), None)
+
+
 def certificate_terms(
     submission: str,
     review: dict[str, Any] | None,
@@ -164,24 +182,29 @@ def certificate_terms(
     outbox: Path,
     today: dt.date | None = None,
 ) -> CertificateTerms:
-    """License number, issue date and validity for a passed submission.
+    """License number, issue date and validity for a submission whose certificate is due.
 
-    Assigns the next counter number (under a file lock, so parallel jobs never share one) when
-    neither review.yaml nor the registry already has a number for this submission.
+    `review` is result.json's ``review`` block (its ``certificate``: license_number, issued).
+    The issue date is that block's, else the one this submission's number was assigned with,
+    else `today` when a caller gives it explicitly; with none of them this is a ValueError (the
+    run sees to it that a due certificate has its date). Assigns the next counter number (under
+    a file lock, so parallel jobs never share one) when neither the block nor the registry
+    already has a number for this submission.
     """
-    today = today or dt.date.today()
-    cert = review_section(review, "certificate")
+    cert = _section(review, "certificate")
     given_number = str(cert["license_number"]).strip() if cert.get("license_number") not in (None, "") else None
-    given_issued = _as_date(cert.get("issued"), f"{submission}/review.yaml certificate.issued")
+    given_issued = _as_date(cert.get("issued"), f"{submission}: result.json review.certificate.issued")
 
     registry = council.registry_path(outbox)
     registry.parent.mkdir(parents=True, exist_ok=True)
     with open(registry.with_name(registry.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         rows = _read_registry(registry)
-        mine = next((r for r in rows if r.get("submission") == submission), None)
+        mine = _active(rows, submission)
         remembered = _as_date(mine.get("issued"), str(registry)) if mine else None
         issued = given_issued or remembered or today
+        if issued is None:
+            raise ValueError(f"{submission}: no issue date for the certificate (review.yaml certificate.issued or a sign-off date)")
         if given_number:
             # Keep a counter number this submission once had: it may be printed on an old
             # certificate, so it must never go to another submission.
@@ -196,7 +219,7 @@ def certificate_terms(
             ]
             next_n = max(used, default=council.counter_start - 1) + 1
             number, source, n = council.license_format.format(year=issued.year, n=next_n), "counter", str(next_n)
-            log.info("%s: license number %s assigned", submission, number)
+            log.info("%s: 使用許諾番号 %s を割り当てました", submission, number)
         row = {
             "submission": submission,
             "license_number": number,
@@ -204,9 +227,59 @@ def certificate_terms(
             "n": n,
             "issued": issued.isoformat(),
             "assigned_at": (mine or {}).get("assigned_at") or dt.datetime.now().isoformat(timespec="seconds"),
+            "status": "",
+            "voided_at": "",
+            "void_reason": "",
         }
-        if mine != row:
-            rows = [r for r in rows if r.get("submission") != submission] + [row]
+        if {k: (mine or {}).get(k) or "" for k in REGISTRY_FIELDS} != row:
+            rows = [r for r in rows if r is not mine] + [row]
             _write_registry(registry, rows)
     valid_until = add_years(issued, council.validity_years) - dt.timedelta(days=1)
     return CertificateTerms(number, issued, issued, valid_until, source)  # type: ignore[arg-type]
+
+
+# --- due or withdrawn ---------------------------------------------------------------------------
+
+_DECISION_JA = {"fail": "不合格", "needs_review": "要確認"}
+
+
+def settle_certificate(result: dict[str, Any], council: CouncilConfig, outbox: Path) -> CertificateTerms | None:
+    """The certificate's terms when result.json says one is due; otherwise None, and any number this submission held is withdrawn.
+
+    Due means a pass whose ``review.certificate.issue`` is true (a named reviewer and an issue
+    date: rules/signoff.py). The submission is named as the registry knows it (result.json's
+    ``submission``).
+    """
+    submission = str(result.get("submission") or "")
+    review = result.get("review") if isinstance(result.get("review"), dict) else None
+    cert = _section(review, "certificate")
+    decision = str(_section(result, "score").get("decision") or "")
+    if decision == "pass" and cert.get("issue") is True and cert.get("issued"):
+        return certificate_terms(submission, review, council, outbox)
+    if decision == "pass":
+        reason = str(cert.get("reason") or "合格証の発行条件（審査者の氏名・発行日）を満たしていません")
+    else:
+        reason = f"判定が{_DECISION_JA.get(decision, decision)}に変わりました"
+    withdraw_license(submission, council, outbox, reason)
+    return None
+
+
+def withdraw_license(submission: str, council: CouncilConfig, outbox: Path, reason: str) -> str | None:
+    """Mark the submission's number void in the registry (when, why); returns the number, or None if it held none.
+
+    The row stays: the number may be printed on a certificate already handed out, and the
+    counter, which counts every row, never gives it again.
+    """
+    registry = council.registry_path(outbox)
+    if not registry.is_file():
+        return None
+    with open(registry.with_name(registry.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = _read_registry(registry)
+        mine = _active(rows, submission)
+        if mine is None or not mine.get("license_number"):
+            return None
+        mine.update(status=VOID, voided_at=dt.datetime.now().isoformat(timespec="seconds"), void_reason=reason)
+        _write_registry(registry, rows)
+    log.warning("%s: 使用許諾番号 %s を取り消しました（%s）。この番号は今後どの申請にも付けません", submission, mine["license_number"], reason)
+    return mine["license_number"]

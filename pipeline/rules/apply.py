@@ -8,8 +8,11 @@ from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, For
 from pipeline.model.results import SEVERITY_ORDER, Result
 from pipeline.rules import answers as answers_mod
 from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence
-from pipeline.rules.overrides import AppliedLog, Review, apply_answers, apply_evidence, apply_labels, override_points
+from pipeline.rules.overrides import AppliedLog, Attribution, apply_answers, apply_evidence, apply_labels, points_overrides
+from pipeline.rules.review_check import Corrections
 from pipeline.rules.score import decide, score_item, zero_point_flags
+
+NO_CORRECTIONS = Corrections()  # the first run: nothing from a reviewer yet
 
 
 def uncertain_flags(form: FormDef, items: Mapping[str, ItemAnswer], declarations: Mapping[str, ItemAnswer]) -> list[Flag]:
@@ -63,6 +66,20 @@ def attachment_flags(attachments: Sequence[Attachment], document_items: set[str]
     return flags
 
 
+def evidence_for_no_answer_flags(form: FormDef, items: Mapping[str, ItemAnswer], docs: Documents) -> list[Flag]:
+    """`evidence_for_no_answer`: a document filed under an item answered いいえ (the answer or the label is wrong)."""
+    flags: list[Flag] = []
+    for item in form.items:
+        filed = docs.by_item.get(item.id, ())
+        if filed and items[item.id].answer == "no":
+            message = (
+                f"{item.id}: 「いいえ」と回答されていますが、右肩「{item.id}」の添付書類（{'、'.join(filed)}）があります。"
+                "回答か右肩ラベルのどちらかが誤っていないか確認してください"
+            )
+            flags.append(Flag("evidence_for_no_answer", "warning", item.id, message))
+    return flags
+
+
 def merge_flags(flags: Sequence[Flag]) -> tuple[Flag, ...]:
     """One flag per (code, item): messages joined, pages gathered, the worst severity kept."""
     merged: dict[tuple[str, str | None], Flag] = {}
@@ -81,7 +98,7 @@ def merge_flags(flags: Sequence[Flag]) -> tuple[Flag, ...]:
 
 def _where(att: Attachment) -> str:
     if not att.pages:
-        return "no pages"
+        return "頁なし"
     first = att.pages[0]
     return f"{first.file} p{first.page}" + (f"–{att.pages[-1].page}" if len(att.pages) > 1 and att.pages[-1].file == first.file else "")
 
@@ -97,17 +114,16 @@ def apply_rules(
     dropped_pages: tuple[PageRef, ...],
     reading_flags: Sequence[Flag],
     form_pages: Mapping[int, PageRef],
-    review: Review,
+    corrections: Corrections = NO_CORRECTIONS,
+    attribution: Attribution | None = None,
     version: str,
 ) -> Result:
-    """Every rule of the form applied to what was read, with the reviewer's corrections."""
-    log = AppliedLog()
-    for problem in review.problems:
-        log.add("review.yaml", None, False, problem)
+    """Every rule of the form applied to what was read, with the reviewer's checked corrections (attributed)."""
+    log = AppliedLog(attribution or Attribution.of(corrections))
     items, declarations = answers_mod.answer_all(form, marks)
-    items, declarations = apply_answers(form, review, items, declarations, log)
-    attachments = apply_labels(list(attachments), review, set(form.item_ids), log)
-    points_override = override_points(form, review, log)
+    items, declarations = apply_answers(form, corrections, items, declarations, log)
+    attachments = apply_labels(list(attachments), corrections, log)
+    points_override = points_overrides(corrections)
 
     docs = Documents.from_attachments(attachments)
     field_by_name = {f.name: f for f in fields}
@@ -119,23 +135,21 @@ def apply_rules(
     for item in form.items:
         page_missing = item.id in missing_page_items
         ev, ev_flags = item_evidence(item, items[item.id], field_by_name, docs, page_missing)
-        ev = apply_evidence(item.id, ev, review, log)
-        if (review.items.get(item.id) or {}).get("evidence"):
+        ev = apply_evidence(item.id, ev, corrections, log)
+        if item.id in corrections.items and corrections.items[item.id].evidence:
             ev_flags = [f for f in ev_flags if f.code not in _settled_codes(ev)]
-        s, s_flags = score_item(
-            item,
-            items[item.id],
-            ev,
-            page_missing=page_missing,
-            could_be_unlabeled=bool(docs.unlabeled or docs.uncertain_by_item),
-            override_points=points_override.get(item.id),
-        )
+        scoring = {"page_missing": page_missing, "could_be_unlabeled": bool(docs.unlabeled or docs.uncertain_by_item)}
+        s, s_flags = score_item(item, items[item.id], ev, **scoring, override_points=points_override.get(item.id))
+        if item.id in points_override:  # the machine's reading, for the record: its score without the reviewer's
+            machine = score_item(item, items[item.id], ev, **scoring, override_points=None)[0]
+            log.add(f"items.{item.id}.points", points_override[item.id], machine.points)
         evidence[item.id], scores[item.id] = ev, s
         flags += ev_flags + s_flags
     flags += zero_point_flags(form, scores)
     flags += uncertain_flags(form, items, declarations)
     flags += declaration_flags(form, declarations)
     flags += attachment_flags(attachments, {it.id for it in form.items if it.needs_document})
+    flags += evidence_for_no_answer_flags(form, items, docs)
     merged = merge_flags(flags)
     for f in merged:
         if f.item in scores:

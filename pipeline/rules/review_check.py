@@ -13,9 +13,13 @@ The file a reviewer edits (outbox/<name>/review.yaml)::
       att-03: {labels: ["3-1-6"]}
     certificate: {license_number: "ISP-2026-0001", issued: 2026-12-01}
     reviewer: 山田 太郎                     # 訂正を書いた審査者
-    reviews:                               # 様式の事務局欄（一次審査・二次審査）の署名
-      一次審査: {reviewer: 山田 太郎, date: 2026-12-07}
-      二次審査: {reviewer: 佐藤 花子, date: 令和8年12月10日}
+    signoff:                               # 様式の事務局欄（一次審査・二次審査）の署名
+      first: {name: 山田 太郎, date: 2026-12-07}
+      second: {name: 佐藤 花子, date: 令和8年12月10日}
+
+The sign-off is the contract's shape; `reviews: {一次審査: {reviewer: …, date: …}}` (the form's
+own words) is accepted as another spelling of it. A round left with neither name nor date
+(as the blank file shows it) is simply not signed yet.
 
 Every section may be absent or empty (`items: {}`). A file that is absent or empty holds no
 corrections. Anything else that cannot be read exactly is a problem; a file with any problem
@@ -29,13 +33,13 @@ duplicate key is refused (not last-wins).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pipeline.model.records import Declaration, EvidenceKind, EvidenceStatus, FormDef, Item
 from pipeline.rules import review_spelling as spell
+from pipeline.rules.review_records import CertificatePatch, CheckedReview, Corrections, ItemPatch, ReviewRound
 from pipeline.rules.review_spelling import MAX_PROBLEMS, ReviewProblem
 from pipeline.rules.review_yaml import MAX_BYTES, YamlNode, decode, parse_tree, read_bytes
 
@@ -52,84 +56,14 @@ __all__ = [
     "format_problems",
 ]
 
-TOP_KEYS = ("items", "declarations", "attachments", "certificate", "reviewer", "reviews")
+TOP_KEYS = ("items", "declarations", "attachments", "certificate", "reviewer", "signoff")
+TOP_ALIASES = {"reviews": "signoff"}  # the first spelling of the sign-off, kept
 ITEM_KEYS = ("answer", "choice", "points", "evidence")
-ROUND_KEYS = ("reviewer", "date")
+ROUND_KEYS = ("name", "date")
+ROUND_ALIASES = {"reviewer": "name"}  # the first spelling of a round's name, kept
 CERTIFICATE_KEYS = ("license_number", "issued")
 # Problems whose column helps (where the parser stopped); the others are found by their line.
 _COLUMN_CODES = frozenset({"yaml_syntax", "too_deep", "control_char", "colon_space", "tag", "anchor", "alias"})
-
-
-@dataclass(frozen=True, slots=True)
-class ItemPatch:
-    """The reviewer's correction of one item; None (or empty) where the reviewer wrote nothing."""
-
-    answer: Literal["yes", "no", "blank"] | None = None
-    choice: str | None = None  # an option key of the item
-    points: int | None = None  # 0..item.points_max
-    evidence: Mapping[EvidenceKind, EvidenceStatus] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CertificatePatch:
-    license_number: str | None = None
-    issued: dt.date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewRound:
-    """One signed review round of the form's office box (一次審査, 二次審査)."""
-
-    round: str
-    reviewer: str
-    date: dt.date
-
-
-@dataclass(frozen=True, slots=True)
-class Corrections:
-    """Everything review.yaml asks for, in the form's own keys."""
-
-    items: Mapping[str, ItemPatch] = field(default_factory=dict)
-    declarations: Mapping[str, str] = field(default_factory=dict)  # declaration id -> main option key
-    attachments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # attachment id -> item ids
-    certificate: CertificatePatch = CertificatePatch()
-    reviewer: str | None = None
-    reviews: tuple[ReviewRound, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return self == Corrections()
-
-    def as_plain(self) -> dict[str, Any]:
-        """The corrections as plain data: the sections overrides.Review holds, plus the sign-off."""
-        items = {
-            item_id: {k: v for k, v in (("answer", p.answer), ("choice", p.choice), ("points", p.points)) if v is not None}
-            | ({"evidence": dict(p.evidence)} if p.evidence else {})
-            for item_id, p in self.items.items()
-        }
-        cert = {
-            k: v for k, v in (("license_number", self.certificate.license_number), ("issued", self.certificate.issued)) if v is not None
-        }
-        return {
-            "items": items,
-            "declarations": {d: {"choice": key} for d, key in self.declarations.items()},
-            "attachments": {a: {"labels": list(labels)} for a, labels in self.attachments.items()},
-            "certificate": cert,
-            "reviewer": self.reviewer,
-            "reviews": [{"round": r.round, "reviewer": r.reviewer, "date": r.date} for r in self.reviews],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckedReview:
-    """review.yaml checked: its corrections when it has no problem, else no corrections and every problem."""
-
-    corrections: Corrections = Corrections()
-    problems: tuple[ReviewProblem, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def check_review(path: Path, form: FormDef, known_attachments: Collection[str] = ()) -> CheckedReview:
@@ -219,9 +153,13 @@ class _Checker:
             self.add(root, "", "top_not_mapping", kind=root.shape())
             return Corrections()
         sections: dict[str, list[YamlNode]] = {}
-        for name, key, value in self.keyed(root, "", spell.key_word):
-            if self.known_key(name, key, TOP_KEYS, "ファイルの一番外側", "", value):
-                sections.setdefault(spell.key_word(name), []).append(value)
+
+        def top_key(text: str) -> str:
+            return TOP_ALIASES.get(spell.key_word(text), spell.key_word(text))
+
+        for name, key, value in self.keyed(root, "", top_key):
+            if top_key(name) in TOP_KEYS or self.known_key(name, key, TOP_KEYS, "ファイルの一番外側", "", value):
+                sections.setdefault(top_key(name), []).append(value)
         items: dict[str, ItemPatch] = {}
         declarations: dict[str, str] = {}
         attachments: dict[str, tuple[str, ...]] = {}
@@ -233,14 +171,16 @@ class _Checker:
             attachments.update(self.attachments_section(node))
         certificates = [self.certificate(node) for node in sections.get("certificate", [])]
         reviewers = [self.name(node, "reviewer") for node in sections.get("reviewer", []) if not node.null]
-        reviews = [r for node in sections.get("reviews", []) for r in self.reviews(node)]
+        signoff = sorted(
+            (r for node in sections.get("signoff", []) for r in self.signoff(node)), key=lambda r: spell.ROUND_ORDER.index(r.round)
+        )
         return Corrections(
             items=items,
             declarations=declarations,
             attachments=attachments,
             certificate=certificates[0] if certificates else CertificatePatch(),
             reviewer=reviewers[0] if reviewers else None,
-            reviews=tuple(reviews),
+            signoff=tuple(signoff),
         )
 
     # --- keys ---
@@ -517,39 +457,62 @@ class _Checker:
             self.add(node, key, "bad_date", key=key, value=spell.shown(text))
         return value
 
-    def reviews(self, node: YamlNode) -> list[ReviewRound]:
+    def signoff(self, node: YamlNode) -> list[ReviewRound]:
+        """The signed rounds; a round with neither name nor date written is not signed yet (no problem)."""
         rounds: list[ReviewRound] = []
-        if not self.section(node, "reviews", _EXAMPLES["reviews"]):
+        if not self.section(node, "signoff", _EXAMPLES["signoff"]):
             return rounds
-        allowed = tuple(dict.fromkeys(spell.ROUNDS.values()))
+        allowed = "・".join(f"{r}（{spell.ROUND_WORDS[r]}）" for r in spell.ROUND_ORDER)
 
         def normalise(text: str) -> str:
             return spell.ROUNDS.get(spell.key_word(text).replace(" ", ""), spell.key_word(text))
 
-        for typed, key, value in self.keyed(node, "reviews", normalise):
+        for typed, key, value in self.keyed(node, "signoff", normalise):
             name = normalise(typed)
-            if name not in allowed:
-                self.add(key, _join("reviews", typed), "unknown_round", allowed="・".join(allowed), value=spell.shown(typed))
+            if name not in spell.ROUND_ORDER:
+                self.add(key, _join("signoff", typed), "unknown_round", allowed=allowed, value=spell.shown(typed))
                 continue
-            path = f"reviews.{name}"
-            if not self.mapping(value, path, f"{name}: {{reviewer: 山田 太郎, date: 2026-12-07}}"):
+            example = f"{name}: {{name: 山田 太郎, date: 2026-12-07}}"
+            if value.null:
+                continue  # `first:` alone: not signed yet
+            if not self.mapping(value, f"signoff.{name}", example):
                 continue
-            signed: dict[str, Any] = {}
-            for field_typed, field_key, field_value in self.keyed(value, path, spell.key_word):
-                if self.known_key(field_typed, field_key, ROUND_KEYS, f"reviews の {name} の中", path, field_value):
-                    field_name = spell.key_word(field_typed)
-                    signed[field_name] = None  # written, even if wrong: reported as wrong, not as missing
-                    if field_name == "reviewer":
-                        signed[field_name] = self.name(field_value, f"{path}.reviewer")
-                    elif (text := self.scalar(field_value, f"{path}.date", _EXAMPLES["date"])) is not None:
-                        signed[field_name] = self.date(text, field_value, f"{path}.date")
-            for missing in (k for k in ROUND_KEYS if k not in signed):
-                self.add(
-                    value, path, "missing_field", key=path, field=missing, example=f"{name}: {{reviewer: 山田 太郎, date: 2026-12-07}}"
-                )
-            if signed.get("reviewer") and signed.get("date"):
-                rounds.append(ReviewRound(round=name, reviewer=signed["reviewer"], date=signed["date"]))
+            signed = self.round_fields(value, f"signoff.{name}", example)
+            if signed.get("name") and signed.get("date"):
+                rounds.append(ReviewRound(round=name, name=signed["name"], date=signed["date"]))  # type: ignore[arg-type]
         return rounds
+
+    def round_fields(self, node: YamlNode, path: str, example: str) -> dict[str, Any]:
+        """A round's name and date; both or neither (an unsigned round) must be written."""
+        signed: dict[str, Any] = {}
+        written: list[str] = []
+        empty: dict[str, YamlNode] = {}
+
+        def field_key(text: str) -> str:
+            return ROUND_ALIASES.get(spell.key_word(text), spell.key_word(text))
+
+        for typed, key, value in self.keyed(node, path, field_key):
+            field_name = field_key(typed)
+            if field_name not in ROUND_KEYS and not self.known_key(typed, key, ROUND_KEYS, f"{path} の中", path, value):
+                continue
+            if value.null and not value.quoted:
+                empty.setdefault(field_name, value)  # left empty: reported below only if the other is written
+                continue
+            written.append(field_name)
+            signed[field_name] = None  # written, even if wrong: reported as wrong, not as missing
+            if field_name == "name":
+                signed[field_name] = self.name(value, f"{path}.name")
+            elif (text := self.scalar(value, f"{path}.date", _EXAMPLES["date"])) is not None:
+                signed[field_name] = self.date(text, value, f"{path}.date")
+        if written:
+            for missing in (k for k in ROUND_KEYS if k not in written):
+                if missing in empty:
+                    self.add(
+                        empty[missing], f"{path}.{missing}", "empty_value", key=f"{path}.{missing}", example=_EXAMPLES[f"round_{missing}"]
+                    )
+                else:
+                    self.add(node, path, "missing_field", key=path, field=missing, example=example)
+        return signed
 
 
 _EXAMPLES = {
@@ -560,7 +523,9 @@ _EXAMPLES = {
     "issued": "issued: 2026-12-01",
     "reviewer": "reviewer: 山田 太郎",
     "date": "date: 2026-12-07",
-    "reviews": "reviews: の次の行に字下げして 一次審査: {reviewer: 山田 太郎, date: 2026-12-07}",
+    "signoff": "signoff: の次の行に字下げして first: {name: 山田 太郎, date: 2026-12-07}",
+    "round_name": "name: 山田 太郎",
+    "round_date": "date: 2026-12-07",
 }
 
 

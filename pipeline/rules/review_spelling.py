@@ -80,7 +80,7 @@ MESSAGES: dict[str, str] = {
     "bad_date": "{key} は 2026-12-07 か 令和8年12月7日 のような日付で書いてください（書かれた値: {value}）",
     "bad_name": "{key} には氏名を 1 行で書いてください（書かれた値: {value}）",
     "bad_license": "certificate の license_number には使用許諾番号を 1 行で書いてください（書かれた値: {value}）",
-    "unknown_round": "reviews に書ける審査は {allowed} です（書かれた値: {value}）",
+    "unknown_round": "signoff に書ける審査は {allowed} です（書かれた値: {value}）",
     "missing_field": "{key} に {field} がありません（例: {example}）",
     # the closing line
     "too_many": "ほかにも問題があります（全部で {count} 件以上）。上の問題を直してから、もう一度確かめてください",
@@ -126,8 +126,12 @@ _RULE_KINDS: dict[str, tuple[EvidenceKind, ...]] = {
 }  # fmt: skip
 
 # The office box of the printed form: the review rounds a reviewer signs for.
-ROUNDS: dict[str, str] = {"一次審査": "一次審査", "一次": "一次審査", "1次審査": "一次審査", "1次": "一次審査",
-                          "二次審査": "二次審査", "二次": "二次審査", "2次審査": "二次審査", "2次": "二次審査"}  # fmt: skip
+# The contract's keys are first / second; the form's own words are accepted for them.
+ROUND_ORDER: tuple[str, ...] = ("first", "second")
+ROUND_WORDS: dict[str, str] = {"first": "一次審査", "second": "二次審査"}
+ROUNDS: dict[str, str] = {"first": "first", "1st": "first", "一次審査": "first", "一次": "first", "1次審査": "first", "1次": "first",
+                          "second": "second", "2nd": "second", "二次審査": "second", "二次": "second", "2次審査": "second",
+                          "2次": "second"}  # fmt: skip
 
 # Japanese a reviewer may write for an English key: told the right key, not accepted silently.
 JAPANESE_KEYS: dict[str, str] = {
@@ -135,7 +139,7 @@ JAPANESE_KEYS: dict[str, str] = {
     "得点": "points", "採点": "points", "証拠": "evidence", "エビデンス": "evidence", "ラベル": "labels",
     "審査者": "reviewer", "審査員": "reviewer", "氏名": "reviewer", "日付": "date", "審査日": "date",
     "発行日": "issued", "使用許諾番号": "license_number", "登録番号": "license_number", "項目": "items",
-    "前提質問": "declarations", "添付": "attachments", "添付書類": "attachments", "証明書": "certificate", "審査": "reviews",
+    "前提質問": "declarations", "添付": "attachments", "添付書類": "attachments", "証明書": "certificate", "合格証": "certificate", "審査": "signoff",
 }  # fmt: skip
 
 # Full-width ASCII (！..～) to ASCII, the ideographic space to a space: one character for one,
