@@ -389,7 +389,7 @@ def test_encryption(tmp_path: Path) -> None:
         pdf.save(owner_only, encryption=pikepdf.Encryption(user="", owner="boss", allow=pikepdf.Permissions(extract=False)))
     with opened(locked) as src:
         assert src.source.status == "error" and src.source.kind == "unreadable"
-        assert src.source.error == "encrypted PDF (a password is needed to open it)"
+        assert src.source.error is not None and src.source.error.startswith("パスワードで保護された PDF です")
         assert src.flags[0].code == "unreadable_file" and "locked.pdf" in src.flags[0].message
     with opened(owner_only) as src:
         assert src.source.status == "ok" and any("owner password" in n for n in src.notes)

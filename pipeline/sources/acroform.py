@@ -15,6 +15,7 @@ import pikepdf
 from pipeline.model.records import BBox, PageRef
 from pipeline.sources.display import Affine, apply_affine
 from pipeline.sources.limits import Limits
+from pipeline.sources.pdf_guard import bounded_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +56,21 @@ _FF_RADIO = 1 << 15
 _FF_PUSHBUTTON = 1 << 16
 
 
-def _pdf_text(obj: object) -> str | None:
-    """A PDF string, name, array of strings or stream as text; None for anything else."""
+def _pdf_text(obj: object, cap_bytes: int = 1 << 20) -> str | None:
+    """A PDF string, name, array of strings or stream as text; None for anything else.
+
+    A stream is decoded only up to `cap_bytes` (LimitExceededError past it): a value is read
+    after pdf_guard.check_field_values, this keeps the bound where the bytes are read.
+    """
     if isinstance(obj, pikepdf.String):
         return str(obj)
     if isinstance(obj, pikepdf.Name):
         return str(obj)[1:]
     if isinstance(obj, pikepdf.Array):
-        parts = [t for t in (_pdf_text(x) for x in obj) if t]
+        parts = [t for t in (_pdf_text(x, cap_bytes) for x in list(obj)[:10_000]) if t]
         return "\n".join(parts) if parts else None
     if isinstance(obj, pikepdf.Stream):
-        return obj.read_bytes().decode("utf-8", "replace")
+        return bounded_bytes(obj, cap_bytes, "フォーム欄の値").decode("utf-8", "replace")
     return None
 
 
@@ -126,7 +131,7 @@ def read_fields(pike: pikepdf.Pdf, rel: str, affines: Sequence[Affine], limits: 
             stack.extend((k, name, inh, depth + 1) for k in reversed(child_fields))
             continue
         widgets = [k for k in kid_list if isinstance(k, pikepdf.Dictionary)] or [node]
-        field = _make_field(name or f"(unnamed {len(fields) + 1})", inh, widgets, rel, affines, widget_page)
+        field = _make_field(name or f"(unnamed {len(fields) + 1})", inh, widgets, rel, affines, widget_page, limits.max_field_value_bytes)
         key, n = field.name, 2
         while key in fields:
             key, n = f"{field.name}#{n}", n + 1
@@ -147,6 +152,7 @@ def _make_field(
     rel: str,
     affines: Sequence[Affine],
     widget_page: Callable[[pikepdf.Dictionary], int | None],
+    cap_bytes: int,
 ) -> AcroField:
     """One terminal field from its inherited /FT, /Ff, /V and its widget dictionaries."""
     ft = inh.get("/FT")
@@ -212,5 +218,5 @@ def _make_field(
     elif kind == "button":
         value = None
     else:
-        value = _pdf_text(raw_v) or None
+        value = _pdf_text(raw_v, cap_bytes) or None
     return AcroField(name, kind, value, tuple(widgets), note)

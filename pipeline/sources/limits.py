@@ -47,3 +47,19 @@ class Limits:
     max_image_page_inches: float = 24.0
     # AcroForm fields walked per file (the IRS 1040 has 236); a bound against looping field trees.
     max_form_fields: int = 20_000
+    # What pdfium may be asked to draw, checked with pikepdf before it loads a page (pdf_guard).
+    # One content stream once inflated: a dense vector map page runs to a few MB, a CAD sheet to
+    # tens; a 3 GiB Flate content stream took pdfium 4.5 GB (issue 15).
+    max_content_bytes: int = 100 * 1024 * 1024
+    # Content bytes one page makes pdfium parse, every repeat of a Form XObject counted.
+    max_page_parse_bytes: int = 256 * 1024 * 1024
+    # Form XObject draws one page expands to, repeats counted: a drawing that reuses a symbol
+    # a few thousand times stays far under; a chain of 20 forms each drawing the next twice is
+    # a million draws (41 s, 3 GB in pdfium).
+    max_form_draws: int = 100_000
+    # Form XObjects inside Form XObjects: exports from Word and Illustrator nest a few levels;
+    # pdfium itself only stops at 40, far past the point where doubling forms explode.
+    max_form_depth: int = 16
+    # One form field's value once decoded (/V, /DV, /RV): a filled answer is a few KB; a 3 GiB
+    # Flate stream as a value took > 14 GB (issue 15).
+    max_field_value_bytes: int = 1024 * 1024

@@ -2,17 +2,26 @@
 
 pikepdf opens it (reconstructing most damage) or, failing that, a copy repaired by the qpdf
 program in a temporary folder; pypdfium2 reads geometry, text and pixels. The checks: page
-count, encryption, dynamic XFA, JavaScript (noted, never run), the time spent classifying.
+count, encryption, dynamic XFA, JavaScript (noted, never run), the time spent classifying, and
+— before pdfium sees the file — what drawing it and its form values would cost (pdf_guard).
+An encrypted file that opens without a password (empty user or owner password) is read; when
+pdfium refuses the empty password pikepdf accepted, it reads a decrypted copy instead.
 Originals are never written.
+
+What a reviewer should know about how the file was read (repaired, decrypted) goes into
+SourceFile.notes in Japanese, which result.json carries with the source and as a `repaired_file`
+warning flag; `notes` (English) are the operator's log lines.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import pikepdf
@@ -24,10 +33,14 @@ from pipeline.sources.acroform import AcroField, read_fields
 from pipeline.sources.limits import Limits
 from pipeline.sources.page import OpenedSource, Page, fit_or_none, too_large
 from pipeline.sources.pdf_backend import PdfBackend
+from pipeline.sources.pdf_guard import check_drawing_cost, check_field_values
 from pipeline.sources.pdf_inspect import PdfPageInfo, inspect_page
 from pipeline.tools.qpdf import qpdf_repair
 
 logger = logging.getLogger(__name__)
+
+# Japanese for the reviewer; the English words stay for the corpus manifest, which names them.
+NEEDS_PASSWORD = "パスワードで保護された PDF です。開くにはパスワードが必要なため読めません（encrypted PDF: a password is needed）。パスワードなしの PDF で提出してください"
 
 
 def _first_line(exc: BaseException | str, path: Path) -> str:
@@ -38,15 +51,63 @@ def _first_line(exc: BaseException | str, path: Path) -> str:
     return text.lstrip(":, ").strip() or (type(exc).__name__ if isinstance(exc, BaseException) else "")
 
 
+# The operator's notes on repairs (English, in the log) and what the reviewer is told (result.json).
+_REPAIRS = (
+    ("damaged PDF repaired by qpdf (", "破損した PDF を qpdf で修復して読みました（"),
+    ("damaged PDF, repaired on opening (", "破損した PDF を開く際に修復して読みました（"),
+    ("damaged PDF, rewritten by qpdf before reading", "破損した PDF を qpdf で書き直して読みました"),
+)
+
+
+def repair_notes(notes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The repairs among a file's notes, in Japanese for the reviewer: what was read may differ from what was sent."""
+    said = []
+    for note in notes:
+        for english, japanese in _REPAIRS:
+            if note.startswith(english):
+                rest = note[len(english) :]
+                rest = rest[:-1] + "）" if rest.endswith(")") else rest
+                said.append(japanese + rest + "。ページの欠けや崩れがないか原本と見比べてください")
+    return tuple(said)
+
+
+def _temp_folder() -> Path:
+    """A folder for a repaired or decrypted copy, named after this process (swept once it is gone)."""
+    sweep_stale_copies(Path(tempfile.gettempdir()))
+    return Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-"))
+
+
+_TEMP_PREFIX = "ingest-"
+
+
+@lru_cache(maxsize=4)
+def sweep_stale_copies(tmp: Path) -> int:
+    """Remove the copies left by processes that were killed (ingest-<pid>-*, pid gone); once per process and folder."""
+    removed = 0
+    for folder in tmp.glob(f"{_TEMP_PREFIX}*-*"):
+        pid = folder.name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        except PermissionError:
+            continue
+    return removed
+
+
 def _open_pike(path: Path, tmpdir_holder: list[Path], limits: Limits, notes: list[str]) -> tuple[pikepdf.Pdf, Path]:
     """Open with pikepdf (which reconstructs most damage), else via a qpdf-repaired copy."""
     try:
         pdf = pikepdf.open(path, password="")
     except pikepdf.PasswordError as exc:
-        raise UnreadableFileError("encrypted PDF (a password is needed to open it)") from exc
+        raise UnreadableFileError(NEEDS_PASSWORD) from exc
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
         reason = _first_line(exc, path)
-        tmpdir = Path(tempfile.mkdtemp(prefix="ingest-"))
+        tmpdir = Path(_temp_folder())
         tmpdir_holder.append(tmpdir)
         repaired = qpdf_repair(path, tmpdir / "repaired.pdf", limits.repair_seconds)
         if repaired is not None:
@@ -78,33 +139,53 @@ def open_pdf(path: Path, rel: str, sha256: str, limits: Limits, notes: list[str]
     deadline = time.monotonic() + limits.file_seconds
     tmpdirs: list[Path] = []
     backend: PdfBackend | None = None
+    pike: pikepdf.Pdf | None = None
     try:
         pike, readable = _open_pike(path, tmpdirs, limits, notes)
-        try:
-            doc = pdfium.PdfDocument(str(readable))
-        except pdfium.PdfiumError as exc:
-            if "password" in str(exc).lower():
-                pike.close()
-                raise UnreadableFileError("encrypted PDF (a password is needed to open it)") from exc
-            # pdfium refuses what qpdf reconstructed: hand it qpdf's rewritten copy
-            if not tmpdirs:
-                tmpdirs.append(Path(tempfile.mkdtemp(prefix="ingest-")))
-            copy = tmpdirs[0] / "rewritten.pdf"
-            try:
-                pike.save(copy)
-                doc = pdfium.PdfDocument(str(copy))
-            except (pdfium.PdfiumError, pikepdf.PdfError, RuntimeError, ValueError) as exc2:
-                pike.close()
-                raise UnreadableFileError(f"damaged PDF: {_first_line(exc2, path)}") from exc2
-            notes.append("damaged PDF, rewritten by qpdf before reading")
+        # What pdfium would be made to draw and decode, checked before it sees the file.
+        check_field_values(pike, limits)
+        check_drawing_cost(pike, min(len(pike.pages), limits.max_pages), limits, deadline)
+        doc = _open_pdfium(pike, readable, path, tmpdirs, notes)
         backend = PdfBackend(rel, doc, pike, limits)
         return _classify_pdf(backend, rel, sha256, limits, notes, deadline, tmpdirs[0] if tmpdirs else None)
     except BaseException:
         if backend is not None:
             backend.close()
+        elif pike is not None:
+            pike.close()
         for d in tmpdirs:
             shutil.rmtree(d, ignore_errors=True)
         raise
+
+
+def _open_pdfium(pike: pikepdf.Pdf, readable: Path, path: Path, tmpdirs: list[Path], notes: list[str]) -> pdfium.PdfDocument:
+    """pdfium on the file pikepdf opened, or on a copy pikepdf writes when pdfium refuses it.
+
+    Encrypted with an empty password pikepdf accepted (an empty owner password with a non-empty
+    user password, as a Bluebeam file in the wild has it): pdfium says the password is wrong,
+    so it reads a decrypted copy. Damage qpdf reconstructed: it reads qpdf's rewritten copy.
+    """
+    try:
+        return pdfium.PdfDocument(str(readable), password="" if pike.is_encrypted else None)
+    except pdfium.PdfiumError as exc:
+        decrypt = "password" in str(exc).lower()
+        if decrypt and not pike.is_encrypted:
+            raise UnreadableFileError(NEEDS_PASSWORD) from exc
+        if not tmpdirs:
+            tmpdirs.append(Path(_temp_folder()))
+        copy = tmpdirs[0] / ("decrypted.pdf" if decrypt else "rewritten.pdf")
+        try:
+            pike.save(copy, encryption=False)
+            doc = pdfium.PdfDocument(str(copy))
+        except (pdfium.PdfiumError, pikepdf.PdfError, RuntimeError, ValueError) as exc2:
+            if decrypt:
+                raise UnreadableFileError(NEEDS_PASSWORD) from exc2
+            raise UnreadableFileError(f"damaged PDF: {_first_line(exc2, path)}") from exc2
+    if decrypt:
+        notes.append("encrypted with an empty owner password: pdfium reads a decrypted copy")
+    else:
+        notes.append("damaged PDF, rewritten by qpdf before reading")
+    return doc
 
 
 def _document_notes(pike: pikepdf.Pdf, n_pages: int, notes: list[str]) -> None:
@@ -230,7 +311,7 @@ def _opened(
     if len(errors) == n_pages:
         source = SourceFile(rel, sha256, n_pages, "unreadable", "error", errors[0])
     else:
-        source = SourceFile(rel, sha256, n_pages, kind, "ok", None)
+        source = SourceFile(rel, sha256, n_pages, kind, "ok", None, repair_notes(notes))
     for note in notes:
         logger.info("%s: %s", rel, note)
     return OpenedSource(source, pages, notes, fields, backend, tmpdir)

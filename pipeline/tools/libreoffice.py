@@ -14,6 +14,14 @@ One LibreOffice is started per batch, not per document, in one of two ways:
 Both use their own profile folder (``-env:UserInstallation``), never the user's, and a timeout.
 Commands are argv lists. Errors become :class:`ConversionError` with a plain message.
 
+Nothing outlives the run, however it ends. LibreOffice and the UNO worker run in their own
+sessions (a Ctrl-C at the terminal reaches only the run, which closes them); a watchdog
+(this file run with ``--watch``) holds a pipe from the run, and when the pipe closes without a
+"done" — the run was killed, even with ``kill -9`` — it kills every process whose command line
+names the work folder and removes that folder and the folders registered with
+:meth:`Converter.remove_on_crash`. As a backstop, :meth:`Converter.start` sweeps the work
+folders of runs that are gone (``isp-convert-<pid>-*``) in the same way.
+
 Usage::
 
     with Converter() as conv:                 # starts LibreOffice once
@@ -115,6 +123,7 @@ class Converter:
         self._buf = b""
         self._logfile: IO[bytes] | None = None
         self._work: Path | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         self._seq = 0
 
     # --- lifecycle --------------------------------------------------------------------
@@ -127,17 +136,29 @@ class Converter:
         self.close()
 
     def start(self) -> None:
-        """Start LibreOffice now (otherwise the first conversion does). Idempotent."""
+        """Start LibreOffice now (otherwise the first conversion does). Idempotent.
+
+        A failure to start leaves nothing behind: no work folder, no watchdog.
+        """
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         if self._work is None:
-            self._work = Path(tempfile.mkdtemp(prefix="isp-convert-"))
+            sweep_stale()
+            self._work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
             if self._profile_dir is None:
                 self._profile_dir = self._work / "profile"
             self._logfile = open(self._work / "office.log", "ab")  # noqa: SIM115 - closed in close()
+            self._watchdog = _start_watchdog(self._work)
         if shutil.which(self.soffice) is None:
             raise ConversionError(f"LibreOffice ('{self.soffice}') was not found: install libreoffice-writer-nogui")
         if self.mode is None:
             self.mode = self._choose_mode()
-            log.info("LibreOffice conversion mode: %s", self.mode)
+            log.debug("LibreOffice conversion mode: %s", self.mode)
         if self.mode == "uno" and self._worker is None:
             t0 = time.monotonic()
             self._start_uno()
@@ -147,16 +168,32 @@ class Converter:
             self.startup_s = 0.0
 
     def close(self) -> None:
-        """Stop LibreOffice and the worker, remove the temporary profile."""
+        """Stop LibreOffice and the worker, remove the temporary profile, dismiss the watchdog."""
         self._stop_uno()
         if self._logfile is not None:
             self._logfile.close()
             self._logfile = None
         if self._work is not None:
+            for pid in _processes_naming(self._work):  # a soffice.bin its launcher left behind
+                _kill_pid(pid)
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
             if self._own_profile:
                 self._profile_dir = None
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            _dismiss(watchdog)
+
+    def remove_on_crash(self, *patterns: Path) -> None:
+        """Folders (glob patterns allowed) the watchdog removes if the run dies before close().
+
+        For the work folders a caller keeps beside its outputs while LibreOffice runs
+        (e.g. ``out_dir/.render-*``); close() leaves them to their owner.
+        """
+        self.start()
+        assert self._work is not None
+        with open(self._work / CLEANUP_LIST, "a", encoding="utf-8") as fh:
+            fh.writelines(f"{p}\n" for p in patterns if "\n" not in str(p))
 
     def _choose_mode(self) -> Literal["uno", "batch"]:
         if self.requested_mode == "batch":
@@ -165,7 +202,7 @@ class Converter:
         if exe is None:
             if self.requested_mode == "uno":
                 raise ConversionError("no Python with the 'uno' module (Debian: python3-uno) was found")
-            log.info("no Python with 'uno' found; converting with one soffice call per batch")
+            log.debug("no Python with 'uno' found; converting with one soffice call per batch")
             return "batch"
         self._uno_python = exe
         return "uno"
@@ -202,7 +239,7 @@ class Converter:
             start_new_session=True,
         )
         self._worker = subprocess.Popen(
-            [self._uno_python, "-I", str(Path(__file__).resolve()), "--uno-worker", connect, str(self.startup_timeout_s)],
+            [self._uno_python, "-I", str(Path(__file__).resolve()), "--uno-worker", connect, str(self.startup_timeout_s), str(self._work)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._logfile,
@@ -375,6 +412,118 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+# --- cleaning up after a run that died ----------------------------------------------------
+
+WORK_PREFIX = "isp-convert-"
+CLEANUP_LIST = "remove-on-crash.txt"
+
+
+def _processes_naming(work: Path) -> list[int]:
+    """Processes (other than this one) whose command line names `work`: soffice, soffice.bin, the UNO worker."""
+    needles = (str(work).encode(), work.as_uri().encode())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if any(n in cmdline for n in needles) and b"--watch\0" not in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_pid(pid: int) -> None:
+    """SIGKILL a process and, when it leads one, its process group."""
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def clean_up_work(work: Path) -> None:
+    """Kill what still runs for a dead run's work folder, remove its registered folders and the folder itself."""
+    for _ in range(5):  # soffice may still be spawning soffice.bin
+        pids = _processes_naming(work)
+        if not pids:
+            break
+        for pid in pids:
+            _kill_pid(pid)
+        time.sleep(0.2)
+    try:
+        patterns = (work / CLEANUP_LIST).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        patterns = []
+    for pattern in filter(None, patterns):
+        pat = Path(pattern)
+        for folder in pat.parent.glob(pat.name) if any(c in pat.name for c in "*?[") else [pat]:
+            shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(tmp: Path | None = None) -> list[Path]:
+    """Clean up the work folders of runs that are gone (``isp-convert-<pid>-*`` whose pid is dead); returns them."""
+    swept = []
+    for work in Path(tmp or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = work.name[len(WORK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and work.is_dir() and not _alive(int(pid)):
+            log.info("removing the LibreOffice work folder of a run that ended abnormally: %s", work)
+            clean_up_work(work)
+            swept.append(work)
+    return swept
+
+
+def _start_watchdog(work: Path) -> subprocess.Popen[bytes] | None:
+    """The watchdog of `work` (see the module docstring); None if it cannot start (close() still cleans up)."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-I", str(Path(__file__).resolve()), "--watch", str(work)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C or a kill of the run's process group leaves it to clean up
+        )
+    except OSError as exc:
+        log.warning("the LibreOffice watchdog could not start (%s); a killed run may leave LibreOffice running", exc)
+        return None
+
+
+def _dismiss(watchdog: subprocess.Popen[bytes]) -> None:
+    """Tell the watchdog the run closed LibreOffice itself, and let it go."""
+    try:
+        assert watchdog.stdin is not None
+        watchdog.stdin.write(b"done\n")
+        watchdog.stdin.close()
+        watchdog.wait(timeout=10)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        _kill(watchdog)
+
+
+def _watch_main(work: str) -> int:  # pragma: no cover - separate process
+    """Wait for the run's pipe to close; unless it said "done", clean up after it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    done = False
+    for line in sys.stdin.buffer:
+        done = done or line.strip() == b"done"
+    if not done:
+        clean_up_work(Path(work))
+    return 0
+
+
 # --- the UNO worker: runs under a Python that has `uno`, not in our venv ------------------
 
 
@@ -439,3 +588,5 @@ def _worker_main(connect: str, startup_timeout_s: float) -> int:  # pragma: no c
 
 if __name__ == "__main__" and len(sys.argv) >= 3 and sys.argv[1] == "--uno-worker":  # pragma: no cover
     sys.exit(_worker_main(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 60.0))
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--watch":  # pragma: no cover
+    sys.exit(_watch_main(sys.argv[2]))
