@@ -77,11 +77,11 @@ def chain(path: Path, depth: int = 20, fan_out: int = 2) -> Path:
     return path
 
 
-def self_drawing_appearance(path: Path) -> Path:
-    """A widget whose appearance stream draws itself: pdfium draws annotations too."""
+def self_drawing_appearance(path: Path, times: int = 2) -> Path:
+    """An annotation whose appearance stream draws itself `times` over: pdfium draws annotations too."""
     pdf = pikepdf.new()
     page = _text_page(pdf)
-    ap = _form(pdf, b"/A Do")
+    ap = _form(pdf, b"0 0 m 5 5 l S " + b"/A Do " * times)
     ap.Resources.XObject.A = ap
     annot = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Square, Rect=[10, 10, 50, 50], AP=pikepdf.Dictionary(N=ap)))
     page.Annots = pikepdf.Array([annot])
@@ -159,10 +159,10 @@ def open_in_child(path: Path, timeout_s: float = 120.0) -> dict[str, object]:
 
 
 HOSTILE = [
-    (self_drawing, "自分自身を描く循環"),
+    (self_drawing, "自分自身を繰り返し描く循環"),
     (chain, "入れ子が 16 段を超えて"),
     (lambda p: chain(p, depth=8, fan_out=8), "描画回数が上限"),
-    (self_drawing_appearance, "自分自身を描く循環"),
+    (self_drawing_appearance, "自分自身を繰り返し描く循環"),
     (big_field_value, "フォーム欄「name」の値が展開すると上限（1 MB）を超えます"),
     (big_content, "1ページ目の描画内容が展開すると上限（100 MB）を超えます"),
 ]
@@ -178,6 +178,13 @@ def test_hostile_pdfs_are_refused_cheaply_with_a_japanese_reason(tmp_path: Path,
     assert said in str(out["error"]) and "安全のため読み込みませんでした" in str(out["error"])
     assert out["flags"] == [f"hostile.pdf: {out['error']}"]
     assert float(out["seconds"]) < 20 and float(out["peak_mb"]) < 400, out  # type: ignore[arg-type]
+
+
+def test_a_form_that_draws_itself_once_still_opens(tmp_path: Path) -> None:
+    """Ensures that a simple loop (a form drawing itself once), which pdfium stops at its own depth limit, is not refused."""
+    out = open_in_child(self_drawing_appearance(tmp_path / "loop.pdf", times=1))
+    assert out["status"] == "ok", out
+    assert "Hello" in out["words"]  # type: ignore[operator]
 
 
 def test_busy_but_fair_drawings_still_open(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ plain message naming the page, so it becomes that file's `unreadable_file` flag.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import zlib
@@ -132,6 +133,12 @@ def _do_names(stream: pikepdf.Stream, cap_bytes: int, what: str) -> tuple[Counte
     return names, total
 
 
+# pdfium stops following nested forms at this depth (kMaxFormLevel, cpdf_streamcontentparser.cpp).
+_PDFIUM_MAX_FORM_LEVEL = 40
+# The forms being drawn, outermost first: (object id, times its parent's content draws it).
+_Stack = tuple[tuple[tuple[int, int], int], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Cost:
     draws: int  # form XObjects drawn, counting every repeat
@@ -151,7 +158,7 @@ class _Walk:
     def refuse(self, why: str) -> LimitExceededError:
         return LimitExceededError(f"{self.where}: {why}。安全のため読み込みませんでした")
 
-    def content(self, stream: pikepdf.Stream, resources: object, stack: tuple[tuple[int, int], ...]) -> _Cost:
+    def content(self, stream: pikepdf.Stream, resources: object, stack: _Stack) -> _Cost:
         """The cost of drawing `stream` (page contents or a form) with `resources`."""
         if time.monotonic() > self.deadline:  # worded as pdf_open's own deadline
             raise LimitExceededError(f"gave up after {self.limits.file_seconds:.0f} s reading the page structure (page {self.page_no})")
@@ -162,23 +169,33 @@ class _Walk:
             child = xobjects.get(name) if isinstance(xobjects, pikepdf.Dictionary) else None
             if not isinstance(child, pikepdf.Stream) or child.get("/Subtype") != "/Form":
                 continue
-            cost = self.form(child, resources, stack)
+            cost = self.form(child, resources, stack, times)
             draws += times * (1 + cost.draws)
             parsed += times * cost.parsed
             self.check(draws, parsed)
         return _Cost(draws, parsed)
 
-    def form(self, form: pikepdf.Stream, inherited: object, stack: tuple[tuple[int, int], ...]) -> _Cost:
+    def form(self, form: pikepdf.Stream, inherited: object, stack: _Stack, times: int = 1) -> _Cost:
+        """The cost of one draw of `form`, drawn `times` by the content at the top of `stack`.
+
+        A loop back to a form being drawn that draws it once per turn is what pdfium follows to
+        its own depth limit and no further (a few dozen draws); a loop that draws it more than
+        once per turn doubles at every level and is refused.
+        """
         own = form.get("/Resources")
         resources = own if isinstance(own, pikepdf.Dictionary) else inherited
         res_key = resources.objgen if isinstance(resources, pikepdf.Object) and resources.is_indirect else (0, id(resources))
         key = (form.objgen, res_key if not isinstance(own, pikepdf.Dictionary) else (0, 0))
-        if form.objgen in stack:
-            raise self.refuse("図形（Form XObject）が自分自身を描く循環があります")
+        ids = [objgen for objgen, _ in stack]
+        if form.objgen in ids:
+            per_turn = math.prod([t for _, t in stack[ids.index(form.objgen) + 1 :]], start=times)
+            if per_turn > 1:
+                raise self.refuse("図形（Form XObject）が自分自身を繰り返し描く循環があります")
+            return _Cost(_PDFIUM_MAX_FORM_LEVEL, 0)
         if len(stack) >= self.limits.max_form_depth:
             raise self.refuse(f"図形（Form XObject）の入れ子が {self.limits.max_form_depth} 段を超えています")
         if key not in self.memo:
-            self.memo[key] = self.content(form, resources, (*stack, form.objgen))
+            self.memo[key] = self.content(form, resources, (*stack, (form.objgen, times)))
         return self.memo[key]
 
     def check(self, draws: int, parsed: int) -> None:
