@@ -35,6 +35,8 @@ TEXT_VALUES = {
     "user_count": "約 12,000",
 }
 
+CONTACT_VALUES = {"tel": "03-1234-5678", "fax": "03-1234-5679", "email": "info@sample-net.example.jp", "company_name": COMPANY}
+
 
 def answers_all_yes(form: FormDef) -> tuple[set[tuple[str, str]], dict[str, str]]:
     """Marks and typed texts of a careful applicant: yes everywhere, every blank filled."""
@@ -57,8 +59,8 @@ def answers_all_yes(form: FormDef) -> tuple[set[tuple[str, str]], dict[str, str]
                 texts[f.name] = TEXT_VALUES.get(key, "記入例")
             elif f.kind == "text" and owner in {it.id for it in form.items}:
                 texts[f.name] = "情報システム部 部長 見本 花子" if key in ("dept_title", "name") else "年2回の全社研修と月次点検を実施"
-            elif f.kind == "text":
-                texts[f.name] = "情報システム部 見本 花子"
+            elif f.kind == "text":  # the closing contact blocks: each line what it asks for
+                texts[f.name] = CONTACT_VALUES.get(key, "情報システム部 見本 花子")
     return marks, texts
 
 
@@ -161,12 +163,15 @@ def build_demo(inbox: Path, form_dir: Path) -> list[Path]:
 
 
 DEMO_REVIEW = """\
-# The demo reviewer's corrections: 7-1-1..7-1-3 are scored from the documents' content.
+# 審査者による訂正（デモ）: 7-1-1〜7-1-3 を添付書類の内容から採点し、一次審査に署名しています。
 items:
   7-1-1: {points: 5}
   7-1-2: {points: 4}
   7-1-3: {points: 5}
 certificate: {issued: 2026-12-01}
+reviewer: 山田 太郎
+signoff:
+  first: {name: 山田 太郎, date: 2026-12-01}
 """
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-VOLATILE = {"sha256", "pipeline_version", "crop"}
+VOLATILE = {"sha256", "pipeline_version", "crop", "applied_on"}  # applied_on: the day a run first applied a correction
 
 
 def normalise(data: Any) -> Any:

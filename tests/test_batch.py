@@ -71,7 +71,7 @@ def test_rerun_is_incremental(inbox, tmp_path):
     again = {o.name: o.status for o in run_batch(options(inbox, tmp_path))}
     assert set(again.values()) == {"skipped"}
     review = tmp_path / "outbox" / "申請 A (2026)" / "review.yaml"
-    review.write_text(review.read_text(encoding="utf-8").replace("items: {}", "items: {7-1-1: {points: 3}}"), encoding="utf-8")
+    review.write_text(review.read_text(encoding="utf-8").replace("\nitems:\n", "\nitems: {7-1-1: {points: 3}}\n", 1), encoding="utf-8")
     third = {o.name: o.status for o in run_batch(options(inbox, tmp_path))}
     assert third["申請 A (2026)"] == "done" and third["empty"] == "skipped"
     data = json.loads((tmp_path / "outbox" / "申請 A (2026)" / "result.json").read_text(encoding="utf-8"))

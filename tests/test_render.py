@@ -119,7 +119,8 @@ def make_pdf(path: Path, pages: list[tuple[str | None, str, int]]) -> None:
     """Born-digital A4 pages: (右肩 label or None, heading, number of body lines)."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from pipeline.output.merge import A4_PT, GOTHIC, _register
+    from pipeline.output.drawn import A4_PT, GOTHIC
+    from pipeline.output.drawn import register_font as _register
 
     font = _register(GOTHIC)
     c = Canvas(str(path), pagesize=A4_PT, initialFontName=font)  # no stray Helvetica
@@ -471,6 +472,13 @@ def build_submission(
             "reasons": reasons,
         },
     }
+    if decision == "pass":  # signed by a reviewer on TODAY: the certificate is due (rules/signoff.py)
+        result["review"] = {
+            "reviewer": "山田 太郎",
+            "signoff": {"first": {"name": "山田 太郎", "date": "2026-04-01"}, "second": None},
+            "file_sha256": None,
+            "certificate": {"license_number": None, "issued": "2026-04-01", "issued_from": "signoff.first", "issue": True, "reason": None},
+        }
     return Submission(name, result, entry, out_dir)
 
 
@@ -606,17 +614,17 @@ def test_batch_renders_every_submission(batch: dict[str, Any]) -> None:
         assert not list(files.dossier_pdf.parent.glob(".render-*")), "work folder left behind"
 
 
-def test_page_count_is_review_plus_separators_plus_attachments(batch: dict[str, Any]) -> None:
-    """Ensures that the dossier has review pages + one separator per attachment + every attachment page."""
+def test_page_count_is_review_plus_attachments_without_separators(batch: dict[str, Any]) -> None:
+    """Ensures that the dossier has review pages + every attachment page, with no separator page for an attachment that has pages."""
     from pypdf import PdfReader
 
     for key, sub in batch["subs"].items():
         files = batch["files"][key]
         n = len(PdfReader(str(files.dossier_pdf)).pages)
-        atts = sub.result["attachments"]
-        assert files.separator_pages == len(atts)
+        pageless = sum(1 for a in sub.result["attachments"] if not a.get("pages"))
+        assert files.separator_pages == pageless
         assert files.attachment_pages == sub.attachment_pages
-        assert n == files.review_pages + len(atts) + sub.attachment_pages
+        assert n == files.review_pages + pageless + sub.attachment_pages + files.appendix_pages
         assert files.review_pages >= 3
 
 
@@ -685,14 +693,14 @@ def test_outline_has_cover_sections_items_and_every_attachment(batch: dict[str, 
             assert "右肩表示なし・不明の資料" in titles
 
 
-def test_attachments_filed_in_item_order_behind_separators(batch: dict[str, Any]) -> None:
-    """Ensures that each attachment follows its separator in item order, unlabelled ones last."""
+def test_attachments_filed_in_item_order_under_header_bands(batch: dict[str, Any]) -> None:
+    """Ensures that each attachment's first page carries its header band, in item order, unlabelled ones last."""
     sub, files = batch["subs"]["review"], batch["files"]["review"]
     pages = pdf_text(files.dossier_pdf)
-    seps = [i for i, t in enumerate(pages) if re.match(r"添付資料att-\d+", flat(t))]
+    seps = [i for i, t in enumerate(pages) if i >= files.review_pages and re.search(r"添付資料att-\d+", flat(t))]
     assert len(seps) == len(sub.result["attachments"])
     assert seps[0] == files.review_pages
-    order = [re.search(r"att-\d+", pages[i]).group(0) for i in seps]  # type: ignore[union-attr]
+    order = [re.search(r"添付資料\s*(att-\d+)", pages[i]).group(1) for i in seps]  # type: ignore[union-attr]
     labelled = [a["id"] for a in sub.result["attachments"] if a["labels"]]
     assert order[-2:] == [a["id"] for a in sub.result["attachments"] if not a["labels"]][-2:] or set(order[-2:]) == {
         a["id"] for a in sub.result["attachments"] if not a["labels"]
@@ -701,11 +709,18 @@ def test_attachments_filed_in_item_order_behind_separators(batch: dict[str, Any]
     # 3-1-6's photo comes between 3-1-1's and 3-2-1's documents.
     by_label = {a["labels"][0]: a["id"] for a in sub.result["attachments"] if a["labels"]}
     assert order.index(by_label["3-1-1"]) < order.index(by_label["3-1-6"]) < order.index(by_label["3-2-1"])
-    # The page after 1-1-1's separator is its first page.
+    # The page with 1-1-1's band is its first page, the band above the document's own text.
     i = seps[order.index(by_label["1-1-1"])]
-    assert "1-1-1 関係規程（1/2）" in pages[i + 1]
+    assert "1-1-1 関係規程（1/2）" in pages[i]
+    import pdfplumber
+
+    with pdfplumber.open(files.dossier_pdf) as pdf:
+        words = pdf.pages[i].extract_words()
+    band_top = min(w["top"] for w in words if w["text"].startswith("添付資料"))
+    doc_top = min(w["top"] for w in words if "関係規程" in w["text"])
+    assert band_top < doc_top, "the band sits above the document's own text"
     # The item table cites the dossier page of the document.
-    assert f"{by_label['1-1-1']}（本調書 p.{i + 2}–{i + 3}）" in docx_text(files.dossier_docx)
+    assert f"{by_label['1-1-1']}（本調書 p.{i + 1}–{i + 2}）" in docx_text(files.dossier_docx)
 
 
 def test_image_pages_are_embedded_as_a4(batch: dict[str, Any]) -> None:
@@ -851,9 +866,10 @@ def test_rerun_updates_dossier_and_removes_stale_certificate(batch: dict[str, An
     text = flat(pdf_text(files.dossier_pdf, 1)[0])
     assert "不合格" in text and "7-1-2が0点" in text
     # Back to pass with a reviewer-given number and date: they win.
-    review = {"certificate": {"license_number": "第2026-77号", "issued": dt.date(2026, 5, 10)}}
+    back = copy.deepcopy(sub.result)
+    back["review"]["certificate"].update(license_number="第2026-77号", issued="2026-05-10", issued_from="certificate.issued")
     files = render_submission(
-        sub.result, inbox_entry=sub.inbox_entry, out_dir=sub.out_dir, converter=converter, council=cfg, review=review, today=TODAY
+        back, inbox_entry=sub.inbox_entry, out_dir=sub.out_dir, converter=converter, council=cfg, review=back["review"], today=TODAY
     )
     text = flat("".join(pdf_text(files.certificate_pdf)))
     assert "第2026-77号" in text and "令和8年5月10日" in text and "令和10年5月9日" in text
@@ -890,7 +906,7 @@ def test_unreadable_attachment_page_becomes_placeholder(tmp_path: Path, converte
     assert len(files.placeholders) == 2
     pages = pdf_text(files.dossier_pdf)
     assert sum("このページを読み込めませんでした" in p for p in pages) == 2
-    assert files.total_pages == files.review_pages + len(result["attachments"]) + sum(len(a["pages"]) for a in result["attachments"])
+    assert files.total_pages == files.review_pages + sum(len(a["pages"]) for a in result["attachments"]) + files.appendix_pages
 
 
 def test_single_file_submission(tmp_path: Path, converter: Any) -> None:
@@ -932,6 +948,6 @@ def test_plan_pages() -> None:
     from pipeline.output.merge import plan_pages
 
     plans = plan_pages(10, [("a", 2), ("b", 0), ("c", 3)])
-    assert (plans["a"].separator, plans["a"].first, plans["a"].last) == (11, 12, 13)
-    assert (plans["b"].separator, plans["b"].first) == (14, None)
-    assert (plans["c"].separator, plans["c"].first, plans["c"].last) == (15, 16, 18)
+    assert (plans["a"].separator, plans["a"].first, plans["a"].last) == (11, 11, 12)
+    assert (plans["b"].separator, plans["b"].first) == (13, None)  # no page: a separator page of its own
+    assert (plans["c"].separator, plans["c"].first, plans["c"].last) == (14, 14, 16)

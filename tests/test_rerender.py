@@ -37,7 +37,10 @@ def test_review_yaml_turns_needs_review_into_pass_and_back(tmp_path):
     assert "要確認" in dossier_text(out)
 
     review = out / "review.yaml"
-    text = review.read_text(encoding="utf-8").replace("items: {}", "items: {7-1-1: {points: 5}, 7-1-2: {points: 4}, 7-1-3: {points: 5}}")
+    scores = "items: {7-1-1: {points: 5}, 7-1-2: {points: 4}, 7-1-3: {points: 5}}"
+    signed = "reviewer: 山田 太郎\nsignoff: {first: {name: 山田 太郎, date: 2026-12-07}}\n"  # a certificate needs its reviewer
+    text = review.read_text(encoding="utf-8").replace("\nitems:\n", f"\n{scores}\n", 1).replace("\nreviewer:\n", "\n", 1)
+    text = text[: text.index("\nsignoff:\n") + 1] + signed
     review.write_text(text, encoding="utf-8")
     [second] = run_batch(options)
     assert second.status == "done" and second.decision == "pass"

@@ -30,11 +30,12 @@ from typing import Any
 
 import pikepdf
 
-from pipeline.output.certificate import CertificateTerms, CouncilConfig, certificate_terms
+from pipeline.output.certificate import CertificateTerms, CouncilConfig, settle_certificate
 from pipeline.output.dossier.certificate_doc import render_certificate_docx
 from pipeline.output.dossier.context import dossier_context
 from pipeline.output.dossier.estimate import estimate_review_pages
 from pipeline.output.dossier.filing import Filed, file_attachments, outline_groups, separators
+from pipeline.output.dossier.overlay import answer_sheet_pages
 from pipeline.output.dossier.template import TEMPLATES, RenderError, render_template
 from pipeline.output.dossier.text import clean
 from pipeline.output.dossier.wording import FormWords, load_form_words
@@ -60,6 +61,7 @@ class RenderedFiles:
     conversions: int  # how many times the dossier went through LibreOffice (1 normally, 2 if pages moved)
     placeholders: list[str] = field(default_factory=list)
     outline: list[str] = field(default_factory=list)
+    appendix_pages: int = 0  # the answer-sheet pages with what was read drawn over them
 
 
 @dataclass(slots=True)
@@ -149,9 +151,9 @@ def render_docx(
     work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_dir))
     try:
         filed, cites = file_attachments(clean(result), inbox_entry)
-        terms = None
-        if (result.get("score") or {}).get("decision") == "pass":
-            terms = certificate_terms(str(result.get("submission") or out_dir.name), review, council, out_dir.parent, today)
+        # Due only for a pass that names its reviewer and issue date (result.json's review block);
+        # otherwise None, and a number this submission held is withdrawn.
+        terms = settle_certificate(result, council, out_dir.parent)
         job = RenderJob(
             result=result,
             inbox_entry=inbox_entry,
@@ -267,6 +269,7 @@ def _finish_one(job: RenderJob) -> RenderedFiles:
         title=f"審査調書 {job.name}",
         out=merged,
         info={REVIEW_PAGES_KEY: str(review_pages)},
+        appendix=answer_sheet_pages(clean(job.result), job.out_dir),
     )
     out = job.out_dir
     os.replace(job.dossier_docx, out / "dossier.docx")
@@ -297,6 +300,7 @@ def _finish_one(job: RenderJob) -> RenderedFiles:
         conversions=job.conversions,
         placeholders=report.placeholders,
         outline=report.outline,
+        appendix_pages=report.appendix_pages,
     )
 
 
