@@ -352,14 +352,28 @@ def build_dossier(path: Path) -> None:
     run(p, "{% if score.unresolved %}")
     run(p, "未確定の項目があるため範囲で示しています（未確定：{{ score.unresolved }}）。", size=8.5, color=ORANGE)
     run(p, "{% endif %}")
+    p = cell_para(t.rows[3].cells[1], first=False)
+    loop_in_paragraph(p, "o in outlook", lambda p: run(p, "▶ {{ o }}", size=8.5, bold=True))
     p = cell_para(t.rows[4].cells[1])
     run(p, "エラー {{ flags.error }} 件", bold=True, color=RED, size=10)
     run(p, "　／　警告 {{ flags.warning }} 件　／　情報 {{ flags.info }} 件", size=10)
     run(p, "　（要確認事項 {{ attention|length }} 件）", size=9, color=GREY)
 
+    doc.add_heading("審査の記録（様式の事務局欄）", level=2)
+    t = table(doc, 1, [38, 90, 52])
+    header_row(t, ["審査", "審査者（署名）", "日付"], repeat=False)
+
+    def signed_row(cell: object) -> None:
+        p = cell_para(cell)
+        run(p, "{{ s.reviewer }}", size=10.5)
+
+    loop_rows(t, "{%tr for s in signoff %}", ["{{ s.round }}", signed_row, "{{ s.date }}"])
+    no_split(t.rows[-2])
+    t.rows[-2].height = Mm(9)
+
     doc.add_heading("申請者", level=2)
-    t = table(doc, 1, [32, 98, 50])
-    header_row(t, ["項目", "記載内容", "読取"], repeat=False)
+    t = table(doc, 1, [24, 70, 50, 36])
+    header_row(t, ["項目", "読み取った内容", "申請書の記入（画像）", "読取"], repeat=False)
 
     def label_cell(cell: object) -> None:
         cell_para(cell, "{{ a.label }}", bold=True)
@@ -367,10 +381,10 @@ def build_dossier(path: Path) -> None:
     def value_cell(cell: object) -> None:
         p = cell_para(cell)
         run(p, "{{ a.value }}", size=9.5)
-        cell_para(cell, "{%p if a.image %}", first=False)
-        p = cell_para(cell, first=False)
+
+    def image_cell(cell: object) -> None:
+        p = cell_para(cell)
         run(p, "{{ a.image }}")
-        cell_para(cell, "{%p endif %}", first=False)
 
     def status_cell(cell: object) -> None:
         p = cell_para(cell)
@@ -378,7 +392,7 @@ def build_dossier(path: Path) -> None:
         run(p, "{{ a.status }}")
         run(p, "　{{ a.where }}", color=GREY, size=7)
 
-    loop_rows(t, "{%tr for a in applicant %}", [label_cell, value_cell, status_cell])
+    loop_rows(t, "{%tr for a in applicant %}", [label_cell, value_cell, image_cell, status_cell])
 
     doc.add_heading("事前確認事項（申告）", level=2)
     t = table(doc, 1, [62, 58, 60])
@@ -439,6 +453,12 @@ def build_dossier(path: Path) -> None:
     def att_msg(cell: object) -> None:
         p = cell_para(cell)
         run(p, "{{ e.message }}")
+        cell_para(cell, "{%p if e.todo %}", first=False)
+        p = cell_para(cell, first=False)
+        run(p, "review.yaml の {{ e.todo_section }} の下に書く行：", size=7, color=GREY)
+        p = cell_para(cell, first=False)
+        run(p, "{{ e.todo }}", size=8, bold=True, color=NAVY)
+        cell_para(cell, "{%p endif %}", first=False)
 
     loop_rows(
         t,
@@ -450,8 +470,32 @@ def build_dossier(path: Path) -> None:
     para(doc, "要確認事項はありません。", size=10)
     para(doc, "{%p endif %}")
 
+    # ---- the reviewer's corrections ----
+    para(doc, "{%p if corrections %}")
+    doc.add_heading("審査者による訂正", level=1)
+    para(doc, "review.yaml による訂正です。左の画像が機械の読み取った箇所、「機械の読取」が訂正前の値です。", size=8.5)
+    para(doc, "")
+    t = table(doc, 1, [16, 14, 47, 26, 26, 27, 24])
+    header_row(t, ["項目", "訂正", "読み取った箇所", "機械の読取", "審査者の値", "審査者", "日付"])
+
+    def corr_after(cell: object) -> None:
+        p = cell_para(cell)
+        run(p, "{% if c.applied %}")
+        run(p, "→ {{ c.after }}", bold=True, color=NAVY)
+        run(p, "{% else %}")
+        run(p, "✕ {{ c.after }}（{{ c.reason }}）", color=RED)
+        run(p, "{% endif %}")
+
+    loop_rows(
+        t,
+        "{%tr for c in corrections %}",
+        ["{{ c.target }}", "{{ c.what }}", lambda c: run(cell_para(c), "{{ c.image }}"), "{{ c.before }}", corr_after, "{{ c.who }}", "{{ c.when }}"],
+    )
+    no_split(t.rows[-2])
+    para(doc, "{%p endif %}")
+
     # ---- item table (on a new page, unless the list above is empty: saves a sheet) ----
-    para(doc, "{%p if attention %}")
+    para(doc, "{%p if attention or corrections %}")
     page_break(doc)
     para(doc, "{%p endif %}")
     doc.add_heading("審査項目一覧", level=1)
@@ -523,8 +567,8 @@ def build_dossier(path: Path) -> None:
     doc.add_heading("添付資料一覧", level=1)
     para(
         doc,
-        "添付資料は項目順に、それぞれ区切りページの後ろに綴じています。右肩表示のない資料・項目番号として"
-        "読めない資料は最後にまとめています。",
+        "添付資料は項目順に綴じ、各資料の最初のページ上部に見出しを付けています。右肩表示のない資料・項目番号として"
+        "読めない資料は最後にまとめています。その後に付録として、回答書の各ページに読取結果を重ねて示しています。",
         size=8.5,
     )
     para(doc, "")

@@ -1,4 +1,4 @@
-"""Assemble the dossier PDF: review pages + separator pages + attachment pages, outline, footer.
+"""Assemble the dossier PDF: review pages + attachment pages (each introduced by a header band) + the answer-sheet appendix, outline, footer.
 
 Everything here is pikepdf (merging, outline, placing pages) and reportlab (separator pages,
 placeholders, the footer overlay, image pages never leave PIL/pikepdf). Page numbers in this
@@ -11,31 +11,47 @@ whole dossier prints on A4. Source files are opened read-only and never saved.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import subprocess
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 from pikepdf import Name, Rectangle
 
-from pipeline.model.geometry import px_to_pt
+from pipeline.output.drawn import (
+    A4_PT,
+    BAND_PT,
+    FOOTER_BAND_PT,
+    GOTHIC,
+    AnswerSheetPage,
+    SeparatorPage,
+    Shape,
+    ShapeStyle,
+    font_file,
+    footer_pdf,
+    inserts_pdf,
+)
 
 log = logging.getLogger(__name__)
 
-A4_PT = (595.28, 841.89)  # portrait width, height in PDF points
-FOOTER_BAND_PT = 18.0  # kept free at the bottom of attachment pages for the footer
-FOOTER_BASELINE_PT = 16.0  # footer text baseline above the page's bottom edge
-FOOTER_SIZE_PT = 8.0
+__all__ = [
+    "A4_PT",
+    "GOTHIC",
+    "AnswerSheetPage",
+    "SeparatorPage",
+    "Shape",
+    "ShapeStyle",
+    "font_file",
+    "merge_dossier",
+    "plan_pages",
+    "read_outline",
+]
+
 IMAGE_MARGIN_PT = 28.0  # ~10 mm around image pages (PNG/JPEG/TIFF attachments)
-GOTHIC = "IPAexGothic"  # the footer and separator fonts (fonts-ipaexfont), embedded as subsets
-MINCHO = "IPAexMincho"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 LABEL_CROP_DPI = 150  # a label crop on a separator page is drawn at the size it has at this resolution (at most 70 mm wide)
 
@@ -50,17 +66,6 @@ class SourcePage:
     path: Path
     page: int
     label: str  # how staff see it: "scan.pdf p.5"
-
-
-@dataclass(frozen=True, slots=True)
-class SeparatorPage:
-    """The small page filed before an attachment: what it is and where it came from."""
-
-    heading: str  # 添付資料 A-03
-    subheading: str  # 審査項目 1-1-1 セキュリティポリシー
-    rows: tuple[tuple[str, str], ...]  # (label, value) lines of the table
-    note: str = ""
-    crop: Path | None = None  # the attachment's label crop, shown if it exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,194 +98,26 @@ class PagePlan:
 class MergeReport:
     total_pages: int
     review_pages: int
-    separator_pages: int
+    separator_pages: int  # attachments without a page of their own keep a separator page
     attachment_pages: int
+    appendix_pages: int = 0
     placeholders: list[str] = field(default_factory=list)  # pages that could not be read, and why
     outline: list[str] = field(default_factory=list)  # every outline title, depth-first
 
 
 def plan_pages(review_pages: int, attachments: Sequence[tuple[str, int]]) -> dict[str, PagePlan]:
-    """Dossier pages of each attachment (key, page count), given the review pages before them."""
+    """Dossier pages of each attachment (key, page count), given the review pages before them.
+
+    An attachment's first page carries its header band (``separator`` is that page); only an
+    attachment with no page at all gets a separator page of its own.
+    """
     plans: dict[str, PagePlan] = {}
     page = review_pages
     for key, n in attachments:
-        sep = page + 1
-        plans[key] = PagePlan(sep, sep + 1 if n else None, sep + n if n else None)
-        page = sep + n
+        first = page + 1
+        plans[key] = PagePlan(first, first if n else None, first + n - 1 if n else None)
+        page = first + max(n, 1) - 1
     return plans
-
-
-# --- fonts ------------------------------------------------------------------------------------
-
-
-@cache
-def font_file(family: str) -> str:
-    """Path of an installed font by family name, via fontconfig (raises if it is missing)."""
-    try:
-        out = subprocess.run(["fc-match", "-f", "%{family}|%{file}", family], capture_output=True, text=True, timeout=20, check=True).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise RuntimeError(f"fontconfig (fc-match) failed looking for {family}: {exc}") from exc
-    families, _, path = out.partition("|")
-    if family.lower() not in families.lower() or not os.path.isfile(path):
-        raise RuntimeError(f"font {family} is not installed (fonts-ipaexfont); fc-match gave {out!r}")
-    return path
-
-
-@cache
-def _register(family: str) -> str:
-    """Register a TrueType font with reportlab once per process (parsing IPAex takes ~0.1 s)."""
-    from reportlab import rl_config
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    rl_config.useA85 = 0  # binary streams: ASCII85 only makes our pages bigger and slower to write
-    pdfmetrics.registerFont(TTFont(family, font_file(family)))
-    return family
-
-
-# --- pages drawn with reportlab -----------------------------------------------------------------
-
-
-def _draw_separator(c: object, sep: SeparatorPage, width: float, height: float) -> None:
-    from reportlab.lib.colors import HexColor
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.pdfgen.canvas import Canvas
-
-    assert isinstance(c, Canvas)
-    gothic, mincho = _register(GOTHIC), _register(MINCHO)
-    left, right = 25 * mm, width - 25 * mm
-    c.setStrokeColor(HexColor("#1F3864"))
-    c.setLineWidth(1.2)
-    c.rect(18 * mm, 25 * mm, width - 36 * mm, height - 50 * mm)
-    c.setFillColor(HexColor("#1F3864"))
-    c.rect(18 * mm, height - 60 * mm, width - 36 * mm, 35 * mm, stroke=0, fill=1)
-    c.setFillColor(HexColor("#FFFFFF"))
-    c.setFont(gothic, 26)
-    c.drawString(left, height - 44 * mm, sep.heading)
-    c.setFont(gothic, 13)
-    c.drawString(left, height - 54 * mm, _fit(sep.subheading, gothic, 13, right - left, stringWidth))
-    y = height - 78 * mm
-    c.setFillColor(HexColor("#000000"))
-    for label, value in sep.rows:
-        c.setFont(gothic, 10.5)
-        c.drawString(left, y, label)
-        c.setFont(mincho, 10.5)
-        for line in _wrap(value, mincho, 10.5, right - left - 38 * mm, stringWidth)[:4]:
-            c.drawString(left + 38 * mm, y, line)
-            y -= 6.5 * mm
-        c.setStrokeColor(HexColor("#BFBFBF"))
-        c.setLineWidth(0.4)
-        c.line(left, y + 4 * mm, right, y + 4 * mm)
-        y -= 2.5 * mm
-    if sep.crop is not None and sep.crop.is_file():
-        try:
-            from reportlab.lib.utils import ImageReader
-
-            img = ImageReader(str(sep.crop))
-            iw, ih = img.getSize()
-            w = min(70 * mm, px_to_pt(iw, LABEL_CROP_DPI))
-            h = w * ih / iw
-            if h > 35 * mm:
-                h, w = 35 * mm, 35 * mm * iw / ih
-            c.setFont(gothic, 9)
-            c.drawString(left, y - 2 * mm, "右肩表示の読取箇所")
-            c.drawImage(img, left, y - 6 * mm - h, w, h)
-            c.setStrokeColor(HexColor("#808080"))
-            c.rect(left, y - 6 * mm - h, w, h)
-            y -= 12 * mm + h
-        except Exception as exc:  # a broken crop must not cost the dossier
-            log.warning("label crop %s could not be drawn: %s", sep.crop, exc)
-    if sep.note:
-        c.setFont(gothic, 10)
-        c.setFillColor(HexColor("#404040"))
-        for line in _wrap(sep.note, gothic, 10, right - left, stringWidth)[:6]:
-            y -= 6 * mm
-            c.drawString(left, y, line)
-
-
-def _draw_placeholder(c: object, text: str, width: float, height: float) -> None:
-    from reportlab.lib.colors import HexColor
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.pdfgen.canvas import Canvas
-
-    assert isinstance(c, Canvas)
-    gothic = _register(GOTHIC)
-    c.setStrokeColor(HexColor("#C00000"))
-    c.setLineWidth(2)
-    c.rect(30 * mm, height / 2 - 30 * mm, width - 60 * mm, 60 * mm)
-    c.setFillColor(HexColor("#C00000"))
-    c.setFont(gothic, 16)
-    c.drawCentredString(width / 2, height / 2 + 15 * mm, "✕ このページを読み込めませんでした")
-    c.setFillColor(HexColor("#000000"))
-    c.setFont(gothic, 10)
-    y = height / 2
-    for line in _wrap(text, gothic, 10, width - 80 * mm, stringWidth)[:5]:
-        c.drawCentredString(width / 2, y, line)
-        y -= 6 * mm
-
-
-def _fit(text: str, font: str, size: float, width: float, sw: object) -> str:
-    lines = _wrap(text, font, size, width, sw)
-    return lines[0] + ("…" if len(lines) > 1 else "") if lines else ""
-
-
-def _wrap(text: str, font: str, size: float, width: float, sw: object) -> list[str]:
-    """Break text into lines no wider than width (character-wise: Japanese has no spaces)."""
-    assert callable(sw)
-    lines: list[str] = []
-    widths: dict[str, float] = {}
-    for para in str(text).splitlines() or [""]:
-        line, used = "", 0.0
-        for ch in para:
-            w = widths.get(ch)
-            if w is None:
-                w = widths[ch] = sw(ch, font, size)
-            if used + w > width and line:
-                lines.append(line)
-                line, used = ch, w
-            else:
-                line, used = line + ch, used + w
-        lines.append(line)
-    return lines
-
-
-def _inserts_pdf(items: Sequence[tuple[str, object]]) -> pikepdf.Pdf:
-    """Draw separator and placeholder pages (A4 portrait) into one PDF, in order."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    buf = io.BytesIO()
-    # initialFontName: otherwise reportlab references a (non-embedded) Helvetica on every page.
-    c = Canvas(buf, pagesize=A4_PT, pageCompression=1, initialFontName=_register(GOTHIC))
-    for kind, payload in items:
-        if kind == "separator":
-            assert isinstance(payload, SeparatorPage)
-            _draw_separator(c, payload, *A4_PT)
-        else:
-            _draw_placeholder(c, str(payload), *A4_PT)
-        c.showPage()
-    c.save()
-    return pikepdf.open(io.BytesIO(buf.getvalue()))
-
-
-def _footer_pdf(sizes: Sequence[tuple[float, float]], name: str) -> pikepdf.Pdf:
-    """One overlay page per dossier page: 'name — page x / y' centred at the bottom."""
-    from reportlab.lib.colors import HexColor
-    from reportlab.pdfgen.canvas import Canvas
-
-    gothic = _register(GOTHIC)
-    buf = io.BytesIO()
-    c = Canvas(buf, pageCompression=1, initialFontName=gothic)
-    total = len(sizes)
-    for i, (w, h) in enumerate(sizes, start=1):
-        c.setPageSize((w, h))
-        c.setFont(gothic, FOOTER_SIZE_PT)
-        c.setFillColor(HexColor("#404040"))
-        c.drawCentredString(w / 2, FOOTER_BASELINE_PT, f"{name} — {i} / {total}")
-        c.showPage()
-    c.save()
-    return pikepdf.open(io.BytesIO(buf.getvalue()))
 
 
 # --- attachment pages ---------------------------------------------------------------------------
@@ -358,7 +195,7 @@ def _decode_frames(path: Path) -> list[tuple[int, int, bytes, str, int]]:
     return frames
 
 
-def _place_image(out: pikepdf.Pdf, frame: tuple[int, int, bytes, str, int]) -> None:
+def _place_image(out: pikepdf.Pdf, frame: tuple[int, int, bytes, str, int], band: bool = False) -> None:
     w_px, h_px, data, cs, bits = frame
     w, h = A4_PT if h_px >= w_px else A4_PT[::-1]
     image = pikepdf.Stream(out, data)
@@ -367,7 +204,7 @@ def _place_image(out: pikepdf.Pdf, frame: tuple[int, int, bytes, str, int]) -> N
     image.ColorSpace, image.BitsPerComponent = Name(cs), bits
     image.Filter = Name.FlateDecode
     # PIL mode "1" packs 1 = white, as DeviceGray reads it: no /Decode needed.
-    x0, y0, x1, y1 = _content_box(w, h)
+    x0, y0, x1, y1 = _content_box(w, h, band)
     # Photos and screenshots have no white margin of their own: keep them off the paper's edge.
     x0, y0, x1, y1 = x0 + IMAGE_MARGIN_PT, y0 + IMAGE_MARGIN_PT / 2, x1 - IMAGE_MARGIN_PT, y1 - IMAGE_MARGIN_PT
     scale = min((x1 - x0) / w_px, (y1 - y0) / h_px)
@@ -383,11 +220,12 @@ def _place_image(out: pikepdf.Pdf, frame: tuple[int, int, bytes, str, int]) -> N
     out.pages.append(pikepdf.Page(page))
 
 
-def _content_box(w: float, h: float) -> tuple[float, float, float, float]:
-    return (0.0, FOOTER_BAND_PT + 4.0, w, h)
+def _content_box(w: float, h: float, band: bool = False) -> tuple[float, float, float, float]:
+    """Where an attachment page's content goes: above the footer, and below the header band on a first page."""
+    return (0.0, FOOTER_BAND_PT + 4.0, w, h - (BAND_PT if band else 0.0))
 
 
-def _place_pdf_page(out: pikepdf.Pdf, src: pikepdf.Page) -> None:
+def _place_pdf_page(out: pikepdf.Pdf, src: pikepdf.Page, band: bool = False) -> None:
     box = src.obj.get("/CropBox", src.mediabox)
     bw = abs(float(box[2]) - float(box[0]))
     bh = abs(float(box[3]) - float(box[1]))
@@ -395,7 +233,7 @@ def _place_pdf_page(out: pikepdf.Pdf, src: pikepdf.Page) -> None:
         bw, bh = bh, bw
     w, h = A4_PT if bh >= bw else A4_PT[::-1]
     out.add_blank_page(page_size=(w, h))
-    out.pages[-1].add_overlay(src, Rectangle(*_content_box(w, h)))
+    out.pages[-1].add_overlay(src, Rectangle(*_content_box(w, h, band)))
 
 
 # --- the merge ------------------------------------------------------------------------------------
@@ -435,11 +273,14 @@ def merge_dossier(
     out: Path,
     attachments_title: str = "添付資料",
     info: dict[str, str] | None = None,
+    appendix: Sequence[AnswerSheetPage] = (),
+    appendix_title: str = "付録　回答書の読取結果",
 ) -> MergeReport:
     """Write the dossier PDF to `out` (via a temporary name and a rename).
 
     The review pages come first, as LibreOffice produced them (their headings become the first
-    bookmarks), then each attachment behind its separator page, then the footer on every page.
+    bookmarks), then each attachment, its first page under a header band, then the answer-sheet
+    pages with what was read drawn over them, then the footer on every page.
     """
     sources = _Sources()
     try:
@@ -447,12 +288,15 @@ def merge_dossier(
             review_outline = read_outline(pdf)
             review_pages = len(pdf.pages)
             report = MergeReport(0, review_pages, 0, 0)
-            _append_attachments(pdf, attachments, sources, report)
+            _append_attachments(pdf, attachments, sources, report, appendix)
+            report.appendix_pages = len(appendix)
             report.total_pages = len(pdf.pages)
-            report.separator_pages = len(attachments)
-            report.attachment_pages = report.total_pages - review_pages - len(attachments)
+            report.separator_pages = sum(1 for a in attachments if not a.pages)
+            report.attachment_pages = report.total_pages - review_pages - report.separator_pages - report.appendix_pages
             _stamp_footers(pdf, footer_name)
             _write_outline(pdf, review_outline, attachments, groups, title=title, attachments_title=attachments_title, report=report)
+            if appendix:
+                _outline_appendix(pdf, appendix, appendix_title, report)
             pdf.Root.PageMode = Name.UseOutlines
             pdf.docinfo[Name.Title] = title
             for key, value in (info or {}).items():
@@ -465,34 +309,69 @@ def merge_dossier(
         sources.close()
 
 
-def _append_attachments(pdf: pikepdf.Pdf, attachments: Sequence[FiledAttachment], sources: _Sources, report: MergeReport) -> None:
-    """Each attachment's separator page, then its pages (a placeholder for a page that cannot be read)."""
+def _page_size(page: pikepdf.Page) -> tuple[float, float]:
+    mb = page.mediabox
+    return abs(float(mb[2]) - float(mb[0])), abs(float(mb[3]) - float(mb[1]))
+
+
+def _append_attachments(
+    pdf: pikepdf.Pdf,
+    attachments: Sequence[FiledAttachment],
+    sources: _Sources,
+    report: MergeReport,
+    appendix: Sequence[AnswerSheetPage] = (),
+) -> None:
+    """Each attachment's pages (a placeholder for a page that cannot be read), the first under its band; then the appendix."""
     inserts_spec: list[tuple[str, object]] = []
-    layout: list[tuple[str, object]] = []  # ("insert", n) | ("pdf", Page) | ("image", frame)
+    layout: list[tuple[str, object, SeparatorPage | None]] = []  # ("insert", n) | ("pdf", Page) | ("image", frame), band
     for att in attachments:
-        layout.append(("insert", len(inserts_spec)))
-        inserts_spec.append(("separator", att.separator))
-        for sp in att.pages:
+        if not att.pages:
+            layout.append(("insert", len(inserts_spec), None))
+            inserts_spec.append(("separator", att.separator))
+        for i, sp in enumerate(att.pages):
+            band = att.separator if i == 0 else None
             try:
                 if sp.path.suffix.lower() in IMAGE_SUFFIXES:
-                    layout.append(("image", sources.image_frame(sp.path, sp.page)))
+                    layout.append(("image", sources.image_frame(sp.path, sp.page), band))
                 else:
-                    layout.append(("pdf", sources.pdf_page(sp.path, sp.page)))
+                    layout.append(("pdf", sources.pdf_page(sp.path, sp.page), band))
             except ValueError as exc:
                 text = f"{sp.label}: {exc}"
                 report.placeholders.append(text)
-                layout.append(("insert", len(inserts_spec)))
+                layout.append(("insert", len(inserts_spec), band))
                 inserts_spec.append(("placeholder", text))
-    inserts = _inserts_pdf(inserts_spec) if inserts_spec else None
-    for kind, payload in layout:
+    for sheet in appendix:
+        layout.append(("insert", len(inserts_spec), None))
+        inserts_spec.append(("sheet", sheet))
+    inserts = inserts_pdf(inserts_spec) if inserts_spec else None
+    bands: list[tuple[pikepdf.Page, SeparatorPage]] = []
+    for kind, payload, band in layout:
         if kind == "insert":
             assert inserts is not None and isinstance(payload, int)
             pdf.pages.append(inserts.pages[payload])
         elif kind == "image":
-            _place_image(pdf, payload)  # type: ignore[arg-type]
+            _place_image(pdf, payload, band is not None)  # type: ignore[arg-type]
         else:
             assert isinstance(payload, pikepdf.Page)
-            _place_pdf_page(pdf, payload)
+            _place_pdf_page(pdf, payload, band is not None)
+        if band is not None:
+            bands.append((pdf.pages[-1], band))
+    if bands:
+        drawn = inserts_pdf([("band", (sep, _page_size(page))) for page, sep in bands])
+        for (page, _), overlay in zip(bands, drawn.pages, strict=True):
+            mb = page.mediabox
+            page.add_overlay(overlay, Rectangle(float(mb[0]), float(mb[1]), float(mb[2]), float(mb[3])))
+
+
+def _outline_appendix(pdf: pikepdf.Pdf, appendix: Sequence[AnswerSheetPage], title: str, report: MergeReport) -> None:
+    first = report.total_pages - len(appendix)
+    with pdf.open_outline() as outline:
+        top = pikepdf.OutlineItem(title, first)
+        report.outline.append(title)
+        for i, sheet in enumerate(appendix):
+            top.children.append(pikepdf.OutlineItem(sheet.title, first + i))
+            report.outline.append(sheet.title)
+        outline.root.append(top)
 
 
 def _stamp_footers(pdf: pikepdf.Pdf, footer_name: str) -> None:
@@ -501,7 +380,7 @@ def _stamp_footers(pdf: pikepdf.Pdf, footer_name: str) -> None:
     for page in pdf.pages:
         mb = page.mediabox
         sizes.append((abs(float(mb[2]) - float(mb[0])), abs(float(mb[3]) - float(mb[1]))))
-    footer = _footer_pdf(sizes, footer_name)
+    footer = footer_pdf(sizes, footer_name)
     for page, overlay in zip(pdf.pages, footer.pages, strict=True):
         mb = page.mediabox
         page.add_overlay(overlay, Rectangle(float(mb[0]), float(mb[1]), float(mb[2]), float(mb[3])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,4 +57,5 @@ def read_digital_page(
     blank_image, blank_chars = _blank(str(blank_pdf), layout.number, DIGITAL_DPI)
     image = _fit(_to_gray(page.image(DIGITAL_DPI)), blank_image.shape)
     chars = page.chars() if chars is None else chars
-    return read_page(layout, page.ref, chars, image, blank_image, acro, list(blank_chars), DIGITAL_DPI)
+    reading = read_page(layout, page.ref, chars, image, blank_image, acro, list(blank_chars), DIGITAL_DPI)
+    return replace(reading, page_image=image, page_dpi=float(DIGITAL_DPI))

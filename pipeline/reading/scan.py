@@ -174,12 +174,21 @@ def decode_page(page: Page, form: FormDef, work_dpi: float, cfg: FieldDefaults, 
     return Decoded(hd, hi_gray, gray, fit, small_rgb)
 
 
-def ink_view(gray: NDArray[np.uint8], reg: Registration) -> InkView:
-    """The scan's darkness in the blank's frame beside the blank's own (both at the registration's dpi)."""
+def ink_view(gray: NDArray[np.uint8], reg: Registration, aligned: NDArray[np.uint8] | None = None) -> InkView:
+    """The scan's darkness in the blank's frame beside the blank's own (both at the registration's dpi).
+
+    `aligned`: the scan already resampled into the blank's frame (aligned_page), else done here.
+    """
     ref = reg.reference
-    size = (ref.gray.shape[1], ref.gray.shape[0])
     paper, ink = levels(gray)
-    return InkView(reg.dpi, darkness(aligned_view(gray, reg.matrix, size), paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
+    aligned = aligned_page(gray, reg) if aligned is None else aligned
+    return InkView(reg.dpi, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
+
+
+def aligned_page(gray: NDArray[np.uint8], reg: Registration) -> NDArray[np.uint8]:
+    """The scan resampled into the blank's frame at the registration's dpi (grey, white outside)."""
+    ref = reg.reference
+    return aligned_view(gray, reg.matrix, (ref.gray.shape[1], ref.gray.shape[0]))
 
 
 def colour_aligned(page: Decoded, reg: Registration) -> NDArray[np.uint8] | None:
@@ -284,7 +293,8 @@ def read_scan_detail(
         return detail
     detail.registration = reg
     layout = reg.layout
-    view = ink_view(decoded.gray, reg)
+    aligned = aligned_page(decoded.gray, reg)
+    view = ink_view(decoded.gray, reg, aligned)
     rgb = colour_aligned(decoded, reg)
     marks = read_marks(view, layout, page.ref, mark_cfg)
     detail.box_measures = {f"{m.owner}.{m.option}": bm for m, bm in marks}
@@ -304,7 +314,7 @@ def read_scan_detail(
     crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, marks)}
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
-    detail.reading = PageReading(tuple(m for m, _ in marks), tuple(fields), crops)
+    detail.reading = PageReading(tuple(m for m, _ in marks), tuple(fields), crops, page_image=aligned, page_dpi=reg.dpi)
     if time.monotonic() > deadline:
         log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
     return detail

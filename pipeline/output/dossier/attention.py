@@ -8,7 +8,7 @@ from typing import Any
 from pipeline.model.results import SEVERITY_ORDER
 from pipeline.output.dossier.crops import CROP_LIST_MM, crop_at
 from pipeline.output.dossier.facts import DossierFacts
-from pipeline.output.dossier.text import id_key
+from pipeline.output.dossier.text import dossier_range, id_key
 from pipeline.output.dossier.wording import EYES_CODES, FIELD_STATUS, FLAG
 
 # Which marks of a flag's owner show the problem, by flag code (the rest: any mark with a crop).
@@ -19,8 +19,12 @@ EVIDENCE_CODES = {"missing_signature": "signature", "missing_seal": "seal", "mis
 
 
 def attention_rows(facts: DossierFacts) -> list[dict[str, Any]]:
-    """Flags (but info ones nobody needs to see), unsure marks not flagged, unsure applicant fields; numbered."""
-    attention = flag_entries(facts) + loose_mark_entries(facts) + applicant_entries(facts)
+    """Flags (but info ones nobody needs to see), unsure marks not flagged, unsure applicant fields,
+    items only a reviewer scores; numbered, each with the line to write in review.yaml."""
+    attention = flag_entries(facts) + loose_mark_entries(facts) + applicant_entries(facts) + scoring_entries(facts)
+    for e in attention:
+        e.setdefault("todo_section", "")
+        e.setdefault("todo", "")
     attention.sort(key=lambda e: e["sort"])
     for n, e in enumerate(attention, start=1):
         e["no"] = n
@@ -52,9 +56,68 @@ def flag_entries(facts: DossierFacts) -> list[dict[str, Any]]:
                 "image": image,
                 "is_error": fl.get("severity") == "error",
                 "is_warning": fl.get("severity") == "warning",
+                **review_line(facts, fl),
             }
         )
     return entries
+
+
+def scoring_entries(facts: DossierFacts) -> list[dict[str, Any]]:
+    """Items the form leaves to the reviewer's score (items.yaml: scoring reviewer) and not scored yet."""
+    entries = []
+    for item_id in facts.order:
+        it = facts.items[item_id]
+        if it.get("scoring") != "reviewer" or it.get("points") is not None:
+            continue
+        top = int(it.get("points_max") or 0)
+        docs = [a for ev in it.get("evidence") or [] if ev.get("kind") == "document" for a in ev.get("attachments") or []]
+        where = "、".join(f"{a}（本調書 {dossier_range(facts.plans[a])}）" for a in docs if a in facts.plans)
+        entries.append(
+            {
+                "sort": (id_key(item_id), 1),
+                "kind": "審査者の採点",
+                "item": item_id,
+                "message": f"書類の内容を読み、0〜{top} 点で採点してください。" + ("" if docs else "（書類の提出がありません）"),
+                "where": where,
+                "image": "",
+                "is_error": False,
+                "is_warning": True,
+                "todo_section": "items:",
+                "todo": f"{item_id}: {{points: {top}}}  # {top} の所に 0〜{top} の点数",
+            }
+        )
+    return entries
+
+
+ANSWER_CODES = ("uncertain_mark", "conflicting_answer", "required_not_met")
+EVIDENCE_WORD = {"missing_signature": "signature", "missing_seal": "seal", "missing_text": "text", "missing_url_path": "url_path"}
+
+
+def review_line(facts: DossierFacts, fl: dict[str, Any]) -> dict[str, str]:
+    """The line a reviewer writes in review.yaml to settle a flag (its section and the line), or nothing when no line settles it."""
+    code, owner = str(fl.get("code")), fl.get("item")
+    section = "declarations:" if owner in facts.declarations else "items:"
+    o = _owner(facts, owner)
+    if code in ("unlabeled_attachment", "unknown_label"):
+        a = _attachment_at(facts, fl.get("pages") or [])
+        if a is not None:
+            return {"todo_section": "attachments:", "todo": f'{a["id"]}: {{labels: ["項目番号"]}}'}
+        return {}
+    if not owner or not o:
+        return {}
+    options = [str(m.get("option")) for m in o.get("marks") or [] if m.get("option") not in ("yes", "no")]
+    if code == "missing_choice" or (code in ANSWER_CODES and options and o.get("choice") is None and o.get("answer") == "yes"):
+        first = facts.words.option(options[0]) if options else "選択肢"
+        return {"todo_section": section, "todo": f"{owner}: {{choice: {first}}}"}
+    if code in ANSWER_CODES:
+        return {"todo_section": section, "todo": f"{owner}: {{answer: はい}}  # または いいえ"}
+    if code in EVIDENCE_WORD:
+        return {"todo_section": section, "todo": f"{owner}: {{evidence: {{{EVIDENCE_WORD[code]}: あり}}}}  # 原本にあれば"}
+    if code == "missing_document":
+        loose = [str(a["id"]) for a in facts.atts.values() if not a.get("labels")]
+        if loose:
+            return {"todo_section": "attachments:", "todo": f'{loose[0]}: {{labels: ["{owner}"]}}  # 該当する資料なら'}
+    return {}
 
 
 def loose_mark_entries(facts: DossierFacts) -> list[dict[str, Any]]:
@@ -77,6 +140,8 @@ def loose_mark_entries(facts: DossierFacts) -> list[dict[str, Any]]:
                         "image": crop_at(facts.out_dir, m.get("crop"), CROP_LIST_MM),
                         "is_error": False,
                         "is_warning": True,
+                        "todo_section": "declarations:" if owner_id in facts.declarations else "items:",
+                        "todo": f"{owner_id}: {{answer: はい}}  # または いいえ",
                     }
                 )
     return entries

@@ -9,6 +9,7 @@ from typing import Any
 from pipeline.output.certificate import CouncilConfig
 from pipeline.output.dossier.attachment_index import attachment_rows
 from pipeline.output.dossier.attention import attention_rows
+from pipeline.output.dossier.corrections import correction_rows
 from pipeline.output.dossier.cover import cover_context
 from pipeline.output.dossier.facts import gather_facts
 from pipeline.output.dossier.item_table import item_rows
@@ -35,6 +36,7 @@ def dossier_context(
     return {
         **cover_context(facts, council=council, today=today or dt.date.today(), license_number=license_number),
         "attention": attention_rows(facts),
+        "corrections": correction_rows(facts),
         "items": item_rows(facts),
         "attachments": attachment_rows(facts),
     }

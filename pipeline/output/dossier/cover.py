@@ -30,6 +30,8 @@ def cover_context(facts: DossierFacts, *, council: CouncilConfig, today: dt.date
         "decision": decision_box(facts, license_number),
         "reasons": [str(r) for r in facts.score.get("reasons") or []],
         "score": score_box(facts),
+        "outlook": outlook_lines(facts),
+        "signoff": signoff_rows(facts),
         "flags": flag_totals(facts),
         "flag_counts": flag_count_rows(facts),
         "applicant": applicant_rows(facts),
@@ -71,6 +73,75 @@ def score_box(facts: DossierFacts) -> dict[str, Any]:
     }
 
 
+def _points_range(facts: DossierFacts) -> tuple[int, int]:
+    score = facts.score
+    if isinstance(score.get("points_range"), list | tuple) and len(score["points_range"]) == 2:
+        return int(score["points_range"][0]), int(score["points_range"][1])
+    points = int(score.get("points") or 0)
+    pending = sum(int(facts.items[i].get("points_max") or 0) for i in facts.order if facts.items[i].get("points") is None)
+    return points, points + pending
+
+
+def outlook_lines(facts: DossierFacts) -> list[str]:
+    """Whether the decision can still change, from the points range and the 必須 items still open."""
+    score = facts.score
+    decision = str(score.get("decision") or "needs_review")
+    low, high = _points_range(facts)
+    threshold = int(score.get("threshold") or 0)
+    open_required = [i for i in facts.order if facts.items[i].get("required") and facts.items[i].get("answer") in ("uncertain", "conflict")]
+    lines = []
+    if decision == "fail" and score.get("required_met") != score.get("required_total") and not open_required:
+        lines.append("必須項目が満たされていないため、採点にかかわらず不合格です。")
+    if low == high:
+        lines.append(f"得点は {low} 点で確定しています（合格基準 {threshold} 点）。")
+    elif low >= threshold:
+        lines.append(f"最低でも {low} 点で、合格基準 {threshold} 点に達しています。未確定の項目の採点で合否は変わりません。")
+    elif high < threshold:
+        lines.append(f"最高でも {high} 点で、合格基準 {threshold} 点に届きません。未確定の項目の採点で合否は変わりません。")
+    else:
+        lines.append(f"審査者の採点次第で合否が変わります（{low}〜{high} 点、合格基準 {threshold} 点）。")
+    if open_required:
+        lines.append(f"必須項目 {', '.join(open_required)} の回答が未確定です。確認の結果次第で合否が変わります。")
+    return lines
+
+
+def signoff_rows(facts: DossierFacts) -> list[dict[str, str]]:
+    """一次審査・二次審査: the name and date from result.json's `review`, blank to sign by hand when absent."""
+    signed = review_rounds(facts.result.get("review"))
+    return [
+        {"round": name, "reviewer": signed.get(name, {}).get("reviewer", ""), "date": signed.get(name, {}).get("date", "")}
+        for name in ROUNDS
+    ]
+
+
+ROUNDS = ("一次審査", "二次審査")
+_ROUND_ALIASES = {"first": "一次審査", "second": "二次審査", "一次": "一次審査", "二次": "二次審査"}
+
+
+def review_rounds(review: Any) -> dict[str, dict[str, str]]:
+    """The signed rounds of result.json's `review` block by round name (一次審査, 二次審査).
+
+    Accepts the list shape ``reviews: [{round, reviewer, date}]`` and the mapping shape
+    ``signoff: {first: {name, date}, second: …}``; what is not a name or a date is ignored.
+    """
+    if not isinstance(review, dict):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    listed = review.get("reviews") or review.get("rounds") or []
+    entries: list[tuple[Any, Any]] = []
+    if isinstance(listed, list):
+        entries += [(r.get("round"), r) for r in listed if isinstance(r, dict)]
+    for source in (review.get("signoff"), listed if isinstance(listed, dict) else None):
+        if isinstance(source, dict):
+            entries += list(source.items())
+    for name, entry in entries:
+        key = _ROUND_ALIASES.get(str(name), str(name))
+        if key in ROUNDS and isinstance(entry, dict):
+            who = entry.get("reviewer") or entry.get("name") or ""
+            out[key] = {"reviewer": str(who or ""), "date": str(entry.get("date") or "")}
+    return out
+
+
 def flag_totals(facts: DossierFacts) -> dict[str, int]:
     sev_count = Counter(str(f.get("severity")) for f in facts.flags)
     return {
@@ -88,7 +159,7 @@ def applicant_rows(facts: DossierFacts) -> list[dict[str, Any]]:
         if fld is None:
             continue
         status = str(fld.get("status") or "")
-        show_crop = status in ("handwritten", "uncertain")
+        show_crop = status not in ("missing",)  # every field beside its reading, so a wrong 読取済 shows
         rows.append(
             {
                 "label": facts.words.field_label(key),
@@ -128,13 +199,16 @@ def declaration_rows(facts: DossierFacts) -> list[dict[str, Any]]:
 
 
 def flag_count_rows(facts: DossierFacts) -> list[dict[str, Any]]:
-    """One row per flag code, most severe first: how many, and for which items."""
-    by_code: dict[str, list[dict[str, Any]]] = {}
+    """One row per flag code and severity, most severe first: how many, and for which items.
+
+    A code raised at two severities (an error on one item, a warning on another) gives two
+    rows, so the rows of each severity add up to the totals above them.
+    """
+    by_code: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for fl in facts.flags:
-        by_code.setdefault(str(fl.get("code")), []).append(fl)
+        by_code.setdefault((str(fl.get("code")), str(fl.get("severity"))), []).append(fl)
     rows = []
-    for code, group in sorted(by_code.items(), key=lambda kv: (min(SEVERITY_ORDER.get(f["severity"], 3) for f in kv[1]), kv[0])):
-        sev = min((str(f.get("severity")) for f in group), key=lambda s: SEVERITY_ORDER.get(s, 3))
+    for (code, sev), group in sorted(by_code.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][1], 3), kv[0][0])):
         ids = sorted({str(f["item"]) for f in group if f.get("item")}, key=id_key)
         rows.append(
             {

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 # Crop display limits in millimetres (width, height): small in the item table, larger in the list.
 CROP_TABLE_MM = (26.0, 8.0)
 CROP_LIST_MM = (40.0, 16.0)
-CROP_FIELD_MM = (45.0, 10.0)
+CROP_FIELD_MM = (48.0, 7.0)  # a cover field's line, in its own column
 STRIP_DPI = 200  # crops in the item table are printed ~8 mm high; 200 dpi keeps pen strokes sharp
 
 

@@ -62,10 +62,19 @@ def estimate_sections(ctx: dict[str, Any]) -> tuple[int, int, int]:
     cover_pages = math.ceil(_cover_mm(ctx) / _BODY_MM)
     rows = []
     for e in ctx["attention"]:
+        todo = 2 + _text_lines(e.get("todo"), 59, 8) if e.get("todo") else 0
         lines = max(
-            _text_lines(e["message"], 59, 8), _text_lines(e["where"], 27, 8), _text_lines(e["kind"], 16, 8), _text_lines(e["item"], 12, 8)
+            _text_lines(e["message"], 59, 8) + todo,
+            _text_lines(e["where"], 27, 8),
+            _text_lines(e["kind"], 16, 8),
+            _text_lines(e["item"], 12, 8),
         )
         rows.append(max(lines * _LINE, shown_mm(e["image"])[1]) + _ROW_PAD)
+    for c in ctx.get("corrections") or []:
+        lines = max(_text_lines(c["before"], 23, 8), _text_lines(c["after"] + c["reason"], 23, 8) + 1, _text_lines(c["who"], 24, 8))
+        rows.append(max(lines * _LINE, shown_mm(c["image"])[1]) + _ROW_PAD)
+    if ctx.get("corrections"):
+        rows.append(14.0 + _HEAD_ROW)  # its heading, note and header row
     # With nothing to list, the item table follows on the same page (no page break).
     eyes_pages = _pack(rows, 23.0, _HEAD_ROW)[0] if rows else 0
     items_start = 22.6 if rows else 23.0 + 14.0 + 22.6
@@ -87,8 +96,9 @@ def estimate_sections(ctx: dict[str, Any]) -> tuple[int, int, int]:
 
 
 def _cover_mm(ctx: dict[str, Any]) -> float:
-    cover = 40.0 + 41.0 + 3.6 * max(1, len(ctx["reasons"]))
-    cover += _H2_GAP + _HEAD_ROW + sum(3.6 + (shown_mm(a["image"])[1] + 0.5 if a["image"] else 0) for a in ctx["applicant"])
+    cover = 40.0 + 41.0 + 3.6 * max(1, len(ctx["reasons"])) + 3.6 * sum(_text_lines(o, 140, 8.5) for o in ctx.get("outlook") or [])
+    cover += _H2_GAP + _HEAD_ROW + 9.5 * len(ctx.get("signoff") or [])
+    cover += _H2_GAP + _HEAD_ROW + sum(max(3.6, shown_mm(a["image"])[1] + 1.0) for a in ctx["applicant"])
     cover += _H2_GAP + _HEAD_ROW + sum(3.6 * _text_lines(d["note"], 57, 8) for d in ctx["declarations"])
     cover += _H2_GAP + _HEAD_ROW + 3.6 * max(1, len(ctx["flag_counts"]))
     cover += _H2_GAP + _HEAD_ROW + sum(3.6 * _text_lines(s["status"], 53, 8) for s in ctx["sources"])

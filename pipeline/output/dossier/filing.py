@@ -1,4 +1,4 @@
-"""Filing the attachments behind the items they belong to: their order, separator pages and outline groups."""
+"""Filing the attachments behind the items they belong to: their order, header bands and outline groups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.output.dossier.text import dossier_range, id_key, item_title, pagerefs_text
+from pipeline.output.dossier.text import clean, dossier_range, id_key, item_title, pagerefs_text
 from pipeline.output.dossier.wording import LABEL_STATUS
 from pipeline.output.merge import FiledAttachment, OutlineGroup, PagePlan, SeparatorPage, SourcePage
 
@@ -27,6 +27,10 @@ def resolve_source(inbox_entry: Path, file: str) -> Path:
         return inbox_entry
     base = inbox_entry.resolve()
     path = (base / file).resolve()
+    if not path.exists():
+        # The name came through text.clean, which shows control characters as [U+XXXX]: the
+        # original is the file whose name, shown the same way, is this one.
+        path = next((q.resolve() for q in sorted(base.rglob("*")) if clean(str(q.relative_to(base))) == file), path)
     if base not in path.parents:
         return base / "__outside_the_submission__" / Path(file).name
     return path
@@ -67,7 +71,7 @@ def file_attachments(result: dict[str, Any], inbox_entry: Path) -> tuple[list[Fi
 
 
 def separators(items: dict[str, Any], filed: Sequence[Filed], out_dir: Path, plans: dict[str, PagePlan]) -> list[FiledAttachment]:
-    """Each filed attachment with the separator page that introduces it in the dossier."""
+    """Each filed attachment with what introduces it in the dossier (the header band on its first page)."""
     out: list[FiledAttachment] = []
     for f in filed:
         att = f.att
@@ -76,8 +80,8 @@ def separators(items: dict[str, Any], filed: Sequence[Filed], out_dir: Path, pla
         labels = att.get("labels") or []
         also = [i for i in labels if i != f.item]
         if f.item is not None:
-            sub = f"審査項目 {f.item}　{item_title(items.get(f.item, {}), 40)}"
-            note = f"この後の {len(f.pages)} ページが項目 {f.item} の添付資料です。"
+            sub = f"審査項目 {f.item}　{item_title(items.get(f.item, {}), 400)}"
+            note = ""
         elif labels or att.get("label_text"):
             sub = "右肩表示が審査項目として認識できない資料"
             note = (

@@ -46,7 +46,7 @@ def item_row(facts: DossierFacts, item_id: str, it: dict[str, Any], header: str)
         state = "ok"
     return {
         "id": item_id,
-        "title": item_title(it),
+        "title": item_title(it, 10_000),  # wrapped in its cell, never cut
         "section_header": header,
         "kind": "必須" if required else f"{pmax}点",
         "answer": ANSWER.get(ans, ans),
@@ -73,10 +73,19 @@ def evidence_cells(facts: DossierFacts, it: dict[str, Any]) -> tuple[list[dict[s
     """(one line per evidence the item needs, the crops of its signatures, seals and blanks)."""
     ev_rows: list[dict[str, Any]] = []
     images: list[Crop | str] = []
+    for m in it.get("marks") or []:  # a mark the machine was not sure of, beside the answer it gave
+        if m.get("state") == "uncertain" or it.get("answer") in ("conflict", "uncertain"):
+            images.append(crop_at(facts.out_dir, m.get("crop"), CROP_TABLE_MM))
+    shown: set[tuple[str, str]] = set()
     for ev in it.get("evidence") or []:
         kind, status = str(ev.get("kind")), str(ev.get("status"))
         if status == "not_required":
             continue
+        # Two blanks of one item read as the same text (部署・役職 and 氏名 both holding the
+        # whole line) are one line in the dossier, not the same 記入 twice.
+        if kind == "text" and (kind, str(ev.get("text"))) in shown and ev.get("text"):
+            continue
+        shown.add((kind, str(ev.get("text"))))
         if kind == "document":
             ids = [a for a in ev.get("attachments") or []]
             text = "、".join(f"{a}（本調書 {dossier_range(facts.plans.get(a))}）" if a in facts.plans else a for a in ids) or (
