@@ -35,10 +35,13 @@ def natural_key(rel: str) -> tuple[tuple[tuple[int, int, str], ...], str]:
 
 
 def relative_name(entry: Path, path: Path) -> str:
-    """The name a file is reported under: relative to a folder entry, or the file's own name."""
-    if entry.is_dir():
-        return path.relative_to(entry).as_posix()
-    return path.name
+    """The name a file is reported under: relative to a folder entry, or the file's own name.
+
+    Bytes that are not UTF-8 (a Shift_JIS name from an old Windows archive) are shown as %XX, so
+    the name can be written to result.json, a log line or summary.csv.
+    """
+    rel = path.relative_to(entry).as_posix() if entry.is_dir() else path.name
+    return "".join(f"%{ord(c) - 0xDC00:02X}" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in rel)
 
 
 def entry_files(entry: Path, max_files: int | None = None) -> list[Path]:
@@ -53,6 +56,7 @@ def entry_files(entry: Path, max_files: int | None = None) -> list[Path]:
     Raises:
         LimitExceededError: the folder holds more than `max_files` files (counted while walking,
             before anything is opened; no limit when None).
+        UnreadableFileError: the folder or one of its sub-folders cannot be listed (the reason named).
     """
     if entry.is_file():
         return [entry]
@@ -60,7 +64,12 @@ def entry_files(entry: Path, max_files: int | None = None) -> list[Path]:
         return []
     root = entry.resolve()
     found: list[Path] = []
-    for folder, dirs, files in os.walk(entry, followlinks=False):
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(entry).as_posix() if exc.filename and Path(exc.filename) != entry else ""
+        raise UnreadableFileError(f"{relative_name(entry.parent, entry)}{'/' + where if where else ''}: フォルダを読めません（{exc.strerror or exc}）") from exc
+
+    for folder, dirs, files in os.walk(entry, onerror=unreadable, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             if name.startswith((".", "~$")) or name.casefold() in _SKIPPED_NAMES:
@@ -84,8 +93,14 @@ def scan_entry(entry: Path, limits: Limits) -> list[Path]:
 
     Raises:
         LimitExceededError: the folder holds more than limits.max_files_per_entry files.
-        UnreadableFileError: the entry is neither a file nor a folder.
+        UnreadableFileError: the entry is neither a file nor a folder, or cannot be read.
     """
+    name = relative_name(entry.parent, entry)
     if not entry.is_file() and not entry.is_dir():
-        raise UnreadableFileError(f"{entry.name}: not a file or folder")
+        raise UnreadableFileError(f"{name}: not a file or folder")
+    if entry.is_file():
+        try:  # opened without reading, so the reason (permission, I/O error) is the entry's own
+            os.close(os.open(entry, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            raise UnreadableFileError(f"{name}: ファイルを読めません（{exc.strerror or exc}）") from exc
     return entry_files(entry, limits.max_files_per_entry)

@@ -66,7 +66,7 @@ def open_source(path: Path, rel: str, limits: Limits) -> OpenedSource:
         limits: size, page, pixel and time limits.
     """
     try:
-        sha256, head, size = hash_and_head(path)
+        sha256, head, size = hash_and_head(path, limits.max_file_bytes)
     except OSError as exc:
         return _failed(rel, "", f"cannot be read: {exc.strerror or exc}")
     if size == 0:
