@@ -84,6 +84,7 @@ class BoxMeasure:
     rim_run: float = 0.0  # ink only in the inside's outermost pixels: the least share of an inked side's length inked, else 0
     edge_reach: float = 1.0  # share of the edge band's ink 2 px or more outside the box (0: it all hugs the frame)
     centre: float = 0.0  # share of the inside's ink that lies in its middle (where `core` is measured), 0..1
+    specks: float = 0.0  # faint ink inside (darkness × px at work dpi, from speck_floor up): what a pencil tick leaves on a bw scan
 
 
 def extra_ink(view: InkView, x0: int, y0: int, x1: int, y1: int, dx: int, dy: int, floor: float, wide: bool = False) -> NDArray[np.float32]:
@@ -264,7 +265,9 @@ def measure_box(view: InkView, box: BoxLayout, others: list[BBox], cfg: MarkDefa
     ring, n = _ring(view, box, others, shift, cfg)
     edge, sides, reach = _edge(view, box, others, shift, cfg)
     struck = inner >= cfg.inner_empty and _struck(view, box, shift, cfg)
-    return BoxMeasure(inner, edge, ring, n, struck, shift, core, sides, float(extra.max(initial=0.0)), _rim_run(extra), reach, centre)
+    faint = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], cfg.speck_floor, wide=True)
+    specks = float(faint.sum())
+    return BoxMeasure(inner, edge, ring, n, struck, shift, core, sides, float(extra.max(initial=0.0)), _rim_run(extra), reach, centre, specks)
 
 
 def _rim_run(extra: NDArray[np.float32]) -> float:
@@ -313,6 +316,8 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
         if m.edge >= cfg.edge_uncertain or (m.edge >= cfg.reach_edge and m.edge_reach >= cfg.reach_share):
             return "uncertain", score, f"枠の縁に記入（はみ出した印？ インク {m.edge:.3f}）"
+        if m.specks >= cfg.speck_uncertain:
+            return "uncertain", round(max(score, m.specks / cfg.speck_uncertain * 0.1), 3), f"枠内に薄い点（鉛筆の印？ {m.specks:.2f}）"
         return "empty", score, None
     if m.inner > cfg.inner_empty:
         return "uncertain", score, f"枠内に薄い記入（インク {m.inner:.3f}）"

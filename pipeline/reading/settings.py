@@ -110,6 +110,15 @@ class MarkDefaults:
     # the frame (stray_edge): then it is checked, else uncertain.
     inner_checked: float = 0.025
     inner_empty: float = 0.006
+    # Faint specks inside: a light pencil ✓ on a 150-300 dpi bw scan survives as a few dots,
+    # which at work_dpi are grey pixels, many below noise_floor. Their ink from speck_floor up
+    # (darkness × px at work_dpi) makes an otherwise empty box uncertain, never a confident
+    # empty. Measured with samples/people_marks.py (seeds 300-329, 400-459: pencil grey 80-150,
+    # bw threshold 140-180): ticks with 2-10 dots left 0.2-6 (0.49-0.6 for 2-7 dots at 200-300
+    # dpi; 0.2 for 2 dots at 300 dpi, not told from dust); one black dust pixel of a bw scan
+    # leaves (100/dpi)² — 0.44 at 150 dpi — so the bound sits just above it; empty boxes 0.0.
+    speck_floor: float = 0.05
+    speck_uncertain: float = 0.48
     # Ring around the box (catches a ○ drawn around it): from ring_gap_pt inside the box edge
     # (the frame itself is masked by the blank's ink grown by 2 px) out to ring_pt beyond it,
     # split into ring_sectors angular sectors; a sector is inked when its ink reaches
