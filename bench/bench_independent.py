@@ -192,6 +192,60 @@ def score_one(truth: dict, result: dict, t: Tally) -> None:
             t.events.append(f"{sub}: missing_document flagged for {item}, truth answer {truth['items'].get(item, {}).get('answer')} attachments {atts}")
 
 
+_CJK = r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]"
+
+
+def _norm_text(text: str | None) -> str:
+    """A field text as compared: NFKC, white space collapsed, none beside Japanese (spacing there is cosmetic)."""
+    import re
+    import unicodedata
+
+    t = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip()
+    return re.sub(rf"(?<={_CJK}) | (?={_CJK})", "", t)
+
+
+def score_fields(truth: dict, result: dict, t: Tally) -> None:
+    """Field score: each cover and contact field's truth text against result.json's value and status.
+
+    Per field written in the truth or given a value by the pipeline: `read` and equal (after
+    _norm_text) is fld_read_ok, `read` and different fld_read_wrong (a silent error), uncertain /
+    handwritten fld_flagged, empty or absent while the truth has text fld_missed. The figure
+    asked of the readers is the precision of `read`: fld_read_ok / (fld_read_ok + fld_read_wrong).
+    """
+    sub = truth["submission"]
+    wanted = {f"applicant.{k}": v for k, v in (truth.get("applicant") or {}).items()}
+    wanted.update(truth.get("contacts") or {})
+    got = {f"applicant.{k}": v for k, v in (result.get("applicant") or {}).items() if isinstance(v, dict)}
+    got.update({k: v for k, v in (result.get("contacts") or {}).items() if isinstance(v, dict)})
+    # a value read in a contact block the truth left empty is wrong too; the truth does not hold the
+    # closing date (respondent.date) or the declarations' dates, so those are not scored
+    blocks = ("applicant.", "respondent.", "contact.", "security_contact.")
+    extra = {k for k, v in got.items() if v.get("status") == "read" and k.startswith(blocks) and k != "respondent.date"}
+    for name in sorted(set(wanted) | extra):
+        if name not in got:
+            continue  # a place this printing does not have (or the pipeline does not report)
+        want, res = _norm_text(wanted.get(name)), got[name]
+        status, value = res.get("status"), _norm_text(res.get("value"))
+        if name.endswith("date") and want.startswith(("令和", "平成")) and not value.startswith(("令和", "平成")):
+            want = want[2:]  # hand fillings write only the digits into a printed 「年 月 日」: the truth's era is not on the page
+        if status == "read" and not want and not value:
+            continue
+        t.add("fld")
+        if status == "read":
+            if value == want:
+                t.add("fld_read_ok")
+            else:
+                t.add("fld_read_wrong")
+                t.events.append(f"{sub}: field {name} read {res.get('value')!r}, truth {wanted.get(name)!r}")
+        elif status in ("uncertain", "handwritten"):
+            t.add("fld_flagged")
+        elif want:
+            t.add("fld_missed")
+            t.events.append(f"{sub}: field {name} {status}, truth {wanted.get(name)!r}")
+        else:
+            t.add("fld_empty_ok")
+
+
 def pct(a: float, b: float) -> str:
     return f"{100 * a / b:5.1f}" if b else "  -  "
 
@@ -227,6 +281,12 @@ def table(by_way: dict[str, Tally], failures: dict[str, list[str]]) -> tuple[str
         ("missing_document recall %", lambda c: pct(c["missdoc_found"], c["missdoc_expected"])),
         ("missing_document precision %", lambda c: pct(c["missdoc_flagged_ok"], c["missdoc_flagged"])),
         ("form pages taken as attachments", lambda c: f"{int(c['form_pages_taken_as_attachment']):5d}"),
+        ("fields scored (n)", lambda c: f"{int(c['fld']):5d}"),
+        ("fields read (n)", lambda c: f"{int(c['fld_read_ok'] + c['fld_read_wrong']):5d}"),
+        ("fields read: right % (precision)", lambda c: pct(c["fld_read_ok"], c["fld_read_ok"] + c["fld_read_wrong"])),
+        ("fields read wrong (n)", lambda c: f"{int(c['fld_read_wrong']):5d}"),
+        ("fields uncertain/handwritten %", lambda c: pct(c["fld_flagged"], c["fld"])),
+        ("fields written, read empty (n)", lambda c: f"{int(c['fld_missed']):5d}"),
     ]
     lines = [f"{'':34s}" + "".join(f"{c:>19s}" for c in cols)]
     for name, fn in rows:
@@ -294,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = json.loads(res_path.read_text(encoding="utf-8"))
                 t.add("submissions")
                 score_one(truth, result, t)
+                score_fields(truth, result, t)
             except Exception as e:  # a malformed result is a finding, not a crash of the bench
                 t.add("failures")
                 failures[s].append(f"result.json unreadable or off-contract: {e!r}")

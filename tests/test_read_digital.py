@@ -136,3 +136,128 @@ def test_a_missing_form_page_is_flagged_by_number(tmp_path, form):
     assert f"p{gone.number}" in flag["message"] and gone.item_ids[0] in flag["message"]
     assert data["score"]["decision"] != "pass"
     assert all(data["items"][i]["answer"] == "blank" for i in gone.item_ids)
+
+
+# --- fields: spacing, empty AcroForm values, the page's own text, clipping, reflow -----------------
+
+
+def _fields(got):
+    return {f.name: f for f in got.fields}
+
+
+def _draw_on_page(pdf_bytes: bytes, page_index: int, texts: list[tuple[float, float, str]]) -> bytes:
+    """`pdf_bytes` with `texts` (x, baseline y from the top, text; PDF points) drawn into one page's content (not as fields)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pipeline.form.printing.style import IPAEX_GOTHIC, register_font
+
+    font = register_font(IPAEX_GOTHIC)
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        page = pdf.pages[page_index]
+        width, height = float(page.mediabox[2]), float(page.mediabox[3])
+        buf = io.BytesIO()
+        canvas = Canvas(buf, pagesize=(width, height), invariant=1)
+        canvas.setFont(font, 10)
+        for x, y, text in texts:
+            canvas.drawString(x, height - y, text)
+        canvas.showPage()
+        canvas.save()
+        with pikepdf.open(io.BytesIO(buf.getvalue())) as over:
+            page.add_overlay(over.pages[0])
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def _cover_field(form, name):
+    return next(f for f in form.pages[0].fields if f.name == name)
+
+
+def test_spacing_comes_from_glyph_positions(tmp_path, form):
+    """Ensures that typed Latin text reads with exactly its own spaces: no space after a narrow '1' or before a '.', the typed ones kept."""
+    texts = {
+        "applicant.tel": "03-1234-5678",
+        "applicant.registration_number": "A-12-3456",
+        "applicant.user_count": "約 12,000",
+        "2-1-5.url_target": "https://www.sample-net.example.jp/support/5-1-1.html",
+        "applicant.representative": "Taro Mihon 1.1",
+    }
+    path = tmp_path / "typed.pdf"
+    print_filled(FORM_DIR, set(), texts, "glyph", path)
+    fields = _fields(read_submission(path, form))
+    for name, text in texts.items():
+        assert (fields[name].value, fields[name].status) == (text, "read"), name
+
+
+def test_an_empty_acroform_field_is_empty_never_none(tmp_path, form):
+    """Ensures that AcroForm text fields without a value (the date among them) read as empty with no value, never the string 'None'."""
+    path = tmp_path / "boxes_only.pdf"
+    path.write_bytes(fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-1.yes": True}))
+    got = read_submission(path, form)
+    texts = [f for f in got.fields if f.kind in ("text", "url", "date")]
+    assert texts and all((f.status, f.value) == ("empty", None) for f in texts), [(f.name, f.status, f.value) for f in texts if f.status != "empty"]
+
+
+def test_text_drawn_on_the_page_of_an_empty_acroform_field_is_read(tmp_path, form):
+    """Ensures that where a PDF reader drew the applicant's text as page content and left the AcroForm field empty, that text is read."""
+    values = {"applicant.company_name": "株式会社ページ描画", "applicant.tel": "03-5555-0101", "applicant.url": "https://www.drawn.example.jp/"}
+    filled = fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-1.yes": True})
+    drawn = [(_cover_field(form, n).bbox[0] + 3, _cover_field(form, n).bbox[3] - 6, t) for n, t in values.items()]
+    path = tmp_path / "drawn.pdf"
+    path.write_bytes(_draw_on_page(filled, 0, drawn))
+    got = read_submission(path, form)
+    assert got.sources[0].kind == "acroform"
+    fields = _fields(got)
+    for name, text in values.items():
+        assert (fields[name].value, fields[name].status) == (text, "read"), name
+    assert fields["applicant.fax"].status == "empty" and fields["applicant.fax"].value is None
+
+
+def test_text_running_past_its_field_is_not_read_as_certain(tmp_path, form):
+    """Ensures that typed text crossing a field's edge makes it uncertain (with a crop), and never lands in the neighbouring field."""
+    company = _cover_field(form, "applicant.company_name")
+    tel, fax = _cover_field(form, "applicant.tel"), _cover_field(form, "applicant.fax")
+    long_name = "株式会社とても長い名前のインターネットサービスプロバイダー東日本"  # 10 pt: about 310 pt wide
+    start = company.bbox[2] - 200  # runs ~110 pt past the box's right edge
+    # TEL typed low, its glyphs mostly below the TEL line: they belong to neither TEL nor FAX.
+    low = (tel.bbox[3] + fax.bbox[1]) / 2 + 5
+    path = tmp_path / "overrun.pdf"
+    base = (FORM_DIR / "blank.pdf").read_bytes()
+    path.write_bytes(_draw_on_page(base, 0, [(start, company.bbox[3] - 6, long_name), (tel.bbox[0] + 3, low, "03-1234-5678")]))
+    got = read_submission(path, form)
+    fields = _fields(got)
+    assert fields["applicant.company_name"].status == "uncertain"
+    assert "p1_applicant.company_name" in got.crops
+    assert fields["applicant.fax"].value != "03-1234-5678" and fields["applicant.fax"].status != "read"
+    assert fields["applicant.tel"].status != "read"
+
+
+def test_a_reflowed_page_reads_no_field_as_certain(tmp_path, form):
+    """Ensures that a page whose print sits a line lower than the blank's (a Word reflow) reads none of its fields as certain."""
+    texts = {"applicant.company_name": "株式会社サンプル", "applicant.tel": "03-1234-5678", "applicant.user_count": "12,000"}
+    path = tmp_path / "reflowed.pdf"
+    print_filled(FORM_DIR, set(), texts, "glyph", path)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].contents_add(pikepdf.Stream(pdf, b"1 0 0 1 0 -14 cm"), prepend=True)  # everything 14 pt lower
+        pdf.save(path)
+    fields = _fields(read_submission(path, form))
+    cover = [f for f in fields.values() if f.page and f.page.page == 1 and f.kind in ("text", "url", "date")]
+    assert cover and not [f.name for f in cover if f.status == "read"]
+    assert all(f.status == "uncertain" and f.note for f in cover if f.name in texts)
+
+
+def test_a_value_off_its_pattern_is_uncertain_with_its_crop(tmp_path):
+    """Ensures that a typed TEL with a digit missing, and a ユーザー数 of '000', go to the reviewer as uncertain with a saved crop."""
+    from pipeline.run.submission import process_submission
+
+    texts = {"applicant.tel": "03-1234-567", "applicant.user_count": "000", "applicant.fax": "03-1234-5679"}
+    path = tmp_path / "off.pdf"
+    print_filled(FORM_DIR, set(), texts, "glyph", path)
+    out = tmp_path / "out"
+    data = process_submission(path, FORM_DIR, out)
+    for key in ("tel", "user_count"):
+        got = data["applicant"][key]
+        assert got["status"] == "uncertain" and got["value"] == texts[f"applicant.{key}"], key
+        assert "形に合いません" in got["note"]
+        assert (out / got["crop"]).is_file(), key
+    assert data["applicant"]["fax"]["status"] == "read"

@@ -1,0 +1,127 @@
+"""Field patterns: loaded from items.yaml and checked when they load; a value read off its pattern is uncertain."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.form.definition import load_form
+from pipeline.model.errors import FormDefinitionError
+from pipeline.model.records import FieldReading, PageRef
+from pipeline.reading.fields import fit_pattern
+
+REPO = Path(__file__).resolve().parents[1]
+RENEWAL = REPO / "forms" / "renewal"
+
+
+def _fields(form):
+    return {f.name: f for p in form.pages for f in p.fields}
+
+
+def test_the_form_gives_each_field_kind_its_pattern(form):
+    """Ensures that TEL, FAX, e-mail, URL, date, ユーザー数 and 登録番号 fields carry their items.yaml pattern, and free text none."""
+    fields = _fields(form)
+    want = {
+        "applicant.tel": "telephone",
+        "applicant.fax": "telephone",
+        "respondent.email": "email",
+        "applicant.url": "url",
+        "2-1-5.url_target": "url",
+        "applicant.date": "date",
+        "applicant.registration_date": "date",
+        "applicant.registration_number": "registration_number",
+        "applicant.user_count": "number",
+    }
+    for name, pattern in want.items():
+        assert fields[name].pattern is not None and fields[name].pattern.name == pattern, name
+    for name in ("applicant.company_name", "applicant.address", "1-1-3.name", "1-1-3.signature"):
+        assert fields[name].pattern is None, name
+
+
+CASES = {
+    "applicant.tel": (
+        ["03-1234-5678", "0120-123-456", "090-1234-5678", "(03) 1234-5678", "0312345678", "０３－１２３４－５６７８", "+81-3-1234-5678"],
+        ["03-1 234-5678", "03-71 46.8383", "03-1234-567", "03-1234-56789", "株式会社テスト", "None", "3-1234-5678"],
+    ),
+    "respondent.email": (
+        ["info@toto-net.example.co.jp", "a.b+c@example.jp"],
+        ["info@toto-net.example.Co. jp", "info@@example.jp", "info@example", "情報システム部 見本 花子"],
+    ),
+    "applicant.url": (
+        ["https://www.sample-net.example.jp/", "www.toto-net.example.co.jp/terms/", "http://example.jp:8080/a/b.html?x=1"],
+        ["support/5-1 -1 .html", "https://www,toto-net.example,co,jp/", "https://www.example.jp/a b", "トップ → 会社概要", "None"],
+    ),
+    "applicant.date": (
+        ["令和7年3月18日", "7年3月18日", "2012年12月6日", "令和 7 年 3 月 18 日", "2025/3/18", "R7.3.18", "令和元年5月1日"],
+        ["?年8月17日", "7年13月1日", "7年3月32日", "None", "7 3 18"],
+    ),
+    "applicant.user_count": (
+        ["12,000", "12000", "約 12,000", "約12,000", "1.2万", "12,000人", "5,000以上"],
+        ["#9) 12,000", "000", "0", "93 28,600 7", "12,00", "None"],
+    ),
+    "applicant.registration_number": (
+        ["A-12-3456", "A-26-1352", "第123号", "第 45 号"],
+        ["A-1 2-3456", "A-1G-7995", "None", "株式会社テスト"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_on_and_off_their_pattern(form, name):
+    """Ensures that real spellings of a field's kind stay read and the misreadings seen in the field become uncertain with a note."""
+    fld = _fields(form)[name]
+    good, bad = CASES[name]
+    for value in good:
+        reading = FieldReading(name, fld.owner, fld.kind, value, "read", 1.0, PageRef("a.pdf", 1), fld.bbox)
+        assert fit_pattern(reading, fld) is reading, value
+    for value in bad:
+        reading = FieldReading(name, fld.owner, fld.kind, value, "read", 1.0, PageRef("a.pdf", 1), fld.bbox)
+        got = fit_pattern(reading, fld)
+        assert got.status == "uncertain" and got.value == value, value
+        assert fld.pattern is not None and fld.pattern.label in (got.note or ""), value
+
+
+def test_only_read_values_are_checked(form):
+    """Ensures that an empty, handwritten or already uncertain reading is left as it is by the pattern check."""
+    fld = _fields(form)["applicant.tel"]
+    for status, value in (("empty", None), ("handwritten", None), ("uncertain", "03-1 234")):
+        reading = FieldReading(fld.name, fld.owner, fld.kind, value, status, None, None, fld.bbox)  # type: ignore[arg-type]
+        assert fit_pattern(reading, fld) is reading
+
+
+def _form_copy(tmp_path: Path, edit) -> Path:
+    folder = tmp_path / "renewal"
+    folder.mkdir()
+    for name in ("form.yaml", "layout.yaml", "blank.pdf"):
+        shutil.copy(RENEWAL / name, folder / name)
+    text = (RENEWAL / "items.yaml").read_text(encoding="utf-8")
+    (folder / "items.yaml").write_text(edit(text), encoding="utf-8")
+    return folder
+
+
+def test_a_pattern_that_does_not_compile_stops_the_form(tmp_path):
+    """Ensures that a field pattern that is not a valid regular expression is refused at load, naming the file and the key."""
+    folder = _form_copy(tmp_path, lambda t: t.replace("  registration_number:\n    label: 登録・届出番号\n    # 届出番号 A-26-1352, 登録番号 第123号\n    regex: '",
+                                                      "  registration_number:\n    label: 登録・届出番号\n    regex: '(unclosed", 1))
+    with pytest.raises(FormDefinitionError) as err:
+        load_form(folder)
+    message = str(err.value)
+    assert str(folder / "items.yaml") in message and "field_patterns.registration_number.regex" in message
+
+
+def test_a_field_naming_an_unknown_pattern_stops_the_form(tmp_path):
+    """Ensures that a cover field naming a pattern that field_patterns lacks is refused at load, naming the file and the field."""
+    folder = _form_copy(tmp_path, lambda t: t.replace("{key: tel, label: \"TEL\", script: latin, pattern: telephone}",
+                                                      "{key: tel, label: \"TEL\", script: latin, pattern: phone}", 1))
+    with pytest.raises(FormDefinitionError) as err:
+        load_form(folder)
+    assert "cover_fields tel.pattern" in str(err.value) and "'phone'" in str(err.value) and "items.yaml" in str(err.value)
+
+
+def test_a_pattern_without_its_regex_stops_the_form(tmp_path):
+    """Ensures that a field pattern lacking its regex is refused at load, naming the pattern."""
+    folder = _form_copy(tmp_path, lambda t: t.replace("field_patterns:\n", "field_patterns:\n  broken: {label: 壊れた}\n", 1))
+    with pytest.raises(FormDefinitionError, match=r"field_patterns\.broken"):
+        load_form(folder)
