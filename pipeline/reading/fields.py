@@ -168,8 +168,8 @@ def prepare_line(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None) -> 
 
 
 # The share of a field's written ink that the cut to one run of columns may leave out before the
-# line read is no longer the whole value: a dot or the tail of a stray stroke is a few %; a word
-# written with a wide gap after it (東都 ネットワーク) left out a quarter (seed 81300).
+# line read is no longer the whole value (a word written with a wide gap after it). A dot or the
+# tail of a stray stroke is a few %. Not yet measured on a set: a guard, chosen above that.
 DROPPED_INK = 0.08
 
 
@@ -480,9 +480,10 @@ def _kept(
 
 # Writing just outside a field's left or right edge: the share of a strip EDGE_STRIP_PT wide beside
 # the edge (the middle of the field's height, so the underline is left out) inked beyond the
-# blank. A written character covers 5-20 % of such a strip; scan noise and the print's residue
-# after registration stay under 0.5 % (seed 81300: writing begun at the label's colon, 16 pt left
-# of the field, read as 'トワーク株式会社' for 東都ネットワーク株式会社).
+# blank. Seed 81300: a hand filling began at the label's colon, 16 pt left of the field, and was
+# read as 'トワーク株式会社' for 東都ネットワーク株式会社; on a scanned Word filling the typed values
+# begin left of the calibrated fields and the strips held 7-38 % ink, so every such field is
+# uncertain. Strips beside fields written inside their box were not measured separately yet.
 EDGE_STRIP_PT = 8.0
 EDGE_INK = 0.01
 CROSSED_NOTE = "記入が欄の外まで続いています。欄の外の文字は読んでいません"
