@@ -5,10 +5,12 @@ INBOX ?= inbox
 OUTBOX ?= outbox
 FORM ?= forms/renewal
 JOBS ?= 0
+REVIEW_PORT ?= 8765
 APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils qpdf \
-	fonts-ipaexfont fonts-ipafont libreoffice-writer-nogui libreoffice-core-nogui python3-uno
+	fonts-ipaexfont fonts-ipafont libreoffice-writer-nogui libreoffice-core-nogui python3-uno \
+	chromium chromium-driver
 
-.PHONY: run setup forms demo test lint golden bench clean
+.PHONY: run setup forms demo test lint golden bench clean review
 .DEFAULT_GOAL := run
 
 run: .venv/.installed
@@ -19,7 +21,7 @@ setup: .venv/.installed
 .venv/.installed: requirements.txt scripts/ensure-system-packages.sh
 	bash scripts/ensure-system-packages.sh $(APT_PACKAGES)
 	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
 forms: .venv/.installed
@@ -28,6 +30,10 @@ forms: .venv/.installed
 	# forms/alt: another printing (other fonts, breaks, □ glyphs, no marks), read through calibrate
 	$(PY) -c "from pipeline.form.printing import ALT; from pipeline.form.printing.api import print_blank_only; print_blank_only('forms/alt', ALT)"
 	$(PY) -m pipeline calibrate forms/alt/blank.pdf --out forms/alt
+
+# The review station: a local web page (127.0.0.1 only) to check, correct and sign; it prints the address to open.
+review: .venv/.installed
+	$(PY) -m pipeline review --outbox "$(OUTBOX)" --inbox "$(INBOX)" --form "$(FORM)" --port $(REVIEW_PORT)
 
 demo: .venv/.installed
 	$(PY) -m samples.demo --inbox demo/inbox --outbox demo/outbox
