@@ -195,6 +195,8 @@ def test_signoff_block_filled_from_the_review_block_or_left_to_sign(tmp_path: Pa
     rows = signoff_rows(facts_of(result(review=mapped), tmp_path))
     assert [(r["reviewer"], r["date"]) for r in rows] == [("山田 太郎", "2026-12-07"), ("佐藤 花子", "2026-12-10")]
     assert [r["reviewer"] for r in signoff_rows(facts_of(result(), tmp_path))] == ["", ""]
+    unsigned = {"reviewer": None, "signoff": {"first": None, "second": None}}  # as a fresh review.yaml gives it
+    assert [r["reviewer"] for r in signoff_rows(facts_of(result(review=unsigned), tmp_path))] == ["", ""]
 
 
 # --- 要確認事項: what to do -------------------------------------------------------------------------

@@ -125,7 +125,8 @@ def test_hostile_text_everywhere_stays_literal(contexts: dict[str, Any], tmp_pat
     with zipfile.ZipFile(tmp_path / "h.docx") as zf:
         etree.fromstring(zf.read("word/document.xml"))  # well-formed
     text = docx_text(tmp_path / "h.docx")
-    assert text.count(HOSTILE + "{% if %}") >= 10
+    # Control characters are shown, not kept and not silently dropped (dossier.text.clean, issue 15).
+    assert text.count(HOSTILE + "[U+000B][U+0000]{% if %}") >= 10
     docx.Document(str(tmp_path / "h.docx"))
 
 
