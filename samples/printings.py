@@ -37,6 +37,7 @@ class PrintStyle:
     blank_style: str  # "tab", "underscores", "cell"
     free_space: str  # "empty_lines", "underlines"
     sentence_mid_line: bool
+    option_hang: bool = True  # False: a declaration option's later lines wrap back under its □
 
     @classmethod
     def from_seed(cls, seed: int) -> PrintStyle:
@@ -55,6 +56,7 @@ class PrintStyle:
             blank_style=r.choice(("tab", "underscores", "cell")),
             free_space=r.choice(("empty_lines", "underlines")),
             sentence_mid_line=r.random() < 0.5,
+            option_hang=r.random() < 0.5,
         )
 
 
@@ -154,7 +156,7 @@ def build_docx(path: Path, form: Any, style: PrintStyle) -> None:
         d.para(f"（{decl.title}）")
         for o in decl.options:
             head, prefix = split_date(o.text)
-            d.para("□ " + head, 4.0 if o.role == "main" else 10.0, hang_mm=5)
+            d.para("□ " + head, 4.0 if o.role == "main" else 10.0, hang_mm=5 if style.option_hang else 0.0)
             if prefix:
                 d.date(prefix.rstrip("：:"), 20)
     titles = dict(form.sections)

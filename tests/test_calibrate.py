@@ -258,9 +258,9 @@ def test_calibrate_refuses_a_pdf_without_text(tmp_path, form):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [100, 103, 106, 109])
+@pytest.mark.parametrize("seed", [100, 103, 106, 109, 201, 206])
 def test_calibrate_other_offices_printings(tmp_path, form, seed):
-    """Ensures that Word printings typed another way (samples/printings: fonts, sizes, margins, 年 月 日 beside or under its label or with 令和, blanks as underlined tabs, typed ＿＿ or framed cells, answer space as lines under 4-1-3's sentence) calibrate completely, with the date and the answer space where the printing shows them."""
+    """Ensures that Word printings typed another way (samples/printings: fonts, sizes, margins, 年 月 日 beside or under its label or with 令和, blanks as underlined tabs, typed ＿＿ or framed cells, answer space as lines under 4-1-3's sentence, on the next page when the sentence ends its page; declaration options wrapping back under their □ so that two differ only on the last line) calibrate completely, with the date and the answer space where the printing shows them."""
     import shutil
 
     from pipeline.form.calibrate import calibrate

@@ -40,7 +40,7 @@ def find_item_fields(blank: Blank, form: FormDef, anchors: list[Anchor], found: 
                 continue
             space = blank.space_below(lines, b.label)  # answer space under a sentence
             if space:
-                found.fields[space[0].page].append(FieldLayout(f"{item.id}.{b.name}", item.id, "text", rounded(space[1])))
+                found.fields[space[0]].append(FieldLayout(f"{item.id}.{b.name}", item.id, "text", rounded(space[1])))
                 placed.add(f"{item.id}.{b.name}")
         if "sign" in item.evidence:
             placed |= find_signature(blank, item.id, lines, found)

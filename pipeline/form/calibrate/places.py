@@ -57,12 +57,14 @@ class Blank:
             return line, x0, x1
         return None
 
-    def space_below(self, lines: list[Line], label: str) -> tuple[Line, BBox] | None:
+    def space_below(self, lines: list[Line], label: str) -> tuple[int, BBox] | None:
         """The answer space under the sentence that holds `label` (「書面による申込方法は以下のとおりです。」).
 
         The sentence may start anywhere on its line and run on over a few lines (an example in
         brackets); the space is the underlines drawn below it, else the empty band down to the
-        next printed line of the page (at least BLANK_BAND_EM lines of its size).
+        next printed line of the page (at least BLANK_BAND_EM lines of its size). When the sentence
+        ends its page with no room below, the space is at the top of the next page, from where
+        the pages' text starts down to that page's first line. Returns the page and the space.
         """
         target = norm(label)
         for i, line in enumerate(lines):
@@ -75,14 +77,21 @@ class Blank:
                 last = nxt
             scan = self.scans[last.page - 1]
             below = [ln for ln in scan.lines if ln.base > last.base + 0.5]
-            next_top = min((min(g.top for g in ln.glyphs) for ln in below), default=scan.height - 36.0)
+            text_bottom = max(g.bottom for ln in self.lines for g in ln.glyphs)
+            next_top = min((min(g.top for g in ln.glyphs) for ln in below), default=text_bottom + last.size)
             left, right = min(ln.x0 for ln in lines[i : lines.index(last) + 1]), self.right_edge
             rules = [r for r in scan.rules if last.base + 1.0 < (r[1] + r[3]) / 2 < next_top and r[2] - r[0] > 40]
             if rules:
                 top = min(last.base + 2.0, min(r[1] for r in rules) - 1.2 * last.size)
-                return last, (min(r[0] for r in rules), max(top, last.base + 1.0), max(r[2] for r in rules), max(r[3] for r in rules) + 2.0)
+                return last.page, (min(r[0] for r in rules), max(top, last.base + 1.0), max(r[2] for r in rules), max(r[3] for r in rules) + 2.0)
             if next_top - last.base >= BLANK_BAND_EM * last.size:
-                return last, (left, last.base + 2.0, right, next_top - 1.0)
+                return last.page, (left, last.base + 2.0, right, next_top - 1.0)
+            if not below and last.page < len(self.scans) and self.scans[last.page].lines:
+                text_top = min(min(g.top for g in s.lines[0].glyphs) for s in self.scans if s.lines)
+                first = self.scans[last.page].lines[0]
+                first_top = min(g.top for g in first.glyphs)
+                if first_top - text_top >= BLANK_BAND_EM * last.size:
+                    return last.page + 1, (left, text_top, right, first_top - 1.0)
         return None
 
     def writing_span(self, line: Line, last: Glyph, rest: list[Glyph]) -> tuple[float, float]:

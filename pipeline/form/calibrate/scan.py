@@ -251,7 +251,9 @@ def _bind_marks(marks: list[Mark], lines: list[Line]) -> None:
             for nxt in lines[start : start + 5]:
                 if id(nxt) in marked or abs(nxt.size - size) > 0.5 or nxt.base - prev.base > 2.2 * size:
                     break
-                if not (x_text - 1.2 * size <= nxt.x0 <= x_text + 1.5 * size):
+                # aligned with the text (a hanging indent), or for a □ that starts its line, wrapped back under it
+                left = min(x_text, m.bbox[0]) if m.shape == "box" and m.line.x0 >= m.bbox[0] - 0.5 else x_text
+                if not (left - 1.2 * size <= nxt.x0 <= x_text + 1.5 * size):
                     break
                 text += nxt.norm
                 prev = nxt
