@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 EXIT_LOCKED = 3  # cli.EXIT_LOCKED: another run holds the outbox
 RETRY_SECONDS = 0.5
 
@@ -46,7 +47,9 @@ class Rerunner:
     """One worker thread; `request(name)` marks a submission changed; one run redoes all marked ones."""
 
     def __init__(self, inbox: Path, outbox: Path, form: Path, command: list[str] | None = None) -> None:
-        self.command = command or [sys.executable, "-m", "pipeline", "run", "--inbox", str(inbox), "--outbox", str(outbox), "--form", str(form), "-q"]
+        paths = [str(p.resolve()) for p in (inbox, outbox, form)]
+        self.command = command or [sys.executable, "-m", "pipeline", "run", "--inbox", paths[0], "--outbox", paths[1], "--form", paths[2], "-q"]
+        self.cwd = PACKAGE_ROOT  # `-m pipeline` finds this very package, wherever the station was started
         self._status: dict[str, RerunStatus] = {}
         self._pending: set[str] = set()
         self._lock = threading.Lock()
@@ -81,7 +84,7 @@ class Rerunner:
     def _run(self, batch: set[str]) -> None:
         self._set(batch, RerunStatus("running"))
         while True:
-            proc = subprocess.run(self.command, capture_output=True, text=True, check=False)
+            proc = subprocess.run(self.command, cwd=self.cwd, capture_output=True, text=True, check=False)
             if proc.returncode != EXIT_LOCKED:
                 break
             self._set(batch, RerunStatus("waiting"))
