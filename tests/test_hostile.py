@@ -283,6 +283,20 @@ def test_a_full_or_read_only_outbox_ends_the_run_with_a_message_and_exit_2(tmp_p
     assert all(f"app{i}" in done.stdout for i in range(3))
 
 
+def test_a_summary_that_cannot_be_written_makes_the_run_exit_2(tmp_path):
+    """Ensures that when summary.csv cannot be written (here a folder stands in its place) the run says so and exits 2, though every submission was done."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "app.pdf").write_bytes(good_pdf())
+    outbox = tmp_path / "outbox"
+    (outbox / "summary.csv").mkdir(parents=True)
+    cmd = [sys.executable, "-m", "pipeline", "run", "--inbox", str(inbox), "--outbox", str(outbox), "--form", str(FORM_DIR), "--no-render", "-j", "1"]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "summary.csv と run.log を書けませんでした" in done.stderr + done.stdout
+    assert (outbox / "app" / "result.json").is_file()
+
+
 # --- 5. faults cost nothing -----------------------------------------------------------------------
 
 

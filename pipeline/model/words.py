@@ -13,7 +13,7 @@ DECISION = {
     "error": "エラー",
     "review_error": "訂正エラー",  # review.yaml has problems: nothing was re-decided
 }
-# The same short labels as the dossier's (output/dossier/wording.FLAG).
+# The short label of every flag code, for summary.csv, the run's table and the dossier alike.
 FLAG = {
     "required_not_met": "必須未充足",
     "missing_document": "書類なし",
@@ -30,6 +30,9 @@ FLAG = {
     "unreadable_file": "読込不可ファイル",
     "zero_point_item": "0点（不合格項目）",
     "declaration_requires_document": "申告に伴う書類",
+    "unconfirmed_document": "書類の確認が必要",
+    "evidence_for_no_answer": "「いいえ」の項目に書類",
+    "repaired_file": "修復して読んだファイル",
 }
 
 

@@ -66,6 +66,8 @@ class Outcome:
     warnings: int = 0
 
 
+# The closing table's row when summary.csv could not be written (no entry can get this name).
+SUMMARY_NOT_WRITTEN = "（summary.csv）"
 Job = tuple[str, str, str, bool, int]  # entry, out_dir, form folder, debug, threads
 # errno values that mean the outbox as a whole cannot take more: the run stops and says so.
 _OUTBOX_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM})
@@ -225,7 +227,10 @@ def _run_locked(options: RunOptions, form: FormDef, names: dict[str, Path], lock
         write_summary(options.outbox, outcomes, form)
         _append_run_log(options.outbox, outcomes)
     except OSError as exc:
-        log.error("%s", _unwritable_message(options.outbox, exc, "summary.csv と run.log を書けませんでした"))
+        message = _unwritable_message(options.outbox, exc, "summary.csv と run.log を書けませんでした")
+        log.error("%s", message)
+        # Every submission may be done, but staff read summary.csv: the run must not end as a success.
+        outcomes.append(Outcome(SUMMARY_NOT_WRITTEN, "error", "error", 0.0, 0, message))
     return outcomes
 
 

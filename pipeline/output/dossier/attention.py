@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.model.results import SEVERITY_ORDER
+from pipeline.model.words import FLAG
 from pipeline.output.dossier.crops import CROP_LIST_MM, crop_at
 from pipeline.output.dossier.facts import DossierFacts
 from pipeline.output.dossier.text import dossier_range, id_key
-from pipeline.output.dossier.wording import EYES_CODES, FIELD_STATUS, FLAG
+from pipeline.output.dossier.wording import EYES_CODES, FIELD_STATUS
 
 # Which marks of a flag's owner show the problem, by flag code (the rest: any mark with a crop).
 MARK_CODES = ("uncertain_mark", "conflicting_answer", "missing_choice", "required_not_met")

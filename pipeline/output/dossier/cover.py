@@ -7,11 +7,12 @@ from collections import Counter
 from typing import Any
 
 from pipeline.model.results import SEVERITY_ORDER
+from pipeline.model.words import FLAG
 from pipeline.output.certificate import CouncilConfig, format_date
 from pipeline.output.dossier.crops import CROP_FIELD_MM, crop_at
 from pipeline.output.dossier.facts import DossierFacts
 from pipeline.output.dossier.text import id_key, short
-from pipeline.output.dossier.wording import ANSWER, DECISION_SHADE, FIELD_STATUS, FLAG, SEVERITY, SOURCE_KIND
+from pipeline.output.dossier.wording import ANSWER, DECISION_SHADE, FIELD_STATUS, SEVERITY, SOURCE_KIND
 
 
 def cover_context(facts: DossierFacts, *, council: CouncilConfig, today: dt.date, license_number: str | None) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.model.results import SEVERITY_ORDER
+from pipeline.model.words import FLAG
 from pipeline.output.dossier.crops import CROP_TABLE_MM, Crop, CropStrip, crop_at
 from pipeline.output.dossier.facts import DossierFacts
 from pipeline.output.dossier.text import dossier_range, item_title, short
-from pipeline.output.dossier.wording import ANSWER, EVIDENCE, EVIDENCE_PRESENCE, FLAG, SHADE
+from pipeline.output.dossier.wording import ANSWER, EVIDENCE, EVIDENCE_PRESENCE, SHADE
 
 STRIP_MAX_W_MM = 52.0  # the evidence column's width
 

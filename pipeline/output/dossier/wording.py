@@ -18,26 +18,6 @@ from pipeline.output.dossier.template import TEMPLATES, RenderError
 
 ANSWER = {"yes": "はい", "no": "いいえ", "blank": "未回答", "conflict": "重複（両方に印）", "uncertain": "判読不確実"}
 FIELD_STATUS = {"read": "読取済", "uncertain": "要確認", "handwritten": "手書き（画像参照）", "empty": "空欄", "missing": "該当頁なし"}
-FLAG = {
-    "required_not_met": "必須未充足",
-    "missing_document": "書類なし",
-    "missing_signature": "署名なし",
-    "missing_seal": "押印なし",
-    "missing_url_path": "URL記入なし",
-    "missing_text": "記入なし",
-    "missing_choice": "選択なし",
-    "conflicting_answer": "回答の矛盾",
-    "uncertain_mark": "判読不確実な印",
-    "unlabeled_attachment": "右肩表示なし",
-    "unknown_label": "不明な右肩表示",
-    "missing_form_page": "様式の頁なし",
-    "unreadable_file": "読込不可ファイル",
-    "zero_point_item": "0点（不合格項目）",
-    "declaration_requires_document": "申告に伴う書類",
-    "unconfirmed_document": "書類の確認が必要",
-    "evidence_for_no_answer": "「いいえ」の項目に書類",
-    "repaired_file": "修復して読んだファイル",
-}
 SEVERITY = {"error": "エラー", "warning": "警告", "info": "情報"}
 EVIDENCE = {"document": "書類", "signature": "署名", "seal": "押印", "url_path": "URL", "text": "記入"}
 EVIDENCE_PRESENCE = {"present": "あり", "missing": "なし", "uncertain": "要確認"}  # of a signature or seal
