@@ -10,7 +10,8 @@ import io
 import logging
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -99,13 +100,28 @@ def font_file(family: str) -> str:
 @cache
 def register_font(family: str) -> str:
     """Register a TrueType font with reportlab once per process (parsing IPAex takes ~0.1 s)."""
-    from reportlab import rl_config
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    rl_config.useA85 = 0  # binary streams: ASCII85 only makes our pages bigger and slower to write
     pdfmetrics.registerFont(TTFont(family, font_file(family)))
     return family
+
+
+@contextmanager
+def binary_streams() -> Iterator[None]:
+    """Write reportlab's streams in binary while saving: ASCII85 only makes our pages bigger and slower.
+
+    reportlab reads this from its process-wide rl_config, which the printing of forms also uses:
+    the setting is restored afterwards, so drawing a dossier never changes how a form prints.
+    """
+    from reportlab import rl_config
+
+    before = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = before
 
 
 # --- pages drawn with reportlab -----------------------------------------------------------------
@@ -245,7 +261,8 @@ def inserts_pdf(items: Sequence[tuple[str, object]]) -> pikepdf.Pdf:
         else:
             draw_placeholder(c, str(payload), *A4_PT)
         c.showPage()
-    c.save()
+    with binary_streams():
+        c.save()
     return pikepdf.open(io.BytesIO(buf.getvalue()))
 
 
@@ -420,5 +437,6 @@ def footer_pdf(sizes: Sequence[tuple[float, float]], name: str) -> pikepdf.Pdf:
         c.setFillColor(HexColor("#404040"))
         c.drawCentredString(w / 2, FOOTER_BASELINE_PT, f"{name} — {i} / {total}")
         c.showPage()
-    c.save()
+    with binary_streams():
+        c.save()
     return pikepdf.open(io.BytesIO(buf.getvalue()))
