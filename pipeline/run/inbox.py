@@ -18,6 +18,7 @@ from pipeline import __version__
 from pipeline.model.errors import PipelineError
 from pipeline.run.names import outbox_names, printable, submission_name
 from pipeline.sources.entry import entry_files
+from pipeline.tools.processes import process_alive
 
 __all__ = [
     "OutboxLocked", "entry_problem", "find_entries", "fingerprint", "mark_rendered", "outbox_lock", "outbox_names",
@@ -201,7 +202,7 @@ def _take_lock(path: Path) -> TextIO:
             handle.seek(0)
             owner = handle.read(20).strip()
             handle.close()
-            if not owner.isdigit() or _alive(int(owner)):  # no pid yet: its owner is between lock and write
+            if not owner.isdigit() or process_alive(int(owner)):  # no pid yet: its owner is between lock and write
                 raise OutboxLocked(
                     f"{path.parent}: 別の実行（pid {owner}）がこの outbox を使用中です。終わるまでお待ちください (another run is using this outbox)"
                 ) from None
@@ -235,12 +236,3 @@ def _same_file(handle: TextIO, path: Path) -> bool:
     except OSError:
         return False
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

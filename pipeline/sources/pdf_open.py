@@ -35,6 +35,7 @@ from pipeline.sources.page import OpenedSource, Page, fit_or_none, too_large
 from pipeline.sources.pdf_backend import PdfBackend
 from pipeline.sources.pdf_guard import check_drawing_cost, check_field_values
 from pipeline.sources.pdf_inspect import PdfPageInfo, inspect_page
+from pipeline.tools.processes import process_alive
 from pipeline.tools.qpdf import qpdf_repair
 
 logger = logging.getLogger(__name__)
@@ -86,16 +87,9 @@ def sweep_stale_copies(tmp: Path) -> int:
     removed = 0
     for folder in tmp.glob(f"{_TEMP_PREFIX}*-*"):
         pid = folder.name[len(_TEMP_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or not folder.is_dir():
-            continue
-        try:
-            os.kill(int(pid), 0)
-            continue
-        except ProcessLookupError:
+        if pid.isdigit() and folder.is_dir() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
-        except PermissionError:
-            continue
     return removed
 
 

@@ -466,6 +466,7 @@ def clean_up_work(work: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
+    # tools.processes.process_alive, written again: this file keeps to the standard library (the UNO worker runs it alone).
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
