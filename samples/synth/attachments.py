@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,20 +60,11 @@ LabelStyle = Literal[
     "no_doc_item",
     "unlabelled",
 ]
-TYPED_STYLES: tuple[LabelStyle, ...] = (
-    "typed",
-    "fullwidth",
-    "dash",
-    "bracket",
-    "prefix",
-    "spaced",
-    "two",
-    "boxed",
-    "rotated",
-    "small",
-    "every_page",
-)
 HANDWRITTEN_STYLES: tuple[LabelStyle, ...] = ("handwritten", "handwritten_boxed")
+# Typed: every style but the handwritten ones and the three that test something other than the label's look.
+TYPED_STYLES: tuple[LabelStyle, ...] = tuple(
+    s for s in get_args(LabelStyle) if s not in (*HANDWRITTEN_STYLES, "unknown_id", "no_doc_item", "unlabelled")
+)
 WRONG_STYLES: tuple[LabelStyle, ...] = ("unknown_id", "no_doc_item", "unlabelled")
 ALL_STYLES: tuple[LabelStyle, ...] = TYPED_STYLES + HANDWRITTEN_STYLES + WRONG_STYLES
 
