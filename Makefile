@@ -18,10 +18,11 @@ run: .venv/.installed
 
 setup: .venv/.installed
 
-.venv/.installed: requirements.txt scripts/ensure-system-packages.sh
+.venv/.installed: requirements.txt requirements-nodeps.txt scripts/ensure-system-packages.sh
 	bash scripts/ensure-system-packages.sh $(APT_PACKAGES)
 	test -x $(PY) || python3 -m venv .venv
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $@
 
 forms: .venv/.installed
