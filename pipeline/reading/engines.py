@@ -1,4 +1,4 @@
-"""The heavy readers of one process — OCR engines, the field-OCR thread pool, the digit classifier — built on first use.
+"""The heavy readers of one process — OCR engines, PP-OCR, the field-OCR thread pool, the digit classifier — built on first use.
 
 The run creates one `Engines` per process and passes it down to the stages that read text
 (scan fields, scanned labels); nothing here is module state. Loading stays lazy, so that
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.reading.digits import DigitClassifier
+    from pipeline.tools.ppocr import PPOcrRecognizer
     from pipeline.tools.tesseract import OcrEngine
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,13 @@ log = logging.getLogger(__name__)
 class Loaded:
     """What has been built so far, shared by every `Engines` view of one process (thread-safe)."""
 
-    def __init__(self, ocr: OcrEngine | None = None, classifier: DigitClassifier | None = None) -> None:
+    def __init__(
+        self, ocr: OcrEngine | None = None, classifier: DigitClassifier | None = None, ppocr: PPOcrRecognizer | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._ocr = ocr
         self._classifier = classifier
+        self._ppocr = ppocr
         self._extra: list[OcrEngine] = []  # more engines like _ocr, one per further field-OCR thread
         self._pool: ThreadPoolExecutor | None = None
 
@@ -47,6 +51,14 @@ class Loaded:
 
                 self._classifier = DigitClassifier.load()
             return self._classifier
+
+    def ppocr(self) -> PPOcrRecognizer:
+        with self._lock:
+            if self._ppocr is None:  # a failed load (OcrError) is not kept either
+                from pipeline.tools.ppocr import PPOcrRecognizer
+
+                self._ppocr = PPOcrRecognizer.load(threads=1)
+            return self._ppocr
 
     def more_engines(self, engine: OcrEngine | None, n: int) -> list[OcrEngine | None]:
         """`engine` and n-1 more loaded engines of the same kind (kept for the process).
@@ -86,9 +98,16 @@ class Engines:
     loaded: Loaded = field(default_factory=Loaded, compare=False, repr=False)
 
     @classmethod
-    def using(cls, ocr: OcrEngine | None = None, classifier: DigitClassifier | None = None, *, ocr_threads: int | None = None) -> Engines:
-        """Engines that read with the given OCR engine and classifier (a scripted engine in tests); the rest built on use."""
-        return cls(ocr_threads, Loaded(ocr, classifier))
+    def using(
+        cls,
+        ocr: OcrEngine | None = None,
+        classifier: DigitClassifier | None = None,
+        *,
+        ocr_threads: int | None = None,
+        ppocr: PPOcrRecognizer | None = None,
+    ) -> Engines:
+        """Engines that read with the given OCR engine, classifier and PP-OCR (scripted ones in tests); the rest built on use."""
+        return cls(ocr_threads, Loaded(ocr, classifier, ppocr))
 
     def capped(self, ocr_threads: int | None) -> Engines:
         """The same loaded engines with another field-OCR thread cap."""
@@ -101,6 +120,10 @@ class Engines:
     def classifier(self) -> DigitClassifier:
         """The digit classifier (loaded from its cache, or trained and cached on first use)."""
         return self.loaded.classifier()
+
+    def ppocr(self) -> PPOcrRecognizer:
+        """The PP-OCRv6 line recognizer (the second reader of written fields); raises OcrError when it cannot load."""
+        return self.loaded.ppocr()
 
     def field_threads(self, wanted: int) -> int:
         """How many threads a page's field OCR runs on: `wanted`, held to the cap."""
