@@ -281,3 +281,16 @@ class FieldDefaults:
 REGISTER = RegisterDefaults()
 MARKS = MarkDefaults()
 FIELDS = FieldDefaults()
+
+
+@dataclass(frozen=True, slots=True)
+class SecondReadDefaults:
+    """The second reader of written fields (PP-OCRv6; fields.py, field_text.py)."""
+
+    # Every written line that would be `read` is read again by PP-OCRv6 and stays `read` only
+    # when both readings agree (field_text.agreement_key); otherwise it is `uncertain` with its
+    # crop. Independent set, seeds 81000-81002: (measurement in progress).
+    enabled: bool = True
+
+
+SECOND_READ = SecondReadDefaults()
