@@ -31,8 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-j", "--jobs", type=int, default=0, help="submissions in parallel (default: one per core)")
     run.add_argument("--debug", action="store_true", help="also write page overlays and crops for tuning")
     run.add_argument("--no-render", action="store_true", help="write result.json only, no dossier or certificate")
-    run.add_argument("--deadline", type=float, default=120.0, metavar="SECONDS", help="time a submission may take, plus --page-seconds a page (default: 120)")
-    run.add_argument("--page-seconds", type=float, default=5.0, metavar="SECONDS", help="time added to a submission's deadline per page (default: 5)")
+    run.add_argument(
+        "--deadline",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time a submission may take, plus --page-seconds a page (default: 120)",
+    )
+    run.add_argument(
+        "--page-seconds", type=float, default=5.0, metavar="SECONDS", help="time added to a submission's deadline per page (default: 5)"
+    )
+    run.add_argument(
+        "--profile",
+        action="store_true",
+        help="also write each submission's cProfile and timings to OUTBOX/NAME/debug/ (bench/bench_submission.py)",
+    )
     run.add_argument("--memory-gb", type=float, default=2.0, metavar="GB", help="memory (address space) a submission may use (default: 2)")
     _verbosity(run)
 
@@ -126,7 +139,15 @@ def _run(args: argparse.Namespace) -> int:
 
     limits = WorkerLimits(submission_seconds=args.deadline, page_seconds=args.page_seconds, memory_bytes=int(args.memory_gb * 2**30))
     options = RunOptions(
-        inbox=args.inbox, outbox=args.outbox, form=args.form, force=args.force, jobs=args.jobs, debug=args.debug, render=not args.no_render, limits=limits
+        inbox=args.inbox,
+        outbox=args.outbox,
+        form=args.form,
+        force=args.force,
+        jobs=args.jobs,
+        debug=args.debug,
+        render=not args.no_render,
+        limits=limits,
+        profile=args.profile,
     )
     try:
         outcomes = run_batch(options)
@@ -152,8 +173,10 @@ def _check_form(args: argparse.Namespace) -> int:
         print(f"様式定義のエラー: {exc}", file=sys.stderr)
         return EXIT_USAGE
     boxes = sum(len(p.boxes) for p in form.pages)
-    print(f"{form.name}: {len(form.items)} items, {form.rule.required_total} 必須, {form.rule.points_max} points, "
-          f"pass at {form.rule.threshold}; {len(form.pages)} layout pages, {boxes} boxes")
+    print(
+        f"{form.name}: {len(form.items)} items, {form.rule.required_total} 必須, {form.rule.points_max} points, "
+        f"pass at {form.rule.threshold}; {len(form.pages)} layout pages, {boxes} boxes"
+    )
     return EXIT_OK
 
 

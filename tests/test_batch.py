@@ -58,6 +58,7 @@ def test_bad_files_become_flags_and_the_batch_goes_on(inbox, tmp_path, schema_va
     mixed = json.loads((out / "folder_sub" / "result.json").read_text(encoding="utf-8"))
     assert {s["file"]: s["status"] for s in mixed["sources"]} == {"broken.pdf": "error", "form.pdf": "ok"}
     assert mixed["items"]["1-1-2"]["answer"] == "yes"
+    assert not list(out.glob("*/debug"))  # no profile unless asked for
     with (out / "summary.csv").open(encoding="utf-8") as fh:
         assert fh.read(1) == "\ufeff"
     with (out / "summary.csv").open(encoding="utf-8-sig") as fh:
@@ -123,7 +124,11 @@ def test_a_worker_that_dies_costs_only_its_submission(inbox, tmp_path, monkeypat
     monkeypatch.setattr(process, "process_submission", deadly)  # workers are forked: they inherit it
     outcomes = {o.name: o for o in run_batch(RunOptions(inbox=inbox, outbox=tmp_path / "outbox", form=FORM_DIR, jobs=2, render=False))}
     assert outcomes["empty"].status == "error" and "worker process died" in outcomes["empty"].message
-    assert {n: o.status for n, o in outcomes.items() if n != "empty"} == {"申請 A (2026)": "done", "not a pdf": "done", "folder_sub": "done"}
+    assert {n: o.status for n, o in outcomes.items() if n != "empty"} == {
+        "申請 A (2026)": "done",
+        "not a pdf": "done",
+        "folder_sub": "done",
+    }
     assert (tmp_path / "outbox" / "empty" / "error.log").is_file()
     with (tmp_path / "outbox" / "summary.csv").open(encoding="utf-8-sig") as fh:
         assert {r["submission"]: r["decision"] for r in csv.DictReader(fh)}["empty"] == "error"
@@ -147,7 +152,9 @@ def test_cli_exit_codes(inbox, tmp_path):
     """Ensures that the command line answers 0 for a processed batch and 1 for a missing inbox."""
     from pipeline.cli import main
 
-    assert main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "--form", str(FORM_DIR), "-j", "1", "--no-render", "-q"]) == 0
+    assert (
+        main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "--form", str(FORM_DIR), "-j", "1", "--no-render", "-q"]) == 0
+    )
     assert main(["run", "--inbox", str(tmp_path / "nowhere"), "--outbox", str(tmp_path / "o"), "-q"]) == 1
     shutil.rmtree(tmp_path / "o")
 
@@ -172,3 +179,43 @@ def test_a_batch_after_this_process_used_opencv_threads_finishes(inbox, tmp_path
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "done" in done.stdout
+
+
+def test_a_run_of_one_worker_leaves_the_readers_to_the_worker(inbox, tmp_path):
+    """Ensures that the run's own process imports neither OpenCV nor the readers when one worker reads (start-up paid once, issue 16)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from pipeline.run.batch import RunOptions, run_batch
+        out = run_batch(RunOptions(inbox=Path({str(inbox)!r}), outbox=Path({str(tmp_path / "outbox")!r}), form=Path({str(FORM_DIR)!r}), jobs=1, render=False))
+        print(sorted(o.status for o in out), "cv2" in sys.modules, "pipeline.run.submission" in sys.modules)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("]")[-1].split() == ["False", "False"]
+    assert "done" in done.stdout
+
+
+def test_profile_writes_each_submissions_timings(inbox, tmp_path):
+    """Ensures that run --profile leaves a loadable cProfile and moments in order (process start, job, first file opened, end)."""
+    import pstats
+
+    run_batch(options(inbox, tmp_path, profile=True))
+    debug = tmp_path / "outbox" / "folder_sub" / "debug"
+    moments = json.loads((debug / "profile.json").read_text(encoding="utf-8"))
+    assert moments["run_started"] <= moments["job_started"] <= moments["first_open"] <= moments["job_ended"]
+    assert 0 <= moments["first_open_cpu_s"] <= moments["cpu_s"] and moments["run_cpu_s"] > 0
+    functions = {func for (_, _, func) in pstats.Stats(str(debug / "profile.pstats")).stats}  # type: ignore[attr-defined]
+    assert "process_submission" in functions
+    assert sorted(p.parent.parent.name for p in (tmp_path / "outbox").glob("*/debug/profile.json")) == [
+        "empty",
+        "folder_sub",
+        "not a pdf",
+        "申請 A (2026)",
+    ]

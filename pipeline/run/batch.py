@@ -36,7 +36,7 @@ from pipeline.run.inbox import (
     write_fingerprint,
 )
 from pipeline.run.names import printable, utf8_view
-from pipeline.run.worker import Failure, WorkerLimits, run_jobs
+from pipeline.run.worker import Failure, WorkerLimits, profiled, run_jobs
 from pipeline.sources.limits import Limits
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class RunOptions:
     debug: bool = False
     render: bool = True
     limits: WorkerLimits = field(default_factory=WorkerLimits)  # each submission's deadline and memory cap
+    profile: bool = False  # each submission's cProfile and moments in outbox/<name>/debug/ (bench/bench_submission.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +69,18 @@ class Outcome:
 
 # The closing table's row when summary.csv could not be written (no entry can get this name).
 SUMMARY_NOT_WRITTEN = "（summary.csv）"
-Job = tuple[str, str, str, bool, int]  # entry, out_dir, form folder, debug, threads
+Job = tuple[str, str, str, bool, int, bool]  # entry, out_dir, form folder, debug, threads, profile
 # errno values that mean the outbox as a whole cannot take more: the run stops and says so.
 _OUTBOX_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM})
 
 
 def _work(job: Job) -> Outcome:
     """Process one submission in a worker; its outcome, timed from the worker's start on it (not its wait in the queue)."""
-    entry, out_dir, form_dir, debug, threads = job
+    entry, out_dir, form_dir, debug, threads, profile = job
     start = time.monotonic()
     name = Path(out_dir).name
-    status, decision, pages, msg, errors, warnings = _process(entry, out_dir, form_dir, debug, threads)
+    with profiled(Path(out_dir) / "debug" if profile else None, entry):
+        status, decision, pages, msg, errors, warnings = _process(entry, out_dir, form_dir, debug, threads)
     return Outcome(name, status, decision, time.monotonic() - start, pages, msg, errors, warnings)
 
 
@@ -234,7 +236,9 @@ def _run_locked(options: RunOptions, form: FormDef, names: dict[str, Path], lock
     return outcomes
 
 
-def _run_all(todo: list[tuple[Path, Path]], options: RunOptions, form: FormDef, lock_fd: int, progress: Progress) -> tuple[list[Outcome], str]:
+def _run_all(
+    todo: list[tuple[Path, Path]], options: RunOptions, form: FormDef, lock_fd: int, progress: Progress
+) -> tuple[list[Outcome], str]:
     """Every submission of `todo` in a worker (see run.worker), each fingerprinted as it finishes.
 
     Returns the outcomes in todo's order and, when the outbox filled up or became unwritable on
@@ -243,11 +247,16 @@ def _run_all(todo: list[tuple[Path, Path]], options: RunOptions, form: FormDef, 
     """
     jobs = options.jobs or os.cpu_count() or 1
     threads = jobs if len(todo) == 1 else 1  # one submission alone may use every core it was given
-    payloads: list[tuple[int, Any]] = [(i, (str(e), str(o), str(options.form), options.debug, threads)) for i, (e, o) in enumerate(todo)]
+    payloads: list[tuple[int, Any]] = [
+        (i, (str(e), str(o), str(options.form), options.debug, threads, options.profile)) for i, (e, o) in enumerate(todo)
+    ]
     results: dict[int, Outcome] = {}
     stopped = ""
+    size = min(jobs, len(todo))
+    if size > 1:
+        _import_readers()
     with _one_opencv_thread():
-        runner = run_jobs(payloads, size=min(jobs, len(todo)), limits=options.limits, work=_work, count_pages=_count_pages, close_fds=[lock_fd])
+        runner = run_jobs(payloads, size=size, limits=options.limits, work=_work, count_pages=_count_pages, close_fds=[lock_fd])
         try:
             for i, value in runner:
                 entry, out_dir = todo[i]
@@ -271,14 +280,32 @@ def _run_all(todo: list[tuple[Path, Path]], options: RunOptions, form: FormDef, 
     return [results[i] for i in range(len(todo))], stopped
 
 
+def _import_readers() -> None:
+    """Import the readers' modules here, once, before a pool of several workers is forked from this process.
+
+    Each worker would otherwise import them itself (OpenCV, pdfium, Tesseract's binding and the
+    pipeline's reading modules: about 0.5 s of CPU each); forked after this, the workers share
+    them. Only modules: engines and models are loaded in each worker on its first use (an ONNX
+    runtime session's threads do not survive a fork), and kept there for its later submissions.
+    One worker alone gains nothing from this (it would import them just the same), so a run of
+    one submission or --jobs 1 does not do it.
+    """
+    import pipeline.run.submission  # noqa: F401 — imported for the workers forked after it
+    from pipeline.run.review import ReviewFileError  # noqa: F401
+
+
 @contextlib.contextmanager
 def _one_opencv_thread() -> Iterator[None]:
     """OpenCV at one thread in this process while workers are forked from it.
 
     OpenCV's thread pool does not survive a fork: a worker that resizes it (_limit_threads) waits
     for ever on this process's threads (seen once this process had decoded a page). At one
-    thread here, as in every worker, there is nothing to resize.
+    thread here, as in every worker, there is nothing to resize. A process that has not imported
+    OpenCV has no such pool, and does not import it for this (0.15 s of CPU, 0.4 s on a busy machine).
     """
+    if "cv2" not in sys.modules:
+        yield
+        return
     import cv2
 
     threads = cv2.getNumThreads()
@@ -387,7 +414,7 @@ def _print_review_errors(outbox: Path, outcomes: list[Outcome], stream: TextIO) 
 
 
 def _row_outcome(o: Outcome) -> str:
-    """"error" or "review_error" when that, not a decision, is the submission's row; else ""."""
+    """ "error" or "review_error" when that, not a decision, is the submission's row; else ""."""
     return next((code for code in ROW_OUTCOMES if code in (o.status, o.decision)), "")
 
 
@@ -465,7 +492,9 @@ class Progress:
 def closing_table(outcomes: list[Outcome], outbox: Path) -> list[str]:
     """The run's closing table for stdout, in Japanese: one line per submission, and under it what
     waits for the reviewer (要確認) or what went wrong (エラー, 訂正エラー), naming the file to open."""
-    lines = [f"{_pad('申請', 40)} {_pad('状態', 10)} {_pad('判定', 10)}{_pad('頁', 5, right=True)} エラー {_pad('警告', 4)} {_pad('秒', 6, right=True)}"]
+    lines = [
+        f"{_pad('申請', 40)} {_pad('状態', 10)} {_pad('判定', 10)}{_pad('頁', 5, right=True)} エラー {_pad('警告', 4)} {_pad('秒', 6, right=True)}"
+    ]
     waiting: list[str] = []
     for o in outcomes:
         name = visible_text(o.name)

@@ -20,13 +20,16 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 TIME_MESSAGE = "処理時間の上限を超えました"
 MEMORY_MESSAGE = "メモリの上限を超えました"
-DIED_MESSAGE = "読み取り中にワーカープロセスが異常終了しました（PDF・画像ライブラリのクラッシュ等; the worker process died while reading it）"
+DIED_MESSAGE = (
+    "読み取り中にワーカープロセスが異常終了しました（PDF・画像ライブラリのクラッシュ等; the worker process died while reading it）"
+)
 
 _PR_SET_PDEATHSIG = 1
 # How often a busy worker's memory is looked at, to tell a death from running out of memory.
@@ -199,6 +202,63 @@ def _vm_peak(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+@contextlib.contextmanager
+def profiled(folder: Path | None, entry: str) -> Iterator[None]:
+    """Under `run --profile`: the job's cProfile in folder/profile.pstats and its moments in folder/profile.json.
+
+    The moments are seconds on the boot clock, comparable across processes: when the run's process
+    started (the worker's parent), when this job started, when it first opened one of the entry's
+    files (the first page is near: what came before is start-up) and when it ended; and CPU seconds:
+    the run's process until the job started, the job until that first opening, the whole job.
+    bench/bench_submission.py reads both. None: no profile.
+    """
+    if folder is None:
+        yield
+        return
+    import cProfile
+    import json
+
+    started, run_cpu = _process_started(os.getppid())
+    moments: dict[str, float | None] = {"run_started": started, "run_cpu_s": run_cpu, "job_started": _boottime(), "first_open": None}
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+
+    def first_open(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open" and moments["first_open"] is None and "job_ended" not in moments and str(args[0]).startswith(entry):
+            moments["first_open"] = _boottime()
+            now = resource.getrusage(resource.RUSAGE_SELF)
+            moments["first_open_cpu_s"] = now.ru_utime + now.ru_stime - cpu.ru_utime - cpu.ru_stime
+
+    sys.addaudithook(first_open)  # stays for the worker's life, idle once its job has ended
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        moments["job_ended"] = _boottime()
+        now = resource.getrusage(resource.RUSAGE_SELF)
+        moments["cpu_s"] = now.ru_utime + now.ru_stime - cpu.ru_utime - cpu.ru_stime
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            profile.dump_stats(folder / "profile.pstats")
+            (folder / "profile.json").write_text(json.dumps(moments, indent=1), encoding="utf-8")
+
+
+def _boottime() -> float:
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def _process_started(pid: int) -> tuple[float | None, float | None]:
+    """When the process started, in seconds on the boot clock, and its CPU seconds so far (/proc/PID/stat); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()  # fields from the third on: utime 14, stime 15, starttime 22
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[19]) / tick, (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return None, None
 
 
 def _spawn(pool: _Pool) -> _Worker:
