@@ -188,6 +188,7 @@ def test_the_blank_templates_examples_check_ok_once_uncommented(tmp_path, form):
     assert {"evidence": {"signature": "present", "seal": "present"}} in plain["items"].values()
     assert len(plain["declarations"]) == 1 and len(plain["attachments"]) == 1
     assert plain["certificate"] == {"license_number": "ISP-2026-0001", "issued": dt.date(2026, 12, 1)}
+    assert plain["fields"] == {"applicant.company_name": "株式会社〇〇", "applicant.tel": "03-1234-5678"}
 
 
 def test_ten_after_points_is_accepted_and_other_suffixes_refused(tmp_path, form):
@@ -545,3 +546,86 @@ def test_tab_indent_is_explained(tmp_path, form):
 def test_every_message_is_japanese():
     """Ensures that every text a reviewer can see for a bad review.yaml is Japanese."""
     assert all(JAPANESE.search(text) for text in MESSAGES.values())
+
+
+# --- the cover's fields (fields:) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("applicant.tel", "applicant.tel"),
+        ("tel", "applicant.tel"),
+        ("TEL", "applicant.tel"),
+        ("ＴＥＬ", "applicant.tel"),
+        ("電話番号", "applicant.tel"),
+        ("会社名", "applicant.company_name"),
+        ("事業者名", "applicant.company_name"),
+        ("代表者", "applicant.representative"),
+        ("電気通信事業者 許可、登録又は届出番号", "applicant.registration_number"),
+        ("登録番号", "applicant.registration_number"),
+        ("申請日", "applicant.date"),
+    ],
+)
+def test_a_cover_field_is_named_by_its_key_printed_label_or_usual_word(tmp_path, form, typed, name):
+    """Ensures that `fields:` takes a cover field by its result.json name, its key, the label printed on the form or the usual Japanese word."""
+    value = {"applicant.tel": "03-1011-2650", "applicant.registration_number": "A-11-5340", "applicant.date": "令和7年3月18日"}.get(
+        name, "株式会社さくら"
+    )
+    result = check_review(write(tmp_path, f"fields:\n  {typed}: {value}\n"), form)
+    assert result.ok, format_problems("review.yaml", result.problems)
+    assert dict(result.corrections.fields) == {name: value}
+    assert result.corrections.has_changes
+
+
+def test_full_width_field_values_are_nfkc_and_dashes_between_digits_are_hyphens(tmp_path, form):
+    """Ensures that ０３ー１０１１ー２６５０ (full-width, a long-vowel mark for a dash) is 03-1011-2650 and a full-width colon is a colon."""
+    text = "fields:\n  電話番号：０３ー１０１１ー２６５０\n  ユーザー数: 約１２，０００\n  会社名: 株式会社　さくら　ネット\n"
+    result = check_review(write(tmp_path, text), form)
+    assert result.ok, format_problems("review.yaml", result.problems)
+    assert dict(result.corrections.fields) == {
+        "applicant.tel": "03-1011-2650",
+        "applicant.user_count": "約12,000",
+        "applicant.company_name": "株式会社 さくら ネット",
+    }
+
+
+@pytest.mark.parametrize("typed", ['""', "空欄", "なし"])
+def test_a_field_confirmed_empty_is_an_empty_value(tmp_path, form, typed):
+    """Ensures that "" (or 空欄・なし) confirms a field empty, while a key with nothing after it is refused."""
+    assert check_review(write(tmp_path, f"fields:\n  FAX: {typed}\n"), form).corrections.fields == {"applicant.fax": ""}
+    problem = the_problem(check_review(write(tmp_path, "fields:\n  FAX:\n"), form), "empty_field")
+    assert problem.line == 2 and '""' in problem.message
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "shown"),
+    [
+        ("TEL: 03-1011-26", "bad_field_pattern", "電話番号の形"),  # too few digits for a telephone number
+        ("ユーザー数: たくさん", "bad_field_pattern", "数の形"),
+        ("URL: http://exa mple.jp", "bad_field_pattern", "URLの形"),
+        ("登録番号: 1-2-3-4-5", "bad_field_pattern", "例: A-26-1352"),
+        ("電話番後: 03-1011-2650", "typo_field", "「電話番号」の書き間違い"),
+        ("applicant.tell: 03-1011-2650", "typo_field", "「applicant.tel」の書き間違い"),
+        ("まぐろ: 3", "unknown_field", "fields に書ける欄は"),
+        ("会社名: [株式会社, さくら]", "not_scalar", "値を 1 つだけ"),
+    ],
+)
+def test_a_bad_field_line_is_refused_at_its_line_saying_what_is_allowed(tmp_path, form, line, code, shown):
+    """Ensures that a value off the field's pattern, an unknown field or a typo of one is refused in Japanese at its line, changing nothing."""
+    problem = the_problem(check_review(write(tmp_path, f"reviewer: 山田 太郎\nfields:\n  {line}\n"), form), code)
+    assert problem.line == 3 and shown in problem.message, problem.message
+
+
+def test_a_field_written_twice_in_two_spellings_is_a_duplicate(tmp_path, form):
+    """Ensures that `TEL:` and `電話番号:` in one file are one field written twice (not last-wins)."""
+    problem = the_problem(check_review(write(tmp_path, "fields:\n  TEL: 03-1011-2650\n  電話番号: 03-1011-2651\n"), form), "duplicate_key")
+    assert problem.line == 3 and "2行目と3行目" in problem.message
+
+
+def test_a_cover_field_at_the_top_level_is_told_to_go_under_fields(tmp_path, form):
+    """Ensures that `会社名: …` written at the top level is refused with a message that says to put it under fields:."""
+    problem = the_problem(check_review(write(tmp_path, "会社名: 株式会社さくら\n"), form), "field_at_top")
+    assert problem.line == 1 and "fields:" in problem.message
+    problem = the_problem(check_review(write(tmp_path, "表紙:\n  会社名: 株式会社さくら\n"), form), "japanese_key")
+    assert "「fields」" in problem.message

@@ -33,6 +33,10 @@ from pipeline.model.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
+# The cover fields (result.json `applicant`) the certificate prints; rules/signoff.CERTIFICATE_FIELDS
+# is the same list (a test keeps them equal). One neither read with confidence nor confirmed by the
+# reviewer keeps the certificate back, even if the review block says it is due.
+PRINTED_FIELDS = {"company_name": "会社名", "service_name": "サービス名", "url": "URL"}
 REGISTRY_FIELDS = ["submission", "license_number", "year", "n", "issued", "assigned_at", "status", "voided_at", "void_reason"]
 VOID = "void"  # the registry status of a withdrawn number
 
@@ -247,21 +251,35 @@ def settle_certificate(result: dict[str, Any], council: CouncilConfig, outbox: P
     """The certificate's terms when result.json says one is due; otherwise None, and any number this submission held is withdrawn.
 
     Due means a pass whose ``review.certificate.issue`` is true (a named reviewer and an issue
-    date: rules/signoff.py). The submission is named as the registry knows it (result.json's
+    date: rules/signoff.py) and whose printed cover fields are read or confirmed. The submission is named as the registry knows it (result.json's
     ``submission``).
     """
     submission = str(result.get("submission") or "")
     review = result.get("review") if isinstance(result.get("review"), dict) else None
     cert = _section(review, "certificate")
     decision = str(_section(result, "score").get("decision") or "")
-    if decision == "pass" and cert.get("issue") is True and cert.get("issued"):
+    unsure = unconfirmed_printed_fields(result)
+    if decision == "pass" and cert.get("issue") is True and cert.get("issued") and not unsure:
         return certificate_terms(submission, review, council, outbox)
-    if decision == "pass":
+    if decision == "pass" and unsure and cert.get("issue") is True:
+        reason = f"合格証に印字する表紙の欄（{'・'.join(PRINTED_FIELDS[k] for k in unsure)}）が審査者に確認されていません"
+    elif decision == "pass":
         reason = str(cert.get("reason") or "合格証の発行条件（審査者の氏名・発行日）を満たしていません")
     else:
         reason = f"判定が{_DECISION_JA.get(decision, decision)}に変わりました"
     withdraw_license(submission, council, outbox, reason)
     return None
+
+
+def unconfirmed_printed_fields(result: dict[str, Any]) -> list[str]:
+    """The printed cover fields (keys) of result.json neither read with confidence nor confirmed (`overridden`) by the reviewer."""
+    applicant = _section(result, "applicant")
+    unsure = []
+    for key in PRINTED_FIELDS:
+        entry = applicant.get(key)
+        if isinstance(entry, dict) and entry.get("status") != "read" and not entry.get("overridden"):
+            unsure.append(key)
+    return unsure
 
 
 def withdraw_license(submission: str, council: CouncilConfig, outbox: Path, reason: str) -> str | None:
@@ -281,5 +299,7 @@ def withdraw_license(submission: str, council: CouncilConfig, outbox: Path, reas
             return None
         mine.update(status=VOID, voided_at=dt.datetime.now().isoformat(timespec="seconds"), void_reason=reason)
         _write_registry(registry, rows)
-    log.warning("%s: 使用許諾番号 %s を取り消しました（%s）。この番号は今後どの申請にも付けません", submission, mine["license_number"], reason)
+    log.warning(
+        "%s: 使用許諾番号 %s を取り消しました（%s）。この番号は今後どの申請にも付けません", submission, mine["license_number"], reason
+    )
     return mine["license_number"]

@@ -61,6 +61,23 @@ def _field(f: FieldReading) -> dict[str, Any]:
     return out
 
 
+def _reviewed(out: dict[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A field entry with the reviewer's confirmation: `overridden`, and `reviewed` (who, when, what the machine read)."""
+    if override is None:
+        return out
+    out["overridden"] = True
+    out["reviewed"] = {
+        "reviewer": override.get("reviewer"),
+        "date": override.get("date"),
+        "read_value": override.get("before"),
+        "read_status": override.get("before_status"),
+        "read_confidence": override.get("before_confidence"),
+    }
+    if override.get("before_note"):
+        out["reviewed"]["read_note"] = override["before_note"]
+    return out
+
+
 def _evidence(ev: Evidence) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": ev.kind, "status": ev.status}
     if ev.attachments:
@@ -121,6 +138,10 @@ def to_json(result: Result) -> dict[str, Any]:
             entry["crop"] = att.crop
         attachments.append(entry)
     score = result.score
+    # Fields the reviewer confirmed (review.yaml `fields:`): their override, by field name.
+    confirmed = {
+        str(o["target"]).removesuffix(".value"): o for o in result.overrides if o.get("applied") and str(o.get("target")).endswith(".value")
+    }
     return {
         "schema": SCHEMA_ID,
         "submission": result.submission,
@@ -128,8 +149,8 @@ def to_json(result: Result) -> dict[str, Any]:
         "form_title": form.title,
         "pipeline_version": result.pipeline_version,
         "sources": [_source(s) for s in result.sources],
-        "applicant": {k: _field(v) for k, v in result.applicant.items()},
-        "contacts": {k: _field(v) for k, v in result.other_fields.items()},
+        "applicant": {k: _reviewed(_field(v), confirmed.get(f"applicant.{k}")) for k, v in result.applicant.items()},
+        "contacts": {k: _reviewed(_field(v), confirmed.get(k)) for k, v in result.other_fields.items()},
         "declarations": {k: _answer(v) for k, v in result.declarations.items()},
         "items": items,
         "attachments": attachments,
@@ -174,7 +195,20 @@ def write_json_atomic(path: Path, data: Any) -> None:
 # summary.csv: the Japanese columns a manager reads in Excel first; after them, unchanged, the
 # machine columns (English names, the contract's codes) that scripts written against earlier
 # runs read — their names and values stay as they were, so no such script breaks.
-SUMMARY_COLUMNS_JA = ("申請", "事業者名", "サービス名", "判定", "必須", "得点", "未確定の項目", "判定理由", "審査者", "登録番号", "発行日", "調書")
+SUMMARY_COLUMNS_JA = (
+    "申請",
+    "事業者名",
+    "サービス名",
+    "判定",
+    "必須",
+    "得点",
+    "未確定の項目",
+    "判定理由",
+    "審査者",
+    "登録番号",
+    "発行日",
+    "調書",
+)
 MACHINE_COLUMNS = (
     "submission",
     "decision",
@@ -248,7 +282,9 @@ def open_questions_text(data: Mapping[str, Any]) -> str:
     return "／".join(parts)
 
 
-def summary_row(name: str, data: Mapping[str, Any] | None, facts: RowFacts = RowFacts(), *, outcome: str = "", message: str = "") -> dict[str, str]:
+def summary_row(
+    name: str, data: Mapping[str, Any] | None, facts: RowFacts = RowFacts(), *, outcome: str = "", message: str = ""
+) -> dict[str, str]:
     """One summary.csv row: Japanese columns, then the machine columns; every cell safe for Excel.
 
     Args:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, FormDef, ItemAnswer, MarkReading, PageRef, SourceFile
 from pipeline.model.results import SEVERITY_ORDER, Result
 from pipeline.rules import answers as answers_mod
 from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence
-from pipeline.rules.overrides import AppliedLog, Attribution, apply_answers, apply_evidence, apply_labels, points_overrides
+from pipeline.rules.overrides import AppliedLog, Attribution, apply_answers, apply_evidence, apply_fields, apply_labels, points_overrides
 from pipeline.rules.review_check import Corrections
 from pipeline.rules.score import decide, score_item, zero_point_flags
+from pipeline.rules.signoff import unconfirmed_fields_reason
 
 NO_CORRECTIONS = Corrections()  # the first run: nothing from a reviewer yet
 
@@ -57,12 +59,24 @@ def attachment_flags(attachments: Sequence[Attachment], document_items: set[str]
             flags.append(Flag("unlabeled_attachment", "warning", None, f"{att.id}: 右肩にラベルが読み取れません（{_where(att)}）", first))
         elif att.label_status == "uncertain":
             options = " / ".join(att.candidates) or (att.label_text or "?")
-            flags.append(Flag("unlabeled_attachment", "warning", None, f"{att.id}: 右肩ラベルが不確か（{options}）（{_where(att)}）", first))
+            flags.append(
+                Flag("unlabeled_attachment", "warning", None, f"{att.id}: 右肩ラベルが不確か（{options}）（{_where(att)}）", first)
+            )
         for label in att.unknown_labels:
-            flags.append(Flag("unknown_label", "warning", None, f"{att.id}: 右肩ラベル「{label}」は書類を求める項目ではありません（{_where(att)}）", first))
+            flags.append(
+                Flag(
+                    "unknown_label",
+                    "warning",
+                    None,
+                    f"{att.id}: 右肩ラベル「{label}」は書類を求める項目ではありません（{_where(att)}）",
+                    first,
+                )
+            )
         for label in att.labels:
             if label not in document_items:
-                flags.append(Flag("unknown_label", "warning", label, f"{att.id}: 「{label}」は書類を求めない項目です（{_where(att)}）", first))
+                flags.append(
+                    Flag("unknown_label", "warning", label, f"{att.id}: 「{label}」は書類を求めない項目です（{_where(att)}）", first)
+                )
     return flags
 
 
@@ -160,6 +174,9 @@ def apply_rules(
     # the cover's seal and date (their names come from the layout, not from here).
     cover_names = {f"applicant.{f.key}" for f in form.cover_fields}
     others = {f.name: f for f in fields if f.owner not in scores and f.name not in cover_names}
+    applicant, others = apply_fields(form, corrections, applicant, others, log)
+    if score.decision == "pass" and (why := unconfirmed_fields_reason(form, applicant, corrections)):
+        score = replace(score, reasons=(*score.reasons, why))  # a pass, but its certificate waits for the reviewer
     return Result(
         submission=submission,
         form=form,

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pipeline.model.records import Attachment, Evidence, FormDef, ItemAnswer
+from pipeline.model.records import Attachment, Evidence, FieldReading, FormDef, ItemAnswer
 from pipeline.rules.review_check import Corrections
+from pipeline.rules.review_fields import confirmable_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +61,14 @@ class AppliedLog:
     attribution: Attribution = field(default_factory=Attribution)
     entries: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, target: str, value: Any, before: Any, applied: bool = True, reason: str | None = None) -> None:
+    def add(
+        self, target: str, value: Any, before: Any, applied: bool = True, reason: str | None = None, read: Mapping[str, Any] | None = None
+    ) -> None:
+        """One correction; `read` adds what else the machine read there (a field's status and confidence: `before_status`, …)."""
         who = self.attribution
         applied_on = who.first_applied.get(applied_key(target, value), who.today.isoformat())
         entry: dict[str, Any] = {"target": target, "value": _plain(value), "before": _plain(before), "applied": applied}
+        entry.update({f"before_{k}": _plain(v) for k, v in (read or {}).items()})
         if reason:
             entry["reason"] = reason
         entry["reviewer"] = who.reviewer
@@ -141,3 +146,30 @@ def apply_labels(attachments: list[Attachment], corrections: Corrections, log: A
         log.add(f"attachments.{att_id}.labels", list(labels), list(by_id[att_id].labels))
         by_id[att_id] = replace(by_id[att_id], labels=labels, label_status="read", unknown_labels=(), candidates=())
     return [by_id[a.id] for a in attachments]
+
+
+def apply_fields(
+    form: FormDef, corrections: Corrections, applicant: Mapping[str, FieldReading], others: Mapping[str, FieldReading], log: AppliedLog
+) -> tuple[dict[str, FieldReading], dict[str, FieldReading]]:
+    """Cover fields as the reviewer confirmed them: (applicant by key, other fields by name).
+
+    A confirmed field reads `read` with the reviewer's value ("" confirmed: `empty`), keeping its
+    page, box and crop (the machine's evidence); what the machine read is logged as the
+    correction's `before`, `before_status`, `before_confidence` and `before_note`.
+    """
+    new_applicant, new_others = dict(applicant), dict(others)
+    known = confirmable_fields(form)
+    for name, value in corrections.fields.items():
+        key = name.split(".", 1)[1]
+        cover = known[name].cover if name in known else key in new_applicant
+        old = (new_applicant.get(key) if cover else new_others.get(name)) or FieldReading(
+            name, "applicant", "text", None, "missing", None, None, None
+        )
+        read = {"status": old.status, "confidence": old.confidence, "note": old.note}
+        log.add(f"{name}.value", value, old.value, read={k: v for k, v in read.items() if v is not None})
+        confirmed = replace(old, value=value or None, status="read" if value else "empty", confidence=None, note=None)
+        if cover:
+            new_applicant[key] = confirmed
+        else:
+            new_others[name] = confirmed
+    return new_applicant, new_others

@@ -11,6 +11,9 @@ The file a reviewer edits (outbox/<name>/review.yaml)::
       upstream_provider: {choice: independent}
     attachments:
       att-03: {labels: ["3-1-6"]}
+    fields:                                # 表紙の欄の確認・訂正（様式の欄名か applicant.tel）
+      電話番号: 03-1011-2650
+      applicant.company_name: 株式会社さくらネット
     certificate: {license_number: "ISP-2026-0001", issued: 2026-12-01}
     reviewer: 山田 太郎                     # 訂正を書いた審査者
     signoff:                               # 様式の事務局欄（一次審査・二次審査）の署名
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.model.records import Declaration, EvidenceKind, EvidenceStatus, FormDef, Item
+from pipeline.rules import review_fields as cover
 from pipeline.rules import review_spelling as spell
 from pipeline.rules.review_records import CertificatePatch, CheckedReview, Corrections, ItemPatch, ReviewRound
 from pipeline.rules.review_spelling import MAX_PROBLEMS, ReviewProblem
@@ -56,7 +60,7 @@ __all__ = [
     "format_problems",
 ]
 
-TOP_KEYS = ("items", "declarations", "attachments", "certificate", "reviewer", "signoff")
+TOP_KEYS = ("items", "declarations", "attachments", "fields", "certificate", "reviewer", "signoff")
 TOP_ALIASES = {"reviews": "signoff"}  # the first spelling of the sign-off, kept
 ITEM_KEYS = ("answer", "choice", "points", "evidence")
 ROUND_KEYS = ("name", "date")
@@ -139,6 +143,7 @@ class _Checker:
         self.items: dict[str, Item] = {it.id: it for it in form.items}
         self.declarations: dict[str, Declaration] = {d.id: d for d in form.declarations}
         self.known_attachments = known_attachments
+        self.fields = cover.confirmable_fields(form)
         self.problems: list[ReviewProblem] = []
 
     def add(self, node: YamlNode, path: str, code: str, **fields: object) -> None:
@@ -158,7 +163,9 @@ class _Checker:
             return TOP_ALIASES.get(spell.key_word(text), spell.key_word(text))
 
         for name, key, value in self.keyed(root, "", top_key):
-            if top_key(name) in TOP_KEYS or self.known_key(name, key, TOP_KEYS, "ファイルの一番外側", "", value):
+            if top_key(name) not in TOP_KEYS and (fld := cover.field_name(name, self.fields)) is not None:
+                self.add(key, name, "field_at_top", key=spell.shown(name), example=self.field_example(self.fields[fld]))
+            elif top_key(name) in TOP_KEYS or self.known_key(name, key, TOP_KEYS, "ファイルの一番外側", "", value):
                 sections.setdefault(top_key(name), []).append(value)
         items: dict[str, ItemPatch] = {}
         declarations: dict[str, str] = {}
@@ -169,6 +176,9 @@ class _Checker:
             declarations.update(self.declarations_section(node))
         for node in sections.get("attachments", []):
             attachments.update(self.attachments_section(node))
+        fields: dict[str, str] = {}
+        for node in sections.get("fields", []):
+            fields.update(self.fields_section(node))
         certificates = [self.certificate(node) for node in sections.get("certificate", [])]
         reviewers = [self.name(node, "reviewer") for node in sections.get("reviewer", []) if not node.null]
         signoff = sorted(
@@ -178,6 +188,7 @@ class _Checker:
             items=items,
             declarations=declarations,
             attachments=attachments,
+            fields=fields,
             certificate=certificates[0] if certificates else CertificatePatch(),
             reviewer=reviewers[0] if reviewers else None,
             signoff=tuple(signoff),
@@ -423,6 +434,58 @@ class _Checker:
                 continue  # the same label twice: once is what was meant
             bad = True
         return None if bad else tuple(labels)
+
+    # --- the cover's fields ---
+
+    def fields_section(self, node: YamlNode) -> dict[str, str]:
+        """`fields:` — each cover field's confirmed value ("" for confirmed empty), as its result.json name."""
+        values: dict[str, str] = {}
+        if not self.section(node, "fields", "fields: の次の行に字下げして 電話番号: 03-1234-5678"):
+            return values
+        allowed = cover.allowed_text(self.fields.values())
+
+        def normalise(text: str) -> str:
+            return cover.field_name(text, self.fields) or spell.key_word(text)
+
+        for typed, key, value in self.keyed(node, "fields", normalise):
+            name = cover.field_name(typed, self.fields)
+            if name is None:
+                if ":" in typed:
+                    self.known_key(typed, key, (), "fields の中", "fields", value)
+                elif suggest := cover.suggestion(typed, self.fields):
+                    self.add(key, _join("fields", typed), "typo_field", key=spell.shown(typed), suggest=suggest, allowed=allowed)
+                else:
+                    self.add(key, _join("fields", typed), "unknown_field", key=spell.shown(typed), allowed=allowed)
+                continue
+            fld = self.fields[name]
+            if value.kind != "scalar":
+                self.add(value, f"fields.{name}", "not_scalar", key=typed, kind=value.shape())
+                continue
+            if value.null:
+                self.add(value, f"fields.{name}", "empty_field", field=fld.shown, example=self.field_example(fld))
+                continue
+            checked = cover.field_value(value.text, fld)
+            if checked.value is not None:
+                values[name] = checked.value
+            elif checked.problem == "bad_field_pattern" and fld.pattern is not None:
+                kind = fld.pattern.label
+                self.add(
+                    value,
+                    f"fields.{name}",
+                    "bad_field_pattern",
+                    field=fld.shown,
+                    kind=kind,
+                    example=checked.example,
+                    value=spell.shown(value.text),
+                )
+            else:
+                self.add(
+                    value, f"fields.{name}", "bad_field_text", field=fld.shown, limit=cover.MAX_VALUE_CHARS, value=spell.shown(value.text)
+                )
+        return values
+
+    def field_example(self, fld: cover.ConfirmableField) -> str:
+        return cover.PATTERN_EXAMPLES.get(fld.pattern.name, "…") if fld.pattern else "…"
 
     # --- certificate and sign-off ---
 

@@ -43,6 +43,7 @@ class Corrections:
     items: Mapping[str, ItemPatch] = field(default_factory=dict)
     declarations: Mapping[str, str] = field(default_factory=dict)  # declaration id -> main option key
     attachments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # attachment id -> item ids
+    fields: Mapping[str, str] = field(default_factory=dict)  # cover field (applicant.tel) -> value; "" confirmed empty
     certificate: CertificatePatch = CertificatePatch()
     reviewer: str | None = None
     signoff: tuple[ReviewRound, ...] = ()  # in round order
@@ -54,7 +55,7 @@ class Corrections:
     @property
     def has_changes(self) -> bool:
         """True if anything but the sign-off is corrected."""
-        return bool(self.items or self.declarations or self.attachments)
+        return bool(self.items or self.declarations or self.attachments or self.fields)
 
     @property
     def latest_signoff(self) -> ReviewRound | None:
@@ -75,6 +76,7 @@ class Corrections:
             "items": items,
             "declarations": {d: {"choice": key} for d, key in self.declarations.items()},
             "attachments": {a: {"labels": list(labels)} for a, labels in self.attachments.items()},
+            "fields": dict(self.fields),
             "certificate": cert,
             "reviewer": self.reviewer,
             "signoff": {r.round: {"name": r.name, "date": r.date} for r in self.signoff},

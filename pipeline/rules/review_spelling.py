@@ -82,6 +82,13 @@ MESSAGES: dict[str, str] = {
     "bad_license": "certificate の license_number には使用許諾番号を 1 行で書いてください（書かれた値: {value}）",
     "unknown_round": "signoff に書ける審査は {allowed} です（書かれた値: {value}）",
     "missing_field": "{key} に {field} がありません（例: {example}）",
+    # the cover's fields (fields:)
+    "unknown_field": "「{key}」という欄は表紙にありません。fields に書ける欄は {allowed} です（様式の欄名か applicant.tel のような名前で書きます）",
+    "typo_field": "「{key}」は「{suggest}」の書き間違いではありませんか（fields に書ける欄は {allowed} です）",
+    "field_at_top": "「{key}」は表紙の欄です。fields: の次の行に字下げして書いてください（例: fields: の下に「  {key}: {example}」）",
+    "bad_field_pattern": '{field} は{kind}の形で書いてください（例: {example}。書かれた値: {value}）。空欄と確かめたなら "" と書きます',
+    "bad_field_text": "{field} には値を 1 行（{limit} 文字まで、制御文字なし）で書いてください（書かれた値: {value}）",
+    "empty_field": '{field} に値が書かれていません（例: {example}）。空欄と確かめたなら "" と書きます。訂正しないなら、この行を消してください',
     # the closing line
     "too_many": "ほかにも問題があります（全部で {count} 件以上）。上の問題を直してから、もう一度確かめてください",
     "summary": "問題が {count}あります。直すまで、このファイルの訂正はどれも使われません。直してから、もう一度実行してください",
@@ -140,6 +147,7 @@ JAPANESE_KEYS: dict[str, str] = {
     "審査者": "reviewer", "審査員": "reviewer", "氏名": "reviewer", "日付": "date", "審査日": "date",
     "発行日": "issued", "使用許諾番号": "license_number", "登録番号": "license_number", "項目": "items",
     "前提質問": "declarations", "添付": "attachments", "添付書類": "attachments", "証明書": "certificate", "合格証": "certificate", "審査": "signoff",
+    "表紙": "fields", "記入欄": "fields", "欄": "fields", "申請者": "fields",
 }  # fmt: skip
 
 # Full-width ASCII (！..～) to ASCII, the ideographic space to a space: one character for one,

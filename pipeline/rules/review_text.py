@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from pipeline.model.records import FormDef
 from pipeline.model.text_safety import visible_text
+from pipeline.rules import review_fields as cover
 from pipeline.rules import review_spelling as spell
 from pipeline.rules.review_check import ROUND_ALIASES, TOP_ALIASES, CheckedReview, ReviewProblem, check_review_text
 
@@ -36,6 +37,7 @@ BLANK_TEMPLATE = """\
 items:
 declarations:
 attachments:
+fields:
 certificate:
 #  issued: 2026-12-01                # 合格証の発行日（書かなければ最後の署名の日付）
 #  license_number: "ISP-2026-0001"   # 使用許諾番号（書かなければ協議会の番号を順に付けます）
@@ -97,7 +99,14 @@ def _examples(form: FormDef) -> dict[str, list[str]]:
     attachments = (
         [f'att-01: {{labels: ["{document.id}"]}}'.ljust(28) + "# 右肩ラベルの訂正（添付の番号は調書の添付一覧）"] if document else []
     )
-    return {"items": items, "declarations": declarations, "attachments": attachments}
+    fields = []
+    known = cover.confirmable_fields(form)
+    for name in ("applicant.company_name", "applicant.tel"):
+        if name in known:
+            fld = known[name]
+            example = cover.PATTERN_EXAMPLES.get(fld.pattern.name, "…") if fld.pattern else "株式会社〇〇"
+            fields.append(f"{fld.label}: {example}".ljust(28) + '# 表紙の欄の確認・訂正（様式の欄名で。空欄なら ""）')
+    return {"items": items, "declarations": declarations, "attachments": attachments, "fields": fields}
 
 
 def blank_review_text(form: FormDef, submission: str, todo: Sequence[str], reasons: Sequence[str] = ()) -> str:
@@ -160,6 +169,17 @@ def _find(mapping: CommentedMap, key: str) -> Any:
     return next((k for k in mapping if _norm(k) == _norm(key)), key)
 
 
+def _field_key(root: CommentedMap, name: str, form: FormDef) -> str:
+    """The key under `fields:` that names the cover field `name` as the file spells it (電話番号, TEL), else `name`."""
+    known = cover.confirmable_fields(form)
+    section = root.get(_find(root, "fields"))
+    if isinstance(section, CommentedMap):
+        for key in section:
+            if cover.field_name(str(key), known) == name:
+                return str(key)
+    return name
+
+
 def _scalar(value: object) -> object:
     if isinstance(value, (list, tuple)):
         seq = CommentedSeq(str(v) for v in value)
@@ -212,6 +232,8 @@ def updated_review_text(
         return text, CheckedReview(problems=(ReviewProblem("top_not_mapping", spell.message("top_not_mapping", kind="値")),))
     for dotted, value in edits.items():
         path = [p for p in dotted.split(".") if p]
+        if len(path) > 2 and _norm(path[0]) == "fields":  # fields.applicant.tel: one key, as the file spells it
+            path = [path[0], _field_key(root, ".".join(path[1:]), form)]
         if path:
             _apply_edit(root, path, value)
     new_text = _dump(root)

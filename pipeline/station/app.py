@@ -53,7 +53,9 @@ class Station:
         self.index.warm()
         self.rerunner = rerunner or Rerunner(settings.inbox, settings.outbox, settings.form)
         self.guard = Guard(settings.token, settings.password_hash, settings.secure_cookies)
-        self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True)
+        )
         self.env.filters["q"] = lambda s: quote(str(s), safe="")
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -92,7 +94,9 @@ def guarded(handler: Handler, write: bool = False) -> Callable[[Request], Awaita
         if write:
             form = await request.form()
             if not station.guard.csrf_ok(session, str(form.get("csrf") or "")):
-                return PlainTextResponse("保存しませんでした: ページの確認用の番号（CSRF）が違います。ページを読み込み直してください。", status_code=403)
+                return PlainTextResponse(
+                    "保存しませんでした: ページの確認用の番号（CSRF）が違います。ページを読み込み直してください。", status_code=403
+                )
         return await handler(request, station, session)
 
     return endpoint
@@ -125,7 +129,9 @@ async def submission(request: Request, station: Station, session: Session) -> Re
     return station.page("submission.html", **submission_context(station, session, out_dir))
 
 
-def submission_context(station: Station, session: Session, out_dir: Path, messages: tuple[str, ...] = (), stale: bool = False) -> dict[str, Any]:
+def submission_context(
+    station: Station, session: Session, out_dir: Path, messages: tuple[str, ...] = (), stale: bool = False
+) -> dict[str, Any]:
     data = views.load_result(out_dir) or {}
     try:
         review_bytes = read_review_bytes(out_dir / "review.yaml")
@@ -145,6 +151,7 @@ def submission_context(station: Station, session: Session, out_dir: Path, messag
         "queue": list(views.queue_entries(data, station.items, station.index.labels)),
         "pages": views.page_views(data, station.items, station.form),
         "attachments": views.attachment_rows(data),
+        "cover": views.cover_rows(data, station.index.labels),
         "item_choices": [(it.id, it.title) for it in station.form.items],
         "signoff": views.read_signoff(review_bytes.decode("utf-8", "replace")),
         "rounds": views.ROUNDS,
@@ -169,7 +176,7 @@ def edits_from_form(pairs: list[tuple[str, str]]) -> tuple[dict[str, object], li
     for key, value in pairs:
         value = value.strip()
         parts = key.split(":")
-        if not value or parts[0] not in ("item", "decl", "att") or len(parts) < 3:
+        if not value or parts[0] not in ("item", "decl", "att", "field") or len(parts) < 3:
             continue
         if not SAFE_ID.match(parts[1]) or not all(SAFE_ID.match(p) for p in parts[2:]):
             refused.append(f"{key}: この訂正は受け付けられません")
@@ -184,6 +191,8 @@ def edits_from_form(pairs: list[tuple[str, str]]) -> tuple[dict[str, object], li
             edits[f"declarations.{parts[1]}.choice"] = value
         elif parts[0] == "att" and parts[2] == "labels":
             edits[f"attachments.{parts[1]}.labels"] = [] if value == "-" else [value]
+        elif parts[0] == "field" and len(parts) == 3:  # field:applicant:tel — the last non-empty input of that name wins
+            edits[f"fields.{parts[1]}.{parts[2]}"] = value
     name = fields.get("reviewer", "")
     for key in views.ROUNDS:
         if fields.get(f"sign:{key}"):
@@ -205,13 +214,19 @@ async def save(request: Request, station: Station, session: Session) -> Response
     if refused:
         return station.page("submission.html", status=422, **submission_context(station, session, out_dir, tuple(refused)))
     if not edits:
-        return station.page("submission.html", status=422, **submission_context(station, session, out_dir, ("訂正も署名もありません。保存するものがありません。",)))
+        return station.page(
+            "submission.html",
+            status=422,
+            **submission_context(station, session, out_dir, ("訂正も署名もありません。保存するものがありません。",)),
+        )
     data = views.load_result(out_dir) or {}
     known = [str(a.get("id")) for a in data.get("attachments") or []]
     outcome = save_review(out_dir / "review.yaml", str(form.get("base") or ""), edits, station.form, known)
     if not outcome.written:
         status = 409 if outcome.stale else 422
-        return station.page("submission.html", status=status, **submission_context(station, session, out_dir, outcome.messages, outcome.stale))
+        return station.page(
+            "submission.html", status=status, **submission_context(station, session, out_dir, outcome.messages, outcome.stale)
+        )
     station.rerunner.request(out_dir.name)
     return RedirectResponse(f"/s/{quote(out_dir.name, safe='')}?saved=1", status_code=303)
 
@@ -223,7 +238,13 @@ async def status(request: Request, station: Station, session: Session) -> Respon
     rerun = station.rerunner.status(out_dir.name)
     decision = ((views.load_result(out_dir) or {}).get("score") or {}).get("decision")
     return JSONResponse(
-        {"state": rerun.state, "text": rerun.text, "busy": rerun.busy, "decision": decision, "certificate": (out_dir / "certificate.pdf").is_file()},
+        {
+            "state": rerun.state,
+            "text": rerun.text,
+            "busy": rerun.busy,
+            "decision": decision,
+            "certificate": (out_dir / "certificate.pdf").is_file(),
+        },
         headers={"Cache-Control": "no-store"},
     )
 

@@ -11,13 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.model.records import FormDef, Item
+from pipeline.rules.review_fields import confirmable_fields
 
 DECISIONS_JA = {"pass": "合格", "fail": "不合格", "needs_review": "要確認", "review_error": "訂正ファイルに問題", "error": "処理エラー"}
 ANSWERS_JA = {"yes": "はい", "no": "いいえ", "blank": "未回答", "uncertain": "判読不確実", "conflict": "両方に印"}
 STATES_JA = {"checked": "印あり", "empty": "印なし", "uncertain": "不確実"}
 EVIDENCE_JA = {"signature": "署名", "seal": "印", "text": "記入欄", "url_path": "URL", "document": "添付書類"}
 EVIDENCE_STATUS_JA = {"present": "あり", "missing": "なし", "uncertain": "不確実", "not_required": "不要"}
-FIELD_STATUS_JA = {"read": "読取済", "uncertain": "不確実", "handwritten": "手書き", "empty": "空欄", "missing": "なし", "not_located": "位置不明"}
+FIELD_STATUS_JA = {
+    "read": "読取済",
+    "uncertain": "不確実",
+    "handwritten": "手書き",
+    "empty": "空欄",
+    "missing": "なし",
+    "not_located": "位置不明",
+}
 FLAG_JA = {
     "missing_document": "添付書類なし",
     "unlabeled_attachment": "ラベルなしの添付",
@@ -216,6 +224,9 @@ def answer_choices(item: Item | None) -> tuple[Choice, ...]:
 def field_labels(form: FormDef) -> dict[str, str]:
     """The printed label of every cover and contact field, by result.json's key (`applicant.company_name`)."""
     labels = {f"applicant.{f.key}": f"表紙 {f.label}" for f in form.cover_fields}
+    for name, place in confirmable_fields(form).items():  # the cover's other places (the date line), in `contacts`
+        if not place.cover:
+            labels[name] = labels[f"contacts.{name}"] = f"表紙 {place.label}"
     for contact in form.texts.contacts:
         for f in contact.fields:
             labels[f"contacts.{contact.id}.{f.key}"] = f"{contact.title or contact.id} {f.label}"
@@ -227,13 +238,18 @@ def queue_entries(data: dict[str, Any], items: dict[str, Item], labels: dict[str
 
     A seal or signature place read as ink (`handwritten`) is what it should be: not queued.
     """
-    at = {(str((e.get("page") or {}).get("file")), int((e.get("page") or {}).get("page") or 0)): int(e.get("form_page") or 0) for e in data.get("page_images") or []}
+    at = {
+        (str((e.get("page") or {}).get("file")), int((e.get("page") or {}).get("page") or 0)): int(e.get("form_page") or 0)
+        for e in data.get("page_images") or []
+    }
     corrected = corrected_owners(data)
     for item_id, rec in (data.get("items") or {}).items():
         yield from _item_entries(item_id, rec, items.get(item_id), at, item_id in corrected)
     for decl_id, rec in (data.get("declarations") or {}).items():
         marks = rec.get("marks") or []
-        if rec.get("answer") in ("uncertain", "conflict") or (decl_id not in corrected and any(m.get("state") == "uncertain" for m in marks)):
+        if rec.get("answer") in ("uncertain", "conflict") or (
+            decl_id not in corrected and any(m.get("state") == "uncertain" for m in marks)
+        ):
             yield QueueEntry("mark", "不確実な印", decl_id, "申告", _mark_reading(rec), _crops(marks), f"decl:{decl_id}:choice")
     for section in ("applicant", "contacts"):
         for key, fld in (data.get(section) or {}).items():
@@ -242,14 +258,71 @@ def queue_entries(data: dict[str, Any], items: dict[str, Item], labels: dict[str
                 reading = f"{fld.get('value') or '（読めず）'}（{FIELD_STATUS_JA.get(str(fld.get('status')), fld.get('status'))}）"
                 crops = (str(fld["crop"]),) if fld.get("crop") else ()
                 title = (labels or {}).get(f"{section}.{key}", key)
-                yield QueueEntry("field", "記入欄の確認", f"{section}.{key}", title, reading, crops, note="記入欄は review.yaml では訂正できません: 読み取りを目で確かめてください")
+                name = cover_name(section, key)
+                if name is None or place:
+                    note = "この記入欄は review.yaml では訂正できません: 読み取りを目で確かめてください"
+                    yield QueueEntry("field", "記入欄の確認", f"{section}.{key}", title, reading, crops, note=note)
+                    continue
+                control = "field:" + name.replace(".", ":")
+                confirm = str(fld.get("value")) if fld.get("value") else None
+                note = "原本どおりの値を書いてください（空欄なら「空欄」）。保存すると review.yaml の fields に書かれます"
+                yield QueueEntry("field", "表紙の欄の確認", name, title, reading, crops, control, confirm=confirm, note=note)
     for flag in data.get("flags") or []:
         code = flag.get("code")
         if code in ("unlabeled_attachment", "unknown_label"):
             att = str(flag.get("message", "")).split(":", 1)[0]
-            yield QueueEntry("attachment", FLAG_JA[code], att, "添付書類", str(flag.get("message", "")), control=f"att:{att}:labels", note="下の「添付書類」で右肩ラベルを付け直せます")
+            yield QueueEntry(
+                "attachment",
+                FLAG_JA[code],
+                att,
+                "添付書類",
+                str(flag.get("message", "")),
+                control=f"att:{att}:labels",
+                note="下の「添付書類」で右肩ラベルを付け直せます",
+            )
         elif code == "missing_document":
-            yield QueueEntry("document", FLAG_JA[code], str(flag.get("item")), "添付書類", str(flag.get("message", "")), note="ラベルのない添付があれば、下の「添付書類」でこの項目に付けてください")
+            yield QueueEntry(
+                "document",
+                FLAG_JA[code],
+                str(flag.get("item")),
+                "添付書類",
+                str(flag.get("message", "")),
+                note="ラベルのない添付があれば、下の「添付書類」でこの項目に付けてください",
+            )
+
+
+def cover_name(section: str, key: str) -> str | None:
+    """The review.yaml `fields:` name of a result.json field (applicant.tel), or None when it is not the cover's."""
+    if section == "applicant":
+        return f"applicant.{key}"
+    return key if section == "contacts" and key.startswith("applicant.") else None
+
+
+def cover_rows(data: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Every cover field of result.json (`applicant`, and the cover's date line): the value, how it was read, who confirmed it."""
+    rows = []
+    fields = [(f"applicant.{k}", v) for k, v in (data.get("applicant") or {}).items()]
+    fields += [(k, v) for k, v in (data.get("contacts") or {}).items() if k.startswith("applicant.")]
+    for name, fld in fields:
+        if not isinstance(fld, dict) or name.rsplit(".", 1)[-1] in ("seal", "signature"):
+            continue
+        reviewed = fld.get("reviewed") if isinstance(fld.get("reviewed"), dict) else None
+        status = FIELD_STATUS_JA.get(str(fld.get("status")), str(fld.get("status")))
+        if reviewed:
+            read = reviewed.get("read_value") or "（読めず）"
+            status = f"審査者確認（{reviewed.get('reviewer') or '氏名なし'}、{reviewed.get('date') or ''}）— 読取: {read}"
+        rows.append(
+            {
+                "name": name,
+                "control": "field:" + name.replace(".", ":"),
+                "label": labels.get(name, name).removeprefix("表紙 ") if name in labels else name.split(".", 1)[1],
+                "value": str(fld.get("value") or ("（空欄）" if fld.get("status") == "empty" else "")),
+                "status": status,
+                "unsure": not reviewed and fld.get("status") != "read",
+                "crop": fld.get("crop"),
+            }
+        )
+    return rows
 
 
 def corrected_owners(data: dict[str, Any]) -> set[str]:
@@ -262,7 +335,9 @@ def corrected_owners(data: dict[str, Any]) -> set[str]:
     return owners
 
 
-def _item_entries(item_id: str, rec: dict[str, Any], item: Item | None, at: dict[tuple[str, int], int], corrected: bool) -> Iterator[QueueEntry]:
+def _item_entries(
+    item_id: str, rec: dict[str, Any], item: Item | None, at: dict[tuple[str, int], int], corrected: bool
+) -> Iterator[QueueEntry]:
     title = item.title if item else ""
     marks = rec.get("marks") or []
     refs = [m.get("page") or {} for m in marks]
@@ -271,18 +346,32 @@ def _item_entries(item_id: str, rec: dict[str, Any], item: Item | None, at: dict
         control = f"item:{item_id}:choice" if item is not None and item.choices and rec.get("answer") == "yes" else f"item:{item_id}:answer"
         choices = tuple(Choice(c.key, c.text) for c in item.choices) if control.endswith("choice") and item else answer_choices(item)
         confirm = rec.get("answer") if rec.get("answer") in ("yes", "no") else None
-        yield QueueEntry("mark", "不確実な印", item_id, title, _mark_reading(rec), _crops(marks), control, choices, confirm, form_page=form_page)
+        yield QueueEntry(
+            "mark", "不確実な印", item_id, title, _mark_reading(rec), _crops(marks), control, choices, confirm, form_page=form_page
+        )
     if rec.get("scoring") == "reviewer" and rec.get("points") is None and rec.get("answer") == "yes":
         top = int(rec.get("points_max") or 0)
         choices = tuple(Choice(str(p), f"{p} 点") for p in range(top, -1, -1))
-        yield QueueEntry("score", "審査者の採点", item_id, title, f"未採点（0〜{top} 点）", control=f"item:{item_id}:points", choices=choices)
+        yield QueueEntry(
+            "score", "審査者の採点", item_id, title, f"未採点（0〜{top} 点）", control=f"item:{item_id}:points", choices=choices
+        )
     for ev in rec.get("evidence") or []:
         kind = ev.get("kind")
         if kind in ("signature", "seal") and ev.get("status") not in ("present", "not_required"):
             crops = (str(ev["crop"]),) if ev.get("crop") else ()
             choices = (Choice("present", "あり"), Choice("missing", "なし"))
             reading = f"{EVIDENCE_JA[kind]}: {EVIDENCE_STATUS_JA.get(str(ev.get('status')), ev.get('status'))}"
-            yield QueueEntry("evidence", f"{EVIDENCE_JA[kind]}の確認", item_id, title, reading, crops, f"item:{item_id}:evidence:{kind}", choices, "missing")
+            yield QueueEntry(
+                "evidence",
+                f"{EVIDENCE_JA[kind]}の確認",
+                item_id,
+                title,
+                reading,
+                crops,
+                f"item:{item_id}:evidence:{kind}",
+                choices,
+                "missing",
+            )
 
 
 def _mark_reading(rec: dict[str, Any]) -> str:
@@ -326,7 +415,11 @@ def page_views(data: dict[str, Any], items: dict[str, Item], form: FormDef) -> l
     for entry in data.get("page_images") or []:
         ref = entry.get("page") or {}
         view = PageView(int(entry.get("form_page") or 0), str(entry.get("image")), f"{ref.get('file')} p{ref.get('page')}")
-        views[(str(ref.get("file")), int(ref.get("page") or 0))] = (view, float(entry.get("width_pt") or 1), float(entry.get("height_pt") or 1))
+        views[(str(ref.get("file")), int(ref.get("page") or 0))] = (
+            view,
+            float(entry.get("width_pt") or 1),
+            float(entry.get("height_pt") or 1),
+        )
     roles: dict[tuple[str, str], str] = {(d.id, o.key): str(o.role) for d in form.declarations for o in d.options}
     for section in ("items", "declarations"):
         for owner, rec in (data.get(section) or {}).items():
@@ -348,7 +441,9 @@ def page_views(data: dict[str, Any], items: dict[str, Item], form: FormDef) -> l
     return [v for v, _, _ in sorted(views.values(), key=lambda t: t[0].form_page)]
 
 
-def _box_control(section: str, owner: str, option: str, item: Item | None, roles: dict[tuple[str, str], str]) -> tuple[str | None, str | None]:
+def _box_control(
+    section: str, owner: str, option: str, item: Item | None, roles: dict[tuple[str, str], str]
+) -> tuple[str | None, str | None]:
     """Which correction a click on this box makes: the answer it stands for, or the choice."""
     if section == "declarations":
         return (f"decl:{owner}:choice", option) if roles.get((owner, option)) == "main" else (None, None)
@@ -359,7 +454,15 @@ def _box_control(section: str, owner: str, option: str, item: Item | None, roles
     return None, None
 
 
-def _place(views: dict[tuple[str, int], tuple[PageView, float, float]], ref: Any, bbox: Any, state: str, label: str, control: str | None = None, value: str | None = None) -> None:
+def _place(
+    views: dict[tuple[str, int], tuple[PageView, float, float]],
+    ref: Any,
+    bbox: Any,
+    state: str,
+    label: str,
+    control: str | None = None,
+    value: str | None = None,
+) -> None:
     if not isinstance(ref, dict) or not (isinstance(bbox, list) and len(bbox) == 4):
         return
     found = views.get((str(ref.get("file")), int(ref.get("page") or 0)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -149,15 +151,16 @@ def loose_mark_entries(facts: DossierFacts) -> list[dict[str, Any]]:
 
 
 def applicant_entries(facts: DossierFacts) -> list[dict[str, Any]]:
-    """Cover fields read uncertain or handwritten: to compare with the original."""
+    """Cover fields read uncertain or handwritten and not yet confirmed: to compare with the original, and the line that confirms them."""
     entries = []
     for key, fld in facts.applicant.items():
-        if fld and fld.get("status") in ("uncertain", "handwritten"):
+        if fld and fld.get("status") in ("uncertain", "handwritten") and not fld.get("overridden"):
+            label = facts.words.field_label(key)
             entries.append(
                 {
                     "sort": ((), 2),
                     "kind": "申請者欄：" + FIELD_STATUS.get(str(fld.get("status")), ""),
-                    "item": facts.words.field_label(key),
+                    "item": label,
                     "message": f"読取値「{fld.get('value') or ''}」を原本と照合してください"
                     if fld.get("value")
                     else "機械読取できません。画像で確認してください",
@@ -165,9 +168,18 @@ def applicant_entries(facts: DossierFacts) -> list[dict[str, Any]]:
                     "image": crop_at(facts.out_dir, fld.get("crop"), CROP_LIST_MM),
                     "is_error": False,
                     "is_warning": True,
+                    "todo_section": "fields:",
+                    "todo": f"{label}: {yaml_value(str(fld.get('value') or '…'))}  # 原本どおりの値に直して",
                 }
             )
     return entries
+
+
+def yaml_value(text: str) -> str:
+    """A value as one YAML scalar: quoted when YAML would read it otherwise (`:`, `#`, brackets, quotes)."""
+    if re.search(r"[:#{}\[\],&*!|>'\"%@`]", text) or text != text.strip():
+        return json.dumps(text, ensure_ascii=False)
+    return text
 
 
 def _owner(facts: DossierFacts, item_id: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pipeline.output.dossier.text import clean
 
 
 def certificate_context(result: dict[str, Any], terms: CertificateTerms, council: CouncilConfig) -> dict[str, Any]:
-    """The certificate template's context."""
+    """The certificate template's context: the cover fields as result.json has them, the reviewer's confirmations applied."""
     result = clean(result)
     applicant = result.get("applicant") or {}
 

@@ -9,7 +9,15 @@ from pipeline.output.dossier.crops import CROP_TABLE_MM, Crop, CropStrip, crop_a
 from pipeline.output.dossier.facts import DossierFacts
 from pipeline.output.dossier.wording import ANSWER, EVIDENCE, EVIDENCE_PRESENCE
 
-FIELD_WORD = {"answer": "回答", "choice": "選択", "points": "点数", "evidence": "証跡", "labels": "右肩表示"}
+FIELD_WORD = {"answer": "回答", "choice": "選択", "points": "点数", "evidence": "証跡", "labels": "右肩表示", "value": "記入内容"}
+READ_STATUS = {
+    "read": "読取済",
+    "uncertain": "要確認",
+    "handwritten": "手書き",
+    "empty": "空欄",
+    "missing": "該当頁なし",
+    "not_located": "位置不明",
+}
 STRIP_MAX_W_MM = 44.0
 # Where the other part records the machine's reading before the correction (the first found wins).
 PREVIOUS_KEYS = ("before", "previous", "machine")
@@ -26,9 +34,10 @@ def correction_rows(facts: DossierFacts) -> list[dict[str, Any]]:
         parts = str(o.get("target") or "").split(".")
         section, owner = (parts + ["", ""])[:2]
         field = parts[2] if len(parts) > 2 else ""
+        field_of = _field_of(facts, section, owner) if field == "value" else None
         rows.append(
             {
-                "target": owner or str(o.get("target") or ""),
+                "target": _field_label(facts, section, owner) if field == "value" else owner or str(o.get("target") or ""),
                 "what": FIELD_WORD.get(field, field or section),
                 "before": _shown(field, _previous(facts, o, section, owner, field)),
                 "after": _shown(field, o.get("value")),
@@ -36,14 +45,32 @@ def correction_rows(facts: DossierFacts) -> list[dict[str, Any]]:
                 "when": str(o.get("date") or default_when),
                 "applied": bool(o.get("applied")),
                 "reason": "" if o.get("applied") else str(o.get("reason") or "適用されませんでした"),
-                "image": _crops(facts, section, owner),
+                "image": crop_at(facts.out_dir, (field_of or {}).get("crop"), CROP_TABLE_MM)
+                if field == "value"
+                else _crops(facts, section, owner),
             }
         )
     rows.sort(key=lambda r: not r["applied"])
     return rows
 
 
+def _field_of(facts: DossierFacts, section: str, owner: str) -> dict[str, Any] | None:
+    """The cover field a `applicant.<key>.value` correction names (result.json `applicant`, else `contacts`)."""
+    found = facts.applicant.get(owner) if section == "applicant" else None
+    found = found or (facts.result.get("contacts") or {}).get(f"{section}.{owner}")
+    return found if isinstance(found, dict) else None
+
+
+def _field_label(facts: DossierFacts, section: str, owner: str) -> str:
+    return f"表紙 {facts.words.field_label(owner)}" if section == "applicant" else f"{section}.{owner}"
+
+
 def _previous(facts: DossierFacts, o: dict[str, Any], section: str, owner: str, field: str) -> Any:
+    if field == "value":  # a cover field: what the machine read, and how sure it was
+        status = READ_STATUS.get(str(o.get("before_status")), "")
+        value = o.get("before")
+        shown = f"「{value}」" if value not in (None, "") else "（読めず）" if o.get("before_status") != "empty" else "（空欄）"
+        return f"{shown}（{status}）" if status else shown
     for key in PREVIOUS_KEYS:
         if o.get(key) is not None:
             return o[key]
@@ -58,6 +85,8 @@ def _previous(facts: DossierFacts, o: dict[str, Any], section: str, owner: str, 
 
 
 def _shown(field: str, value: Any) -> str:
+    if field == "value":
+        return f"「{value}」" if value else "（空欄と確認）"
     if value is None:
         return "（記録なし）"
     if isinstance(value, dict):

@@ -153,6 +153,9 @@ def flag_totals(facts: DossierFacts) -> dict[str, int]:
     }
 
 
+REVIEWED = "審査者確認"  # the status word of a cover field the reviewer confirmed or corrected
+
+
 def applicant_rows(facts: DossierFacts) -> list[dict[str, Any]]:
     """The cover fields in result.json's (the form's) order, with a crop where the reading is unsure."""
     rows = []
@@ -161,12 +164,13 @@ def applicant_rows(facts: DossierFacts) -> list[dict[str, Any]]:
             continue
         status = str(fld.get("status") or "")
         show_crop = status not in ("missing",)  # every field beside its reading, so a wrong 読取済 shows
+        confirmed = bool(fld.get("overridden"))  # the reviewer's value (review.yaml fields:), the machine's in 審査者による訂正
         rows.append(
             {
                 "label": facts.words.field_label(key),
                 "value": str(fld.get("value") if fld.get("value") is not None else "（空欄）" if status == "empty" else ""),
-                "status": FIELD_STATUS.get(status, status),
-                "bad": status in ("uncertain", "handwritten", "empty", "missing"),
+                "status": REVIEWED if confirmed else FIELD_STATUS.get(status, status),
+                "bad": not confirmed and status in ("uncertain", "handwritten", "empty", "missing"),
                 "where": facts.where([fld["page"]]) if fld.get("page") else "",
                 "image": crop_at(facts.out_dir, fld.get("crop"), CROP_FIELD_MM) if show_crop else "",
             }
