@@ -8,6 +8,7 @@ out. Millimetres; calibrated against LibreOffice 7.4 with the committed template
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,19 +16,43 @@ from pipeline.output.dossier.crops import shown_mm
 
 _BODY_MM = 297 - 15 - 20  # A4 minus the template's top and bottom margins
 _PT_MM = 0.3528
-_LINE = 2.85  # an 8 pt (or 7.5 pt) table line, IPAex fonts, single spacing
-_ROW_PAD = 0.7  # cell margins top and bottom plus the rule
+_LINE = 2.85  # an 8 pt table line, IPAex fonts, single spacing
+_LATIN_EM = 0.5  # IPAex's proportional Latin letters: 「署名：あり（answer_sheet.pdf p.10）」 fits 51 mm at 8 pt
+_LINE_SMALL = 2.62  # a 7.5 pt line (item titles, flags): 7.4 pt apart in the PDF
+_ROW_PAD = 0.9  # cell margins top and bottom plus the rule
 _HEAD_ROW = 3.6  # a table's header row
 _H2_GAP = 9.5  # from the end of a table to the next table under a Heading 2
 
 
+def _width_em(ch: str) -> float:
+    return 1.0 if ord(ch) > 0x2E7F else _LATIN_EM
+
+
+# Where a line may break: after a space, after a hyphen before a letter, and around every
+# full-width character (as LibreOffice breaks Japanese) but never before 、。）, a small kana or ー,
+# nor after （; a run of Latin letters, digits and
+# punctuation (a URL) moves to the next line whole, and is cut by the character only when it
+# is wider than the column.
+_BREAK = re.compile(
+    r"[^\s\-\u2e80-\uffff]*(?:-(?=[A-Za-z])|\s+)?|[（「『【〔]?[\u2e80-\uffff][、。，．）」』】〕ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶー]*|-"
+)
+
+
 def _text_lines(text: Any, width_mm: float, pt: float) -> int:
-    """Lines a text needs in a column (full-width characters count 1 em, others 0.55 em)."""
+    """Lines a text needs in a column, wrapped word by word (full-width characters 1 em, others `_LATIN_EM`)."""
     em = pt * _PT_MM
+    room = max(width_mm / em, 1.0)  # ems on a line
     lines = 0
     for para in str(text or "").split("\n"):
-        units = sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in para)
-        lines += max(1, math.ceil(units * em / max(width_mm, em) - 0.05))
+        count, used = 1, 0.0
+        for token in (t for t in _BREAK.findall(para) if t):
+            w = sum(_width_em(c) for c in token.rstrip())
+            if used and used + w > room + 0.05:  # the token goes to the next line
+                count, used = count + 1, 0.0
+            while w > room + 0.05:  # wider than the column: cut by the character
+                count, w = count + 1, w - room
+            used += w + (len(token) - len(token.rstrip())) * _LATIN_EM
+        lines += count
     return lines
 
 
@@ -83,16 +108,22 @@ def estimate_sections(ctx: dict[str, Any]) -> tuple[int, int, int]:
     for it in ctx["items"]:
         if it["section_header"]:
             rows.append(4.0)
-        ev = sum(_text_lines(f"{e['label']}：{e['text']}", 52, 8) for e in it["evidence"])
-        ev_h = max(1, ev) * _LINE + _image_lines_mm(it["images"], 52)
-        flags_h = sum(_text_lines(f["text"], 28, 7.5) for f in it["flags"]) * _LINE
-        title_h = _text_lines(it["title"], 39, 7.5) * _LINE
-        answer_h = (_text_lines(it["answer"], 12, 8) + (1 if it["choice"] else 0)) * _LINE
-        rows.append(max(ev_h, flags_h, title_h, answer_h) + _ROW_PAD)
+        rows.append(item_row_mm(it))
     item_pages, used = _pack(rows, items_start, _HEAD_ROW)
     index = [3.6 * max(_text_lines(x["source"], 59, 8), _text_lines(x["labels"], 21, 8)) for x in ctx["attachments"]]
     extra_pages, _ = _pack([*index, 8.0], used + 25.5, _HEAD_ROW)
     return cover_pages, eyes_pages, item_pages + extra_pages - 1
+
+
+def item_row_mm(it: dict[str, Any]) -> float:
+    """Height of one item-table row: its tallest cell (the template's column widths less the cell margins)."""
+    ev = sum(_text_lines(f"{e['label']}：{e['text']}", 51, 8) for e in it["evidence"])
+    ev_h = max(1, ev) * _LINE + _image_lines_mm(it["images"], 51)
+    flags_h = sum(_text_lines(f["text"], 27, 7.5) for f in it["flags"]) * _LINE_SMALL
+    title_h = _text_lines(it["title"], 37.5, 7.5) * _LINE_SMALL
+    # the answer, then the choice's paragraph, which the cell keeps (one small line) even when empty
+    answer_h = _text_lines(it["answer"], 11, 8) * _LINE + max(1, _text_lines(it["choice"], 11, 7.5)) * _LINE_SMALL
+    return max(ev_h, flags_h, title_h, answer_h) + _ROW_PAD
 
 
 def _cover_mm(ctx: dict[str, Any]) -> float:
