@@ -232,8 +232,11 @@ def test_text_running_past_its_field_is_not_read_as_certain(tmp_path, form):
     assert fields["applicant.tel"].status != "read"
 
 
-def test_a_reflowed_page_reads_no_field_as_certain(tmp_path, form):
-    """Ensures that a page whose print sits a line lower than the blank's (a Word reflow) reads none of its fields as certain."""
+def test_a_page_whose_print_moved_is_read_where_the_print_went(tmp_path, form):
+    """Ensures that a page whose print sits 14 pt lower than the blank's (a Word reflow) has its fields read at their new place, exactly.
+
+    (Before the reflowed reader, such a page could at best read every field uncertain.)
+    """
     texts = {"applicant.company_name": "株式会社サンプル", "applicant.tel": "03-1234-5678", "applicant.user_count": "12,000"}
     path = tmp_path / "reflowed.pdf"
     print_filled(FORM_DIR, set(), texts, "glyph", path)
@@ -241,9 +244,11 @@ def test_a_reflowed_page_reads_no_field_as_certain(tmp_path, form):
         pdf.pages[0].contents_add(pikepdf.Stream(pdf, b"1 0 0 1 0 -14 cm"), prepend=True)  # everything 14 pt lower
         pdf.save(path)
     fields = _fields(read_submission(path, form))
-    cover = [f for f in fields.values() if f.page and f.page.page == 1 and f.kind in ("text", "url", "date")]
-    assert cover and not [f.name for f in cover if f.status == "read"]
-    assert all(f.status == "uncertain" and f.note for f in cover if f.name in texts)
+    for name, value in texts.items():
+        assert (fields[name].status, fields[name].value) == ("read", value), name
+        assert fields[name].bbox[1] == pytest.approx(form.pages[0].fields[[f.name for f in form.pages[0].fields].index(name)].bbox[1] + 14, abs=0.6)
+    others = [f for f in fields.values() if f.page and f.page.page == 1 and f.kind in ("text", "url") and f.name not in texts]
+    assert others and all(f.status == "empty" for f in others)
 
 
 def test_a_value_off_its_pattern_is_uncertain_with_its_crop(tmp_path):

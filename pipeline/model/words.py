@@ -33,6 +33,7 @@ FLAG = {
     "unconfirmed_document": "書類の確認が必要",
     "evidence_for_no_answer": "「いいえ」の項目に書類",
     "repaired_file": "修復して読んだファイル",
+    "reflowed_form": "記入で位置がずれた様式",
 }
 
 

@@ -120,12 +120,15 @@ def read_page(
     acro: Mapping[str, str | bool] | None,
     blank_chars: list[Char] = (),  # type: ignore[assignment]
     dpi: int = DIGITAL_DPI,
+    field_witness: tuple[NDArray[np.uint8], NDArray[np.uint8]] | None = None,
 ) -> PageReading:
     """Read every box and field of one identified form page.
 
     `image` and `blank` are grey renderings of the submitted page and of the blank form page
     at `dpi`, same size. `acro` holds AcroForm values by field name (`<owner>.<option>` for
     boxes, the layout field name for text), or None for a plain text-layer page.
+    `field_witness`: (page, blank) images in which the ink a field holds is measured instead
+    of `image` and `blank` (a reflowed page: the form's print painted out of both).
     """
     on_page = chars
     chars = added_chars(chars, blank_chars)
@@ -147,7 +150,7 @@ def read_page(
             crops[name] = crop(image, box.bbox, dpi, pad_pt=30)
     fields = []
     for fld in layout.fields:
-        reading, picture = _read_field(fld, ref, chars, image, blank, acro, dpi, on_page)
+        reading, picture = _read_field(fld, ref, chars, image, blank, acro, dpi, on_page, field_witness)
         if acro is None and fld.kind not in ("signature", "seal") and print_moved(fld.bbox, list(blank_chars), moved):
             reading, picture = _displaced(reading), picture if picture is not None else crop(image, fld.bbox, dpi)
         fields.append(reading)
@@ -194,9 +197,11 @@ def _read_field(
     acro: Mapping[str, str | bool] | None,
     dpi: int,
     on_page: list[Char] = (),  # type: ignore[assignment]
+    witness: tuple[NDArray[np.uint8], NDArray[np.uint8]] | None = None,
 ) -> tuple[FieldReading, NDArray[np.uint8] | None]:
+    ink_page, ink_blank = witness if witness is not None else (image, blank)
     if fld.kind in ("signature", "seal"):
-        share = ink_share(image, blank, fld.bbox, dpi)
+        share = ink_share(ink_page, ink_blank, fld.bbox, dpi)
         typed = text_of(chars_in(chars, fld.bbox))
         picture = crop(image, fld.bbox, dpi)
         if typed and fld.kind == "signature":
@@ -209,12 +214,14 @@ def _read_field(
         # No AcroForm value (or an empty one): what the page itself shows there is read instead —
         # a PDF reader may draw the applicant's text as page content and leave the field empty.
         value, note = typed_value(fld, chars, on_page)
-    if value is None and ink_share(image, blank, fld.bbox, dpi) >= INK_FIELD_PRESENT * 2:
+    if value is None and ink_share(ink_page, ink_blank, fld.bbox, dpi) >= INK_FIELD_PRESENT * 2:
         # Ink but no text: written by hand on a printed copy, or pasted as a picture.
         return FieldReading(fld.name, fld.owner, fld.kind, None, "handwritten", None, ref, fld.bbox), crop(image, fld.bbox, dpi)
     if value is None:
         return FieldReading(fld.name, fld.owner, fld.kind, None, "empty", None, ref, fld.bbox), None
-    reading = fit_pattern(FieldReading(fld.name, fld.owner, fld.kind, value, "uncertain" if note else "read", 1.0, ref, fld.bbox, note=note), fld)
+    reading = fit_pattern(
+        FieldReading(fld.name, fld.owner, fld.kind, value, "uncertain" if note else "read", 1.0, ref, fld.bbox, note=note), fld
+    )
     return reading, None if reading.status == "read" else crop(image, fld.bbox, dpi)
 
 

@@ -18,11 +18,12 @@ from pipeline.model.records import FieldReading, Flag, FormDef, MarkReading, Pag
 from pipeline.output.dossier.overlay import write_debug_overlays
 from pipeline.output.result import to_json, write_json_atomic
 from pipeline.reading import labels
-from pipeline.reading.digital_page import read_digital_page
+from pipeline.reading.digital_page import prints_the_form, read_digital_page
 from pipeline.reading.engines import Engines
 from pipeline.reading.identify import identify_text_page
 from pipeline.reading.marks import unlocated_readings
-from pipeline.reading.read_digital import PageReading
+from pipeline.reading.read_digital import DIGITAL_DPI, PageReading
+from pipeline.reading.reflowed import read_reflowed
 from pipeline.reading.scan import read_scan
 from pipeline.rules.apply import apply_rules
 from pipeline.rules.overrides import Attribution
@@ -57,7 +58,9 @@ class Collected:
     page_images: dict[int, FormPageImage] = field(default_factory=dict)  # by form page, as the reader saw it
 
 
-def process_submission(entry: Path, form_dir: Path, out_dir: Path, *, debug: bool = False, engines: Engines | None = None) -> dict[str, Any]:
+def process_submission(
+    entry: Path, form_dir: Path, out_dir: Path, *, debug: bool = False, engines: Engines | None = None
+) -> dict[str, Any]:
     """Read one inbox entry and write outbox/<name>/result.json (and review.yaml once); returns the JSON dict.
 
     `engines`: the process's OCR engines and digit classifier (None: process_engines()).
@@ -135,11 +138,16 @@ def read_submission(entry: Path, form: FormDef, engines: Engines | None = None) 
             collected.flags.extend(Flag("repaired_file", "warning", None, f"{rel}: {note}") for note in opened.source.notes)
             if opened.source.status == "error":
                 collected.flags.append(
-                    Flag("unreadable_file", "error", None, f"{rel}: {opened.source.error}", (PageRef(rel, 1),) if opened.source.pages else ())
+                    Flag(
+                        "unreadable_file", "error", None, f"{rel}: {opened.source.error}", (PageRef(rel, 1),) if opened.source.pages else ()
+                    )
                 )
                 continue
             acro = _acroform_values(opened, form, rel, collected.flags)
-            for page in opened.pages:
+            done = _read_reflowed_form(opened, form, collected) if acro is None else set()
+            for index, page in enumerate(opened.pages):
+                if index in done:
+                    continue
                 try:
                     _read_page(page, form, acro, collected, engines)
                 except PipelineError as exc:  # one bad page stays that page's problem
@@ -163,7 +171,14 @@ def _acroform_values(opened: OpenedSource, form: FormDef, rel: str, flags: list[
         return None
     strays = {k: v for k, v in values.items() if k not in known and v not in (None, "", "/Off", "Off", False)}
     for name, value in sorted(strays.items()):
-        flags.append(Flag("uncertain_mark", "warning", None, f"{rel}: 入力フォームの欄「{name}」の値「{value}」は、様式のどの枠・記入欄にも当たりません"))
+        flags.append(
+            Flag(
+                "uncertain_mark",
+                "warning",
+                None,
+                f"{rel}: 入力フォームの欄「{name}」の値「{value}」は、様式のどの枠・記入欄にも当たりません",
+            )
+        )
     return ours
 
 
@@ -174,21 +189,64 @@ def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Co
         collected.other_pages.append(_label_page(page, form, engines))
         return
     layout, reading = found
+    _keep_form_page(layout, page.ref, reading, collected)
+
+
+def _keep_form_page(layout: PageLayout, ref: PageRef, reading: PageReading, collected: Collected) -> None:
+    """A form page's readings into the submission's; a second page for the same form page is reported, not read."""
     if layout.number in collected.form_pages:
         collected.flags.append(
-            Flag("missing_form_page", "info", None, f"{page.ref.file} p{page.ref.page}: 様式の {layout.number} ページ目が重複しています。最初のものを読み取りました", (page.ref,))
+            Flag(
+                "missing_form_page",
+                "info",
+                None,
+                f"{ref.file} p{ref.page}: 様式の {layout.number} ページ目が重複しています。最初のものを読み取りました",
+                (ref,),
+            )
         )
         return
-    collected.form_pages[layout.number] = page.ref
+    collected.form_pages[layout.number] = ref
     collected.marks += reading.marks
     collected.fields += reading.fields
-    lost_marks, lost_fields = unlocated_readings(layout, page.ref)  # what the printing's calibration could not place
+    lost_marks, lost_fields = unlocated_readings(layout, ref)  # what the printing's calibration could not place
     collected.marks += lost_marks
     collected.fields += lost_fields
     for name, picture in reading.crops.items():
         collected.crops[f"p{layout.number}_{name}"] = picture
     if reading.page_image is not None:
-        collected.page_images[layout.number] = FormPageImage(layout.number, page.ref, reading.page_image, reading.page_dpi, layout.width_pt, layout.height_pt)
+        collected.page_images[layout.number] = FormPageImage(
+            layout.number, ref, reading.page_image, reading.page_dpi, layout.width_pt, layout.height_pt
+        )
+
+
+def _read_reflowed_form(opened: OpenedSource, form: FormDef, collected: Collected) -> set[int]:
+    """A born-digital form whose text moved (typed into in Word): read by where its print went; the indices of its form pages.
+
+    Empty when the file is not the form, or prints it where the blank has it: its pages are then read one by one.
+    """
+    text_pages = [(i, p) for i, p in enumerate(opened.pages) if p.has_text and not p.scanned and p.error is None]
+    if not text_pages or not Path(form.blank_pdf).exists():
+        return set()
+    doc = read_reflowed([p for _, p in text_pages], form)
+    if doc is None:
+        return set()
+    layouts = {p.number: p for p in form.pages}
+    for number, (ref, reading) in sorted(doc.readings.items()):
+        ref_image = doc.images.get(number)
+        if ref_image is not None:
+            reading = replace(reading, page_image=ref_image[1], page_dpi=float(DIGITAL_DPI))
+        _keep_form_page(layouts[number], ref, reading, collected)
+    first = text_pages[min(doc.form_page_indices)][1].ref
+    collected.flags.append(
+        Flag(
+            "reflowed_form",
+            "info",
+            None,
+            f"{first.file}: 記入で様式の文字の位置がずれています（Word などで入力）。各欄は様式の文字の並びから位置を求めて読み取りました",
+            (first,),
+        )
+    )
+    return {text_pages[k][0] for k in doc.form_page_indices}
 
 
 def _read_if_form_page(page: Page, form: FormDef, acro: AcroValues | None, engines: Engines) -> tuple[PageLayout, PageReading] | None:
@@ -198,6 +256,8 @@ def _read_if_form_page(page: Page, form: FormDef, acro: AcroValues | None, engin
         match = identify_text_page(page.text(), form)
         if match is None:
             return None
+        if match.by != "code" and acro is None and not prints_the_form(page, match.layout, Path(form.blank_pdf)):
+            return None  # names the form's items but is not its page: a document quoting them
         return match.layout, read_digital_page(page, match.layout, acro, Path(form.blank_pdf))
     return read_scan(page, form, engines)
 
@@ -226,7 +286,14 @@ def missing_page_flags(form: FormDef, found: dict[int, PageRef]) -> list[Flag]:
     missing = [p for p in form.pages if p.number not in found]
     if not missing or len(missing) == len(form.pages):
         if missing:
-            return [Flag("missing_form_page", "error", None, f"申請書・回答書のページが見つかりません（全 {len(form.pages)} ページ）。別の様式か、読み取れないスキャンです")]
+            return [
+                Flag(
+                    "missing_form_page",
+                    "error",
+                    None,
+                    f"申請書・回答書のページが見つかりません（全 {len(form.pages)} ページ）。別の様式か、読み取れないスキャンです",
+                )
+            ]
         return []
     parts = []
     for p in missing:
