@@ -190,8 +190,8 @@ def _print_on(al: Alignment, index: int) -> list[Char]:
 def _print_removed(image: NDArray[np.uint8], chars: list[Char], spread: bool = False) -> NDArray[np.uint8]:
     """The image with the form's printed characters painted out, so that only a field's own ink is left to measure.
 
-    `spread`: the blank's remaining lines (rules, underlines, frames) are widened by a pixel,
-    so that a line of the file half a pixel off its shifted blank does not count as ink.
+    `spread`: the blank's remaining lines (rules, underlines, frames) are widened by a pixel and
+    made black, so that a line of the file half a pixel off its shifted blank does not count as ink.
     """
     out = image.copy()
     scale = DIGITAL_DPI / 72.0
@@ -206,6 +206,7 @@ def _print_removed(image: NDArray[np.uint8], chars: list[Char], spread: bool = F
         import cv2
 
         out = np.asarray(cv2.erode(out, np.ones((3, 3), np.uint8)), np.uint8)
+        out[out < 200] = 0  # a line drawn grey across two pixel rows on one rendering is black on one row on the other
     return out
 
 
