@@ -232,6 +232,22 @@ def test_text_running_past_its_field_is_not_read_as_certain(tmp_path, form):
     assert fields["applicant.tel"].status != "read"
 
 
+def test_two_copies_of_a_form_page_are_a_warning_naming_both(tmp_path, form):
+    """Ensures that a form page sent twice (a re-filled page added to the file) is flagged with both pages, not chosen silently."""
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    print_filled(FORM_DIR, {(b.owner, "yes") for b in form.pages[1].boxes if b.option == "yes"}, {}, "glyph", entry / "a.pdf")
+    print_filled(FORM_DIR, set(), {}, "glyph", tmp_path / "b.pdf")
+    with pikepdf.open(tmp_path / "b.pdf") as src, pikepdf.new() as out:
+        out.pages.append(src.pages[1])  # the same answer-sheet page once more, filled otherwise
+        out.save(entry / "b.pdf")
+    collected = read_submission(entry, form)
+    twice = [f for f in collected.flags if f.code == "missing_form_page"]
+    assert len(twice) == 1 and twice[0].severity == "warning"
+    assert {(r.file, r.page) for r in twice[0].pages} == {("a.pdf", 2), ("b.pdf", 1)}
+    assert "二つ" in twice[0].message
+
+
 def test_a_page_whose_print_moved_is_read_where_the_print_went(tmp_path, form):
     """Ensures that a page whose print sits 14 pt lower than the blank's (a Word reflow) has its fields read at their new place, exactly.
 

@@ -195,13 +195,14 @@ def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Co
 def _keep_form_page(layout: PageLayout, ref: PageRef, reading: PageReading, collected: Collected) -> None:
     """A form page's readings into the submission's; a second page for the same form page is reported, not read."""
     if layout.number in collected.form_pages:
+        first = collected.form_pages[layout.number]  # two candidates for one page: a flag, never a silent choice
         collected.flags.append(
             Flag(
                 "missing_form_page",
-                "info",
+                "warning",
                 None,
-                f"{ref.file} p{ref.page}: 様式の {layout.number} ページ目が重複しています。最初のものを読み取りました",
-                (ref,),
+                f"{ref.file} p{ref.page}: 様式の {layout.number} ページ目が二つあります。先の {first.file} p{first.page} を読み取りました。どちらが正しいか確認してください",
+                (first, ref),
             )
         )
         return
