@@ -66,6 +66,10 @@ class Rejection:
 
     reason: Literal["blank", "photo", "no_match", "low_quality"]
     detail: str
+    # The best fit that was found (below min_quality), else the best page-search guess
+    # (blank px → scan px, its blank page): a frame for reading a page whose content moved.
+    fit: Registration | None = None
+    coarse: tuple[NDArray[np.float64], Reference] | None = None
 
 
 # --- the scan ------------------------------------------------------------------------------------
@@ -467,13 +471,13 @@ def register(
     cands = _candidates(dark, refs, cfg, small=small)
     if not cands or cands[0][0] < cfg.thumb_min_score:
         top_score = cands[0][0] if cands else 0.0
-        return Rejection("no_match", f"no form page looks like it (best thumbnail score {top_score:.2f})")
+        return Rejection("no_match", f"no form page looks like it (best thumbnail score {top_score:.2f})", coarse=_coarse(cands))
     spts, sdesc = features(gray, cfg)
     tried = _try(cands, spts, sdesc, small, cfg, dark)
     if not any(r.quality >= cfg.min_quality for r in tried):
         tried += _try(_candidates(dark, refs, cfg, other_ways=True, small=small), spts, sdesc, small, cfg, dark)
     if not tried:
-        return Rejection("no_match", f"no form page aligned (best thumbnail score {cands[0][0]:.2f}, page {cands[0][2].layout.number})")
+        return Rejection("no_match", f"no form page aligned (best thumbnail score {cands[0][0]:.2f}, page {cands[0][2].layout.number})", coarse=_coarse(cands))
     tried.sort(key=lambda r: -r.quality)
     best = tried[0]
     close = len(tried) > 1 and tried[1].quality > best.quality - cfg.code_check_margin
@@ -488,5 +492,10 @@ def register(
         if code and code == best.layout.code:
             best = replace(best, identified_by="code")
     if best.quality < cfg.min_quality:
-        return Rejection("low_quality", f"best match page {best.layout.number} aligns poorly (quality {best.quality:.2f})")
+        return Rejection("low_quality", f"best match page {best.layout.number} aligns poorly (quality {best.quality:.2f})", fit=best)
     return best
+
+
+def _coarse(cands: list[tuple[float, int, Reference, NDArray[np.float64]]]) -> tuple[NDArray[np.float64], Reference] | None:
+    """The best page-search guess (its transform and blank page), if any."""
+    return (cands[0][3], cands[0][2]) if cands else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,8 @@ from pipeline.reading.engines import Engines
 from pipeline.reading.fields import FieldMeasure, HiresCrop, read_fields
 from pipeline.reading.marks import BoxMeasure, InkView, read_marks
 from pipeline.reading.read_digital import PageReading
+from pipeline.reading.reflow import Located
+from pipeline.reading.reflow_scan import settle, unplaced
 from pipeline.reading.register import Registration, Rejection, darkness, levels, register
 from pipeline.reading.settings import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
 from pipeline.sources.resample import exact_factor, shrink
@@ -67,6 +69,7 @@ class ScanDetail:
     field_measures: dict[str, FieldMeasure] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     colour: bool = False
+    located: Located | None = None  # where the content is, when it moved (reflow)
 
 
 def read_scan(page: Page, form: FormDef, engines: Engines) -> tuple[PageLayout, PageReading] | None:
@@ -247,11 +250,11 @@ def ocr_engine(engines: Engines, layout: PageLayout, where: str) -> OcrEngine | 
         return None
 
 
-def uncertain_mark_crops(gray: NDArray[np.uint8], reg: Registration, marks: list[tuple[MarkReading, BoxMeasure]]) -> dict[str, NDArray[np.uint8]]:
+def uncertain_mark_crops(gray: NDArray[np.uint8], reg: Registration, marks: Iterable[MarkReading]) -> dict[str, NDArray[np.uint8]]:
     """The uncertain boxes and their surroundings, upright at the work resolution, for the reviewer."""
     return {
         f"{m.owner}.{m.option}": _warp_region(gray, reg.matrix, m.bbox, reg.dpi, reg.dpi, 30.0)
-        for m, _ in marks
+        for m in marks
         if m.state == "uncertain" and m.bbox is not None
     }
 
@@ -284,7 +287,8 @@ def read_scan_detail(
     detail.colour = decoded.small_rgb is not None
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
-    reg = register(decoded.gray, form, register_cfg)
+    settled = settle(decoded.gray, register(decoded.gray, form, register_cfg), form, register_cfg)
+    reg = settled.outcome
     t2 = time.monotonic()
     detail.seconds["register"] = t2 - t1
     if isinstance(reg, Rejection):
@@ -311,10 +315,13 @@ def read_scan_detail(
         log.warning("%s: fields not read: %s", where, exc)
         return detail
     detail.field_measures = measures
-    crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, marks)}
+    extra_marks, extra_fields = unplaced(settled.located, page.ref, reg.dpi) if settled.located else ([], [])
+    read_marks_all = tuple(m for m, _ in marks) + tuple(extra_marks)
+    crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, read_marks_all)}
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
-    detail.reading = PageReading(tuple(m for m, _ in marks), tuple(fields), crops, page_image=aligned, page_dpi=reg.dpi)
+    detail.located = settled.located
+    detail.reading = PageReading(read_marks_all, tuple(fields) + tuple(extra_fields), crops, page_image=aligned, page_dpi=reg.dpi)
     if time.monotonic() > deadline:
         log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
     return detail

@@ -1,0 +1,326 @@
+"""A scanned form page whose content moved (a Word filling that reflowed) → where each box and field of the form actually is on it.
+
+The page is first put in a frame: the registration's transform (even one that fits only part
+of the page), else the page search's guess; the frame is corrected in x from the lines found.
+Its text lines are aligned, order kept, to the blank's flow of lines (every page one after
+the other: the tail of one blank page and the head of the next may share a scanned page);
+see reflow_lines.py. A box or field is then looked for where its line went: the blank's
+picture of its surroundings is matched on the scan a few pixels around that place. Placed,
+it is read there, with the blank's own ink carried along (what marks and fields subtract);
+in the page's span but not found, it is `uncertain` where it was expected; outside the span
+(on another page) it is not this page's.
+
+The result is a Registration whose reference is the blank moved to the scan (layout, ink
+and printed characters where this page has them), so marks and fields read it unchanged.
+Pixels at work dpi in the frame (the blank page's size), origin top left.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.geometry import px_per_pt
+from pipeline.model.records import BBox, BoxLayout, FieldLayout
+from pipeline.reading.affine import aligned_view
+from pipeline.reading.references import Reference, as_f32
+from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow
+from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
+from pipeline.reading.register import Registration, darkness, levels
+
+Element = BoxLayout | FieldLayout
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """One box or field of blank page `page` (index into the references) on this scan: offset px, or None when not found."""
+
+    element: Element
+    page: int
+    offset: tuple[int, int] | None
+    guess: tuple[int, int]  # where its line says it is (px), for the crop of one not found
+    corr: float
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A scanned page read against the blank's flow: the frame, the alignment and where each element is."""
+
+    frame: NDArray[np.float64]  # blank px → scan px
+    lines: Lines
+    alignment: Alignment
+    flow_pages: tuple[int, ...]  # reference indices of the pages the alignment runs through
+    placements: tuple[Placement, ...]
+
+    @property
+    def matched(self) -> int:
+        return len(self.alignment.pairs)
+
+
+def is_form_content(lines: Lines, al: Alignment, cfg: ReflowDefaults = REFLOW) -> bool:
+    """Whether the alignment shows a page of the form: enough of its lines, alike enough.
+
+    A page of a few lines (what reflow pushed past a page's end) is the form's only when
+    nearly all its lines align, each closely, and nowhere else in the flow nearly as well.
+    """
+    n = len(al.pairs)
+    if n < 2 or not al.sims:
+        return False
+    if n < cfg.min_lines:
+        close = min(al.sims) >= cfg.few_lines_sim and n >= cfg.few_lines_share * len(lines)
+        return close and al.score - al.runner_up >= cfg.few_lines_margin
+    return n >= cfg.min_share * len(lines) and float(np.mean(al.sims)) >= cfg.mean_sim
+
+
+def line_of(lines: Lines, y0: float, y1: float) -> int | None:
+    """The line of a page holding rows y0..y1 (the one overlapping most), else the nearest within 12 px."""
+    if len(lines) == 0:
+        return None
+    over = np.minimum(lines.y1, y1) - np.maximum(lines.y0, y0)
+    k = int(np.argmax(over))
+    if over[k] > 0:
+        return k
+    d = np.abs(lines.yc - (y0 + y1) / 2)
+    k = int(np.argmin(d))
+    return k if d[k] <= 12 else None
+
+
+def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
+    """How far line i of `lines` sits below line j of `other` (px): the median of its top's, centre's and bottom's moves.
+
+    A mark or handwriting on a line pulls its top or its bottom (and its centre), rarely both.
+    """
+    return float(np.median([lines.y0[i] - other.y0[j], lines.yc[i] - other.yc[j], lines.y1[i] - other.y1[j]]))
+
+
+def _line_offset(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[int, bool] | None:
+    """(dy px, matched) of flow line j on the scan: its pair's, or its neighbours' when they agree; None outside the span."""
+    js = [p[1] for p in al.pairs]
+    if not js or j < js[0] or j > js[-1]:
+        return None
+    dys = [pair_dy(lines, i, flow.lines, jj) if flow.page[jj] == flow.page[j] else math.nan for i, jj in al.pairs]
+    if j in js:
+        k = js.index(j)
+        return (round(dys[k]), True) if not math.isnan(dys[k]) else None
+    k = int(np.searchsorted(js, j))
+    before, after = dys[k - 1], dys[k]
+    if math.isnan(before) and math.isnan(after):
+        return None
+    if math.isnan(before) or math.isnan(after) or abs(before - after) > 4:
+        return round(before if not math.isnan(before) else after), False
+    return round(before), True
+
+
+def _template(ref: Reference, line: tuple[int, int], el: Element, cfg: ReflowDefaults) -> tuple[int, int, NDArray[np.float32]]:
+    """(x0, y0, picture) of the blank around an element: its line's rows (and the box's) ± pad; a box's columns ± pad, a field's whole line.
+
+    A field is a blank place: its own columns hold little print (an underline, 「印」), and
+    what is written there is not the blank's; the line's label finds it.
+    """
+    k = px_per_pt(ref.dpi)
+    h, w = ref.dark.shape
+    ex0, ey0, ex1, ey1 = (int(round(v * k)) for v in el.bbox)
+    ty0 = max(0, min(line[0], ey0 if isinstance(el, BoxLayout) else line[0]) - cfg.pad_y_px)
+    ty1 = min(h, max(line[1], ey1 if isinstance(el, BoxLayout) else line[1]) + cfg.pad_y_px)
+    tx0, tx1 = max(0, ex0 - cfg.pad_x_px), min(w, ex1 + cfg.pad_x_px)
+    if isinstance(el, FieldLayout) or float((ref.dark[ty0:ty1, tx0:tx1] > cfg.ink).mean()) < 0.02:
+        tx0, tx1 = 0, w
+    return tx0, ty0, ref.dark[ty0:ty1, tx0:tx1]
+
+
+def _search(
+    dark: NDArray[np.float32], tx0: int, ty0: int, tmpl: NDArray[np.float32], guess: tuple[int, int], cfg: ReflowDefaults
+) -> tuple[int, int, float, bool]:
+    """(dx, dy, match, on the search's edge) of the template's best place within ±search of guess; match -1 when the area is off the page.
+
+    Where the picture of print alone does not match (a mark or writing over the line), only
+    the blank's print ±1 px is compared (a masked correlation).
+    """
+    dx, dy = guess
+    sx, sy = cfg.search_x_px, cfg.search_y_px
+    th, tw = tmpl.shape
+    ax0, ay0, ax1, ay1 = tx0 + dx - sx, ty0 + dy - sy, tx0 + tw + dx + sx, ty0 + th + dy + sy
+    hs, ws = dark.shape
+    if ay0 < 0 or ay1 > hs or ax0 < -sx or ax1 > ws + sx:
+        return dx, dy, -1.0, False
+    area = np.pad(dark[ay0:ay1, max(0, ax0) : min(ws, ax1)], ((0, 0), (max(0, -ax0), max(0, ax1 - ws))))
+    res = cv2.matchTemplate(area, tmpl, cv2.TM_CCOEFF_NORMED)
+    _, peak, _, (bx, by) = cv2.minMaxLoc(res)
+    if peak < cfg.place_min_corr:
+        mask = as_f32(cv2.dilate((tmpl > cfg.ink).astype(np.uint8), np.ones((3, 3), np.uint8)))
+        res = cv2.matchTemplate(area, tmpl, cv2.TM_CCORR_NORMED, mask=mask)
+        _, masked, _, (bx, by) = cv2.minMaxLoc(np.nan_to_num(res))
+        peak = masked if masked >= cfg.place_min_masked else min(peak, 0.0)
+    edge = bx in (0, 2 * sx) or by in (0, 2 * sy)
+    return dx - sx + bx, dy - sy + by, float(peak), edge
+
+
+def place_one(
+    dark: NDArray[np.float32], ref: Reference, line: tuple[int, int], el: Element, guess: tuple[int, int], cfg: ReflowDefaults
+) -> tuple[tuple[int, int] | None, float]:
+    """The element's offset (px) where the blank's surroundings match the scan best near `guess` (None: nowhere), and the match.
+
+    A best place on the search's edge is searched again around it, once (a line's own
+    offset is a few px off when writing on it pulls its top or bottom).
+    """
+    tx0, ty0, tmpl = _template(ref, line, el, cfg)
+    if float(tmpl.std()) < 0.02:
+        return None, 0.0
+    tmpl = as_f32(tmpl)
+    dx, dy, peak, edge = _search(dark, tx0, ty0, tmpl, guess, cfg)
+    if edge and peak > 0:
+        dx, dy, peak, edge = _search(dark, tx0, ty0, tmpl, (dx, dy), cfg)
+    if peak <= 0 or edge:
+        return None, max(peak, 0.0)
+    return (dx, dy), peak
+
+
+def place_elements(
+    dark: NDArray[np.float32], lines: Lines, al: Alignment, refs: tuple[Reference, ...], cfg: ReflowDefaults = REFLOW
+) -> tuple[Placement, ...]:
+    """Every box and field of the pages the alignment runs through, placed on the scan or not (see the module docstring)."""
+    flow = form_flow(refs, cfg)
+    if not al.pairs:
+        return ()
+    pages = sorted({int(flow.page[j]) for _, j in al.pairs})
+    first = {p: int(np.flatnonzero(flow.page == p)[0]) for p in pages}
+    k = px_per_pt(refs[0].dpi)
+    out: list[Placement] = []
+    for p in pages:
+        ref, own = refs[p], flow.per_page[p]
+        elements: list[Element] = [*ref.layout.boxes, *ref.layout.fields]
+        for el in elements:
+            li = line_of(own, el.bbox[1] * k, el.bbox[3] * k)
+            if li is None:
+                continue
+            found = _line_offset(flow, lines, al, first[p] + li)
+            if found is None:
+                continue  # not on this page
+            guess = (0, found[0])
+            offset, corr = place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, guess, cfg)
+            out.append(Placement(el, p, offset, guess, corr))
+    return tuple(out)
+
+
+def warper(gray: NDArray[np.uint8], size: tuple[int, int]) -> Warp:
+    """The scan's darkness in a frame, `size` (w, h) px."""
+    paper, ink = levels(gray)
+
+    def warp(m: NDArray[np.float64]) -> NDArray[np.float32]:
+        return darkness(aligned_view(gray, m, size), paper, ink)
+
+    return warp
+
+
+def centred(frame: NDArray[np.float64], blank_size: tuple[int, int], scan_size: tuple[int, int]) -> NDArray[np.float64]:
+    """The frame's rotation and scale about the page centres, without its shift (w, h px): a page placed as scanners place it."""
+    a = frame[:, :2]
+    c_blank = np.array(blank_size, float) / 2
+    c_scan = np.array(scan_size, float) / 2
+    return np.hstack([a, (c_scan - a @ c_blank)[:, None]])
+
+
+def locate(
+    gray: NDArray[np.uint8], frame: NDArray[np.float64], refs: tuple[Reference, ...], cfg: ReflowDefaults = REFLOW
+) -> Located | None:
+    """The page read against the blank's flow (see the module docstring); None when it is not the form's content.
+
+    A fit that found only part of the page (or the wrong page: a page of few lines gives
+    corners to little) may be shifted: the frame about the page centre is tried next.
+    """
+    blank_size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
+    warp = warper(gray, blank_size)
+    frame0 = frame
+    frame, dark, lines, al = align_page(warp, frame0, refs, cfg)
+    if not is_form_content(lines, al, cfg):
+        frame, dark, lines, al = align_page(warp, centred(frame0, blank_size, (gray.shape[1], gray.shape[0])), refs, cfg)
+    if not is_form_content(lines, al, cfg):
+        return None
+    flow = form_flow(refs, cfg)
+    pages = tuple(sorted({int(flow.page[j]) for _, j in al.pairs}))
+    return Located(frame, lines, al, pages, place_elements(dark, lines, al, refs, cfg))
+
+
+def moved_bbox(bbox: BBox, offset: tuple[int, int], dpi: float) -> BBox:
+    """A bbox (points) moved by an offset in px at dpi."""
+    k = px_per_pt(dpi)
+    dx, dy = offset[0] / k, offset[1] / k
+    return (bbox[0] + dx, bbox[1] + dy, bbox[2] + dx, bbox[3] + dy)
+
+
+def _paste(canvas: NDArray[np.float32], src: NDArray[np.float32], box: tuple[int, int, int, int], offset: tuple[int, int]) -> None:
+    """canvas[box moved by offset] = max(itself, src[box]), clipped to both."""
+    h, w = canvas.shape
+    x0, y0, x1, y1 = box
+    dx, dy = offset
+    x0, y0 = max(x0, -dx, 0), max(y0, -dy, 0)
+    x1, y1 = min(x1, w - dx, src.shape[1]), min(y1, h - dy, src.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    np.maximum(canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx], src[y0:y1, x0:x1], out=canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx])
+
+
+def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, cfg: ReflowDefaults = REFLOW) -> Reference:
+    """The blank as this scan has it: the placed boxes and fields (in the layout of page `principal`), their ink and printed characters."""
+    base = refs[principal]
+    dpi = base.dpi
+    k = px_per_pt(dpi)
+    canvas = np.zeros_like(base.dark)
+    boxes: list[BoxLayout] = []
+    fields: list[FieldLayout] = []
+    printed: list[tuple[str, BBox]] = []
+    c = cfg.carry_px
+    for pl in loc.placements:
+        if pl.offset is None:
+            continue
+        src = refs[pl.page]
+        x0, y0, x1, y1 = (int(round(v * k)) for v in pl.element.bbox)
+        _paste(canvas, src.dark, (x0 - c, y0 - c, x1 + c, y1 + c), pl.offset)
+        moved = replace(pl.element, bbox=moved_bbox(pl.element.bbox, pl.offset, dpi))
+        if isinstance(moved, BoxLayout):
+            boxes.append(moved)
+            continue
+        fields.append(moved)
+        g = 6.0
+        eb = pl.element.bbox
+        for ch, cb in src.printed:
+            cx, cy = (cb[0] + cb[2]) / 2, (cb[1] + cb[3]) / 2
+            if eb[0] - g <= cx <= eb[2] + g and eb[1] - g <= cy <= eb[3] + g:
+                printed.append((ch, moved_bbox(cb, pl.offset, dpi)))
+    layout = replace(base.layout, boxes=tuple(boxes), fields=tuple(fields))
+    gray = np.asarray(255.0 - canvas * 255.0, np.uint8)
+    return replace(
+        base,
+        layout=layout,
+        gray=gray,
+        dark=canvas,
+        dark_max=as_f32(cv2.dilate(canvas, np.ones((3, 3), np.uint8))),
+        dark_wide=as_f32(cv2.dilate(canvas, np.ones((5, 5), np.uint8))),
+        printed=tuple(printed),
+        qr_bbox=None,
+        cache={},
+    )
+
+
+def principal_page(loc: Located) -> int:
+    """The reference index whose elements this page holds most of (its lines, when it holds none)."""
+    counts: dict[int, int] = {}
+    for pl in loc.placements:
+        counts[pl.page] = counts.get(pl.page, 0) + 1
+    if counts:
+        return max(counts, key=lambda p: (counts[p], -p))
+    return loc.flow_pages[0]
+
+
+def moved_registration(loc: Located, refs: tuple[Reference, ...], dpi: float, quality: float, cfg: ReflowDefaults = REFLOW) -> Registration:
+    """A Registration of the scan onto the moved blank (frame as its matrix)."""
+    m = loc.frame
+    angle = math.degrees(math.atan2(m[1, 0], m[0, 0]))
+    turn = int(round(angle / 90.0)) % 4 * 90
+    skew = (angle - turn + 180.0) % 360.0 - 180.0
+    ref = moved_reference(loc, refs, principal_page(loc), cfg)
+    return Registration(ref, m, dpi, turn, skew, math.hypot(m[0, 0], m[1, 0]), loc.matched, quality, "layout")

@@ -1,0 +1,288 @@
+"""Text lines of a page and their order-preserving alignment to the blank form's flow of lines.
+
+A form filled in Word reflows: what is typed into a blank pushes everything below it down,
+a line or more, and sometimes onto the next page; printed lines keep their order and, within
+a line, their places. So a scanned page is read as a run of the blank's lines (possibly the
+tail of one blank page and the head of the next) with lines inserted (typed text, pasted
+signatures) and an offset that grows down the page.
+
+A line is a band of rows holding ink (printed rules left out, which would join a table's
+rows into one band); its descriptor is its ink per column (bins of bin_px), so a line is
+compared with another at the same place across the page. Pixels at work dpi in the page's
+(blank) frame, origin top left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.reading.affine import compose
+from pipeline.reading.references import Reference
+from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
+
+# The scan's darkness in a frame (blank px → scan px), at the blank page's size.
+Warp = Callable[[NDArray[np.float64]], NDArray[np.float32]]
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """The text lines of one page: rows y0..y1 (px), their ink centre row, extent in x, and descriptors."""
+
+    y0: NDArray[np.int32]
+    y1: NDArray[np.int32]
+    yc: NDArray[np.float32]  # ink-weighted centre row
+    x0: NDArray[np.int32]
+    x1: NDArray[np.int32]
+    desc: NDArray[np.float32]  # (n, bins): each line's own pattern of characters, rows of unit length (zero for empty lines)
+    rough: NDArray[np.float32]  # (n, bins): where along the line its ink is, rows of unit length
+
+    def __len__(self) -> int:
+        return len(self.y0)
+
+
+def ink_mask(dark: NDArray[np.float32], cfg: ReflowDefaults = REFLOW) -> NDArray[np.uint8]:
+    """Ink pixels (1) of a darkness map, printed rules (straight runs of rule_px or more) removed."""
+    ink = (dark > cfg.ink).astype(np.uint8)
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((cfg.rule_px, 1), np.uint8))
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, cfg.rule_px), np.uint8))
+    rules = np.asarray(vert, np.uint8) | np.asarray(horiz, np.uint8)
+    return np.asarray(ink & (1 - rules), np.uint8)
+
+
+def _bands(rows: NDArray[np.int64], cfg: ReflowDefaults) -> list[tuple[int, int]]:
+    """Runs of rows with ink (gaps up to gap_px closed), too-tall runs cut at their emptiest rows."""
+    on = rows >= cfg.row_min_ink
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+    merged: list[tuple[int, int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] <= cfg.gap_px:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    out: list[tuple[int, int]] = []
+    stack = list(reversed(merged))
+    while stack:
+        a, b = stack.pop()
+        if b - a < cfg.min_height_px:
+            continue
+        if b - a > cfg.max_height_px:
+            lo, hi = a + cfg.min_height_px, b - cfg.min_height_px
+            cut = lo + int(np.argmin(rows[lo:hi]))
+            stack += [(cut, b), (a, cut)]
+            continue
+        out.append((a, b))
+    return out
+
+
+def _unit(v: NDArray[np.floating]) -> NDArray[np.float32]:
+    norm = float(np.linalg.norm(v))
+    return np.asarray(v / norm if norm > 0 else v, np.float32)
+
+
+def _descriptors(cols: NDArray[np.float32], nb: int, cfg: ReflowDefaults) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """A line's ink per column → (its characters' pattern, where its ink is): binned, sqrt, smoothed; the first with most of its local mean taken away."""
+    binned = np.sqrt(cols[: nb * cfg.bin_px].reshape(nb, cfg.bin_px).sum(axis=1))
+    smooth = np.convolve(binned, np.array([1.0, 2.0, 1.0], np.float32) / 4, mode="same")
+    w = cfg.detail_bins
+    local = np.convolve(smooth, np.ones(w, np.float32) / w, mode="same")
+    return _unit(smooth - local * (1.0 - cfg.keep_plateau)), _unit(smooth)
+
+
+def page_lines(dark: NDArray[np.float32], cfg: ReflowDefaults = REFLOW) -> Lines:
+    """The text lines of a page's darkness map (see the module docstring)."""
+    mask = ink_mask(dark, cfg)
+    rows = mask.sum(axis=1, dtype=np.int64)
+    bands = _bands(rows, cfg)
+    h, w = mask.shape
+    nb = w // cfg.bin_px
+    desc = np.zeros((len(bands), nb), np.float32)
+    rough = np.zeros((len(bands), nb), np.float32)
+    n = len(bands)
+    y0, y1, x0, x1 = (np.zeros(n, np.int32) for _ in range(4))
+    yc = np.zeros(n, np.float32)
+    for i, (a, b) in enumerate(bands):
+        band = mask[a:b]
+        cols = band.sum(axis=0, dtype=np.float32)
+        xs = np.flatnonzero(cols)
+        r = rows[a:b].astype(np.float32)
+        y0[i], y1[i], yc[i] = a, b, float((r * np.arange(a, b)).sum() / max(r.sum(), 1.0))
+        x0[i], x1[i] = (int(xs[0]), int(xs[-1]) + 1) if len(xs) else (0, 0)
+        desc[i], rough[i] = _descriptors(cols, nb, cfg)
+    return Lines(y0, y1, yc, x0, x1, desc, rough)
+
+
+def similarity(a: Lines, b: Lines, *, rough: bool = False, shift_bins: int = 1) -> NDArray[np.float32]:
+    """(len(a), len(b)) cosine similarity of the lines' descriptors (`rough`: where the ink is), the best over ±shift_bins of sideways shift."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), np.float32)
+    da, db = (a.rough, b.rough) if rough else (a.desc, b.desc)
+    best = da @ db.T
+    for s in range(1, shift_bins + 1):
+        best = np.maximum(best, np.roll(da, s, axis=1) @ db.T)
+        best = np.maximum(best, np.roll(da, -s, axis=1) @ db.T)
+    return np.asarray(best, np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Pairs (scan line i, flow line j) in order, each pair's similarity, and the alignment's score."""
+
+    pairs: tuple[tuple[int, int], ...]
+    sims: tuple[float, ...]
+    score: float
+    runner_up: float = 0.0  # the best score of an alignment ending away from this one's flow lines
+
+
+def align(
+    sim: NDArray[np.float32], ys: NDArray[np.float32], fy: NDArray[np.float32], cfg: ReflowDefaults = REFLOW, floor: float | None = None
+) -> Alignment:
+    """The best order-preserving local alignment of scan lines (rows of `sim`, centres ys) to flow lines (columns, flow rows fy).
+
+    A pair scores its similarity minus the floor (match_floor unless given); skipping up to
+    max_skip scan lines (inserted content) or flow lines costs skip_scan / skip_blank each;
+    the change of offset (scan row minus flow row) between consecutive pairs costs drift_cost
+    per px down, shrink_cost per px up. Only pairs within 0.1 of the floor are considered (a
+    few per line), so the search is over them alone.
+    """
+    m, n = sim.shape
+    floor = cfg.match_floor if floor is None else floor
+    cells = [np.flatnonzero(sim[i] >= floor - 0.1) for i in range(m)]
+    score: dict[tuple[int, int], float] = {}
+    back: dict[tuple[int, int], tuple[int, int] | None] = {}
+    k = cfg.max_skip
+    for i in range(m):
+        for j in cells[i].tolist():
+            best, arg = 0.0, None
+            for pi in range(max(0, i - 1 - k), i):
+                row = cells[pi]
+                lo, hi = np.searchsorted(row, [j - 1 - k, j])
+                for pj in row[lo:hi].tolist():
+                    prev = score[(pi, pj)]
+                    d = float((ys[i] - ys[pi]) - (fy[j] - fy[pj]))
+                    cand = (
+                        prev
+                        - (i - 1 - pi) * cfg.skip_scan
+                        - (j - 1 - pj) * cfg.skip_blank
+                        - (d * cfg.drift_cost if d > 0 else -d * cfg.shrink_cost)
+                    )
+                    if cand > best:
+                        best, arg = cand, (pi, pj)
+            score[(i, j)] = float(sim[i, j]) - floor + best
+            back[(i, j)] = arg
+    if not score:
+        return Alignment((), (), 0.0)
+    end = max(score, key=lambda c: score[c])
+    total = score[end]
+    if total <= 0:
+        return Alignment((), (), 0.0)
+    pairs: list[tuple[int, int]] = []
+    at: tuple[int, int] | None = end
+    while at is not None:
+        pairs.append(at)
+        at = back[at]
+    pairs.reverse()
+    lo_j, hi_j = pairs[0][1] - 2, pairs[-1][1] + 2
+    runner_up = max([v for (_, j), v in score.items() if j < lo_j or j > hi_j] + [0.0])
+    return Alignment(tuple(pairs), tuple(float(sim[p]) for p in pairs), total, runner_up)
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """The blank's text lines, page after page, as one sequence (flow rows: each page's lines follow the last page's)."""
+
+    lines: Lines
+    page: NDArray[np.int32]  # index into the references of each line
+    index: NDArray[np.int32]  # the line's index among its page's lines
+    fy: NDArray[np.float32]
+    per_page: tuple[Lines, ...]
+
+
+def form_flow(refs: tuple[Reference, ...], cfg: ReflowDefaults = REFLOW) -> Flow:
+    """Every blank page's lines in one flow (cached with the references)."""
+    key = ("flow", cfg)
+    if key in refs[0].cache:
+        return refs[0].cache[key]  # type: ignore[return-value]
+    per = tuple(page_lines(r.dark, cfg) for r in refs)
+    fy: list[NDArray[np.float32]] = []
+    off = 0.0
+    for lines in per:
+        if len(lines):
+            fy.append(lines.yc - lines.yc[0] + off)
+            off += float(lines.yc[-1] - lines.yc[0]) + 2.0 * float(np.median(lines.y1 - lines.y0))
+    lines = Lines(
+        np.concatenate([p.y0 for p in per]),
+        np.concatenate([p.y1 for p in per]),
+        np.concatenate([p.yc for p in per]),
+        np.concatenate([p.x0 for p in per]),
+        np.concatenate([p.x1 for p in per]),
+        np.concatenate([p.desc for p in per]),
+        np.concatenate([p.rough for p in per]),
+    )
+    flow = Flow(
+        lines,
+        np.concatenate([np.full(len(p), k, np.int32) for k, p in enumerate(per)]),
+        np.concatenate([np.arange(len(p), dtype=np.int32) for p in per]),
+        np.concatenate(fy).astype(np.float32) if fy else np.zeros(0, np.float32),
+        per,
+    )
+    refs[0].cache[key] = flow
+    return flow
+
+
+def _x_correction(lines: Lines, flow: Flow, cfg: ReflowDefaults) -> NDArray[np.float64] | None:
+    """The correction (frame px → frame px: one scale about the origin, a shift in x) that puts the page's line ends on the blank's.
+
+    Text lines start at the margin or an indent and full ones end at the right margin: the
+    scale and shift that land most of the page's line ends on ends of the blank's lines
+    (their histogram, ±1.5 px) win. None when the frame is already right or nothing fits.
+    """
+    keep = (lines.x1 - lines.x0) > 30
+    if keep.sum() < 3:
+        return None
+    xs = np.concatenate([lines.x0[keep], lines.x1[keep]]).astype(np.float64)
+    w = int(max(flow.lines.x1.max(initial=0), xs.max()) + 2)
+    hist = np.bincount(np.concatenate([flow.lines.x0, flow.lines.x1]).clip(0, w - 1), minlength=w).astype(np.float64)
+    hist = np.convolve(np.minimum(hist, np.percentile(hist[hist > 0], 90) if (hist > 0).any() else 1.0), [0.5, 1.0, 0.5], mode="same")
+    hist /= max(hist.max(), 1e-9)
+    lags = np.arange(-cfg.frame_search_px, cfg.frame_search_px + 1)
+    best = (0.0, 1.0, 0.0)
+    for scale in np.arange(1.0 - cfg.frame_scale_range, 1.0 + cfg.frame_scale_range + 1e-9, 0.0025):
+        at = np.rint((xs[:, None] - lags[None, :]) / scale).astype(np.int64)
+        fit = hist[at.clip(0, w - 1)].sum(axis=0) - 0.002 * np.abs(lags) - 2.0 * abs(scale - 1.0)
+        t = int(np.argmax(fit))
+        if fit[t] > best[0]:
+            best = (float(fit[t]), float(scale), float(lags[t]))
+    score, scale, shift = best
+    if score < cfg.frame_min_share * len(xs) or (abs(scale - 1.0) < 0.002 and abs(shift) < 1.5):
+        return None
+    return np.array([[scale, 0.0, shift], [0.0, scale, 0.0]], float)
+
+
+def align_page(
+    warp: Warp,
+    frame: NDArray[np.float64],
+    refs: tuple[Reference, ...],
+    cfg: ReflowDefaults = REFLOW,
+) -> tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]:
+    """(frame, darkness in it, lines, alignment) of a page against the blank's flow.
+
+    The frame is first corrected in x by the line ends (_x_correction); the lines are then
+    aligned by the characters' own pattern, which tells the form's lines from another
+    document's (whose lines are as long and as dense).
+    """
+    flow = form_flow(refs, cfg)
+    dark = warp(frame)
+    lines = page_lines(dark, cfg)
+    corr = _x_correction(lines, flow, cfg)
+    if corr is not None:
+        frame = compose(frame, corr)
+        dark = warp(frame)
+        lines = page_lines(dark, cfg)
+    al = align(similarity(lines, flow.lines), lines.yc, flow.fy, cfg, cfg.detail_floor)
+    return frame, dark, lines, al

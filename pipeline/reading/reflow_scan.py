@@ -1,0 +1,113 @@
+"""Between registration and reading: a registered page whose content moved, or a rejected page that is the form's content moved, read where its content is.
+
+`settle` takes what register() said and returns the registration to read the page with: the
+registration itself when every box and field of its page sits where it put them (the usual
+case, and the only cost is finding the page's text lines), else one onto the blank moved to
+the scan (reflow.py). `unplaced` turns the boxes and fields that belong on the page but could
+not be found into `uncertain` / `not_located` readings at the place their line suggests, so
+nothing is read at a stale position and nothing is silently absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.geometry import px_per_pt
+from pipeline.model.records import BoxLayout, FieldLayout, FieldReading, FormDef, MarkReading, PageRef
+from pipeline.reading.affine import aligned_view
+from pipeline.reading.references import Reference, references
+from pipeline.reading.reflow import Located, line_of, locate, moved_bbox, moved_registration, pair_dy, place_one
+from pipeline.reading.reflow_lines import align, form_flow, page_lines, similarity
+from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
+from pipeline.reading.register import Registration, Rejection, darkness, levels
+from pipeline.reading.settings import REGISTER, RegisterDefaults
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The registration to read with (or the rejection), and the reflow reading when content moved."""
+
+    outcome: Registration | Rejection
+    located: Located | None = None
+
+
+def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> bool:
+    """Whether some box or field of the registered page is not where the registration puts it.
+
+    The scan's lines (in the blank's frame) are aligned to the page's own. An element whose
+    line sits where the blank has it is in place; any other (its line moved, or not found
+    among the lines: a mark or writing over it changes it) is looked for by the blank's
+    picture of its surroundings within a few px: found in place, it is; else the page moved.
+    """
+    ref = reg.reference
+    index = next((i for i, r in enumerate(refs) if r is ref), None)
+    if index is None:
+        return False
+    paper, ink = levels(gray)
+    dark = darkness(aligned_view(gray, reg.matrix, (ref.dark.shape[1], ref.dark.shape[0])), paper, ink)
+    lines = page_lines(dark, cfg)
+    own = form_flow(refs, cfg).per_page[index]
+    al = align(similarity(lines, own), lines.yc, own.yc, cfg, cfg.detail_floor)
+    dy = {j: pair_dy(lines, i, own, j) for i, j in al.pairs}
+    k = px_per_pt(ref.dpi)
+    elements: list[BoxLayout | FieldLayout] = [*ref.layout.boxes, *ref.layout.fields]
+    for el in elements:
+        j = line_of(own, el.bbox[1] * k, el.bbox[3] * k)
+        if j is None or abs(dy.get(j, math.inf)) < cfg.moved_px:
+            continue
+        offset, _ = place_one(dark, ref, (int(own.y0[j]), int(own.y1[j])), el, (0, 0), cfg)
+        if offset is None or max(abs(offset[0]), abs(offset[1])) >= cfg.moved_px:
+            log.debug("page %d: %s is not where the registration puts it (%s)", ref.layout.number, getattr(el, "name", el.owner), offset)
+            return True
+    return False
+
+
+def settle(
+    gray: NDArray[np.uint8],
+    outcome: Registration | Rejection,
+    form: FormDef,
+    register_cfg: RegisterDefaults = REGISTER,
+    cfg: ReflowDefaults = REFLOW,
+) -> Settled:
+    """The registration to read the page with (see the module docstring); `gray` at register_cfg.work_dpi."""
+    refs = references(form, register_cfg)
+    if not refs:
+        return Settled(outcome)
+    if isinstance(outcome, Registration):
+        if not _moved(gray, outcome, refs, cfg):
+            return Settled(outcome)
+        frame, quality = outcome.matrix, outcome.quality
+    elif outcome.fit is not None:
+        frame, quality = outcome.fit.matrix, outcome.fit.quality
+    elif outcome.coarse is not None:
+        frame, quality = outcome.coarse[0], 0.0
+    else:
+        return Settled(outcome)
+    loc = locate(gray, frame, refs, cfg)
+    if loc is None:
+        return Settled(outcome)  # registered and no flow found: read as registered; rejected: not the form's
+    reg = moved_registration(loc, refs, register_cfg.work_dpi, quality, cfg)
+    return Settled(reg, loc)
+
+
+def unplaced(loc: Located, page: PageRef, dpi: float) -> tuple[list[MarkReading], list[FieldReading]]:
+    """The boxes and fields in the page's span that could not be found: uncertain / not_located where their line suggests."""
+    marks: list[MarkReading] = []
+    fields: list[FieldReading] = []
+    for pl in loc.placements:
+        if pl.offset is not None:
+            continue
+        bbox = moved_bbox(pl.element.bbox, pl.guess, dpi)
+        if isinstance(pl.element, BoxLayout):
+            note = f"記入で位置がずれた枠を見つけられませんでした（{pl.element.option}）。頁 {page.page} の該当箇所を目視で確認してください"
+            marks.append(MarkReading(pl.element.owner, pl.element.option, "uncertain", None, page, bbox, "scan", note))
+        else:
+            fields.append(FieldReading(pl.element.name, pl.element.owner, pl.element.kind, None, "not_located", None, page, bbox))
+    return marks, fields

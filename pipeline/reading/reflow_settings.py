@@ -1,0 +1,92 @@
+"""Thresholds for reading a scanned form page whose content moved (a Word filling that reflowed) and for letting non-form pages go early.
+
+Measured on the independent set's `word_scan` and `hand_scan` submissions of debugging seeds
+84000-84007 (never the held-out 80000-80999) and on the project's own scans
+(bench/bench_scans.py, seed 9300): each bound sits in the gap between what the form's own
+lines and boxes gave and what attachment pages gave. Pixels are at the registration's work
+resolution (100 dpi).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ReflowDefaults:
+    """Text lines, their alignment to the blank's flow, and the placement of boxes and fields (reflow.py)."""
+
+    # A pixel is ink above this darkness (0..1).
+    ink: float = 0.5
+    # A straight run of ink this long (px) is a printed rule (a table's border): left out of
+    # the lines, whose rows it would otherwise join into one band.
+    rule_px: int = 25
+    # A row belongs to a text line with at least this many ink pixels; bands closer than
+    # gap_px rows are one line; a band lower than min_height_px is dust.
+    row_min_ink: int = 2
+    gap_px: int = 1
+    min_height_px: int = 4
+    # A band taller than this (px; three lines of 11 pt text) is cut at its emptiest rows.
+    max_height_px: int = 40
+    # The line's descriptor: ink per column in bins of bin_px, sqrt, smoothed.
+    bin_px: int = 3
+    # The characters' pattern along a line: the descriptor less keep_plateau of its local
+    # mean over detail_bins (~1.5 characters). Where the ink is (the rough descriptor) tells a
+    # text line from any other only by its ends: an attachment's lines matched the form's at
+    # 0.75-0.85, the same line 0.9-0.99; with the pattern, 0.6-0.8 against 0.85-0.99.
+    detail_bins: int = 7
+    keep_plateau: float = 0.3
+    # Similarity (cosine of the descriptors, 0..1) from which two lines may be the same line:
+    # the same printed line on a scan gave 0.80-0.99 (a typed blank or ■ for □ 0.7-0.9);
+    # two different lines of the form 0.1-0.75 (full-width paragraph lines up to 0.85).
+    match_floor: float = 0.7
+    detail_floor: float = 0.75
+    # The frame is corrected in x by the line ends: shifts up to frame_search_px, scales
+    # 1 ± frame_scale_range (fit-to-page, a wrong fit); kept when the ends of frame_min_share
+    # of the page's lines land on the blank's (a text page of the form: 0.6-0.9).
+    frame_search_px: int = 60
+    frame_scale_range: float = 0.05
+    frame_min_share: float = 0.35
+    # Alignment (order kept, offset varying smoothly): a pair scores sim - match_floor; a
+    # skipped scan line (typed text, a pasted signature) costs skip_scan, a skipped blank
+    # line skip_blank; a change of the vertical offset between consecutive pairs costs
+    # drift_cost per px pushed down and shrink_cost per px pulled up.
+    skip_scan: float = 0.02
+    skip_blank: float = 0.08
+    drift_cost: float = 0.002
+    shrink_cost: float = 0.01
+    max_skip: int = 4
+    # A page is the form's when at least min_lines of its lines align, covering min_share of
+    # its text lines, with mean similarity mean_sim.
+    min_lines: int = 6
+    min_share: float = 0.5
+    mean_sim: float = 0.82
+    # A page of fewer lines (what reflow pushed past a page's end: two lines on a page) is
+    # the form's when few_lines_share of its lines align, each at least few_lines_sim, and the
+    # alignment beats any elsewhere in the flow by few_lines_margin (the repeated 「担当者は
+    # 部署名・役職も明記」 line matches 20 places equally; the ■ line after it was 0.92 against
+    # 0.85 elsewhere: the pair scored 0.34, the best elsewhere 0.24).
+    few_lines_sim: float = 0.88
+    few_lines_share: float = 0.8
+    few_lines_margin: float = 0.05
+    # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
+    # moved_px or more from where the registration put them.
+    moved_px: float = 3.0
+    moved_lines: int = 2
+    # Placing a box or field: its neighbourhood on the blank (pad_x_px either side, the line's
+    # rows ± pad_y_px) is matched on the scan within ±search_x_px, ±search_y_px of where its
+    # line went; below place_min_corr (TM_CCOEFF_NORMED) it is not placed.
+    pad_x_px: int = 60
+    pad_y_px: int = 3
+    search_x_px: int = 10
+    search_y_px: int = 6
+    place_min_corr: float = 0.55
+    # Where that fails (a mark or handwriting over the line), the blank's print alone (±1 px)
+    # is compared (TM_CCORR_NORMED under a mask): the right place gave 0.9-0.98.
+    place_min_masked: float = 0.88
+    # The blank's ink around a placed box or field (what marks and fields subtract) is carried
+    # along over this margin (px; a box's ring reaches 7 pt out).
+    carry_px: int = 16
+
+
+REFLOW = ReflowDefaults()
