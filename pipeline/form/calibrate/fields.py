@@ -34,8 +34,8 @@ def find_item_fields(blank: Blank, form: FormDef, anchors: list[Anchor], found: 
         for b in item.blanks:
             hit = blank.label_field(lines, b.label)
             if hit:
-                line, x0, x1 = hit
-                found.add_field(line.page, f"{item.id}.{b.name}", item.id, "text", field_box(line, x0, x1, line.glyphs[0].size))
+                line, box, framed = hit
+                found.add_field(line.page, f"{item.id}.{b.name}", item.id, "text", box, framed)
                 placed.add(f"{item.id}.{b.name}")
                 continue
             space = blank.space_below(lines, b.label)  # answer space under a sentence
@@ -98,7 +98,7 @@ def find_declaration_dates(blank: Blank, form: FormDef, anchors: list[Anchor], f
         reg = region(anchors, d.id)
         hit = None
         if reg is not None:
-            hit = next(((line, b) for line in blank.lines_in(*reg) for b in date_groups(line)), None)
+            hit = next(((line, b) for line in blank.lines_in(*reg) for b in date_groups(line, margin=blank.left_edge)), None)
         if hit is None:
             found.unplaced.append(f"{d.id}.reported_date")
             continue

@@ -41,9 +41,10 @@ class Found:
         """Record mark `m` as the box of `owner`'s `option`."""
         self.boxes[m.page].append(BoxLayout(owner=owner, option=option, bbox=rounded(m.bbox), shape=m.shape))
 
-    def add_field(self, page: int, name: str, owner: str, kind: FieldKind, bbox: BBox) -> None:
-        """Record a field, shrunk clear of the printed text around it."""
-        self.fields[page].append(FieldLayout(name=name, owner=owner, kind=kind, bbox=rounded(self.blank.clear_of_text(page, bbox))))
+    def add_field(self, page: int, name: str, owner: str, kind: FieldKind, bbox: BBox, framed: bool = False) -> None:
+        """Record a field, shrunk clear of the printed text around it (a framed cell is kept whole: its borders bound it)."""
+        box = bbox if framed else self.blank.clear_of_text(page, bbox)
+        self.fields[page].append(FieldLayout(name=name, owner=owner, kind=kind, bbox=rounded(box)))
 
     def expected_region(self, owner: str, anchors: list[Anchor], order: list[str]) -> tuple[int, BBox]:
         """Where `owner`'s unplaced box or field should have been: its region's lines on its anchor's page.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pipeline.form.calibrate.anchors import Anchor
 from pipeline.form.calibrate.found import Found
 from pipeline.form.calibrate.match import norm, starts_like
-from pipeline.form.calibrate.places import END, Blank, LineKey, date_groups, field_box, labelled_date, seal_box, seal_glyphs
+from pipeline.form.calibrate.places import END, Blank, LineKey, date_groups, labelled_date, seal_box, seal_glyphs
 from pipeline.form.calibrate.scan import Line, PageScan
 from pipeline.form.printing.style import SEAL_HALF_PT
 from pipeline.model.records import Contact, FieldKind, FormDef
@@ -43,10 +43,10 @@ def find_cover(blank: Blank, form: FormDef, found: Found) -> None:
     for f in form.cover_fields:
         name = f"applicant.{f.key}"
         if f.label.endswith("年月日"):
-            hit = labelled_date(lines, f.label)
+            hit = labelled_date(blank, lines, f.label)
             if hit:
                 used.add(id(hit[0]))
-                found.add_field(best.number, name, "applicant", "date", hit[1])
+                found.add_field(best.number, name, "applicant", "date", hit[1], hit[2])
             else:
                 found.unplaced.append(name)
             continue
@@ -54,11 +54,11 @@ def find_cover(blank: Blank, form: FormDef, found: Found) -> None:
         if labelled is None:
             found.unplaced.append(name)
             continue
-        line, x0, x1 = labelled
+        line, box, framed = labelled
         used.add(id(line))
         kind: FieldKind = "url" if f.key == "url" else "text"
-        found.add_field(best.number, name, "applicant", kind, field_box(line, x0, x1, line.glyphs[0].size))
-    dates = [(ln, b) for ln in lines if id(ln) not in used for b in date_groups(ln)]
+        found.add_field(best.number, name, "applicant", kind, box, framed)
+    dates = [(ln, b) for ln in lines if id(ln) not in used for b in date_groups(ln, margin=blank.left_edge)]
     if dates:
         found.add_field(best.number, "applicant.date", "applicant", "date", dates[0][1])
     else:
@@ -82,7 +82,7 @@ def find_contacts(blank: Blank, form: FormDef, anchors: list[Anchor], found: Fou
         return
     tail = [line for line in blank.lines if line.key() >= start]
     starts = block_starts(contacts, tail, start)
-    first_date = next(((ln, b) for ln in tail for b in date_groups(ln)), None)
+    first_date = next(((ln, b) for ln in tail for b in date_groups(ln, margin=blank.left_edge)), None)
     if first_date:
         found.add_field(first_date[0].page, f"{contacts[0].id}.date", contacts[0].id, "date", first_date[1])
     elif contacts[0].date_line:
@@ -120,9 +120,9 @@ def find_contact_fields(blank: Blank, contact: Contact, lines: list[Line], found
         if hit is None:
             found.unplaced.append(name)
             continue
-        line, x0, x1 = hit
+        line, box, framed = hit
         after = line.key()
-        found.add_field(line.page, name, owner, "text", field_box(line, x0, x1, line.glyphs[0].size))
+        found.add_field(line.page, name, owner, "text", box, framed)
         if f.sealed:
             seals = [g for ln, g in seal_glyphs([line])]
             near = [ln for ln in lines if abs(ln.base - line.base) < 2 * SEAL_HALF_PT]

@@ -92,9 +92,10 @@ class PageScan:
     height: float
     lines: list[Line]
     marks: list[Mark]
-    rules: list[BBox]  # horizontal strokes: underlines
+    rules: list[BBox]  # horizontal strokes: underlines, a table's row borders
     anchors: list[BBox]
     code: str | None
+    columns: list[BBox] = field(default_factory=list)  # vertical strokes: a table's cell borders
 
 
 def scan_pdf(path: Path) -> list[PageScan]:
@@ -124,7 +125,17 @@ def _scan_page(number: int, page: Any, pdfium_page: Any) -> PageScan:
         base = mb_top - float(ch["matrix"][5])
         g = Glyph(ch["text"], float(ch["x0"]), float(ch["x1"]), float(ch["top"]), float(ch["bottom"]), float(ch["size"]), base)
         (box_glyphs if ch["text"] in BOX_GLYPHS else glyphs).append(g)
-    lines = _group_lines(number, [g for g in glyphs if g.text.strip()])
+    columns = [
+        (float(seg["x0"]), float(seg["top"]), float(seg["x1"]), float(seg["bottom"]))
+        for seg in page.lines
+        if abs(float(seg["x0"]) - float(seg["x1"])) < 1.0 and float(seg["bottom"]) - float(seg["top"]) > 5.0
+    ]
+    columns += [
+        (float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"]))
+        for r in page.rects
+        if float(r["width"]) < 2.0 and float(r["height"]) > 5.0 and r.get("fill")
+    ]
+    lines = _group_lines(number, [g for g in glyphs if g.text.strip()], columns)
     marks = [Mark(number, b, "box") for b in _glyph_boxes(pdfium_page, height, box_glyphs)]
     for r in page.rects:
         w, h = float(r["width"]), float(r["height"])
@@ -156,7 +167,7 @@ def _scan_page(number: int, page: Any, pdfium_page: Any) -> PageScan:
     )
     code = next((m.group(0) for line in lines for m in [_CODE.search(line.norm)] if m), None)
     _bind_marks(marks, lines)
-    return PageScan(number, float(page.width), height, lines, marks, rules, list(anchors), code)
+    return PageScan(number, float(page.width), height, lines, marks, rules, list(anchors), code, columns)
 
 
 def _dark(color: Any) -> bool:
@@ -179,7 +190,8 @@ def _overlap(a: BBox, b: BBox) -> float:
     return ix * iy / area if area > 0 else 0.0
 
 
-def _group_lines(page: int, glyphs: list[Glyph]) -> list[Line]:
+def _group_lines(page: int, glyphs: list[Glyph], columns: list[BBox]) -> list[Line]:
+    """Glyphs on one baseline make a line; a table's cell border between two of them splits it (each cell its own line)."""
     glyphs.sort(key=lambda g: (g.base, g.x0))
     groups: list[list[Glyph]] = []
     for g in glyphs:
@@ -187,7 +199,17 @@ def _group_lines(page: int, glyphs: list[Glyph]) -> list[Line]:
             groups[-1].append(g)
         else:
             groups.append([g])
-    return [Line(page, round(sum(g.base for g in grp) / len(grp), 3), grp) for grp in groups]
+    out: list[Line] = []
+    for grp in groups:
+        grp.sort(key=lambda g: g.x0)
+        part = [grp[0]]
+        for a, b in zip(grp, grp[1:]):
+            if any(a.x1 - 0.5 <= c[0] <= b.x0 + 0.5 and c[1] <= b.base <= c[3] for c in columns):
+                out.append(Line(page, round(sum(g.base for g in part) / len(part), 3), part))
+                part = []
+            part.append(b)
+        out.append(Line(page, round(sum(g.base for g in part) / len(part), 3), part))
+    return out
 
 
 def _glyph_boxes(pdfium_page: Any, height: float, glyphs: list[Glyph]) -> list[BBox]:
