@@ -48,14 +48,14 @@ class DocumentReading:
 def _blank_stream(blank_pdf: str, numbers: tuple[int, ...]) -> tuple[tuple[Placed, ...], frozenset[str]]:
     pages = [(n, list(blank_page(blank_pdf, n, DIGITAL_DPI)[1])) for n in numbers]
     stream = placed_stream(pages)
-    text = "".join(p.char.text for p in stream)
+    text = "".join("".join(p.char.text for p in stream).split())
     return stream, frozenset(text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1))
 
 
-def could_be_form(pages: list[list[Char]], shingles: frozenset[str]) -> bool:
-    """Cheap test before aligning: does any page print much of the blank's text?"""
-    for chars in pages:
-        text = "".join(c.text for c in chars if c.text.strip())
+def could_be_form(texts: list[str], shingles: frozenset[str]) -> bool:
+    """Cheap test before aligning (page text only, no glyph boxes): does any page print much of the blank's text?"""
+    for raw in texts:
+        text = "".join(raw.split())
         grams = [text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1)]
         if len(grams) >= 20 and sum(g in shingles for g in grams) >= MIN_SHINGLE_SHARE * len(grams):
             return True
@@ -70,9 +70,9 @@ def read_reflowed(pages: list[Page], form: FormDef) -> DocumentReading | None:
     """
     numbers = tuple(p.number for p in form.pages)
     blank_stream, shingles = _blank_stream(form.blank_pdf, numbers)
-    chars = [p.chars() for p in pages]
-    if not could_be_form(chars, shingles):
+    if not could_be_form([p.text() for p in pages], shingles):
         return None
+    chars = [p.chars() for p in pages]
     al = align(blank_stream, placed_stream(list(enumerate(chars))))
     found = al.form_pages(len(pages))
     if not found or al.in_place():
@@ -163,7 +163,7 @@ def _typed_value(al: Alignment, number: int, fld: FieldLayout, reading: FieldRea
     value = text_of(typed) or None
     if value is None:
         return replace(reading, value=None, status="empty", confidence=None, note=None)
-    box = reading.bbox
+    box = reading.bbox if reading.bbox is not None else typed[0].bbox
     for c in typed:  # a value wrapped onto the next line is shown whole
         box = (min(box[0], c.bbox[0]), min(box[1], c.bbox[1]), max(box[2], c.bbox[2]), max(box[3], c.bbox[3]))
     return fit_pattern(replace(reading, value=value, status="read", confidence=1.0, note=None, bbox=box), fld)
