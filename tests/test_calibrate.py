@@ -309,7 +309,7 @@ def test_calibrate_other_offices_printings(tmp_path, form, seed):
     assert "月" in inside and "日" in inside and "電気" not in inside
     page, (x0, y0, x1, y1) = fields["4-1-3.written_application"]
     sentence = next(ln for ln in scans[page - 1].lines if "以下のとおりです" in ln.norm or ln.norm.endswith("りです。"))
-    assert y0 >= sentence.base and y1 - y0 >= 20 and x1 - x0 > 200
+    assert y0 >= sentence.base - 0.01 and y1 - y0 >= 20 and x1 - x0 > 200  # layout.yaml keeps 0.01 pt
 
 
 def test_calibrate_show_draws_each_page(tmp_path, form):

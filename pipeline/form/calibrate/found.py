@@ -10,6 +10,8 @@ from pipeline.form.calibrate.scan import Mark
 from pipeline.form.printing.layoutio import box_entry, field_entry
 from pipeline.model.records import BBox, BoxLayout, FieldKind, FieldLayout
 
+MIN_FIELD_PT = 6.0  # a field narrower or lower than this is a finder's miss, not a place to write
+
 
 def rounded(b: BBox) -> BBox:
     """A bbox to 0.01 pt, as layout.yaml keeps it."""
@@ -44,6 +46,10 @@ class Found:
     def add_field(self, page: int, name: str, owner: str, kind: FieldKind, bbox: BBox, framed: bool = False) -> None:
         """Record a field, shrunk clear of the printed text around it (a framed cell is kept whole: its borders bound it)."""
         box = bbox if framed else self.blank.clear_of_text(page, bbox)
+        if box[2] - box[0] < MIN_FIELD_PT or box[3] - box[1] < MIN_FIELD_PT:  # no room found: unplaced, never an empty box
+            self.unplaced.append(name)
+            self.notes.append(f"{name}: no room to write found on page {page} ({shown(box)})")
+            return
         self.fields[page].append(FieldLayout(name=name, owner=owner, kind=kind, bbox=rounded(box)))
 
     def expected_region(self, owner: str, anchors: list[Anchor], order: list[str]) -> tuple[int, BBox]:

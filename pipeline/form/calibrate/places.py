@@ -180,17 +180,29 @@ class Blank:
         return last.x1, end
 
     def open_until(self, line: Line, x: float, size: float) -> float:
-        """How far right of `x` the line's writing band (field_box's height) is free of print and seal spots: the margin, or before them."""
+        """How far right of `x` the line is free of print and seal spots: the margin, or before them.
+
+        Only print on the line itself stops it (a glyph whose middle lies within the line's own
+        characters): a Word-made form sets its lines so close that the next line's text reaches
+        into the handwriting band above it, and that must not close a line that is empty. A seal
+        spot that already covers `x` belongs to another line (the 印 of the line below reaches up
+        over this one) and does not stop it either.
+        """
         top, bottom = line.base - FIELD_ABOVE * size, line.base + FIELD_BELOW * size
         scan = self.scans[line.page - 1]
         stops = [
-            g.x0 for ln in scan.lines if ln is not line for g in ln.glyphs if g.x0 >= x and g.bottom > top + 1.0 and g.top < bottom - 1.0
+            g.x0
+            for ln in scan.lines
+            if ln is not line
+            for g in ln.glyphs
+            if g.text.strip() and g.x0 >= x and line.base - size <= (g.top + g.bottom) / 2 <= line.base + 0.3 * size
         ]
+        end = min([self.right_margin] + [v - FIELD_GAP_PT for v in stops])
         for _, g in seal_glyphs(scan.lines):  # a seal spot reaches SEAL_HALF_PT around its 印
             spot = seal_box(g)
-            if spot[2] > x and spot[3] > top + 1.0 and spot[1] < bottom - 1.0:
-                stops.append(max(spot[0], x + FIELD_GAP_PT))
-        return min([self.right_margin] + [v - FIELD_GAP_PT for v in stops])
+            if spot[0] >= x - 1.0 and spot[3] > top + 1.0 and spot[1] < bottom - 1.0:
+                end = min(end, max(spot[0] - FIELD_GAP_PT, x))
+        return end
 
     def clear_of_text(self, page: int, bbox: BBox) -> BBox:
         """Shrink a field vertically so that no printed text above or below falls inside it.
