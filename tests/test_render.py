@@ -951,3 +951,54 @@ def test_plan_pages() -> None:
     assert (plans["a"].separator, plans["a"].first, plans["a"].last) == (11, 11, 12)
     assert (plans["b"].separator, plans["b"].first) == (13, None)  # no page: a separator page of its own
     assert (plans["c"].separator, plans["c"].first, plans["c"].last) == (14, 14, 16)
+
+
+def test_a_printed_cover_field_not_read_nor_confirmed_keeps_the_certificate_back(tmp_path: Path) -> None:
+    """Ensures that settle_certificate issues nothing (and takes no number) for a signed pass whose company name is uncertain, and issues once the reviewer confirmed it."""
+    from pipeline.output.certificate import settle_certificate
+
+    review = {"reviewer": "山田 太郎", "certificate": {"issue": True, "issued": "2026-12-07", "license_number": None}}
+    result = {
+        "submission": "申請Z",
+        "score": {"decision": "pass"},
+        "review": review,
+        "applicant": {
+            "company_name": {"value": "株式会社テスト", "status": "uncertain"},
+            "service_name": {"value": "光", "status": "read"},
+        },
+    }
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    assert settle_certificate(result, council(), outbox) is None
+    assert not (outbox / "licenses.csv").exists(), "no number taken"
+    result["applicant"]["company_name"].update(status="read", overridden=True)
+    terms = settle_certificate(result, council(), outbox)
+    assert terms is not None and terms.issued.isoformat() == "2026-12-07"
+
+
+def test_the_certificate_prints_only_the_fields_the_rules_check() -> None:
+    """Ensures that the certificate's context reads exactly the cover fields rules/signoff checks before issuing one, with the reviewer's value."""
+    import datetime as dt
+
+    from pipeline.output.certificate import PRINTED_FIELDS, CertificateTerms
+    from pipeline.output.dossier.certificate_doc import certificate_context
+    from pipeline.rules.signoff import CERTIFICATE_FIELDS
+
+    assert tuple(PRINTED_FIELDS) == CERTIFICATE_FIELDS
+    keys = (
+        "service_name",
+        "url",
+        "company_name",
+        "representative",
+        "address",
+        "tel",
+        "fax",
+        "registration_date",
+        "registration_number",
+        "user_count",
+    )
+    applicant = {k: {"value": f"<{k}>", "status": "read"} for k in keys}
+    day = dt.date(2026, 12, 7)
+    ctx = certificate_context({"applicant": applicant}, CertificateTerms("ISP-1", day, day, day, "review"), council())
+    shown = {k for k in keys if any(f"<{k}>" in str(v) for v in ctx.values())}
+    assert shown == set(CERTIFICATE_FIELDS)

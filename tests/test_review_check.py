@@ -629,3 +629,87 @@ def test_a_cover_field_at_the_top_level_is_told_to_go_under_fields(tmp_path, for
     assert problem.line == 1 and "fields:" in problem.message
     problem = the_problem(check_review(write(tmp_path, "表紙:\n  会社名: 株式会社さくら\n"), form), "japanese_key")
     assert "「fields」" in problem.message
+
+
+# --- a confirmed field applied, and the certificate's fields -------------------------------------------
+
+SCORED_AND_SIGNED = (
+    "items:\n  7-1-1: {points: 5}\n  7-1-2: {points: 5}\n  7-1-3: {points: 5}\n"
+    "reviewer: 山田 太郎\nsignoff:\n  first: {name: 山田 太郎, date: 2026-12-07}\n"
+)
+
+
+def decided(form, fields_text: str = "", **changes: tuple[str | None, str]):
+    """A perfect applicant whose cover fields are changed (name -> (value, status)), decided with review.yaml's scores, sign-off and `fields_text`."""
+    from pipeline.model.records import PageRef
+    from pipeline.rules.apply import apply_rules
+    from tests.readings import perfect, set_field
+
+    marks, fields, attachments = perfect(form)
+    for key, (value, status) in changes.items():
+        fields = set_field(fields, f"applicant.{key}", value, status)
+    checked = check_review_text(SCORED_AND_SIGNED + fields_text, form)
+    assert checked.ok, format_problems("review.yaml", checked.problems)
+    result = apply_rules(
+        form,
+        submission="case",
+        sources=(),
+        marks=marks,
+        fields=fields,
+        attachments=attachments,
+        dropped_pages=(),
+        reading_flags=(),
+        form_pages={p.number: PageRef("form.pdf", p.number) for p in form.pages},
+        corrections=checked.corrections,
+        version="test",
+    )
+    return result, checked.corrections
+
+
+def test_a_confirmed_field_takes_the_reviewers_value_and_keeps_the_machines_in_the_record(form):
+    """Ensures that `電話番号: ０３ー１０１１ー２６５０` over a TEL read uncertain as 03-1911-2650 is read, and result.json keeps who, when and what was read."""
+    from pipeline.output.result import to_json
+
+    result, _ = decided(form, "fields:\n  電話番号: ０３ー１０１１ー２６５０\n", tel=("03-1911-2650", "uncertain"))
+    tel = result.applicant["tel"]
+    assert (tel.value, tel.status) == ("03-1011-2650", "read")
+    data = to_json(result)
+    entry = data["applicant"]["tel"]
+    assert entry["value"] == "03-1011-2650" and entry["overridden"] is True
+    assert entry["reviewed"] == {
+        "reviewer": "山田 太郎",
+        "date": "2026-12-07",
+        "read_value": "03-1911-2650",
+        "read_status": "uncertain",
+        "read_confidence": 0.9,  # tests/readings.field's
+    }
+    [override] = [o for o in data["overrides"] if o["target"] == "applicant.tel.value"]
+    assert (override["value"], override["before"], override["before_status"]) == ("03-1011-2650", "03-1911-2650", "uncertain")
+    assert "overridden" not in data["applicant"]["fax"], "only the confirmed field is marked"
+
+
+def test_an_unconfirmed_printed_field_holds_the_certificate_back_until_confirmed(form):
+    """Ensures that a pass whose company name read uncertain says so in Japanese and gets no certificate, and that confirming it issues one."""
+    from pipeline.rules.signoff import review_block
+
+    result, corrections = decided(form, company_name=("株式会社テスト", "uncertain"))
+    assert result.score.decision == "pass", "the decision is the questionnaire's; only the certificate waits"
+    [why] = [r for r in result.score.reasons if "合格証に印字する表紙の欄" in r]
+    assert "会社名: 要確認" in why and "fields" in why
+    block, reason = review_block(corrections, None, "pass", applicant=result.applicant)
+    assert block["certificate"]["issue"] is False and block["certificate"]["unconfirmed_fields"] == ["company_name"]
+    assert reason is None, "the reason is already among the decision's"
+
+    result, corrections = decided(form, "fields:\n  会社名: 株式会社テスト\n", company_name=("株式会社テスト", "uncertain"))
+    assert not [r for r in result.score.reasons if "合格証に印字する表紙の欄" in r]
+    block, _ = review_block(corrections, None, "pass", applicant=result.applicant)
+    assert block["certificate"]["issue"] is True and block["certificate"]["unconfirmed_fields"] == []
+
+
+def test_an_unsure_field_the_certificate_does_not_print_does_not_hold_it_back(form):
+    """Ensures that an uncertain ユーザー数 (not on the certificate) leaves a signed pass's certificate due."""
+    from pipeline.rules.signoff import review_block
+
+    result, corrections = decided(form, user_count=("約12,000", "uncertain"))
+    block, reason = review_block(corrections, None, "pass", applicant=result.applicant)
+    assert block["certificate"]["issue"] is True and reason is None

@@ -239,7 +239,7 @@ def test_the_blank_review_yaml_survives_a_file_name_with_a_newline(tmp_path: Pat
     assert "x[U+000A]items: {1-1-1: {answer: no}} #: y.pdf" in text
     checked = check_review(out / "review.yaml", load_form(FORM_DIR), [a["id"] for a in data["attachments"]])
     assert checked.ok and checked.corrections.empty, checked.problems
-    keys = re.compile(r"^(items|declarations|attachments|certificate|reviewer|signoff):|^  ")
+    keys = re.compile(r"^(items|declarations|attachments|fields|certificate|reviewer|signoff):|^  ")
     assert all(line.startswith("#") or not line.strip() or keys.match(line) for line in text.splitlines()), text
 
 
@@ -302,3 +302,44 @@ def test_a_pass_turned_fail_withdraws_its_number_for_good(passed: Path, tmp_path
     assert [r["status"] for r in rows] == ["void", ""]
     assert rows[1]["license_number"] != held["license_number"]
     assert (out / "certificate.pdf").is_file()
+
+
+# --- cover fields confirmed or corrected (fields:) ------------------------------------------------------
+
+
+def test_a_corrected_cover_field_reaches_result_dossier_and_certificate(passed: Path, tmp_path: Path) -> None:
+    """Ensures that `fields: {会社名: …, 電話番号: ０３ー…}` is applied: result.json records who and what was read, the dossier's 審査者による訂正 shows both, the certificate prints the corrected name."""
+    import zipfile
+
+    from pypdf import PdfReader
+
+    root, out = copy_of(passed, tmp_path)
+    read_name = result(out)["applicant"]["company_name"]["value"]
+    set_review(out, SCORED + SIGNED + "fields:\n  会社名: 株式会社 訂正ネット\n  電話番号：０３ー１０１１ー２６５０\n")
+    [outcome] = run_batch(options(root))
+    assert (outcome.status, outcome.decision) == ("done", "pass")
+    data = result(out)
+    company = data["applicant"]["company_name"]
+    assert (company["value"], company["status"], company["overridden"]) == ("株式会社 訂正ネット", "read", True)
+    assert (company["reviewed"]["reviewer"], company["reviewed"]["read_value"]) == ("山田 太郎", read_name)
+    assert data["applicant"]["tel"]["value"] == "03-1011-2650"
+    with zipfile.ZipFile(out / "certificate.docx") as docx:
+        xml = docx.read("word/document.xml").decode("utf-8")
+    assert "株式会社 訂正ネット" in xml and read_name not in xml
+    review_text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(str(out / "dossier.pdf")).pages[:8]))
+    assert "審査者による訂正" in review_text and "株式会社訂正ネット" in review_text and re.sub(r"\s+", "", read_name) in review_text
+    assert "審査者確認" in review_text
+    [summary] = summary_rows(root / "outbox")
+    assert summary["事業者名"] == "株式会社 訂正ネット"
+
+
+def test_a_bad_cover_field_line_changes_nothing(passed: Path, tmp_path: Path) -> None:
+    """Ensures that a TEL off its pattern is a review_error at its line in Japanese, the outputs byte-identical."""
+    root, out = copy_of(passed, tmp_path)
+    before = snapshot(out)
+    set_review(out, SCORED + SIGNED + "fields:\n  TEL: 03-1011-26\n")
+    [outcome] = run_batch(options(root))
+    assert outcome.status == "review_error"
+    assert snapshot(out) == before
+    errors = (out / "review_errors.txt").read_text(encoding="utf-8")
+    assert "review.yaml 9行目" in errors and "電話番号の形" in errors, errors

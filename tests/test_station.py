@@ -242,6 +242,28 @@ def test_a_save_writes_only_review_yaml_of_an_existing_submission(tree):
     assert "7-1-1: {points: 5}" in (outbox / UNSURE / "review.yaml").read_text(encoding="utf-8")
 
 
+def test_a_cover_field_is_corrected_from_the_page_into_review_yamls_fields(tree):
+    """Ensures that the page lists every cover field with an input, a typed TEL is saved under fields: as the check reads it, and one off its pattern is refused with the check's line."""
+    inbox, outbox = tree
+    client = logged_in(inbox, outbox)
+    html = client.get(f"/s/{UNSURE}").text
+    assert 'id="cover"' in html and 'name="field:applicant:tel"' in html and 'name="field:applicant:company_name"' in html
+    csrf, base = csrf_and_base(html)
+    review = outbox / UNSURE / "review.yaml"
+    before = review.read_bytes()
+    bad = client.post(f"/s/{UNSURE}/save", data={"csrf": csrf, "base": base, "field:applicant:tel": "03-1011-26"})
+    assert bad.status_code == 422 and "電話番号の形" in bad.text
+    assert review.read_bytes() == before
+    good = client.post(
+        f"/s/{UNSURE}/save",
+        data={"csrf": csrf, "base": base, "field:applicant:tel": "０３ー１０１１ー２６５０", "field:applicant:fax": ""},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+    checked = check_review_text(review.read_text(encoding="utf-8"), load_form(FORM_DIR))
+    assert checked.ok and dict(checked.corrections.fields) == {"applicant.tel": "03-1011-2650"}, "an empty input changes nothing"
+
+
 # --- saving through the shared check --------------------------------------------------------------
 
 

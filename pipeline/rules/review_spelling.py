@@ -86,9 +86,9 @@ MESSAGES: dict[str, str] = {
     "unknown_field": "「{key}」という欄は表紙にありません。fields に書ける欄は {allowed} です（様式の欄名か applicant.tel のような名前で書きます）",
     "typo_field": "「{key}」は「{suggest}」の書き間違いではありませんか（fields に書ける欄は {allowed} です）",
     "field_at_top": "「{key}」は表紙の欄です。fields: の次の行に字下げして書いてください（例: fields: の下に「  {key}: {example}」）",
-    "bad_field_pattern": '{field} は{kind}の形で書いてください（例: {example}。書かれた値: {value}）。空欄と確かめたなら "" と書きます',
-    "bad_field_text": "{field} には値を 1 行（{limit} 文字まで、制御文字なし）で書いてください（書かれた値: {value}）",
-    "empty_field": '{field} に値が書かれていません（例: {example}）。空欄と確かめたなら "" と書きます。訂正しないなら、この行を消してください',
+    "bad_field_pattern": '{field}は{kind}の形で書いてください（例: {example}。書かれた値: {value}）。空欄と確かめたなら "" と書きます',
+    "bad_field_text": "{field}には値を 1 行（{limit} 文字まで、制御文字なし）で書いてください（書かれた値: {value}）",
+    "empty_field": '{field}に値が書かれていません（例: {example}）。空欄と確かめたなら "" と書きます。訂正しないなら、この行を消してください',
     # the closing line
     "too_many": "ほかにも問題があります（全部で {count} 件以上）。上の問題を直してから、もう一度確かめてください",
     "summary": "問題が {count}あります。直すまで、このファイルの訂正はどれも使われません。直してから、もう一度実行してください",
