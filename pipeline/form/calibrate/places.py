@@ -15,7 +15,7 @@ from pipeline.form.printing.style import FIELD_ABOVE, FIELD_BELOW, FIELD_GAP_PT,
 from pipeline.model.records import BBox
 
 CELL_PAD_PT = 1.5  # a framed cell's field reaches this far over its top and bottom borders
-BLANK_BAND_EM = 2.5  # an empty band this many line sizes tall under a sentence is space to write in
+BLANK_BAND_EM = 2.2  # an empty band this many line sizes tall under a sentence is space to write in (two empty lines of Word's 1.1 spacing: 2.4; seed 87500)
 LineKey = tuple[int, float]  # (page, baseline): reading order across pages
 END: LineKey = (10**6, 0.0)  # after the last page
 
