@@ -108,5 +108,63 @@ def test_a_word_filled_form_of_another_printing_reads_every_box_right_or_uncerta
     print(f"boxes: {right}/{total} right, {silent} silently wrong")
     assert silent == 0
     assert right >= 0.97 * total
+    urls = [
+        (key, want["url_path"] is not None, ev["status"] == "present")
+        for key, want in truth["items"].items()
+        for ev in result["items"].get(key, {}).get("evidence", [])
+        if ev["kind"] == "url_path" and ev["status"] in ("present", "missing")
+    ]
+    assert urls and [u for u in urls if u[1] != u[2]] == [], "a URL line typed in or left empty is told right"
     assert any(f["code"] == "reflowed_form" for f in result["flags"])
     assert not [f for f in result["flags"] if f["code"] == "missing_form_page" and f["severity"] == "error"]
+
+
+def test_a_short_label_alone_on_its_line_places_its_field() -> None:
+    """Ensures that 「氏名：」 (three characters, under the strong-run length) at the top of a blank page still places the field after it, where the file moved it."""
+    blank = [
+        (1, line("1-1-1□以下の内容が盛り込まれている", 60, 100) + line("部署・役職：", 80, 130)),
+        (2, line("氏名：", 80, 40) + line("1-2-1□従業員に対し、セキュリティに関する啓発活動を行っている。", 60, 100)),
+    ]
+    doc = [
+        (0, line("1-1-1■以下の内容が盛り込まれている", 60, 100) + line("部署・役職：総務部長", 80, 130)),
+        (1, line("氏名：高橋", 80, 70) + line("1-2-1■従業員に対し、セキュリティに関する啓発活動を行っている。", 60, 130)),
+    ]
+    al = align(placed_stream(blank), placed_stream(doc))
+    shift = shift_of(al, 2, (110.0, 38.0, 300.0, 52.0))
+    assert shift is not None and (shift.page, shift.dy) == (1, pytest.approx(30.0))
+    name = typed_in(al, 2, (110.0, 38.0, 300.0, 52.0))
+    assert name is not None and "".join(c.text for c in name) == "高橋"
+
+
+def test_a_page_holding_only_the_forms_last_line_is_the_forms() -> None:
+    """Ensures that a page typing pushed the blank's last line onto (「e-mail：」 alone) is the form's, and a short page of other text after the form is not."""
+    blank = [(1, line("1-1-1□以下の内容が盛り込まれている", 60, 100) + line("部署・役職：", 80, 130) + line("e-mail：", 80, 700))]
+    pushed = [
+        (0, line("1-1-1■以下の内容が盛り込まれている", 60, 100) + line("部署・役職：情報システム部長", 80, 130)),
+        (1, line("e-mail：", 80, 40)),
+    ]
+    al = align(placed_stream(blank), placed_stream(pushed))
+    found = al.form_pages(2)
+    assert found == {0: 1} and al.tail_pages(2, found) == {1}
+    other = [(0, pushed[0][1] + line("e-mail：", 80, 700)), (1, line("別紙のとおり", 80, 40))]
+    al = align(placed_stream(blank), placed_stream(other))
+    assert al.tail_pages(2, al.form_pages(2)) == set()
+
+
+def test_an_underline_of_the_file_is_print_and_a_pasted_stroke_is_ink() -> None:
+    """Ensures that the witness image of a Word file loses its own ruled lines (an underline as long as the typed spaces) but keeps a curved pen stroke."""
+    import cv2
+    import numpy as np
+
+    from pipeline.reading.reflowed import _rules_removed
+
+    page = np.full((200, 600), 255, np.uint8)
+    cv2.line(page, (100, 60), (520, 60), 0, 1)  # an underline
+    cv2.line(page, (40, 20), (40, 180), 0, 2)  # a frame's side
+    cv2.circle(page, (300, 140), 28, 0, 2)  # a seal's ring (40 pt at 100 dpi)
+    xs = np.arange(380, 560)
+    cv2.polylines(page, [np.stack([xs, 150 + 12 * np.sin(xs / 9.0)], axis=1).astype(np.int32)], False, 0, 2)  # a signature's stroke
+    out = _rules_removed(page)
+    assert (out[55:66, 100:521] < 160).sum() == 0 and (out[20:181, 36:45] < 160).sum() == 0
+    for region in (np.s_[105:175, 265:336], np.s_[130:170, 380:560]):
+        assert (out[region] < 160).sum() > 0.9 * (page[region] < 160).sum()

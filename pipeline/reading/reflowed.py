@@ -32,6 +32,7 @@ SHIFT_STEP_PT = 0.25
 UNPLACED_BOX = "記入で文字の位置が様式からずれ、この枠の位置を特定できませんでした。原本の該当箇所を目視で確認してください"
 # A file whose pages share less than this of their 6-character runs with the blank is not the form (no alignment tried).
 SHINGLE = 6
+RULE_MIN_PT = 28.0  # a straight line this long in a born-digital file is print (an underline, a frame), not ink
 MIN_SHINGLE_SHARE = 0.2
 
 
@@ -77,7 +78,7 @@ def read_reflowed(pages: list[Page], form: FormDef) -> DocumentReading | None:
     found = al.form_pages(len(pages))
     if not found or al.in_place():
         return None
-    doc = DocumentReading(form_page_indices=set(found))
+    doc = DocumentReading(form_page_indices=set(found) | al.tail_pages(len(pages), found))
     images: dict[int, NDArray[np.uint8]] = {}
     for layout in form.pages:
         main = _main_page(al, layout.number)
@@ -144,7 +145,7 @@ def _read_layout_page(
         )
         moved_blank = _shift_image(blank_image, dx, dy)
         moved_chars = [_moved_char(c, dx, dy) for c in blank_chars]
-        witness = (_print_removed(image, _print_on(al, index)), _print_removed(moved_blank, moved_chars, spread=True))
+        witness = (_rules_removed(_print_removed(image, _print_on(al, index))), _print_removed(moved_blank, moved_chars, spread=True))
         got = read_page(sub, pages[index].ref, chars[index], image, moved_blank, None, moved_chars, DIGITAL_DPI, witness)
         marks += got.marks
         originals = {e.name: e for e in entries if isinstance(e, FieldLayout)}
@@ -207,6 +208,24 @@ def _print_removed(image: NDArray[np.uint8], chars: list[Char], spread: bool = F
 
         out = np.asarray(cv2.erode(out, np.ones((3, 3), np.uint8)), np.uint8)
         out[out < 200] = 0  # a line drawn grey across two pixel rows on one rendering is black on one row on the other
+    return out
+
+
+def _rules_removed(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The file's own straight lines painted out: Word draws an underline as long as what was typed on it.
+
+    An empty URL line of a Word filling ends where the applicant's underlined spaces end, not
+    where the blank's underline did, and the difference read as handwriting (seed 87100-01). A
+    file made in Word holds ink only as a pasted image (a seal, a signature), never as a ruled
+    line RULE_MIN_PT long.
+    """
+    import cv2
+
+    run = max(3, round(RULE_MIN_PT * DIGITAL_DPI / 72.0))
+    dark = np.asarray(image < 160, np.uint8)
+    lines = np.maximum(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)), cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)))
+    out = image.copy()
+    out[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 255
     return out
 
 

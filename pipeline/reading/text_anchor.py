@@ -74,6 +74,24 @@ class Alignment:
             found[index] = int(np.argmax(np.bincount(self.blank_geo[matched, 0].astype(np.int64))))
         return found
 
+    def tail_pages(self, doc_pages: int, found: dict[int, int]) -> set[int]:
+        """Short pages right after a form page that hold only its overflow (a line or two typing pushed over the page end).
+
+        Such a page has under MIN_FORM_CHARS characters, so form_pages cannot tell it; it is the
+        form's when at least half of its characters are the blank's print, or when a form page
+        follows it (the applicant's own text wrapped onto a page of its own). Never an attachment.
+        """
+        tails: set[int] = set()
+        for index in range(doc_pages):
+            if index in found or index - 1 not in found and index - 1 not in tails:
+                continue
+            mine = np.flatnonzero(self.doc_geo[:, 0] == index)
+            if not len(mine) or len(mine) >= MIN_FORM_CHARS:
+                continue
+            if (self.blank_of_doc[mine] >= 0).mean() >= 0.5 or index + 1 in found:
+                tails.add(index)
+        return tails
+
     def in_place(self) -> bool:
         """Whether the file prints the blank's characters where the blank has them (nothing reflowed)."""
         found = np.flatnonzero(self.doc_of_blank >= 0)
@@ -134,11 +152,12 @@ class Shift:
     grow: float = 0.0  # the place is this much taller in the file (a picture or a wrapped value pushed the next line down)
 
 
-def _moves(al: Alignment, indices: NDArray[np.int64]) -> list[Shift]:
-    """The move of each of these blank characters that was found in the file, in the given order."""
-    partners = al.doc_of_blank[indices]
+def _moves(al: Alignment, indices: NDArray[np.int64], weak: bool = False) -> list[Shift]:
+    """The move of each of these blank characters that was found in the file, in the given order (`weak`: in short runs too)."""
+    of_blank = al.weak_doc_of_blank if weak and al.weak_doc_of_blank is not None else al.doc_of_blank
+    partners = of_blank[indices]
     keep = indices[partners >= 0]
-    there = al.doc_geo[al.doc_of_blank[keep]]
+    there = al.doc_geo[of_blank[keep]]
     here = al.blank_geo[keep]
     return [Shift(int(t[0]), float(t[1] - h[1]), float(t[2] - h[2])) for t, h in zip(there, here, strict=True)]
 
@@ -179,6 +198,12 @@ def shift_of(al: Alignment, layout_page: int, box: BBox, *, anchors: int = 3) ->
             if _inside(geo[found[0]], box):
                 return _moves(al, found[:1])[0]  # the region's own print (□, 印, 年 月 日) went where the region went
             return _agreed(_moves(al, found[:anchors]))
+    if al.weak_doc_of_blank is not None and len(before) >= 2:
+        # a short label alone on its line (「氏 名：」) is aligned in a run under MIN_RUN only:
+        # its own characters, all of them agreeing, still place the field right of it
+        weak = _agreed(_moves(al, before[np.argsort(-geo[before, 1], kind="stable")], weak=True)[:anchors])
+        if weak is not None and len(_moves(al, before, weak=True)) >= 2:
+            return weak
     above = np.flatnonzero(page & (geo[:, 4] <= box[1]))
     below = np.flatnonzero(page & (geo[:, 3] >= box[3]))
     up = _agreed(_moves(al, above[np.argsort(-geo[above, 4], kind="stable")])[:anchors])
