@@ -12,7 +12,7 @@ from pipeline.form.calibrate.match import norm
 from pipeline.form.calibrate.places import Blank, date_groups, field_box, seal_box, seal_glyphs
 from pipeline.form.calibrate.scan import Line
 from pipeline.form.printing.style import FIELD_GAP_PT, SIGN_GAP_PT
-from pipeline.model.records import FieldLayout, FormDef, Item
+from pipeline.model.records import BBox, FieldLayout, FormDef, Item
 
 _URL_LABELS = (("トップページ", "url_top"), ("該当URL", "url_target"))
 
@@ -98,8 +98,28 @@ def find_declaration_dates(blank: Blank, form: FormDef, anchors: list[Anchor], f
         reg = region(anchors, d.id)
         hit = None
         if reg is not None:
-            hit = next(((line, b) for line in blank.lines_in(*reg) for b in date_groups(line, margin=blank.left_edge)), None)
+            lines = blank.lines_in(*reg)
+            hit = next(((line, b) for line in lines for b in date_groups(line, margin=blank.left_edge)), None)
+            hit = hit or wrapped_date(blank, lines)
         if hit is None:
             found.unplaced.append(f"{d.id}.reported_date")
             continue
         found.add_field(hit[0].page, f"{d.id}.reported_date", d.id, "date", hit[1])
+
+
+def wrapped_date(blank: Blank, lines: list[Line]) -> tuple[Line, BBox] | None:
+    """A 「令和　年」 ending one line whose 「月　日」 Word wrapped to the start of the next: the place after the colon on the first line.
+
+    A date typed there (「令和6年5月1日」) reflows as one run from the colon on; a handwritten
+    month and day on the next line fall outside the place, and the reading is then uncertain
+    (its pattern wants a whole date), never a wrong date.
+    """
+    for a, b in zip(lines, lines[1:]):
+        ga = [g for g in a.glyphs if g.text.strip()]
+        gb = [g for g in b.glyphs if g.text.strip()][:4]
+        if a.page != b.page or not ga or ga[-1].text != "年" or "".join(g.text for g in gb)[:1] != "月" or "日" not in [g.text for g in gb]:
+            continue
+        colon = [g for g in ga if norm(g.text) == ":"]
+        x0 = colon[-1].x1 if colon else ga[-1].x0 - 4 * ga[-1].size
+        return a, field_box(a, x0, blank.right_margin, ga[-1].size)
+    return None

@@ -15,6 +15,7 @@ from pipeline.form.printing.style import FIELD_ABOVE, FIELD_BELOW, FIELD_GAP_PT,
 from pipeline.model.records import BBox
 
 CELL_PAD_PT = 1.5  # a framed cell's field reaches this far over its top and bottom borders
+MIN_ROOM_EM = 3.0  # a seal spot leaving a field fewer characters than this is not the field's end
 BLANK_BAND_EM = 2.2  # an empty band this many line sizes tall under a sentence is space to write in (two empty lines of Word's 1.1 spacing: 2.4; seed 87500)
 LineKey = tuple[int, float]  # (page, baseline): reading order across pages
 END: LineKey = (10**6, 0.0)  # after the last page
@@ -174,19 +175,21 @@ class Blank:
                 if r[0] <= x1 + 2.0:
                     x1 = max(x1, r[2])
             if not any(g.x0 >= x1 - 1.0 for g in rest):
-                x1 = max(x1, self.open_until(line, x1, last.size))
+                x1 = max(x1, self.open_until(line, x1, last.size, start=min(x0, last.x1)))
             return min(x0, last.x1), x1
         end = (rest[0].x0 - FIELD_GAP_PT) if rest else self.open_until(line, last.x1, last.size)
         return last.x1, end
 
-    def open_until(self, line: Line, x: float, size: float) -> float:
+    def open_until(self, line: Line, x: float, size: float, start: float | None = None) -> float:
         """How far right of `x` the line is free of print and seal spots: the margin, or before them.
 
         Only print on the line itself stops it (a glyph whose middle lies within the line's own
         characters): a Word-made form sets its lines so close that the next line's text reaches
         into the handwriting band above it, and that must not close a line that is empty. A seal
         spot that already covers `x` belongs to another line (the 印 of the line below reaches up
-        over this one) and does not stop it either.
+        over this one) and does not stop it either, nor one that would leave the field (from
+        `start`, else `x`) under MIN_ROOM_EM characters: a 印 right after a short 「氏名：」 has its
+        spot over the lines above and below, where the company name is typed all the same.
         """
         top, bottom = line.base - FIELD_ABOVE * size, line.base + FIELD_BELOW * size
         scan = self.scans[line.page - 1]
@@ -200,7 +203,8 @@ class Blank:
         end = min([self.right_margin] + [v - FIELD_GAP_PT for v in stops])
         for _, g in seal_glyphs(scan.lines):  # a seal spot reaches SEAL_HALF_PT around its 印
             spot = seal_box(g)
-            if spot[0] >= x - 1.0 and spot[3] > top + 1.0 and spot[1] < bottom - 1.0:
+            room = spot[0] - (x if start is None else start)
+            if spot[0] >= x - 1.0 and room >= MIN_ROOM_EM * size and spot[3] > top + 1.0 and spot[1] < bottom - 1.0:
                 end = min(end, max(spot[0] - FIELD_GAP_PT, x))
         return end
 
