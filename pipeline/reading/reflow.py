@@ -230,14 +230,21 @@ def locate(
     """The page read against the blank's flow (see the module docstring); None when it is not the form's content.
 
     A fit that found only part of the page (or the wrong page: a page of few lines gives
-    corners to little) may be shifted: the frame about the page centre is tried next.
+    corners to little) may be shifted far up or down: what it puts above or below the
+    blank's page would be lost. When its rows sit further than frame_keep_px from the page's
+    centred rows (more than a scanner shifts a page), they are taken about the page centre
+    (the whole scanned page in view; the alignment finds the content's own offset). Its
+    columns are kept, and replaced by the centred frame's when its lines are not the form's.
     """
     blank_size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
     warp = warper(gray, blank_size)
-    frame0 = frame
+    whole = centred(frame, blank_size, (gray.shape[1], gray.shape[0]))
+    frame0 = frame.copy()
+    if abs(frame0[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
+        frame0[1, 2] = whole[1, 2]
     frame, dark, lines, al = align_page(warp, frame0, refs, cfg)
     if not is_form_content(lines, al, cfg):
-        frame, dark, lines, al = align_page(warp, centred(frame0, blank_size, (gray.shape[1], gray.shape[0])), refs, cfg)
+        frame, dark, lines, al = align_page(warp, whole, refs, cfg)
     if not is_form_content(lines, al, cfg):
         return None
     flow = form_flow(refs, cfg)

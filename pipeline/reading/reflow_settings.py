@@ -47,6 +47,11 @@ class ReflowDefaults:
     frame_search_px: int = 60
     frame_scale_range: float = 0.05
     frame_min_share: float = 0.35
+    # A frame whose rows sit further than this (px) from the page's centred rows was fitted to
+    # content that moved (or to few lines): its rows are taken about the page centre, the
+    # whole scanned page in view. Scanners place a page within a few mm (the project's scans
+    # shift by up to 2 mm, 8 px); a line of reflow moves content 15-20 px.
+    frame_keep_px: float = 12.0
     # Alignment (order kept, offset varying smoothly): a pair scores sim - match_floor; a
     # skipped scan line (typed text, a pasted signature) costs skip_scan, a skipped blank
     # line skip_blank; a change of the vertical offset between consecutive pairs costs
@@ -70,8 +75,13 @@ class ReflowDefaults:
     few_lines_share: float = 0.8
     few_lines_margin: float = 0.05
     # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
-    # moved_px or more from where the registration put them.
-    moved_px: float = 3.0
+    # moved_px or more from where the registration put them, within moved_agree_px of each
+    # other (a Word reflow moves what follows by a line, 15-20 px). On unmoved scans of both
+    # printings (150-300 dpi, bw to colour, seeds 11-13, 21, 5010, 84100-84101) no two
+    # consecutive pairs sat 5 px off; single pairs did, up to 9 px (a line paired with a
+    # look-alike or written over).
+    moved_px: float = 5.0
+    moved_agree_px: float = 3.0
     moved_lines: int = 2
     # Placing a box or field: its neighbourhood on the blank (pad_x_px either side, the line's
     # rows ± pad_y_px) is matched on the scan within ±search_x_px, ±search_y_px of where its

@@ -318,6 +318,8 @@ def read_scan_detail(
     extra_marks, extra_fields = unplaced(settled.located, page.ref, reg.dpi) if settled.located else ([], [])
     read_marks_all = tuple(m for m, _ in marks) + tuple(extra_marks)
     crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, read_marks_all)}
+    # a place not found on a page whose content moved keeps the crop of where its line suggests
+    crops |= {f.name: _warp_region(decoded.gray, reg.matrix, f.bbox, reg.dpi, reg.dpi, 30.0) for f in extra_fields if f.bbox is not None}
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
     detail.located = settled.located
