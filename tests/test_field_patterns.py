@@ -10,7 +10,9 @@ import pytest
 from pipeline.form.definition import load_form
 from pipeline.model.errors import FormDefinitionError
 from pipeline.model.records import FieldReading, PageRef
+from pipeline.reading.field_text import DISAGREE_NOTE, agreement_key, cross_check
 from pipeline.reading.fields import fit_pattern
+from pipeline.tools.ppocr import LineRead
 
 REPO = Path(__file__).resolve().parents[1]
 RENEWAL = REPO / "forms" / "renewal"
@@ -91,6 +93,50 @@ def test_only_read_values_are_checked(form):
         assert fit_pattern(reading, fld) is reading
 
 
+def _read(fld, value):
+    return FieldReading(fld.name, fld.owner, fld.kind, value, "read", 0.99, PageRef("a.pdf", 1), fld.bbox)
+
+
+# (field, first reading, second reading, value kept): the three handwritten misreadings of the
+# independent set that Tesseract read confidently in the field's shape, and two that are not
+# the field's shape at all.
+DISAGREEMENTS = [
+    ("applicant.registration_number", "A-11-5349", "A-11-5340", "A-11-5340"),
+    ("applicant.tel", "03-1911-2650", "03-1011-2650", "03-1011-2650"),
+    ("applicant.company_name", "さくら66", "さくらBB", "さくらBB"),
+    ("applicant.tel", "03-1011-2650", "03-1O11-265O", "03-1011-2650"),  # the second off the pattern: the first is kept
+    ("applicant.tel", "03-1O11-265O", "O3-1011-2650", None),  # neither fits: no value, only the crop
+]
+
+
+@pytest.mark.parametrize(("name", "first", "second", "kept"), DISAGREEMENTS)
+def test_two_readings_that_differ_make_the_field_uncertain(form, name, first, second, kept):
+    """Ensures that a read field whose second reading differs becomes uncertain, names both readings, and keeps the one in the field's shape."""
+    fld = _fields(form)[name]
+    got = cross_check(_read(fld, first), LineRead(second, 0.99, (0.99,) * len(second)), fld)
+    assert got.status == "uncertain"
+    assert got.value == kept
+    assert got.note == DISAGREE_NOTE.format(first, second)
+
+
+def test_two_readings_that_agree_keep_the_field_read(form):
+    """Ensures that readings differing only in width of characters, spacing or a date's printed glyphs agree, and an empty second reading does not."""
+    fields = _fields(form)
+    same = [
+        ("applicant.tel", "03-1011-2650", "０３－１０１１－２６５０"),
+        ("applicant.company_name", "東都ネットワーク 株式会社", "東都ネットワーク株式会社"),
+        ("respondent.email", "info@example.co.jp", " info@example.co.jp "),
+        ("applicant.date", "令和7年3月18日", "7 3 18"),  # the second reader sees the written digits alone
+    ]
+    for name, first, second in same:
+        reading = _read(fields[name], first)
+        assert cross_check(reading, LineRead(second, 0.9, ()), fields[name]) is reading, (first, second)
+    reading = _read(fields["applicant.company_name"], "さくらBB")
+    got = cross_check(reading, LineRead("", 0.0, ()), fields["applicant.company_name"])
+    assert got.status == "uncertain" and got.value == "さくらBB" and "（読めず）" in (got.note or "")
+    assert agreement_key("7年3月18日", fields["applicant.date"]) != agreement_key("7 3 19", fields["applicant.date"])
+
+
 def _form_copy(tmp_path: Path, edit) -> Path:
     folder = tmp_path / "renewal"
     folder.mkdir()
@@ -103,8 +149,14 @@ def _form_copy(tmp_path: Path, edit) -> Path:
 
 def test_a_pattern_that_does_not_compile_stops_the_form(tmp_path):
     """Ensures that a field pattern that is not a valid regular expression is refused at load, naming the file and the key."""
-    folder = _form_copy(tmp_path, lambda t: t.replace("  registration_number:\n    label: 登録・届出番号\n    # 届出番号 A-26-1352, 登録番号 第123号\n    regex: '",
-                                                      "  registration_number:\n    label: 登録・届出番号\n    regex: '(unclosed", 1))
+    folder = _form_copy(
+        tmp_path,
+        lambda t: t.replace(
+            "  registration_number:\n    label: 登録・届出番号\n    # 届出番号 A-26-1352, 登録番号 第123号\n    regex: '",
+            "  registration_number:\n    label: 登録・届出番号\n    regex: '(unclosed",
+            1,
+        ),
+    )
     with pytest.raises(FormDefinitionError) as err:
         load_form(folder)
     message = str(err.value)
@@ -113,8 +165,12 @@ def test_a_pattern_that_does_not_compile_stops_the_form(tmp_path):
 
 def test_a_field_naming_an_unknown_pattern_stops_the_form(tmp_path):
     """Ensures that a cover field naming a pattern that field_patterns lacks is refused at load, naming the file and the field."""
-    folder = _form_copy(tmp_path, lambda t: t.replace("{key: tel, label: \"TEL\", script: latin, pattern: telephone}",
-                                                      "{key: tel, label: \"TEL\", script: latin, pattern: phone}", 1))
+    folder = _form_copy(
+        tmp_path,
+        lambda t: t.replace(
+            '{key: tel, label: "TEL", script: latin, pattern: telephone}', '{key: tel, label: "TEL", script: latin, pattern: phone}', 1
+        ),
+    )
     with pytest.raises(FormDefinitionError) as err:
         load_form(folder)
     assert "cover_fields tel.pattern" in str(err.value) and "'phone'" in str(err.value) and "items.yaml" in str(err.value)

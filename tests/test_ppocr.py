@@ -95,3 +95,68 @@ def test_engines_load_ppocr_once() -> None:
     first = engines.ppocr()
     assert isinstance(first, PPOcrRecognizer)
     assert engines.capped(1).ppocr() is first
+
+
+def test_second_reader_catches_a_misreading_of_handwriting(reader: PPOcrRecognizer, form) -> None:
+    """Ensures that a handwritten line read wrongly in the field's shape becomes uncertain with PP-OCR's right value, and a right one stays read."""
+    from pipeline.model.records import FieldReading, PageRef
+    from pipeline.reading.field_text import Pending, second_read
+
+    fld = next(f for p in form.pages for f in p.fields if f.name == "applicant.registration_number")
+    line = _line("A-11-5340", FONTS["kiloji"])
+    wrong, right = (
+        FieldReading(fld.name, fld.owner, fld.kind, v, "read", 0.99, PageRef("a.pdf", 1), fld.bbox) for v in ("A-11-5349", "A-11-5340")
+    )
+    got = second_read([Pending(fld, wrong, line), Pending(fld, right, line)], reader)
+    assert (got[0].status, got[0].value) == ("uncertain", "A-11-5340")
+    assert got[0].note == "二つの読み取りが一致しません：A-11-5349／A-11-5340"
+    assert got[1] is right
+
+
+class _Unavailable:
+    """A PP-OCR that cannot run (its model missing): every read raises OcrError."""
+
+    def read_many(self, lines: list[NDArray[np.uint8]]) -> list[LineRead]:
+        raise OcrError("PP-OCR model missing (test)")
+
+
+def test_a_scanned_field_misread_by_tesseract_is_caught(form, tmp_path: Path) -> None:
+    """Ensures that on a scanned page a field the first reader misreads confidently ends uncertain with its crop and the right value, that typed fields the first reader alone leaves read stay read, and that without PP-OCR the readings are the first reader's."""
+    import json
+    from dataclasses import replace
+
+    from pipeline.reading.scan import read_scan_detail
+    from pipeline.reading.settings import REGISTER
+    from pipeline.sources.ingest import open_source
+    from pipeline.sources.limits import Limits
+    from samples.synth.scans import GenOptions, write_submission
+    from tests.fakes import FakeOcr
+
+    name = "applicant.registration_number"
+    page = next(p for p in form.pages if any(f.name == name for f in p.fields))
+    opts = GenOptions(dpi=200, mode="gray", pages=(page.number,), upside_down=0, handwriting_rate=0.0)
+    truth = json.loads(write_submission(form, tmp_path, 81010, opts, name="r").read_text(encoding="utf-8"))["fields"]
+    want = truth[name]["text"]
+    wrong = want[:-1] + ("9" if want[-1] != "9" else "8")  # in the field's shape, one digit off
+
+    def first_reader(gray: NDArray[np.uint8], region: str | None) -> str:
+        return wrong if region == name else truth.get(region or "", {}).get("text") or ""
+
+    def fields(second: object) -> dict:
+        with open_source(tmp_path / "r.pdf", "r.pdf", Limits()) as opened:
+            slow_ok = replace(REGISTER, page_seconds=300.0)  # the 10 s page budget is not what is tested (loaded machines)
+            engines = Engines.using(FakeOcr(first_reader, confidence=0.99), ppocr=second)  # type: ignore[arg-type]
+            d = read_scan_detail(opened.pages[0], form, engines, register_cfg=slow_ok)
+        assert d.reading is not None
+        return {f.name: (f, f.name in d.reading.crops) for f in d.reading.fields}
+
+    alone = fields(_Unavailable())  # the first reader alone: the misreading goes through as `read`
+    assert (alone[name][0].status, alone[name][0].value) == ("read", wrong)
+    got = fields(PPOcrRecognizer.load())
+    assert (got[name][0].status, got[name][0].value) == ("uncertain", want), got[name]
+    assert got[name][0].note == f"二つの読み取りが一致しません：{wrong}／{want}"
+    assert got[name][1]  # its crop is kept for the reviewer
+    typed = [n for n, t in truth.items() if t.get("present") and t.get("kind") in ("text", "url") and n != name and n in alone]
+    first_read = [n for n in typed if alone[n][0].status == "read"]
+    assert len(first_read) >= 4, {n: (alone[n][0].status, alone[n][0].note) for n in typed}
+    assert all(got[n][0] == alone[n][0] for n in typed), {n: (got[n][0].status, got[n][0].note) for n in typed if got[n][0] != alone[n][0]}

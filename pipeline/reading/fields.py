@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import time
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +33,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_per_px, px_per_pt
 from pipeline.model.records import FieldLayout, FieldReading, PageLayout, PageRef
+from pipeline.reading.field_text import Pending, fit_pattern, pattern_text, second_read, tidy_line
 from pipeline.reading.marks import InkView, extra_ink, refine
-from pipeline.reading.settings import FIELDS, MARKS, FieldDefaults
+from pipeline.reading.settings import FIELDS, MARKS, SECOND_READ, FieldDefaults, SecondReadDefaults
 
 if TYPE_CHECKING:
     from pipeline.reading.engines import Engines
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 URL_WHITELIST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=%"
-_CJK = r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]"
-_SPACE_IN_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
 
 # hires(field) → the field cut from the scan at the OCR resolution, straightened, grey uint8
 HiresCrop = Callable[[FieldLayout, float], NDArray[np.uint8]]
@@ -60,6 +58,7 @@ class FieldMeasure:
     red: float | None  # share of red pixels (seal places on colour scans)
     extent_pt: tuple[float, float] | None  # inked width, height (seal places)
     ocr: tuple[float, float, float] | None = None  # line confidence, mean and least character confidence
+    line: NDArray[np.uint8] | None = field(default=None, repr=False, compare=False)  # the line read, for the second reader
 
 
 def ink_share(
@@ -127,31 +126,6 @@ def read_seal(view: InkView, rgb: NDArray[np.uint8] | None, fld: FieldLayout, re
     else:
         status, conf = "uncertain", share
     return FieldReading(fld.name, fld.owner, fld.kind, None, status, round(conf, 4), ref, fld.bbox), FieldMeasure(share, red, ext)  # type: ignore[arg-type]
-
-
-def tidy_line(text: str) -> str:
-    """NFKC, one line, no spaces between Japanese characters."""
-    t = unicodedata.normalize("NFKC", text).replace("\n", " ").strip()
-    t = _SPACE_IN_CJK.sub("", t)
-    return re.sub(r"\s+", " ", t)
-
-
-def pattern_text(value: str) -> str:
-    """A value as its pattern sees it: NFKC (全角 digits, dashes and letters made plain), white space collapsed to one space."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
-
-
-def fit_pattern(reading: FieldReading, fld: FieldLayout) -> FieldReading:
-    """A `read` value that does not fit its field's pattern (items.yaml field_patterns) becomes `uncertain`, with a note.
-
-    Other readings, and fields without a pattern, are returned as they are. The caller keeps
-    the field's crop for an uncertain reading.
-    """
-    if reading.status != "read" or reading.value is None or fld.pattern is None:
-        return reading
-    if re.fullmatch(fld.pattern.regex, pattern_text(reading.value)):
-        return reading
-    return replace(reading, status="uncertain", note=f"{fld.pattern.label}の形に合いません（読み取り: {reading.value}）")
 
 
 def _levels(crop: NDArray[np.uint8]) -> tuple[float, float]:
@@ -287,6 +261,11 @@ def _ocr_line(engine: Any, line: NDArray[np.uint8], fld: FieldLayout, cfg: Field
     return r, "jpn", None, px
 
 
+def printed_mask(blank: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """Where the blank prints (its darkness over 0.25), grown by 2 px: the printed 年 月 日 and era a date is written into."""
+    return np.asarray(cv2.dilate((blank > 0.25).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+
+
 def read_date_line(
     engine: object, crop: NDArray[np.uint8], blank: NDArray[np.float32], printed: list[tuple[str, tuple[float, float, float, float]]],
     origin_pt: tuple[float, float], dpi: float, cfg: FieldDefaults, region: str,
@@ -300,7 +279,7 @@ def read_date_line(
     """
     paper, ink = _levels(crop)
     norm = np.clip((crop.astype(np.float32) - ink) / max(paper - ink, 1.0), 0.0, 1.0)
-    norm[cv2.dilate((blank > 0.25).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 1.0
+    norm[printed_mask(blank)] = 1.0
     norm[(norm < 0.7).mean(axis=1) >= 0.6] = 1.0
     dark = (norm < 0.55).astype(np.uint8)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
@@ -419,9 +398,7 @@ def read_text(
     if hires is None or engine is None or (deadline is not None and time.monotonic() > deadline):
         return result("uncertain", None, None, None)
     dpi = cfg.ocr_dpi
-    k = pt_per_px(view.dpi)
-    moved = replace(fld, bbox=(fld.bbox[0] + shift[0] * k, fld.bbox[1] + shift[1] * k, fld.bbox[2] + shift[0] * k, fld.bbox[3] + shift[1] * k))
-    crop = hires(moved, dpi)
+    crop = cut(view, fld, hires, shift, dpi)
     nothing = "empty" if share < cfg.text_present else "uncertain"  # ink, but no line of text in it
     blank = blank_hires(fld, dpi) if blank_hires is not None else None
     inside = [(ch, b) for ch, b in printed if b[0] >= fld.bbox[0] - 1 and b[2] <= fld.bbox[2] + 1 and b[1] >= fld.bbox[1] - 1 and b[3] <= fld.bbox[3] + 1]
@@ -433,8 +410,9 @@ def read_text(
             if got is None:
                 return result(nothing, None, None, crop)
             text, least = got
-            m = FieldMeasure(share, None, None, (least, least, least))
             ok = "?" not in text and least >= cfg.ocr_agree_mean
+            second = prepare_line(crop, printed_mask(blank).astype(np.float32)) if ok else None  # the written digits alone
+            m = FieldMeasure(share, None, None, (least, least, least), second)
             return _kept(result("read" if ok else "uncertain", text, round(least, 3), None if ok else crop), fld, crop, crosses_edge(view, fld, cfg, shift))
         line, dropped = prepare_line_cut(crop, blank if fld.kind != "date" else None)
         if line is None or line.shape[0] - 20 < cfg.min_text_px:  # a dot, a speck, the end of a stray stroke
@@ -442,7 +420,7 @@ def read_text(
         read, lang, whitelist, px = _ocr_line(engine, line, fld, cfg)
         text = tidy_line(read.text)
         _, mean, least = _conf_parts(read)
-        m = FieldMeasure(share, None, None, _conf_parts(read))
+        m = FieldMeasure(share, None, None, _conf_parts(read), line)
         sure = mean >= cfg.ocr_sure_mean and least >= cfg.ocr_sure_least
         hand = bool(text) and not sure and fld.kind != "url" and handwriting_like(line)
         agree = False
@@ -465,6 +443,12 @@ def read_text(
     if fld.kind != "url" and (mean < cfg.ocr_handwritten or hand):
         return result("handwritten", None, conf, crop)  # kept as a crop: no guessed text
     return result("uncertain", text, conf, crop)
+
+
+def cut(view: InkView, fld: FieldLayout, hires: HiresCrop, shift: tuple[int, int], dpi: float) -> NDArray[np.uint8]:
+    """The field cut from the scan at `dpi`, moved by `shift` (px at the view's dpi: where the scan's underline sits)."""
+    k = pt_per_px(view.dpi)
+    return hires(replace(fld, bbox=(fld.bbox[0] + shift[0] * k, fld.bbox[1] + shift[1] * k, fld.bbox[2] + shift[0] * k, fld.bbox[3] + shift[1] * k)), dpi)
 
 
 def _kept(
@@ -498,6 +482,26 @@ def crosses_edge(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tup
     return any(ink_share(view, strip, cfg, shift=shift)[0] >= EDGE_INK for strip in strips)
 
 
+Result = tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]
+
+
+def check_reads(results: dict[str, Result], fields: list[FieldLayout], engines: Engines, crop: Callable[[FieldLayout], NDArray[np.uint8]], where: str) -> dict[str, Result]:
+    """The `read` fields among `fields` whose second reading differs: now uncertain, with their crop (field_text.second_read).
+
+    All the page's lines go to PP-OCR in one batch. When PP-OCR cannot load or fails, the
+    readings stay as the first reader left them (logged).
+    """
+    pending = [Pending(f, r, m.line) for f in fields for r, m, _ in [results[f.name]] if r.status == "read" and m.line is not None]
+    if not pending:
+        return {}
+    try:
+        checked = second_read(pending, engines.ppocr())
+    except (PipelineError, ImportError) as exc:
+        log.warning("%s: second reader unavailable (%s); fields read by Tesseract alone", where, exc)
+        return {}
+    return {p.fld.name: (r, results[p.fld.name][1], crop(p.fld)) for p, r in zip(pending, checked) if r is not p.reading}
+
+
 def _measure(view: InkView, fld: FieldLayout, cfg: FieldDefaults) -> tuple[tuple[int, int], float]:
     """(shift of the scan's underline against the blank's, ±3 px; share of the field inked)."""
     shift = refine(view, fld.bbox, MARKS)
@@ -519,11 +523,13 @@ def read_fields(
     deadline: float | None = None,
     printed: tuple[tuple[str, tuple[float, float, float, float]], ...] = (),
     engines: Engines | None = None,
+    second: SecondReadDefaults = SECOND_READ,
 ) -> tuple[list[FieldReading], dict[str, NDArray[np.uint8]], dict[str, FieldMeasure]]:
     """Read every field of a registered page: readings, crops for the dossier, and the measures.
 
     Written fields are read on up to cfg.ocr_threads threads (held to `engines`' cap), each with
     its own engine of `engine`'s kind from `engines`; without `engines`, on one thread with `engine`.
+    Then the lines that would be `read` are read again by `engines`' PP-OCR (check_reads).
     """
     results: dict[str, tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]] = {}
     texts: list[FieldLayout] = []
@@ -564,6 +570,9 @@ def read_fields(
     else:
         for fld in inked:
             results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
+    if engines is not None and second.enabled and hires is not None:
+        cut_at = {f.name: measured[f.name][0] for f in inked}
+        results.update(check_reads(results, inked, engines, lambda f: cut(view, f, hires, cut_at[f.name], cfg.ocr_dpi), f"{ref.file} p{ref.page}"))
     readings, crops, measures = [], {}, {}
     for fld in layout.fields:
         r, m, picture = results[fld.name]

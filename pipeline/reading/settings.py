@@ -9,6 +9,7 @@ one; `python bench/bench_scans.py --dump-scores` prints the distributions.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -293,4 +294,5 @@ class SecondReadDefaults:
     enabled: bool = True
 
 
-SECOND_READ = SecondReadDefaults()
+# PIPELINE_SECOND_READER=off turns it off for a run (to measure what it adds; bench/bench_independent.py).
+SECOND_READ = SecondReadDefaults(enabled=os.environ.get("PIPELINE_SECOND_READER", "on") != "off")

@@ -1,0 +1,122 @@
+"""A written field's value as text: its normalisation, its pattern, and the second reader's check of a `read` line.
+
+The second reader: Tesseract reads some handwriting confidently and wrongly, in a shape that
+still fits the field's pattern (A-11-5349 for A-11-5340, 03-1911-2650 for 03-1011-2650); a
+second reader trained on other data (PP-OCRv6) rarely makes the same mistake on the same line.
+Every line that would be `read` is read again, and the two readings are compared after the
+field's own normalisation (NFKC, white space; for a date only its digits, since the date
+reader joins in the printed 年 月 日, which the second reader does not see). When they differ
+the field becomes `uncertain`, with a note naming both readings, and keeps as its value the
+reading that fits the field's pattern (None when neither does).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.records import FieldLayout, FieldReading
+
+if TYPE_CHECKING:
+    from pipeline.tools.ppocr import LineRead, PPOcrRecognizer
+
+_CJK = r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]"
+_SPACE_IN_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
+DISAGREE_NOTE = "二つの読み取りが一致しません：{}／{}"
+NOTHING = "（読めず）"  # how an empty second reading is shown in the note
+
+
+def tidy_line(text: str) -> str:
+    """NFKC, one line, no spaces between Japanese characters."""
+    t = unicodedata.normalize("NFKC", text).replace("\n", " ").strip()
+    t = _SPACE_IN_CJK.sub("", t)
+    return re.sub(r"\s+", " ", t)
+
+
+def pattern_text(value: str) -> str:
+    """A value as its pattern sees it: NFKC (全角 digits, dashes and letters made plain), white space collapsed to one space."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def fits(value: str, fld: FieldLayout) -> bool:
+    """Whether `value` has the shape of the field's pattern (False for a field without one)."""
+    return fld.pattern is not None and bool(value) and re.fullmatch(fld.pattern.regex, pattern_text(value)) is not None
+
+
+def fit_pattern(reading: FieldReading, fld: FieldLayout) -> FieldReading:
+    """A `read` value that does not fit its field's pattern (items.yaml field_patterns) becomes `uncertain`, with a note.
+
+    Other readings, and fields without a pattern, are returned as they are. The caller keeps
+    the field's crop for an uncertain reading.
+    """
+    if reading.status != "read" or reading.value is None or fld.pattern is None:
+        return reading
+    if fits(reading.value, fld):
+        return reading
+    return replace(reading, status="uncertain", note=f"{fld.pattern.label}の形に合いません（読み取り: {reading.value}）")
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A field that would be `read`, with the prepared line (grey, ink dark) its first reader read."""
+
+    fld: FieldLayout
+    reading: FieldReading
+    line: NDArray[np.uint8]
+
+
+def agreement_key(text: str, fld: FieldLayout) -> str:
+    """What two readings of `fld` must share to agree: NFKC text without white space; for a date, its digits."""
+    t = pattern_text(tidy_line(text))
+    if fld.kind == "date":  # the second reader sees the written digits alone, the printed 年 月 日 whitened
+        return "".join(re.findall(r"\d", t))
+    return "".join(t.split())
+
+
+def choose_value(first: str, second: str, fld: FieldLayout) -> str | None:
+    """The value kept for a field whose two readings differ: the one that fits its pattern (the second's when both do).
+
+    None when the field has a pattern and neither fits. Without a pattern, the second
+    reading (the first when the second is empty): where the two differed on handwriting, the
+    second was right more often (settings.SecondReadDefaults).
+    """
+    if fld.pattern is None:
+        return second or first or None
+    if fits(second, fld):
+        return second
+    return first if fits(first, fld) else None
+
+
+def cross_check(reading: FieldReading, second: LineRead, fld: FieldLayout) -> FieldReading:
+    """A `read` reading checked against the second reader's line: kept when they agree, else uncertain with a note."""
+    first, other = reading.value or "", tidy_line(second.text)
+    if agreement_key(first, fld) == agreement_key(other, fld):
+        return reading
+    return replace(reading, status="uncertain", value=choose_value(first, other, fld), note=DISAGREE_NOTE.format(first, other or NOTHING))
+
+
+def second_read(pending: list[Pending], reader: PPOcrRecognizer) -> list[FieldReading]:
+    """Every pending field's reading checked by `reader`, its lines read in one batch; in `pending`'s order."""
+    if not pending:
+        return []
+    reads = reader.read_many([p.line for p in pending])
+    return [cross_check(p.reading, r, p.fld) for p, r in zip(pending, reads)]
+
+
+__all__ = [
+    "DISAGREE_NOTE",
+    "Pending",
+    "agreement_key",
+    "choose_value",
+    "cross_check",
+    "fit_pattern",
+    "fits",
+    "pattern_text",
+    "second_read",
+    "tidy_line",
+]
