@@ -182,6 +182,18 @@ def test_uncertain_label_is_not_missing_document(form):
     assert result.score.decision == "needs_review"
 
 
+def test_an_uncertain_label_one_digit_off_or_no_item_at_all_could_be_the_document(form):
+    """Ensures that a handwritten 「1-1-2」 read uncertainly as 「1-7-2」 or as 「0-1-2」 (no such item) keeps 1-1-2 open, while one read as a far label does not."""
+    marks, fields, atts = perfect(form)
+    for guess in ("1-7-2", "0-1-2"):
+        changed = [replace(a, labels=(), label_status="uncertain", candidates=(guess,)) if "1-1-2" in a.labels else a for a in atts]
+        result = run(form, marks, fields, changed, review=Review(items=REVIEWER_FULL))
+        assert "missing_document" not in codes(result, "1-1-2"), guess
+        assert "unconfirmed_document" in codes(result, "1-1-2"), guess
+    far = [replace(a, labels=(), label_status="uncertain", candidates=("7-6-3",)) if "1-1-2" in a.labels else a for a in atts]
+    assert "missing_document" in codes(run(form, marks, fields, far, review=Review(items=REVIEWER_FULL)), "1-1-2")
+
+
 def test_handwritten_url_path_counts_as_written(form):
     """Ensures that a URL path written by hand but unreadable (uncertain or handwritten, shown with its crop) is present: no missing flag, the item not left unresolved."""
     marks, fields, atts = perfect(form)

@@ -139,7 +139,7 @@ def apply_rules(
     attachments = apply_labels(list(attachments), corrections, log)
     points_override = points_overrides(corrections)
 
-    docs = Documents.from_attachments(attachments)
+    docs = Documents.from_attachments(attachments, known={i.id for i in form.items})
     field_by_name = {f.name: f for f in fields}
     found_pages = set(form_pages)
     missing_page_items = {i for p in form.pages if p.number not in found_pages for i in p.item_ids}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer
@@ -29,16 +29,18 @@ class Documents:
     unlabeled: tuple[str, ...]  # attachments without a readable label: could be anything
 
     @classmethod
-    def from_attachments(cls, attachments: Sequence[Attachment]) -> Documents:
+    def from_attachments(cls, attachments: Sequence[Attachment], known: Collection[str] = ()) -> Documents:
+        """`known`: the form's item ids; an uncertain label that is none of them (「0-1-1」) could be any item."""
         by_item: dict[str, list[str]] = {}
         uncertain: dict[str, list[str]] = {}
         unlabeled: list[str] = []
         for att in attachments:
+            guesses = att.candidates or att.labels
             if att.label_status == "read":
                 for label in att.labels:
                     by_item.setdefault(label, []).append(att.id)
-            elif att.label_status == "uncertain":
-                for label in att.candidates or att.labels:
+            elif att.label_status == "uncertain" and guesses and (not known or any(g in known for g in guesses)):
+                for label in guesses:
                     uncertain.setdefault(label, []).append(att.id)
             else:
                 unlabeled.append(att.id)
@@ -77,11 +79,17 @@ def _from_field(kind: str, reading: FieldReading | None, page_missing: bool, tex
     )
 
 
+def one_misread(a: str, b: str) -> bool:
+    """Two label readings one character apart (「2-1-1」 written, 「2-7-1」 read): an uncertain reading of one may be the other."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def _document(item: Item, docs: Documents) -> Evidence:
     found = docs.by_item.get(item.id, ())
     if found:
         return Evidence(kind="document", status="present", attachments=found)
-    maybe = docs.uncertain_by_item.get(item.id, ()) + docs.unlabeled
+    near = tuple(a for label, atts in docs.uncertain_by_item.items() if label != item.id and one_misread(label, item.id) for a in atts)
+    maybe = tuple(dict.fromkeys(docs.uncertain_by_item.get(item.id, ()) + near + docs.unlabeled))
     if maybe:  # a document whose label is unread or in doubt could be this one: a person decides
         return Evidence(kind="document", status="uncertain", attachments=maybe)
     return Evidence(kind="document", status="missing")
