@@ -176,12 +176,17 @@ def score_one(truth: dict, result: dict, t: Tally) -> None:
     # missing_document flags
     flagged = {f.get("item") for f in result.get("flags", []) if f.get("code") == "missing_document"}
     url_flagged = {f.get("item") for f in result.get("flags", []) if f.get("code") == "missing_url_path"}
+    unconfirmed = {f.get("item") for f in result.get("flags", []) if f.get("code") == "unconfirmed_document"}
     expected = set(truth["missing_document"])
     for item in expected:
         t.add("missdoc_expected")
         if item in flagged or (item in url_flagged and "doc|url" in truth["items"][item]["evidence"]):
             t.add("missdoc_found")
+        elif item in unconfirmed:  # an unread label could be this document: left to the reviewer, said so
+            t.add("missdoc_unconfirmed")
+            t.events.append(f"{sub}: missing_document for {item} expected, unconfirmed_document instead (an unread label could be it)")
         else:
+            t.add("missdoc_silent")
             t.events.append(f"{sub}: missing_document for {item} expected, not flagged")
     for item in flagged:
         t.add("missdoc_flagged")
@@ -280,6 +285,8 @@ def table(by_way: dict[str, Tally], failures: dict[str, list[str]]) -> tuple[str
         ("attachments not found (n)", lambda c: f"{int(c['labels_typed_no_attachment'] + c['labels_handwritten_no_attachment']):5d}"),
         ("missing_document recall %", lambda c: pct(c["missdoc_found"], c["missdoc_expected"])),
         ("missing_document precision %", lambda c: pct(c["missdoc_flagged_ok"], c["missdoc_flagged"])),
+        ("  missing: unconfirmed instead (n)", lambda c: f"{int(c['missdoc_unconfirmed']):5d}"),
+        ("  missing: no flag at all (n)", lambda c: f"{int(c['missdoc_silent']):5d}"),
         ("form pages taken as attachments", lambda c: f"{int(c['form_pages_taken_as_attachment']):5d}"),
         ("fields scored (n)", lambda c: f"{int(c['fld']):5d}"),
         ("fields read (n)", lambda c: f"{int(c['fld_read_ok'] + c['fld_read_wrong']):5d}"),
