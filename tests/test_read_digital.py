@@ -88,7 +88,7 @@ def test_text_layer_against_drawn_page_disagreement_is_uncertain(tmp_path, form)
     got = read_submission(path, form)
     mark = next(m for m in got.marks if (m.owner, m.option) == ("1-1-1", "yes"))
     assert mark.state == "uncertain"
-    assert "text layer says checked" in (mark.note or "")
+    assert "文字情報ではチェックあり" in (mark.note or "")
 
 
 def test_unknown_acroform_values_are_reported(tmp_path, form):

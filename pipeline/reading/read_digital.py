@@ -97,18 +97,22 @@ def _ink_state(delta: float) -> MarkState:
     return "uncertain"
 
 
+# A box's state as the reviewer reads it in a note.
+STATE_WORDS: dict[str, str] = {"checked": "チェックあり", "empty": "空欄", "uncertain": "判別できない状態"}
+
+
 def combine(said: MarkState | None, drawn: MarkState, witness: str) -> tuple[MarkState, str | None]:
     """The box's state from the text layer (or AcroForm) and the drawn page."""
     if said is None or said == drawn:
-        return drawn, None if drawn != "uncertain" else "faint ink in the box"
+        return drawn, None if drawn != "uncertain" else "枠の中に薄い記入があります"
     if said == "empty" and drawn == "checked":
-        return "checked", f"{witness} shows an empty box with a mark drawn over it"
+        return "checked", f"{witness}では空欄ですが、枠の上に印が書き込まれています"
     if said == "checked" and drawn == "uncertain":
         # A thin ✓ or ○ glyph in a wide bracket darkens little of it; some ink is what it predicts.
         return "checked", None
     if drawn == "uncertain":
-        return "uncertain", f"{witness} says {said}, the drawn page shows faint ink"
-    return "uncertain", f"{witness} says {said} but the drawn page shows {drawn}"
+        return "uncertain", f"{witness}では{STATE_WORDS[said]}ですが、ページ上には薄い記入しか見えません"
+    return "uncertain", f"{witness}では{STATE_WORDS[said]}ですが、ページ上は{STATE_WORDS[drawn]}に見えます"
 
 
 def read_page(
@@ -144,7 +148,7 @@ def read_page(
             said: MarkState = "checked" if _truthy(acro[name]) else "empty"
             state, note = _acro_combine(said, drawn)
         else:
-            state, note = combine(_glyph_state(chars, box.bbox), drawn, "the text layer")
+            state, note = combine(_glyph_state(chars, box.bbox), drawn, "ファイルの文字情報")
         marks.append(MarkReading(box.owner, box.option, state, delta, ref, box.bbox, source, note))  # type: ignore[arg-type]
         if state == "uncertain":
             crops[name] = crop(image, box.bbox, dpi, pad_pt=30)
@@ -178,7 +182,7 @@ def _acro_combine(said: MarkState, drawn: MarkState) -> tuple[MarkState, str | N
     # A reader draws the checkbox's appearance only if the PDF renderer was asked to; the
     # value is what the applicant set. Ink drawn on top of an unchecked box still counts.
     if said == "empty" and drawn == "checked":
-        return "uncertain", "the AcroForm value is off but the page shows a mark in the box"
+        return "uncertain", "入力欄の値はチェックなしですが、ページ上の枠に記入があります"
     return said, None
 
 
