@@ -33,7 +33,7 @@ class LabelledPage:
 class LineReading:
     """One reader's opinion of a candidate line: parsed as plain text, with what judges it."""
 
-    source: Literal["ocr", "digits"]
+    source: Literal["ocr", "digits", "ppocr"]
     text: str
     confidence: float
     alternates: tuple[str, ...]

