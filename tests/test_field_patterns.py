@@ -134,7 +134,23 @@ def test_two_readings_that_agree_keep_the_field_read(form):
     reading = _read(fields["applicant.company_name"], "さくらBB")
     got = cross_check(reading, LineRead("", 0.0, ()), fields["applicant.company_name"])
     assert got.status == "uncertain" and got.value == "さくらBB" and "（読めず）" in (got.note or "")
-    assert agreement_key("7年3月18日", fields["applicant.date"]) != agreement_key("7 3 19", fields["applicant.date"])
+    date = fields["applicant.date"]
+    assert agreement_key("7年3月18日", date) != agreement_key("7 3 19", date)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("6年5月1日", "6 5 ?1"),  # seed 85000: 21 written, Tesseract read 1, PP-OCR ?1 (the digits alone would agree)
+        ("令和1年11月1日", "11 1 1"),  # the same digits in other groups
+        ("令和7年3月18日", "7 3 1B"),  # a stroke read as a letter
+        ("令和8年5月1日", "8"),  # a group not seen by the second reader
+    ],
+)
+def test_a_date_agrees_only_group_by_group(form, first, second):
+    """Ensures that a date's two readings agree only when the second holds the same groups of digits in order and nothing else."""
+    fld = _fields(form)["applicant.date"]
+    assert cross_check(_read(fld, first), LineRead(second, 0.9, ()), fld).status == "uncertain"
 
 
 def _form_copy(tmp_path: Path, edit) -> Path:

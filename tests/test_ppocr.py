@@ -160,3 +160,23 @@ def test_a_scanned_field_misread_by_tesseract_is_caught(form, tmp_path: Path) ->
     first_read = [n for n in typed if alone[n][0].status == "read"]
     assert len(first_read) >= 4, {n: (alone[n][0].status, alone[n][0].note) for n in typed}
     assert all(got[n][0] == alone[n][0] for n in typed), {n: (got[n][0].status, got[n][0].note) for n in typed if got[n][0] != alone[n][0]}
+
+
+def test_the_second_readers_line_keeps_descenders_across_the_underline(reader: PPOcrRecognizer) -> None:
+    """Ensures that a typed URL sitting on its field's printed underline keeps its descenders in the second reader's line (read .jp), while the first reader's line loses them where they cross it."""
+    from pipeline.reading.fields import prepare_line
+
+    text = _line("www.example.jp/", FONTS["ipaex"], size=36)
+    h, w = text.shape
+    crop = np.full((h + 10, w + 200), 255, np.uint8)
+    crop[5 : 5 + h, 20 : 20 + w] = text
+    dark_rows = np.nonzero((text < 128).any(axis=1))[0]
+    base = 5 + int(dark_rows[0] + 0.8 * (dark_rows[-1] - dark_rows[0]))  # through the descenders of p and j
+    blank = np.zeros(crop.shape, np.float32)
+    blank[base : base + 3] = 1.0  # the printed underline, as the blank shows it
+    crop[base : base + 3] = 0
+    kept = prepare_line(crop, blank, crossings=True)
+    cut = prepare_line(crop, blank)
+    assert kept is not None and cut is not None
+    assert reader.read(kept).text == "www.example.jp/"
+    assert int((kept < 128).sum()) > int((cut < 128).sum())  # the strokes across the line are there only in the second's

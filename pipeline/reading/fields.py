@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_per_px, px_per_pt
 from pipeline.model.records import FieldLayout, FieldReading, PageLayout, PageRef
-from pipeline.reading.field_text import Pending, fit_pattern, pattern_text, second_read, tidy_line
+from pipeline.reading.field_text import Pending, crossing, fit_pattern, pattern_text, second_read, tidy_line
 from pipeline.reading.marks import InkView, extra_ink, refine
 from pipeline.reading.settings import FIELDS, MARKS, SECOND_READ, FieldDefaults, SecondReadDefaults
 
@@ -136,9 +136,13 @@ def _levels(crop: NDArray[np.uint8]) -> tuple[float, float]:
     return paper, min(float(np.searchsorted(cdf, 0.01)), paper - 60.0)
 
 
-def prepare_line(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None) -> NDArray[np.uint8] | None:
-    """A field crop ready for Tesseract: contrast stretched, the blank's ink whitened, cut to the written line, padded."""
-    return prepare_line_cut(crop, blank)[0]
+def prepare_line(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None, whole: bool = False, crossings: bool = False) -> NDArray[np.uint8] | None:
+    """A field crop ready for Tesseract: contrast stretched, the blank's ink whitened, cut to the written line, padded.
+
+    `whole` keeps every inked column of the line's band (a date's digit groups, apart where the
+    printed 年 月 日 were whitened), not only the run holding most of the ink.
+    """
+    return prepare_line_cut(crop, blank, whole, crossings)[0]
 
 
 # The share of a field's written ink that the cut to one run of columns may leave out before the
@@ -147,7 +151,9 @@ def prepare_line(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None) -> 
 DROPPED_INK = 0.08
 
 
-def prepare_line_cut(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None) -> tuple[NDArray[np.uint8] | None, float]:
+def prepare_line_cut(
+    crop: NDArray[np.uint8], blank: NDArray[np.float32] | None, whole: bool = False, crossings: bool = False
+) -> tuple[NDArray[np.uint8] | None, float]:
     """prepare_line, and the share of the written line's ink its cut left out (beside the run of columns kept).
 
     `blank` is the blank's darkness (0..1) over the same area, same size, or None to keep it.
@@ -155,14 +161,16 @@ def prepare_line_cut(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None)
     registration) and are whitened; specks are dropped; then only the band of rows holding
     most of the ink, and the run of columns holding most of it, are kept — fragments of the
     printed line above that reach into the field would otherwise be read as characters.
+    `crossings` keeps the strokes that cross a printed line (field_text.crossing): the second reader's line.
     """
     paper, ink = _levels(crop)
     norm = np.clip((crop.astype(np.float32) - ink) / max(paper - ink, 1.0), 0.0, 1.0)
     if blank is not None:
-        norm[blank > 0.35] = 1.0
+        printed = blank > 0.35
+        norm[printed & ~crossing(norm, printed) if crossings else printed] = 1.0
     h, w = norm.shape
-    line_rows = (norm < 0.7).mean(axis=1) >= 0.6
-    norm[line_rows] = 1.0
+    line_rows = np.broadcast_to(((norm < 0.7).mean(axis=1) >= 0.6)[:, None], norm.shape)
+    norm[line_rows & ~crossing(norm, line_rows) if crossings else line_rows] = 1.0
     dark = (norm < 0.55).astype(np.uint8)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     small = np.nonzero(stats[:, cv2.CC_STAT_AREA] < 5)[0]
@@ -173,7 +181,7 @@ def prepare_line_cut(crop: NDArray[np.uint8], blank: NDArray[np.float32] | None)
         return None, 0.0
     y0, y1 = band
     cols = dark[y0:y1].sum(axis=0)
-    span = _main_run(cols >= 1, gap=max(8, int(2.5 * (y1 - y0))))
+    span = _main_run(cols >= 1, gap=w if whole else max(8, int(2.5 * (y1 - y0))))
     if span is None:
         return None, 0.0
     x0, x1 = span
@@ -411,7 +419,7 @@ def read_text(
                 return result(nothing, None, None, crop)
             text, least = got
             ok = "?" not in text and least >= cfg.ocr_agree_mean
-            second = prepare_line(crop, printed_mask(blank).astype(np.float32)) if ok else None  # the written digits alone
+            second = prepare_line(crop, printed_mask(blank).astype(np.float32), whole=True, crossings=True) if ok else None  # the written digits alone
             m = FieldMeasure(share, None, None, (least, least, least), second)
             return _kept(result("read" if ok else "uncertain", text, round(least, 3), None if ok else crop), fld, crop, crosses_edge(view, fld, cfg, shift))
         line, dropped = prepare_line_cut(crop, blank if fld.kind != "date" else None)
@@ -420,7 +428,7 @@ def read_text(
         read, lang, whitelist, px = _ocr_line(engine, line, fld, cfg)
         text = tidy_line(read.text)
         _, mean, least = _conf_parts(read)
-        m = FieldMeasure(share, None, None, _conf_parts(read), line)
+        m = FieldMeasure(share, None, None, _conf_parts(read), prepare_line(crop, blank if fld.kind != "date" else None, crossings=True))
         sure = mean >= cfg.ocr_sure_mean and least >= cfg.ocr_sure_least
         hand = bool(text) and not sure and fld.kind != "url" and handwriting_like(line)
         agree = False
