@@ -168,3 +168,16 @@ def test_an_underline_of_the_file_is_print_and_a_pasted_stroke_is_ink() -> None:
     assert (out[55:66, 100:521] < 160).sum() == 0 and (out[20:181, 36:45] < 160).sum() == 0
     for region in (np.s_[105:175, 265:336], np.s_[130:170, 380:560]):
         assert (out[region] < 160).sum() > 0.9 * (page[region] < 160).sum()
+
+
+def test_a_tall_place_is_placed_by_its_own_line_not_the_sentence_end_above() -> None:
+    """Ensures that a signature place reaching up over the end of the sentence above (its 「。」) is placed by its label's row when the two lines moved apart."""
+
+    def sentence(y: float) -> list[Char]:  # a 「。」 sits low in its square: its middle is lower than its line's
+        return line("当社では対応している", 60, y) + [Char("。", (160.0, y + 6.0, 170.0, y + 10.0))]
+
+    blank = [(1, sentence(96) + line("署名押印：", 60, 112) + line("1-1-2□監査報告書がある", 60, 160))]
+    doc = [(0, sentence(96) + line("（追記した行）", 60, 130) + line("署名押印：", 60, 150) + line("1-1-2□監査報告書がある", 60, 198))]
+    al = align(placed_stream(blank), placed_stream(doc))
+    shift = shift_of(al, 1, (115.0, 104.0, 300.0, 124.0))  # from above the 。's middle down past the label's line
+    assert shift is not None and shift.dy == pytest.approx(38.0)
