@@ -61,32 +61,67 @@ class Located:
         return len(self.alignment.pairs)
 
 
-def is_form_content(lines: Lines, al: Alignment, cfg: ReflowDefaults = REFLOW) -> bool:
+def is_form_content(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults = REFLOW) -> bool:
     """Whether the alignment shows a page of the form: enough of its lines, alike enough.
 
     A page of a few lines (what reflow pushed past a page's end) is the form's only when
-    nearly all its lines align, each closely, and nowhere else in the flow nearly as well.
+    nearly all its text lines align, each closely, and nowhere else in the flow nearly as
+    well; a line written over (a signature and seal on their line) counts when it sits where
+    the blank's next or previous line goes.
     """
     n = len(al.pairs)
     if n < 2 or not al.sims:
         return False
     if n < cfg.min_lines:
-        close = min(al.sims) >= cfg.few_lines_sim and n >= cfg.few_lines_share * len(lines)
-        return close and al.score - al.runner_up >= cfg.few_lines_margin
+        close = min(al.sims) >= cfg.few_lines_sim and al.score - al.runner_up >= cfg.few_lines_margin
+        text = [i for i in range(len(lines)) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px]
+        paired = {i for i, _ in al.pairs}
+        explained = sum(1 for i in text if i in paired or _written_over(lines, i, al, flow))
+        return close and explained >= cfg.few_lines_share * len(text)
     return n >= cfg.min_share * len(lines) and float(np.mean(al.sims)) >= cfg.mean_sim
 
 
+def _written_over(lines: Lines, i: int, al: Alignment, flow: Flow) -> bool:
+    """Whether unpaired scan line i overlaps, at the nearest pair's offset, the blank's line just before or after the aligned run."""
+    (i0, j0), (i1, j1) = al.pairs[0], al.pairs[-1]
+    if i < i0:
+        i_ref, j_ref, j = i0, j0, j0 - 1
+    elif i > i1:
+        i_ref, j_ref, j = i1, j1, j1 + 1
+    else:
+        return False
+    if j < 0 or j >= len(flow.page) or flow.page[j] != flow.page[j_ref]:
+        return False
+    dy = pair_dy(lines, i_ref, flow.lines, j_ref)
+    return bool(min(lines.y1[i] - dy, flow.lines.y1[j]) > max(lines.y0[i] - dy, flow.lines.y0[j]))
+
+
 def line_of(lines: Lines, y0: float, y1: float) -> int | None:
-    """The line of a page holding rows y0..y1 (the one overlapping most), else the nearest within 12 px."""
+    """The line of a page holding rows y0..y1 (the one overlapping most, then the one nearest their middle), else the nearest within 12 px."""
     if len(lines) == 0:
         return None
     over = np.minimum(lines.y1, y1) - np.maximum(lines.y0, y0)
-    k = int(np.argmax(over))
-    if over[k] > 0:
-        return k
-    d = np.abs(lines.yc - (y0 + y1) / 2)
-    k = int(np.argmin(d))
-    return k if d[k] <= 12 else None
+    mid = np.abs(lines.yc - (y0 + y1) / 2)
+    if over.max() > 0:
+        return int(np.argmax(over - 0.01 * mid))
+    k = int(np.argmin(mid))
+    return k if mid[k] <= 12 else None
+
+
+def element_line(lines: Lines, el: Element, k: float) -> int | None:
+    """The blank's line an element goes with (`k` px per pt): a box's own; a field's label line.
+
+    A place for handwriting reaches up from its label's line (a signature: the label's
+    bottom is the place's bottom) or is centred on it (a seal spot on 「印」): the line whose
+    bottom is the place's bottom, else the one overlapping it most (nearest its middle).
+    """
+    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+    if isinstance(el, FieldLayout) and len(lines):
+        d = np.abs(lines.y1 - y1)
+        j = int(np.argmin(d))
+        if d[j] <= 3 and lines.y0[j] >= y0 - 3:
+            return j
+    return line_of(lines, y0, y1)
 
 
 def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
@@ -97,22 +132,34 @@ def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
     return float(np.median([lines.y0[i] - other.y0[j], lines.yc[i] - other.yc[j], lines.y1[i] - other.y1[j]]))
 
 
-def _line_offset(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[int, bool] | None:
-    """(dy px, matched) of flow line j on the scan: its pair's, or its neighbours' when they agree; None outside the span."""
+def _line_offset(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[int, ...]:
+    """Where flow line j may be on the scan (dy px, likeliest first): its pair's, else its neighbours' (one when they agree); () outside the span.
+
+    The blank's line just before or after the aligned run is in the span when a scan line
+    written over sits where it goes (_written_over).
+
+    An unpaired line between neighbours that moved apart (the reflow went between them, or
+    writing over it merged it with the next) is where either of them puts it.
+    """
     js = [p[1] for p in al.pairs]
-    if not js or j < js[0] or j > js[-1]:
-        return None
+    if not js:
+        return ()
+    if j in (js[0] - 1, js[-1] + 1):  # just outside the run: there when a line written over is there
+        i_ref, j_ref = al.pairs[0] if j < js[0] else al.pairs[-1]
+        beyond = range(i_ref) if j < js[0] else range(i_ref + 1, len(lines))
+        if any(_written_over(lines, i, al, flow) for i in beyond):
+            return (round(pair_dy(lines, i_ref, flow.lines, j_ref)),)
+    if j < js[0] or j > js[-1]:
+        return ()
     dys = [pair_dy(lines, i, flow.lines, jj) if flow.page[jj] == flow.page[j] else math.nan for i, jj in al.pairs]
     if j in js:
         k = js.index(j)
-        return (round(dys[k]), True) if not math.isnan(dys[k]) else None
+        return () if math.isnan(dys[k]) else (round(dys[k]),)
     k = int(np.searchsorted(js, j))
-    before, after = dys[k - 1], dys[k]
-    if math.isnan(before) and math.isnan(after):
-        return None
-    if math.isnan(before) or math.isnan(after) or abs(before - after) > 4:
-        return round(before if not math.isnan(before) else after), False
-    return round(before), True
+    around = [round(d) for d in (dys[k - 1], dys[k]) if not math.isnan(d)]
+    if len(around) == 2 and abs(around[0] - around[1]) <= 4:
+        return (around[0],)
+    return tuple(around)
 
 
 def _template(ref: Reference, line: tuple[int, int], el: Element, cfg: ReflowDefaults) -> tuple[int, int, NDArray[np.float32]]:
@@ -133,12 +180,20 @@ def _template(ref: Reference, line: tuple[int, int], el: Element, cfg: ReflowDef
 
 
 def _search(
-    dark: NDArray[np.float32], tx0: int, ty0: int, tmpl: NDArray[np.float32], guess: tuple[int, int], cfg: ReflowDefaults
+    dark: NDArray[np.float32],
+    tx0: int,
+    ty0: int,
+    tmpl: NDArray[np.float32],
+    guess: tuple[int, int],
+    cfg: ReflowDefaults,
+    skip: tuple[tuple[int, int], ...] = (),
 ) -> tuple[int, int, float, bool]:
     """(dx, dy, match, on the search's edge) of the template's best place within ±search of guess; match -1 when the area is off the page.
 
     Where the picture of print alone does not match (a mark or writing over the line), only
-    the blank's print ±1 px is compared (a masked correlation).
+    the blank's print ±1 px is compared (a masked correlation). A field's own place (what
+    is typed or written there touches its underline), and any other field's on its line, is
+    left out of both comparisons (`skip`: the columns of the fields on its line).
     """
     dx, dy = guess
     sx, sy = cfg.search_x_px, cfg.search_y_px
@@ -148,12 +203,21 @@ def _search(
     if ay0 < 0 or ay1 > hs or ax0 < -sx or ax1 > ws + sx:
         return dx, dy, -1.0, False
     area = np.pad(dark[ay0:ay1, max(0, ax0) : min(ws, ax1)], ((0, 0), (max(0, -ax0), max(0, ax1 - ws))))
+    if skip:  # blank both where the places may be, whatever the shift
+        tmpl, area = tmpl.copy(), area.copy()
+        for c0, c1 in skip:
+            tmpl[:, max(0, c0 - 2 * sx) : max(0, c1 + 2 * sx)] = 0.0
+            area[:, max(0, c0) : max(0, c1 + 2 * sx)] = 0.0
+        if float(tmpl.std()) < 0.02:
+            return dx, dy, 0.0, False
     res = cv2.matchTemplate(area, tmpl, cv2.TM_CCOEFF_NORMED)
     _, peak, _, (bx, by) = cv2.minMaxLoc(res)
     if peak < cfg.place_min_corr:
         mask = as_f32(cv2.dilate((tmpl > cfg.ink).astype(np.uint8), np.ones((3, 3), np.uint8)))
+        if float(mask.sum()) < cfg.place_min_mask_px:
+            return dx, dy, min(peak, 0.0), False
         res = cv2.matchTemplate(area, tmpl, cv2.TM_CCORR_NORMED, mask=mask)
-        _, masked, _, (bx, by) = cv2.minMaxLoc(np.nan_to_num(res))
+        _, masked, _, (bx, by) = cv2.minMaxLoc(np.nan_to_num(res, nan=0.0, posinf=0.0, neginf=0.0))  # flat areas give inf
         peak = masked if masked >= cfg.place_min_masked else min(peak, 0.0)
     edge = bx in (0, 2 * sx) or by in (0, 2 * sy)
     return dx - sx + bx, dy - sy + by, float(peak), edge
@@ -171,9 +235,14 @@ def place_one(
     if float(tmpl.std()) < 0.02:
         return None, 0.0
     tmpl = as_f32(tmpl)
-    dx, dy, peak, edge = _search(dark, tx0, ty0, tmpl, guess, cfg)
+    skip: tuple[tuple[int, int], ...] = ()
+    if isinstance(el, FieldLayout):
+        k = px_per_pt(ref.dpi)
+        on_line = [f.bbox for f in ref.layout.fields if min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
+        skip = tuple((int(b[0] * k) - tx0 - 2, int(b[2] * k) - tx0 + 2) for b in on_line)
+    dx, dy, peak, edge = _search(dark, tx0, ty0, tmpl, guess, cfg, skip)
     if edge and peak > 0:
-        dx, dy, peak, edge = _search(dark, tx0, ty0, tmpl, (dx, dy), cfg)
+        dx, dy, peak, edge = _search(dark, tx0, ty0, tmpl, (dx, dy), cfg, skip)
     if peak <= 0 or edge:
         return None, max(peak, 0.0)
     return (dx, dy), peak
@@ -194,14 +263,15 @@ def place_elements(
         ref, own = refs[p], flow.per_page[p]
         elements: list[Element] = [*ref.layout.boxes, *ref.layout.fields]
         for el in elements:
-            li = line_of(own, el.bbox[1] * k, el.bbox[3] * k)
+            li = element_line(own, el, k)
             if li is None:
                 continue
             found = _line_offset(flow, lines, al, first[p] + li)
-            if found is None:
+            if not found:
                 continue  # not on this page
-            guess = (0, found[0])
-            offset, corr = place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, guess, cfg)
+            tries = [((0, dy), *place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, (0, dy), cfg)) for dy in found]
+            placed = [t for t in tries if t[1] is not None]
+            guess, offset, corr = max(placed, key=lambda t: t[2]) if placed else tries[0]
             out.append(Placement(el, p, offset, guess, corr))
     return tuple(out)
 
@@ -238,16 +308,16 @@ def locate(
     """
     blank_size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
     warp = warper(gray, blank_size)
+    flow = form_flow(refs, cfg)
     whole = centred(frame, blank_size, (gray.shape[1], gray.shape[0]))
     frame0 = frame.copy()
     if abs(frame0[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         frame0[1, 2] = whole[1, 2]
     frame, dark, lines, al = align_page(warp, frame0, refs, cfg)
-    if not is_form_content(lines, al, cfg):
+    if not is_form_content(lines, al, flow, cfg):
         frame, dark, lines, al = align_page(warp, whole, refs, cfg)
-    if not is_form_content(lines, al, cfg):
+    if not is_form_content(lines, al, flow, cfg):
         return None
-    flow = form_flow(refs, cfg)
     pages = tuple(sorted({int(flow.page[j]) for _, j in al.pairs}))
     return Located(frame, lines, al, pages, place_elements(dark, lines, al, refs, cfg))
 

@@ -20,7 +20,7 @@ from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BoxLayout, FieldLayout, FieldReading, FormDef, MarkReading, PageRef
 from pipeline.reading.affine import aligned_view
 from pipeline.reading.references import Reference, references
-from pipeline.reading.reflow import Located, line_of, locate, moved_bbox, moved_registration, pair_dy, place_one
+from pipeline.reading.reflow import Located, centred, element_line, locate, moved_bbox, moved_registration, pair_dy, place_one
 from pipeline.reading.reflow_lines import align, form_flow, page_lines, similarity
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration, Rejection, darkness, levels
@@ -83,7 +83,7 @@ def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ..
     k = px_per_pt(ref.dpi)
     elements: list[BoxLayout | FieldLayout] = [*ref.layout.boxes, *ref.layout.fields]
     for el in elements:
-        j = line_of(own, el.bbox[1] * k, el.bbox[3] * k)
+        j = element_line(own, el, k)
         if j is None or not first <= j <= last:
             continue
         offset, _ = place_one(dark, ref, (int(own.y0[j]), int(own.y1[j])), el, (0, dy), cfg)
@@ -112,6 +112,8 @@ def settle(
         frame, quality = outcome.fit.matrix, outcome.fit.quality
     elif outcome.coarse is not None:
         frame, quality = outcome.coarse[0], 0.0
+    elif outcome.reason == "blank":  # a page of a line or two (reflow pushed them there) looks blank
+        frame, quality = centred(np.eye(2, 3), (refs[0].dark.shape[1], refs[0].dark.shape[0]), (gray.shape[1], gray.shape[0])), 0.0
     else:
         return Settled(outcome)
     loc = locate(gray, frame, refs, cfg)

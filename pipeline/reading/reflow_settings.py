@@ -74,6 +74,11 @@ class ReflowDefaults:
     few_lines_sim: float = 0.88
     few_lines_share: float = 0.8
     few_lines_margin: float = 0.05
+    # On such a page only bands this tall count as text lines (px; 10.5 pt text is 14 px, the
+    # top of a seal above its line 5 px); a line written over (signature and seal) counts
+    # when it overlaps the blank's line next to the aligned ones (seed 84000-00 p5: the
+    # signed line, then two lines aligned at 0.95).
+    few_lines_min_height_px: int = 8
     # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
     # moved_px or more from where the registration put them, within moved_agree_px of each
     # other (a Word reflow moves what follows by a line, 15-20 px). On unmoved scans of both
@@ -94,6 +99,10 @@ class ReflowDefaults:
     # Where that fails (a mark or handwriting over the line), the blank's print alone (±1 px)
     # is compared (TM_CCORR_NORMED under a mask): the right place gave 0.9-0.98.
     place_min_masked: float = 0.88
+    # A field's own columns are left out of both comparisons (what is typed there touches its
+    # underline: the right place of a typed address's line gave 0.33, masked 0.67, with them;
+    # seed 84012); with fewer print pixels than this left the masked one is not tried.
+    place_min_mask_px: int = 40
     # The blank's ink around a placed box or field (what marks and fields subtract) is carried
     # along over this margin (px; a box's ring reaches 7 pt out).
     carry_px: int = 16
