@@ -181,3 +181,15 @@ def test_a_tall_place_is_placed_by_its_own_line_not_the_sentence_end_above() -> 
     al = align(placed_stream(blank), placed_stream(doc))
     shift = shift_of(al, 1, (115.0, 104.0, 300.0, 124.0))  # from above the 。's middle down past the label's line
     assert shift is not None and shift.dy == pytest.approx(38.0)
+
+
+def test_a_seal_square_over_three_rows_follows_its_own_row_when_the_next_went_to_the_next_page() -> None:
+    """Ensures that a seal's square (over the rows above and below its 印) is placed by the 印's row when the row below was pushed onto the next page."""
+    blank = [(1, line("対策方法：", 60, 100) + line("署名押印：", 60, 116) + line("印", 240, 116) + line("（部署名・役職も明記して下さい）", 60, 132))]
+    doc = [
+        (0, line("対策方法：毎日確認する", 60, 700) + line("署名押印：", 60, 760) + line("印", 240, 760)),
+        (1, line("（部署名・役職も明記して下さい）", 60, 40)),
+    ]
+    al = align(placed_stream(blank), placed_stream(doc))
+    shift = shift_of(al, 1, (225.0, 101.0, 265.0, 141.0))  # the seal's square around the 印
+    assert shift is not None and (shift.page, shift.dy) == (0, pytest.approx(644.0))

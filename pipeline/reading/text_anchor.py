@@ -163,18 +163,19 @@ def _moves(al: Alignment, indices: NDArray[np.int64], weak: bool = False) -> lis
     return [Shift(int(t[0]), float(t[1] - h[1]), float(t[2] - h[2])) for t, h in zip(there, here, strict=True)]
 
 
-def _one_row(geo: NDArray[np.float64], found: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The anchors on the text row most of them share, in their order.
+def _one_row(geo: NDArray[np.float64], found: NDArray[np.int64], box: BBox) -> NDArray[np.int64]:
+    """The anchors on the text row nearest the region's middle, in their order.
 
-    A tall region (a signature place reaching up over its label's line) takes in the end of
-    the sentence above (its 「。」), which moved with another line (seed 87100-01, 5-1-2).
+    A tall region (a signature place reaching up over its label's line, a seal's square over
+    three lines) takes in characters of the rows above and below, which may have moved apart
+    from its own (a 「。」 ending the sentence above, seed 87100-01 5-1-2; the next line pushed
+    onto the next page, 87100-03 2-1-4).
     """
     if len(found) < 2:
         return found
-    rows = np.round(geo[found, 2] / ROW_PT).astype(np.int64)
-    values, counts = np.unique(rows, return_counts=True)
-    keep = np.abs(rows - values[np.argmax(counts)]) <= 1
-    return found[keep]
+    y = geo[found, 2]
+    nearest = y[np.argmin(np.abs(y - (box[1] + box[3]) / 2))]
+    return found[np.abs(y - nearest) <= ROW_PT]
 
 
 def _inside(row: NDArray[np.float64], box: BBox) -> bool:
@@ -208,7 +209,7 @@ def shift_of(al: Alignment, layout_page: int, box: BBox, *, anchors: int = 3) ->
     before = np.flatnonzero(on_line & (geo[:, 1] <= box[2]))
     after = np.flatnonzero(on_line & (geo[:, 1] > box[2]))
     for side in (before[np.argsort(-geo[before, 1], kind="stable")], after[np.argsort(geo[after, 1], kind="stable")]):
-        found = _one_row(geo, side[al.doc_of_blank[side] >= 0])
+        found = _one_row(geo, side[al.doc_of_blank[side] >= 0], box)
         if len(found):
             if _inside(geo[found[0]], box):
                 return _moves(al, found[:1])[0]  # the region's own print (□, 印, 年 月 日) went where the region went
