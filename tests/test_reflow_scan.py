@@ -123,6 +123,27 @@ def test_page_holding_the_tail_of_a_form_page_is_read_as_the_form(form, tmp_path
     assert _no_silent_errors(detail, plan) >= len(expected) - 1
 
 
+@pytest.mark.parametrize("seed", [84016, 84017, 84018, 84019])
+def test_page_holding_only_a_signed_line_and_the_next_is_read_as_the_form(form, tmp_path: Path, seed: int) -> None:
+    """Ensures that a page holding only what reflow pushed past a form page's end — its signed and sealed line and two lines after — is the form's: its signature and seal places and box are read, with crops."""
+    layout, plan, img = _filled(form, 6, seed)
+    cut = _white_band(blank_gray(form.blank_pdf, 5, DPI), 655.0, 682.0)  # above 3-1-7's signature line
+    k = DPI / 72
+    tail = np.full_like(img, 255)
+    part = img[cut : img.shape[0] - int(60 * k)]
+    tail[int(70 * k) : int(70 * k) + len(part)] = part
+    detail = _read(form, tmp_path, tail, seed)
+    assert detail.layout is not None and detail.layout.number == 6, detail.rejection and detail.rejection.detail
+    assert detail.reading is not None
+    places = {f.name: f for f in detail.reading.fields if f.kind in ("signature", "seal")}
+    assert set(places) == {"3-1-7.signature", "3-1-7.seal"}
+    for name, reading in places.items():
+        assert name in detail.reading.crops
+        assert reading.status != ("empty" if plan.fields[name]["present"] else "handwritten"), (name, plan.fields[name], reading.status)
+    assert {(m.owner, m.option) for m in detail.reading.marks} == {("3-1-7", "no")}
+    _no_silent_errors(detail, plan)
+
+
 def test_other_documents_text_page_is_let_go(form, tmp_path: Path) -> None:
     """Ensures that a page of another document's text is not a form page: neither registered nor read as the form's moved content."""
     rng = np.random.default_rng(84013)

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, BoxLayout, FieldLayout
-from pipeline.reading.affine import aligned_view
+from pipeline.reading.affine import aligned_view, compose, turn_points
 from pipeline.reading.references import Reference, as_f32
 from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
@@ -65,18 +65,25 @@ def is_form_content(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults
     """Whether the alignment shows a page of the form: enough of its lines, alike enough.
 
     A page of a few lines (what reflow pushed past a page's end) is the form's only when
-    nearly all its text lines align, each closely, and nowhere else in the flow nearly as
-    well; a line written over (a signature and seal on their line) counts when it sits where
-    the blank's next or previous line goes.
+    two of them align closely, nowhere else in the flow nearly as well, and nearly all its
+    text lines are the form's: aligned, or written over (a signature and seal on their line)
+    where the blank's next or previous line goes, with the bands touching them.
     """
     n = len(al.pairs)
     if n < 2 or not al.sims:
         return False
     if n < cfg.min_lines:
-        close = min(al.sims) >= cfg.few_lines_sim and al.score - al.runner_up >= cfg.few_lines_margin
+        strong = sum(1 for v in al.sims if v >= cfg.few_lines_sim)
+        close = strong >= 2 and al.score - al.runner_up >= cfg.few_lines_margin
         text = [i for i in range(len(lines)) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px]
-        paired = {i for i, _ in al.pairs}
-        explained = sum(1 for i in text if i in paired or _written_over(lines, i, al, flow))
+        known = {i for i, _ in al.pairs} | {i for i in range(len(lines)) if _written_over(lines, i, al, flow)}
+        for i in range(1, len(lines)):  # a seal or signature cut into bands: the pieces touching one known
+            if i - 1 in known and lines.y0[i] - lines.y1[i - 1] <= 2:
+                known.add(i)
+        for i in range(len(lines) - 2, -1, -1):
+            if i + 1 in known and lines.y0[i + 1] - lines.y1[i] <= 2:
+                known.add(i)
+        explained = sum(1 for i in text if i in known)
         return close and explained >= cfg.few_lines_share * len(text)
     return n >= cfg.min_share * len(lines) and float(np.mean(al.sims)) >= cfg.mean_sim
 
@@ -304,7 +311,8 @@ def locate(
     blank's page would be lost. When its rows sit further than frame_keep_px from the page's
     centred rows (more than a scanner shifts a page), they are taken about the page centre
     (the whole scanned page in view; the alignment finds the content's own offset). Its
-    columns are kept, and replaced by the centred frame's when its lines are not the form's.
+    columns are kept, and replaced by the centred frame's when its lines are not the form's;
+    a page of a few lines is also tried the other way up.
     """
     blank_size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
     warp = warper(gray, blank_size)
@@ -316,6 +324,9 @@ def locate(
     frame, dark, lines, al = align_page(warp, frame0, refs, cfg)
     if not is_form_content(lines, al, flow, cfg):
         frame, dark, lines, al = align_page(warp, whole, refs, cfg)
+    if not is_form_content(lines, al, flow, cfg) and 0 < len(lines) < cfg.min_lines:
+        # a page of a few lines tells the page search little of which way up it is
+        frame, dark, lines, al = align_page(warp, compose(whole, turn_points(2, *blank_size)), refs, cfg)
     if not is_form_content(lines, al, flow, cfg):
         return None
     pages = tuple(sorted({int(flow.page[j]) for _, j in al.pairs}))

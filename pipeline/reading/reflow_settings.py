@@ -67,11 +67,13 @@ class ReflowDefaults:
     min_share: float = 0.5
     mean_sim: float = 0.82
     # A page of fewer lines (what reflow pushed past a page's end: two lines on a page) is
-    # the form's when few_lines_share of its lines align, each at least few_lines_sim, and the
-    # alignment beats any elsewhere in the flow by few_lines_margin (the repeated 「担当者は
-    # 部署名・役職も明記」 line matches 20 places equally; the ■ line after it was 0.92 against
-    # 0.85 elsewhere: the pair scored 0.34, the best elsewhere 0.24).
-    few_lines_sim: float = 0.88
+    # the form's when two of its lines align at few_lines_sim or more, few_lines_share of its
+    # text lines are the form's, and the alignment beats any elsewhere in the flow by
+    # few_lines_margin (the repeated 「担当者は部署名・役職も明記」 line matches 20 places
+    # equally; the ■ line after it was 0.92 against 0.85 elsewhere: the pair scored 0.34, the
+    # best elsewhere 0.24). The two printed lines after a signed line gave 0.875 and 0.92
+    # (seed 84018, 200 dpi grey); another document's lines 0.6-0.8.
+    few_lines_sim: float = 0.86
     few_lines_share: float = 0.8
     few_lines_margin: float = 0.05
     # On such a page only bands this tall count as text lines (px; 10.5 pt text is 14 px, the
