@@ -181,6 +181,8 @@ def test_a_tall_place_is_placed_by_its_own_line_not_the_sentence_end_above() -> 
     al = align(placed_stream(blank), placed_stream(doc))
     shift = shift_of(al, 1, (115.0, 104.0, 300.0, 124.0))  # from above the 。's middle down past the label's line
     assert shift is not None and shift.dy == pytest.approx(38.0)
+    shift = shift_of(al, 1, (115.0, 95.0, 300.0, 125.0))  # the whole sentence in, its 。 nearer the middle than the label
+    assert shift is not None and shift.dy == pytest.approx(38.0)
 
 
 def test_a_seal_square_over_three_rows_follows_its_own_row_when_the_next_went_to_the_next_page() -> None:
