@@ -37,8 +37,8 @@ class Settled:
     located: Located | None = None
 
 
-def _moved_run(dys: list[float], cfg: ReflowDefaults) -> tuple[int, int] | None:
-    """The first run (start, end) of at least moved_lines consecutive aligned pairs displaced alike by moved_px or more, if any.
+def _moved_runs(dys: list[float], cfg: ReflowDefaults) -> list[tuple[int, int]]:
+    """The runs (start, end) of at least moved_lines consecutive aligned pairs displaced alike by moved_px or more.
 
     On an unmoved page a pair is off by a few px at most, and alone (a line paired with a
     look-alike, or written over): bench seeds 11-13, 21, 5010, 84100-84101 gave runs of one.
@@ -51,15 +51,14 @@ def _moved_run(dys: list[float], cfg: ReflowDefaults) -> tuple[int, int] | None:
             runs[-1].append(k)
         else:
             runs.append([k])
-    found = next((r for r in runs if len(r) >= cfg.moved_lines), None)
-    return (found[0], found[-1] + 1) if found else None
+    return [(r[0], r[-1] + 1) for r in runs if len(r) >= cfg.moved_lines]
 
 
 def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> bool:
     """Whether the registered page's content moved: some of its lines, and a box or field on them, sit away from where the registration puts them.
 
     The scan's lines (in the blank's frame) are aligned to the page's own. The page moved
-    when a run of consecutive aligned lines is displaced alike (_moved_run) and a box or
+    when a run of consecutive aligned lines is displaced alike (_moved_runs) and a box or
     field on the blank's lines of that run is found there, displaced; a run of more than
     moved_lines lines holding no box or field that can be found is taken as it is. A line
     not found among the page's, or one line paired off, is no sign of movement: marks and
@@ -75,22 +74,22 @@ def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ..
     own = form_flow(refs, cfg).per_page[index]
     al = align(similarity(lines, own), lines.yc, own.yc, cfg, cfg.detail_floor)
     dys = [pair_dy(lines, i, own, j) for i, j in al.pairs]
-    run = _moved_run(dys, cfg)
-    if run is None:
-        return False
-    first, last = al.pairs[run[0]][1], al.pairs[run[1] - 1][1]
-    dy = round(float(np.median(dys[run[0] : run[1]])))
     k = px_per_pt(ref.dpi)
     elements: list[BoxLayout | FieldLayout] = [*ref.layout.boxes, *ref.layout.fields]
-    for el in elements:
-        j = element_line(own, el, k)
-        if j is None or not first <= j <= last:
-            continue
-        offset, _ = place_one(dark, ref, (int(own.y0[j]), int(own.y1[j])), el, (0, dy), cfg)
-        if offset is not None and abs(offset[1]) >= cfg.moved_px:
-            log.debug("page %d: %s is %s px from where the registration puts it", ref.layout.number, getattr(el, "name", el.owner), offset)
+    for start, end in _moved_runs(dys, cfg):
+        first, last = al.pairs[start][1], al.pairs[end - 1][1]
+        dy = round(float(np.median(dys[start:end])))
+        for el in elements:
+            j = element_line(own, el, k)
+            if j is None or not first <= j <= last:
+                continue
+            offset, _ = place_one(dark, ref, (int(own.y0[j]), int(own.y1[j])), el, (0, dy), cfg)
+            if offset is not None and abs(offset[1]) >= cfg.moved_px:
+                log.debug("page %d: %s is %s px from where the registration puts it", ref.layout.number, getattr(el, "name", el.owner), offset)
+                return True
+        if end - start > cfg.moved_lines:
             return True
-    return run[1] - run[0] > cfg.moved_lines
+    return False
 
 
 def settle(
