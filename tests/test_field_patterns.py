@@ -104,6 +104,8 @@ DISAGREEMENTS = [
     ("applicant.registration_number", "A-11-5349", "A-11-5340", "A-11-5340"),
     ("applicant.tel", "03-1911-2650", "03-1011-2650", "03-1011-2650"),
     ("applicant.company_name", "さくら66", "さくらBB", "さくらBB"),
+    ("applicant.company_name", "みとり通信株式会社", "みどり通信株式会社", "みどり通信株式会社"),  # a voicing mark is no tolerance
+    ("respondent.email", "info@example.co.jp", "info@example.co.ip", "info@example.co.ip"),  # latin: no tolerance either
     ("applicant.tel", "03-1011-2650", "03-1O11-265O", "03-1011-2650"),  # the second off the pattern: the first is kept
     ("applicant.tel", "03-1O11-265O", "O3-1011-2650", None),  # neither fits: no value, only the crop
 ]
@@ -127,6 +129,7 @@ def test_two_readings_that_agree_keep_the_field_read(form):
         ("applicant.company_name", "東都ネットワーク 株式会社", "東都ネットワーク株式会社"),
         ("respondent.email", "info@example.co.jp", " info@example.co.jp "),
         ("applicant.date", "令和7年3月18日", "7 3 18"),  # the second reader sees the written digits alone
+        ("applicant.company_name", "有限会社さくらインターネット", "有限会社さくらィンターネット"),  # a small kana as its full size
     ]
     for name, first, second in same:
         reading = _read(fields[name], first)
