@@ -10,7 +10,9 @@ dash a short jittered stroke; the ink dark blue on a page with a few lines of ty
 scanned (150/200/300 dpi; grey, colour or 1-bit; skew, noise, JPEG: samples/synth/attachments.scan).
 Every page goes through labels.read_scanned_label with the process's Tesseract, digit classifier
 and (unless --no-ppocr) PP-OCR, and is judged: read right, uncertain, missing, or read wrong
-(silent, the worst). The ids are the renewal form's document items.
+(silent, the worst: a document id the page does not carry), or read as an id that takes no document
+(unknown: flagged unknown_label, the page's own document then missing; loud, but wrong). The ids
+are the renewal form's document items.
 
 Which MNIST rows: by default the VALIDATION rows (positions 300-349 of every digit's 500 rows; the
 classifier trains on 0-299), for tuning. ``--held-out`` draws from positions 350-499 instead, the
@@ -117,8 +119,12 @@ def page(labels: list[str], dpi: int, rng: random.Random, pick: Pick) -> np.ndar
 
 
 def judge(read: L.LabelRead, truth: list[str]) -> str:
+    """ok, silent (a document id the page does not carry), unknown (read as ids that take no document, no wrong one: the
+    run flags them as unknown_label and the page's own documents as missing), uncertain or missing."""
     if read.parse.status == "read":
-        return "ok" if list(read.parse.ids) == truth and not read.parse.unknown else "silent"
+        if list(read.parse.ids) == truth and not read.parse.unknown:
+            return "ok"
+        return "unknown" if set(read.parse.ids) <= set(truth) and read.parse.unknown else "silent"
     return read.parse.status
 
 
@@ -165,7 +171,7 @@ def main() -> None:
     print(f"handwritten labels, MNIST {rows}, seed {args.seed}, PP-OCR {'off' if ppocr is None else 'on'}: {n} pages")
     print(
         f"  right {verdicts['ok'] / n:.1%}  uncertain {verdicts['uncertain'] / n:.1%}  missing {verdicts['missing'] / n:.1%}"
-        f"  silent {verdicts['silent']}"
+        f"  unknown id (flagged) {verdicts['unknown']}  silent {verdicts['silent']}"
     )
     print("  by dpi: " + ", ".join(f"{d}: {c['ok']}/{sum(c.values())}" for d, c in sorted(by_dpi.items())))
     print(f"  label CPU per page: median {statistics.median(cpu) * 1000:.1f} ms, p90 {np.percentile(cpu, 90) * 1000:.1f} ms")
