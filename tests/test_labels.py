@@ -335,6 +335,25 @@ def test_ppocr_checks_a_line_in_doubt_and_never_reads_it_alone() -> None:
     assert fuse.with_ppocr(unsure7, None, _reading("ppocr", "7-1-1", 0.95), seven, [], ITEMS, DOCS)[0].status == "read"
 
 
+def test_ppocr_is_a_witness_of_its_own_in_the_fusion() -> None:
+    """Ensures that PP-OCR, sure of its digits, weighs as a witness apart from Tesseract: it settles a digit the classifier
+    doubted, and never outvotes a classifier sure of another id.
+
+    bench_handwritten_labels seed 86000 #91: 3-3-1, the classifier 2-3-1 at 0.67 with 3 next, PP-OCR 3-3-1 at 0.99.
+    """
+    two_or_three = tuple(0.6 if d == 2 else 0.35 if d == 3 else 0.05 / 8 for d in range(10))
+    per_digit = (two_or_three, *_reading("digits", "3-1", 0.98).per_digit)
+    dig = records.LineReading("digits", "2-3-1", 0.6, (), L.normalise_label("2-3-1", ITEMS, DOCS), per_digit)
+    ocr = _reading("ocr", "", 0.0)
+    alone = fuse.fuse_readings(dig, [ocr], ITEMS, DOCS)[0]
+    assert alone.status == "uncertain"
+    read = fuse.fuse_readings(dig, [ocr], ITEMS, DOCS, apart=[_reading("ppocr", "3-3-1", 0.99)])[0]
+    assert (read.status, read.ids) == ("read", ("3-3-1",))
+    sure = records.LineReading("digits", "2-3-1", 0.98, (), dig.parse, _reading("digits", "2-3-1", 0.98).per_digit)
+    against = fuse.fuse_readings(sure, [ocr], ITEMS, DOCS, apart=[_reading("ppocr", "3-3-1", 0.99)])[0]
+    assert against.status == "uncertain" and {"2-3-1", "3-3-1"} <= set(against.candidates)
+
+
 def _first_line_ocr(text: str) -> FakeOcr:
     """Scripted OCR answering ``text`` for the first line it is shown (the label's run) and nothing for other ink."""
     seen: list[tuple[int, ...]] = []

@@ -54,21 +54,26 @@ def _shape_overrules(dig: LineReading, witness: Sequence[tuple[NDArray[np.float6
 
 
 def _posterior(
-    dig: LineReading, ocrs: Sequence[LineReading], partial: bool
+    dig: LineReading, ocrs: Sequence[LineReading], partial: bool, apart: Sequence[LineReading] = ()
 ) -> tuple[NDArray[np.float64], list[LineReading], NDArray[np.bool_], NDArray[np.bool_]]:
     """Per digit, how likely each of 0–9 is after every witness; with the OCR readings used, the digits an OCR reader
-    saw, and the digits whose 1-or-7 the OCR was overruled on (_shape_overrules)."""
+    saw, and the digits whose 1-or-7 the OCR was overruled on (_shape_overrules). ``apart``: readers that err apart
+    from Tesseract (PP-OCR), each a witness of its own when it read exactly the classifier's number of digits."""
     post = np.maximum(np.array(dig.per_digit, dtype=np.float64), 1e-3)
     used, witness = _aligned(dig, ocrs, partial)
+    own_used, own = _aligned(dig, apart, False)
     seen = np.zeros(len(dig.per_digit), bool)
-    overruled = _shape_overrules(dig, witness)
+    overruled = _shape_overrules(dig, witness + own)
+    for w, _ in witness + own:  # where the shape and the classifier agree against a reader, it says only "1 or 7"
+        w[overruled, 1] = w[overruled, 7] = np.maximum(w[overruled, 1], w[overruled, 7])
     if used:  # eng and jpn err together on handwriting (a flagged 1 is 7 to both): one witness, not two
-        for w, _ in witness:  # … and where the shape and the classifier agree against them, they say only "1 or 7"
-            w[overruled, 1] = w[overruled, 7] = np.maximum(w[overruled, 1], w[overruled, 7])
         post *= np.mean([w for w, _ in witness], axis=0)
         seen = np.any([s for _, s in witness], axis=0) & ~overruled
+    for w, saw in own:
+        post *= w
+        seen |= saw & ~overruled
     post /= post.sum(axis=1, keepdims=True)
-    return post, used, seen, overruled
+    return post, used + own_used, seen, overruled
 
 
 def _swapped(best: str, q: int) -> str:
@@ -147,8 +152,9 @@ def fuse_readings(
     item_ids: Collection[str],
     document_items: Collection[str],
     settings: LabelSettings = LABEL_SETTINGS,
+    apart: Sequence[LineReading] = (),
 ) -> tuple[LabelParse, float, bool]:
-    """Combine the classifier's per-digit probabilities with every OCR reading of the same digits.
+    """Combine the classifier's per-digit probabilities with every OCR reading of the same digits (``apart``: PP-OCR's, a witness of its own).
 
     Readers are taken as independent witnesses of each digit (an OCR digit read with confidence c
     counts c for that digit and (1-c)/9 for each other), so one sure reader outweighs a doubtful one
@@ -159,7 +165,7 @@ def fuse_readings(
     """
     n, width = id_shape(item_ids)
     runs = runs_digits(dig.text)
-    post, used, seen, overruled = _posterior(dig, ocrs, len(runs) == 1 and width == 1)
+    post, used, seen, overruled = _posterior(dig, ocrs, len(runs) == 1 and width == 1, apart)
     accept = settings.fused_accept if used else settings.digit_sure_probability
     own = runs_digits(dig.text)
     shaped = [i for i in document_items if len(i.split("-")) == n and all(len(g) == 1 for g in i.split("-"))]

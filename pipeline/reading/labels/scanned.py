@@ -67,6 +67,12 @@ def _checked(
     pp = _ppocr_reading(img, readers)
     if pp is None:
         return verdict
+    if dig is not None and parse.status != "read" and pp.confidence >= readers.settings.ppocr_min_confidence:
+        # PP-OCR sure of its digits as a third witness of the classifier's digits: a read only if the fusion makes one
+        # and PP-OCR itself spells it
+        third, p3, _ = fuse_readings(dig, readings, readers.item_ids, readers.document_items, readers.settings, apart=[pp])
+        if third.status == "read" and (pp.parse.ids, pp.parse.unknown) == (third.ids, third.unknown):
+            return third, LineReading("digits", pp.text, min(p3, pp.confidence), dig.alternates, third), "ocr+digits"
     parse2, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
     if chosen2 is not None and chosen2.source == "ppocr" and chosen2 is not chosen:
         return parse2, chosen2, "ocr"
