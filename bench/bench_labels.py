@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_labels.py [--docs 120] [--seed 7] [--dpi 150,200,300] [--ablation]
     .venv/bin/python bench/bench_labels.py --no-digital --per-style 25 --handwritten-per-style 150   # ≥ 300 of each
+    .venv/bin/python bench/bench_labels.py --no-digital --ppocr    # with PP-OCR as the run passes it (Engines.ppocr)
 
 Generates documents in every label style (pipeline/synth/attachments.py), writes them as one
 born-digital PDF (typed styles) and scans all of them into one image stack (handwritten too),
@@ -192,6 +193,7 @@ def main() -> None:
     ap.add_argument("--per-style", type=int, default=0, help="scans: this many documents of every style (instead of --docs in all)")
     ap.add_argument("--handwritten-per-style", type=int, default=0, help="with --per-style: this many of each handwritten style instead")
     ap.add_argument("--no-digital", action="store_true", help="skip the born-digital part")
+    ap.add_argument("--ppocr", action="store_true", help="scans: PP-OCR checks lines the others are not sure of (read_scanned_label(ppocr=))")
     ap.add_argument("--verbose", action="store_true", help="list every read that is not right, and every grouping miss")
     ap.add_argument("--reuse", action="store_true", help="keep the generated scans under --out and reuse them on the next run")
     ap.add_argument("--save", action="store_true", help="write the scanned stacks as image PDFs into --out")
@@ -290,7 +292,7 @@ def read_scanned(args: argparse.Namespace, item_ids: tuple[str, ...], doc_items:
     modes = dict(Counter(sp.mode for _, sp in scans))
     print(f"(generated in {time.perf_counter() - t0:.0f} s; dpi {dpis}; modes {modes})")
     ENGINES.classifier()  # trained or loaded before timing
-    atts, blanks, cpu, wall, decode = read_scans(scans, item_ids, doc_items)
+    atts, blanks, cpu, wall, decode = read_scans(scans, item_ids, doc_items, **({"ppocr": ENGINES.ppocr} if args.ppocr else {}))
     report(f"scans: {len(sdocs)} documents, {len(scans)} pages", evaluate(struth, atts, blanks, args.per_submission, doc_items), cpu, wall)
     print(f"  decoding the page image (not included above): median {statistics.median(decode) * 1000:.1f} ms CPU")
     for dpi in dpis:
