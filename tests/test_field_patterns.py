@@ -129,6 +129,8 @@ def test_two_readings_that_agree_keep_the_field_read(form):
         ("applicant.company_name", "東都ネットワーク 株式会社", "東都ネットワーク株式会社"),
         ("respondent.email", "info@example.co.jp", " info@example.co.jp "),
         ("applicant.date", "令和7年3月18日", "7 3 18"),  # the second reader sees the written digits alone
+        ("applicant.registration_date", "2008年8月24日", "2008824"),  # its groups run together (seed 85700)
+        ("applicant.registration_date", "2008年8月24日", "2008 824"),
         ("applicant.company_name", "有限会社さくらインターネット", "有限会社さくらィンターネット"),  # a small kana as its full size
     ]
     for name, first, second in same:
@@ -148,6 +150,9 @@ def test_two_readings_that_agree_keep_the_field_read(form):
         ("令和1年11月1日", "11 1 1"),  # the same digits in other groups
         ("令和7年3月18日", "7 3 1B"),  # a stroke read as a letter
         ("令和8年5月1日", "8"),  # a group not seen by the second reader
+        ("令和8年5月1日", "85"),
+        ("令和8年5月1日", "8 5 1 1"),
+        ("令和8年5月11日", "85 11 1"),
     ],
 )
 def test_a_date_agrees_only_group_by_group(form, first, second):

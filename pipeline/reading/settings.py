@@ -290,7 +290,14 @@ class SecondReadDefaults:
 
     # Every written line that would be `read` is read again by PP-OCRv6 and stays `read` only
     # when both readings agree (field_text.agreement_key); otherwise it is `uncertain` with its
-    # crop. Independent set, seeds 81000-81002: (measurement in progress).
+    # crop. Independent set, scanned fillings (word_scan, hand_scan, project_hand_scan, 3 each),
+    # bench/bench_independent.py, cover and contact fields, off -> on:
+    #   seed 85500 (an earlier cut of the rule): read 77 -> 69, right 96.1 % -> 100 % (3 wrong -> 0)
+    #   seed 85700 (looked at only after; before merged_groups): read 60 -> 42, right 86.7 % -> 100 % (8 wrong -> 0)
+    # With the answer sheets' text and URL lines (truth from the set's items, /tmp script), seed
+    # 85700: read 123 -> 77, right 69.1 % -> 96.1 % (the 3 left: a space in "UPS (30分)" and two
+    # closing dates the set holds no truth for). Cost: read_fields CPU x1.3-1.5 per form page,
+    # the whole submission +3-5 % CPU (seed 85700, one word_scan and one hand_scan; loaded machine).
     enabled: bool = True
 
 
