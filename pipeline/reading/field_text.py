@@ -136,8 +136,9 @@ def choose_value(first: str, second: str, fld: FieldLayout) -> str | None:
     """The value kept for a field whose two readings differ: the one that fits its pattern (the second's when both do).
 
     None when the field has a pattern and neither fits. Without a pattern, the second
-    reading (the first when the second is empty): where the two differed on handwriting, the
-    second was right more often (settings.SecondReadDefaults).
+    reading (the first when the second is empty): where the two differed on a field without a
+    pattern, the second was right 35 times and the first 11 (of 51 with known truth; scanned
+    independent fillings, seeds 85000, 85100, 85500, 85700). The field is uncertain either way.
     """
     if fld.pattern is None:
         return second or first or None
