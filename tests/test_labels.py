@@ -335,6 +335,24 @@ def test_ppocr_checks_a_line_in_doubt_and_never_reads_it_alone() -> None:
     assert fuse.with_ppocr(unsure7, None, _reading("ppocr", "7-1-1", 0.95), seven, [], ITEMS, DOCS)[0].status == "read"
 
 
+def test_ppocr_very_sure_is_backed_by_tesseract_missing_one_digit() -> None:
+    """Ensures that a typed label Tesseract read but for one digit ('No.3-2-]') is read when PP-OCR, very sure, spells it,
+    and stays uncertain when PP-OCR is less sure, Tesseract saw two digits fewer, or one it saw differs (bench_labels seed 86002)."""
+
+    def tess(text: str) -> records.LineReading:
+        return label_text.ocr_reading(OcrLine(text, 0.9, tuple(OcrSymbol(ch, 0.9) for ch in text)), ITEMS, DOCS)
+
+    def judged(ocr_text: str, pp_conf: float) -> L.LabelParse:
+        ocr = tess(ocr_text)
+        return fuse.with_ppocr(ocr.parse, ocr, _reading("ppocr", "No.3-2-1", pp_conf), None, [ocr], ITEMS, DOCS)[0]
+
+    assert tess("No.3-2-]").parse.status != "read"
+    assert (judged("No.3-2-]", 0.99).status, judged("No.3-2-]", 0.99).ids) == ("read", ("3-2-1",))
+    assert judged("No.3-2-]", 0.9).status == "uncertain"
+    assert judged("No.3-]-]", 0.99).status == "uncertain"
+    assert judged("No.3-7-]", 0.99).status == "uncertain"
+
+
 def test_ppocr_is_a_witness_of_its_own_in_the_fusion() -> None:
     """Ensures that PP-OCR, sure of its digits, weighs as a witness apart from Tesseract: it settles a digit the classifier
     doubted, and never outvotes a classifier sure of another id.

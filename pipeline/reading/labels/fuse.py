@@ -300,6 +300,19 @@ def _shape_against(dig: LineReading | None, spelled: Sequence[str]) -> bool:
     return any(s is not None and d in CONFUSABLE and s != d for d, s in zip(digits, dig.shapes))
 
 
+def _partly_spells(r: LineReading, spelled: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
+    """Whether an OCR reading's dash-separated groups spell one id of one-digit groups but for at most one group it saw no
+    digit in ('No.3-2-]' for 3-2-1: Tesseract reads a 1 as ']' or '/')."""
+    ids, unknown = spelled
+    if len(ids) != 1 or unknown or r.source != "ocr":
+        return False
+    digits = ids[0].split("-")
+    if len(r.slots) != len(digits) or any(len(d) != 1 for d in digits):
+        return False
+    seen = [(sl, d) for sl, d in zip(r.slots, digits) if sl is not None]
+    return len(seen) >= len(digits) - 1 and all(int(np.argmax(sl)) == int(d) for sl, d in seen)
+
+
 def with_ppocr(
     parse: LabelParse,
     chosen: LineReading | None,
@@ -315,7 +328,8 @@ def with_ppocr(
     A read stays a read when PP-OCR spells the same ids or spells nothing label-like; PP-OCR spelling
     other ids makes it uncertain with both. An unread line becomes a read only when PP-OCR, sure of its
     digits (≥ settings.ppocr_min_confidence), spells the same ids as the classifier (its every digit
-    ≥ settings.digit_min_probability) or as a Tesseract reading, no reader sure of itself spells another
+    ≥ settings.digit_min_probability) or as a Tesseract reading (at ≥ settings.ppocr_partial_confidence: one whose
+    groups spell it but for one it saw no digit in), no reader sure of itself spells another
     document id, and no glyph is shaped against a 1 or 7 it spells. PP-OCR alone naming a document id
     where the others saw nothing makes the line uncertain, never a read.
     """
@@ -336,6 +350,8 @@ def with_ppocr(
         if _spells(r, spelled, item_ids, document_items, settings)
         and (r.source != "digits" or r.confidence >= settings.digit_min_probability)
     ]
+    if pp.confidence >= settings.ppocr_partial_confidence:  # PP-OCR very sure: Tesseract's groups may back it, one unread
+        backers += [r for r in others if r not in backers and _partly_spells(r, spelled)]
     against = [r for r in others if r.parse.status == "read" and (r.parse.ids, r.parse.unknown) != spelled and r.parse.ids]
     if pp.confidence >= settings.ppocr_min_confidence and backers and not against and not _shape_against(dig, mine.ids + mine.unknown):
         return LabelParse(mine.ids, mine.unknown, "read"), LineReading(

@@ -45,6 +45,9 @@ class LabelSettings:
     # 300-349), seeds 86000 and 86001, 600 pages: right 90.3 / 90.0 %, 1 silent (a 2 broken by the scan, read 4 by
     # Tesseract and the classifier, PP-OCR not asked at fused ≥ fused_skip).
     ppocr_min_confidence: float = 0.80
+    # At least this sure, PP-OCR is backed by a Tesseract reading that spells its id but for one group with no digit
+    # ('No.3-2-]'): bench_labels seed 86002 typed scans, 1 of 2 uncertain labels; not tuned.
+    ppocr_partial_confidence: float = 0.95
 
     # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
     # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.
