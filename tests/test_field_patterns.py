@@ -205,3 +205,30 @@ def test_a_pattern_without_its_regex_stops_the_form(tmp_path):
     folder = _form_copy(tmp_path, lambda t: t.replace("field_patterns:\n", "field_patterns:\n  broken: {label: 壊れた}\n", 1))
     with pytest.raises(FormDefinitionError, match=r"field_patterns\.broken"):
         load_form(folder)
+
+
+def test_faint_small_writing_is_uncertain_not_empty_and_its_url_line_is_not_taken_as_filled() -> None:
+    """Ensures that a field holding a few faint thin strokes (under the written threshold) is uncertain with a Japanese note, a clean one empty, and that such a URL line is not counted as a path filled in."""
+    import numpy as np
+
+    from pipeline.model.records import FieldLayout, FieldReading, PageRef
+    from pipeline.model.words import FAINT_FIELD_NOTE
+    from pipeline.reading.fields import read_text
+    from pipeline.reading.marks import InkView
+    from pipeline.rules.evidence import _field_status
+
+    blank = np.zeros((300, 800), np.float32)
+    blank[120, 100:700] = 1.0  # the field's underline
+    scan = blank.copy()
+    view_empty = InkView(100.0, scan.copy(), blank, blank, None, blank)
+    for x in range(220, 300, 8):  # 「03-2790」 written 6 pt high in a thin, light pen: ten short strokes
+        scan[108:114, x] = 0.22
+    view_faint = InkView(100.0, scan, blank, blank, None, blank)
+    fld = FieldLayout(name="applicant.fax", owner="applicant", kind="text", bbox=(72.0, 72.0, 504.0, 90.0))
+    ref = PageRef("scan.pdf", 1)
+    assert read_text(view_empty, fld, ref, None, None)[0].status == "empty"
+    faint, _, _ = read_text(view_faint, fld, ref, None, None)
+    assert faint.status == "uncertain" and faint.note == FAINT_FIELD_NOTE
+    url = FieldReading("4-1-1.url_target", "4-1-1", "url", None, "uncertain", None, ref, fld.bbox, note=FAINT_FIELD_NOTE)
+    assert _field_status(url, page_missing=False) == "uncertain"
+    assert _field_status(FieldReading("4-1-1.url_target", "4-1-1", "url", None, "handwritten", None, ref, fld.bbox), page_missing=False) == "present"

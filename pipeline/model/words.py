@@ -45,3 +45,7 @@ def decision_word(code: str) -> str:
 def flag_word(code: str) -> str:
     """The short Japanese label of a flag code; an unknown code as itself."""
     return FLAG.get(code, code)
+
+# A field whose faint strokes may be writing: neither read nor empty (reading.fields.faint_writing);
+# the rules do not take such a URL line as filled in.
+FAINT_FIELD_NOTE = "欄に薄い記入があるようですが、読み取れません。原本を確認してください"

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_per_px, px_per_pt
 from pipeline.model.records import FieldLayout, FieldReading, PageLayout, PageRef
+from pipeline.model.words import FAINT_FIELD_NOTE
 from pipeline.reading.field_text import Pending, crossing, fit_pattern, pattern_text, second_read, tidy_line
 from pipeline.reading.marks import InkView, extra_ink, refine
 from pipeline.reading.settings import FIELDS, MARKS, SECOND_READ, FieldDefaults, SecondReadDefaults
@@ -379,6 +380,7 @@ def handwriting_like(line: NDArray[np.uint8]) -> bool:
 
 
 HANDWRITING_WANDER = 0.2
+FAINT_CROP_LEFT_PT = 60.0  # a faint field's crop reaches this far left: over the label, where writing may start
 
 
 def read_text(
@@ -402,7 +404,12 @@ def read_text(
         return FieldReading(fld.name, fld.owner, fld.kind, value, status, conf, ref, fld.bbox), m, keep  # type: ignore[arg-type]
 
     if share <= cfg.text_empty:
-        return result("empty", None, None, None)
+        if not faint_writing(view, fld, cfg, shift):
+            return result("empty", None, None, None)
+        wider = replace(fld, bbox=(max(0.0, fld.bbox[0] - FAINT_CROP_LEFT_PT), *fld.bbox[1:]))  # writing started after the label
+        keep = cut(view, wider, hires, shift, cfg.ocr_dpi) if hires is not None else None
+        reading, m, _ = result("uncertain", None, None, keep)
+        return replace(reading, note=FAINT_FIELD_NOTE), m, keep
     if hires is None or engine is None or (deadline is not None and time.monotonic() > deadline):
         return result("uncertain", None, None, None)
     dpi = cfg.ocr_dpi
@@ -508,6 +515,21 @@ def check_reads(results: dict[str, Result], fields: list[FieldLayout], engines: 
         log.warning("%s: second reader unavailable (%s); fields read by Tesseract alone", where, exc)
         return {}
     return {p.fld.name: (r, results[p.fld.name][1], crop(p.fld)) for p, r in zip(pending, checked) if r is not p.reading}
+
+
+def faint_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int]) -> bool:
+    """Whether a field too lightly inked to count as written still holds strokes: faint ink at least faint_stroke_pt tall.
+
+    Writing that starts right after the label, left of the underline, crosses into the field
+    only by its last strokes (a FAX number on seed 87200-00: one stroke 9 px tall, 0.07 % of the
+    field); read empty it would be lost silently. A scan's noise along a printed line is one
+    pixel tall and does not count.
+    """
+    extra = ink_share(view, fld.bbox, cfg, shift=shift)[1]
+    n, _, stats, _ = cv2.connectedComponentsWithStats((extra > cfg.faint_ink).astype(np.uint8), connectivity=8)
+    k = pt_per_px(view.dpi)
+    strokes = [int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] * k >= cfg.faint_stroke_pt]
+    return sum(strokes) * k * k >= cfg.faint_min_pt2
 
 
 def _measure(view: InkView, fld: FieldLayout, cfg: FieldDefaults) -> tuple[tuple[int, int], float]:

@@ -248,6 +248,13 @@ class FieldDefaults:
     # A text field holds writing when this share of its pixels is inked (an 8 pt word is > 1 %).
     text_present: float = 0.004
     text_empty: float = 0.0015
+    # Under text_empty, a field with strokes of faint ink (darkness > faint_ink at work dpi) at
+    # least faint_stroke_pt tall, faint_min_pt2 in all, is uncertain, not empty. Seed 87200-00:
+    # writing begun left of the field crossed in by 12-19 px in strokes 8-9 px tall (6-10 pt²);
+    # an empty field's noise on a 150 dpi bw scan (tests/test_scan mixed) was 13 runs 1 px tall.
+    faint_ink: float = 0.15
+    faint_stroke_pt: float = 2.0
+    faint_min_pt2: float = 3.0
     # Resolution of the page decode that field crops are cut from (and, reduced, the work
     # image): 150 dpi gave 1.0 % typed CER, 200 dpi 0.85 %, at the same time per page.
     ocr_dpi: float = 200.0
