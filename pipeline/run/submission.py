@@ -278,7 +278,7 @@ def _label_page(page: Page, form: FormDef, engines: Engines) -> labels.LabelledP
     gray = page.image(dpi)
     if labels.is_blank_image(gray, dpi):
         return labels.LabelledPage(page.ref, None, blank=True)
-    read = labels.read_scanned_label(gray, dpi, form.item_ids, documents, engine=engines.ocr(), classifier=engines.classifier())
+    read = labels.read_scanned_label(gray, dpi, form.item_ids, documents, engine=engines.ocr(), classifier=engines.classifier(), ppocr=engines.ppocr)
     return labels.LabelledPage(page.ref, read, blank=False)
 
 
