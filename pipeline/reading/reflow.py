@@ -85,7 +85,7 @@ def is_form_content(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults
                 known.add(i)
         explained = sum(1 for i in text if i in known)
         return close and explained >= cfg.few_lines_share * len(text)
-    return n >= cfg.min_share * len(lines) and float(np.mean(al.sims)) >= cfg.mean_sim
+    return (n >= cfg.min_share * len(lines) or n >= cfg.many_lines) and float(np.mean(al.sims)) >= cfg.mean_sim
 
 
 def _written_over(lines: Lines, i: int, al: Alignment, flow: Flow) -> bool:
@@ -308,27 +308,29 @@ def locate(
 
     A fit that found only part of the page (or the wrong page: a page of few lines gives
     corners to little) may be shifted far up or down: what it puts above or below the
-    blank's page would be lost. When its rows sit further than frame_keep_px from the page's
-    centred rows (more than a scanner shifts a page), they are taken about the page centre
-    (the whole scanned page in view; the alignment finds the content's own offset). Its
-    columns are kept, and replaced by the centred frame's when its lines are not the form's;
-    a page of a few lines is also tried the other way up.
+    blank's page is lost. When its rows sit further than frame_keep_px from the page's
+    centred rows (more than a scanner shifts a page), the frame with the centred rows (the
+    whole scanned page in view) is tried too, and the better alignment kept. The centred
+    frame (columns too) is tried when neither shows the form's lines, and a page of a few
+    lines the other way up.
     """
     blank_size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
     warp = warper(gray, blank_size)
     flow = form_flow(refs, cfg)
     whole = centred(frame, blank_size, (gray.shape[1], gray.shape[0]))
-    frame0 = frame.copy()
-    if abs(frame0[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
-        frame0[1, 2] = whole[1, 2]
-    frame, dark, lines, al = align_page(warp, frame0, refs, cfg)
-    if not is_form_content(lines, al, flow, cfg):
-        frame, dark, lines, al = align_page(warp, whole, refs, cfg)
-    if not is_form_content(lines, al, flow, cfg) and 0 < len(lines) < cfg.min_lines:
+    tries = [frame]
+    if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
+        tries.append(np.vstack([frame[0], whole[1]]))
+    found = [t for t in (align_page(warp, f, refs, cfg) for f in tries) if is_form_content(t[2], t[3], flow, cfg)]
+    if not found:
+        found = [t for t in [align_page(warp, whole, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]
+    if not found:
         # a page of a few lines tells the page search little of which way up it is
-        frame, dark, lines, al = align_page(warp, compose(whole, turn_points(2, *blank_size)), refs, cfg)
-    if not is_form_content(lines, al, flow, cfg):
+        t = align_page(warp, compose(whole, turn_points(2, *blank_size)), refs, cfg)
+        found = [t] if 0 < len(t[2]) < cfg.min_lines and is_form_content(t[2], t[3], flow, cfg) else []
+    if not found:
         return None
+    frame, dark, lines, al = max(found, key=lambda t: t[3].score)
     pages = tuple(sorted({int(flow.page[j]) for _, j in al.pairs}))
     return Located(frame, lines, al, pages, place_elements(dark, lines, al, refs, cfg))
 

@@ -66,6 +66,10 @@ class ReflowDefaults:
     min_lines: int = 6
     min_share: float = 0.5
     mean_sim: float = 0.82
+    # ... or at least many_lines of them align, whatever else the page holds (typed answers
+    # pushed in: seed 84004-00 p7 aligned 19 of its 40 lines at 0.96; another document's
+    # pages 0-2 lines).
+    many_lines: int = 12
     # A page of fewer lines (what reflow pushed past a page's end: two lines on a page) is
     # the form's when two of its lines align at few_lines_sim or more, few_lines_share of its
     # text lines are the form's, and the alignment beats any elsewhere in the flow by
