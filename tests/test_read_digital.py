@@ -135,7 +135,7 @@ def test_a_missing_form_page_is_flagged_by_number(tmp_path, form):
     gone = form.pages[4]
     assert f"p{gone.number}" in flag["message"] and gone.item_ids[0] in flag["message"]
     assert data["score"]["decision"] != "pass"
-    assert all(data["items"][i]["answer"] == "blank" for i in gone.item_ids)
+    assert all(data["items"][i]["answer"] == "uncertain" for i in gone.item_ids)  # unseen, not blank
 
 
 # --- fields: spacing, empty AcroForm values, the page's own text, clipping, reflow -----------------

@@ -294,7 +294,8 @@ def test_missing_form_page_leaves_items_unresolved(form):
     pages = {p.number: PageRef("form.pdf", p.number) for p in form.pages if p.number != page.number}
     result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL), pages=pages)
     assert result.score.decision == "needs_review"
-    assert all(result.answers[i].answer == "blank" for i in gone)
+    assert all(result.answers[i].answer == "uncertain" for i in gone)  # nobody saw their boxes: not a blank
+    assert not any(f.code == "required_not_met" and f.item in gone for f in result.flags)
 
 
 def test_result_json_follows_the_contract(form, schema_validator):

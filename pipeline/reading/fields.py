@@ -387,7 +387,7 @@ def read_text(
     dpi = cfg.ocr_dpi
     crop = cut(view, fld, hires, shift, dpi)
     nothing = "empty" if share < cfg.text_present else "uncertain"  # ink, but no line of text in it
-    blank = blank_hires(fld, dpi) if blank_hires is not None else None
+    blank = same_size(blank_hires(fld, dpi), crop.shape) if blank_hires is not None else None
     inside = [(ch, b) for ch, b in printed if b[0] >= fld.bbox[0] - 1 and b[2] <= fld.bbox[2] + 1 and b[1] >= fld.bbox[1] - 1 and b[3] <= fld.bbox[3] + 1]
     if fld.kind == "date" and inside:  # an era name printed just before the field belongs to its date (令和　年　月　日)
         inside += [(ch, b) for ch, b in printed if ch in ERA_GLYPHS and fld.bbox[0] - ERA_BEFORE_PT <= b[0] < fld.bbox[0] - 1 and b[1] < fld.bbox[3] and b[3] > fld.bbox[1]]
@@ -430,6 +430,13 @@ def read_text(
     if fld.kind != "url" and (mean < cfg.ocr_handwritten or hand):
         return result("handwritten", None, conf, crop)  # kept as a crop: no guessed text
     return result("uncertain", text, conf, crop)
+
+
+def same_size(blank: NDArray[np.float32], shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """The blank's darkness at the crop's size: a moved field's crop may round to a pixel more or less (seed 84500-03 p12)."""
+    if blank.shape == shape[:2]:
+        return blank
+    return np.asarray(cv2.resize(blank, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR), np.float32)
 
 
 def cut(view: InkView, fld: FieldLayout, hires: HiresCrop, shift: tuple[int, int], dpi: float) -> NDArray[np.uint8]:

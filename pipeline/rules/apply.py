@@ -134,7 +134,7 @@ def apply_rules(
 ) -> Result:
     """Every rule of the form applied to what was read, with the reviewer's checked corrections (attributed)."""
     log = AppliedLog(attribution or Attribution.of(corrections))
-    items, declarations = answers_mod.answer_all(form, marks)
+    items, declarations = answers_mod.answer_all(form, marks, found_pages=set(form_pages))
     items, declarations = apply_answers(form, corrections, items, declarations, log)
     attachments = apply_labels(list(attachments), corrections, log)
     points_override = points_overrides(corrections)

@@ -153,7 +153,22 @@ def read_submission(entry: Path, form: FormDef, engines: Engines | None = None) 
                 except PipelineError as exc:  # one bad page stays that page's problem
                     log.warning("%s p%d: %s", rel, page.ref.page, exc)
                     collected.flags.append(Flag("unreadable_file", "error", None, f"{rel} p{page.ref.page}: {exc}", (page.ref,)))
+                except MemoryError:
+                    raise  # the worker reports it and is replaced
+                except Exception as exc:  # a reader's own fault: the page is reported, the other pages still read
+                    message = page_fault_message(rel, page.ref.page, exc)
+                    log.warning("%s", message)
+                    log.debug("%s p%d", rel, page.ref.page, exc_info=True)  # the traceback, with -v
+                    collected.flags.append(Flag("unreadable_file", "error", None, message, (page.ref,)))
     return collected
+
+
+def page_fault_message(rel: str, page: int, exc: Exception) -> str:
+    """The reviewer's words for a page the readers failed on (the traceback goes to the log)."""
+    return (
+        f"{rel} p{page}: この頁の読み取り中にプログラムの不具合が起きました（{type(exc).__name__}）。"
+        "この頁は読み取っていません。頁を目視で確認し、不具合として報告してください"
+    )
 
 
 def _acroform_values(opened: OpenedSource, form: FormDef, rel: str, flags: list[Flag]) -> AcroValues | None:

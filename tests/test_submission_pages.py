@@ -1,0 +1,52 @@
+"""One submission's pages: a reader's fault on one page is that page's flag, and the items of a page nobody read are uncertain, not blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.form.definition import load_form
+from pipeline.run import submission
+from samples.fill import fill_acroform
+
+REPO = Path(__file__).resolve().parents[1]
+FORM_DIR = REPO / "forms" / "renewal"
+FAULTY_PAGE = 4  # 2-1-2 to 2-2-1 on this printing
+
+
+@pytest.fixture()
+def entry(tmp_path):
+    path = tmp_path / "inbox" / "申請.pdf"
+    path.parent.mkdir()
+    path.write_bytes(fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-1.yes": True, "2-1-2.yes": True}))
+    return path
+
+
+def test_a_page_the_reader_fails_on_is_flagged_and_the_others_are_read(entry, tmp_path, monkeypatch):
+    form = load_form(FORM_DIR)
+    layout = next(p for p in form.pages if p.number == FAULTY_PAGE)
+    assert "2-1-2" in layout.item_ids
+    real = submission.read_digital_page
+
+    def faulty(page, layout, *args, **kwargs):
+        if layout.number == FAULTY_PAGE:
+            raise IndexError("boolean index did not match indexed array")
+        return real(page, layout, *args, **kwargs)
+
+    monkeypatch.setattr(submission, "read_digital_page", faulty)
+    data = submission.process_submission(entry, FORM_DIR, tmp_path / "out")
+    faults = [f for f in data["flags"] if f["code"] == "unreadable_file"]
+    assert len(faults) == 1 and f"p{FAULTY_PAGE}" in faults[0]["message"] and "IndexError" in faults[0]["message"]
+    assert data["items"]["1-1-1"]["answer"] == "yes"  # the pages after and before the fault were read
+    for item_id in layout.item_ids:  # nobody saw these boxes: never a confident blank
+        assert data["items"][item_id]["answer"] == "uncertain", item_id
+    assert any(f["code"] == "missing_form_page" and f"p{FAULTY_PAGE}" in f["message"] for f in data["flags"])
+    assert data["score"]["decision"] != "pass"
+
+
+def test_items_of_pages_read_keep_their_blank(entry, tmp_path):
+    data = submission.process_submission(entry, FORM_DIR, tmp_path / "out")
+    assert data["items"]["2-1-2"]["answer"] == "yes"
+    assert data["items"]["2-1-3"]["answer"] == "blank"  # read, and empty: stays blank
+    assert not any(f["code"] in ("unreadable_file", "missing_form_page") for f in data["flags"])
