@@ -55,6 +55,7 @@ class Located:
     alignment: Alignment
     flow_pages: tuple[int, ...]  # reference indices of the pages the alignment runs through
     placements: tuple[Placement, ...]
+    heads: tuple[int, ...] = ()  # reference indices of the pages whose first lines are on this scan
 
     @property
     def matched(self) -> int:
@@ -255,10 +256,62 @@ def place_one(
     return (dx, dy), peak
 
 
+def _beyond_span(flow: Flow, lines: Lines, al: Alignment, j: int, loose: list[int], cfg: ReflowDefaults) -> int | None:
+    """The offset (dy px) at which flow line j, just outside the aligned run on its page, may still be on this scan; None when it is not.
+
+    Text lines of the scan left unaligned past the run's end (a table written over, a line
+    that matched nothing) may be the blank's next lines: a line of the run's last page whose
+    place (at the last pair's offset, which only grows down the page) is not below the lowest
+    of them by more than a line may be there. Above the run's start, the blank's lines as
+    many as the unaligned text lines above it (and two more) may be there. Such an element
+    is not read: it is `uncertain` where it may be, never silently absent.
+    """
+    (i0, j0), (i1, j1) = al.pairs[0], al.pairs[-1]
+    text = loose  # the scan's text lines outside the run that nothing explains (_unexplained)
+    if j > j1 and flow.page[j] == flow.page[j1]:
+        below = [i for i in text if i > i1]
+        dy = pair_dy(lines, i1, flow.lines, j1)
+        if below and flow.lines.y0[j] + dy <= lines.y1[below[-1]] + cfg.beyond_margin_px:
+            return round(dy)
+    if j < j0 and flow.page[j] == flow.page[j0]:
+        above = [i for i in text if i < i0]
+        if above and j0 - j <= len(above) + 2:
+            return round(pair_dy(lines, i0, flow.lines, j0))
+    return None
+
+
+def _unexplained(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults) -> list[int]:
+    """The scan's text lines outside the aligned run that nothing explains: not written over the blank's line next to the run, nor touching one that is."""
+    over = {i for i in range(len(lines)) if _written_over(lines, i, al, flow)}
+    for _ in range(2):  # a seal or signature cut into bands: the pieces touching one written over
+        over |= {i for i in range(len(lines)) if any(abs(int(lines.y0[i]) - int(lines.y1[o])) <= 2 or abs(int(lines.y0[o]) - int(lines.y1[i])) <= 2 for o in over)}
+    i0, i1 = al.pairs[0][0], al.pairs[-1][0]
+    tall = [i for i in range(len(lines)) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px]
+    return [i for i in tall if (i < i0 or i > i1) and i not in over]
+
+
+def _overlapping(placements: list[Placement], k: float) -> set[int]:
+    """The indices of placed boxes that landed on another placed box (two of the blank's boxes cannot be one on the scan)."""
+    boxes = [(n, pl) for n, pl in enumerate(placements) if pl.offset is not None and isinstance(pl.element, BoxLayout)]
+    out: set[int] = set()
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            (na, pa), (nb, pb) = boxes[a], boxes[b]
+            ba = moved_bbox(pa.element.bbox, pa.offset or (0, 0), k * 72.0)
+            bb = moved_bbox(pb.element.bbox, pb.offset or (0, 0), k * 72.0)
+            if min(ba[2], bb[2]) - max(ba[0], bb[0]) > 0 and min(ba[3], bb[3]) - max(ba[1], bb[1]) > 0:
+                out |= {na, nb}
+    return out
+
+
 def place_elements(
     dark: NDArray[np.float32], lines: Lines, al: Alignment, refs: tuple[Reference, ...], cfg: ReflowDefaults = REFLOW
 ) -> tuple[Placement, ...]:
-    """Every box and field of the pages the alignment runs through, placed on the scan or not (see the module docstring)."""
+    """Every box and field of the pages the alignment runs through, placed on the scan or not (see the module docstring).
+
+    Two tries for one element (its line's neighbours put it at two offsets) that both match
+    at different places, or two boxes placed on one spot, are not placed: `uncertain`.
+    """
     flow = form_flow(refs, cfg)
     if not al.pairs:
         return ()
@@ -266,6 +319,7 @@ def place_elements(
     first = {p: int(np.flatnonzero(flow.page == p)[0]) for p in pages}
     k = px_per_pt(refs[0].dpi)
     out: list[Placement] = []
+    loose = _unexplained(lines, al, flow, cfg)
     for p in pages:
         ref, own = refs[p], flow.per_page[p]
         elements: list[Element] = [*ref.layout.boxes, *ref.layout.fields]
@@ -275,12 +329,18 @@ def place_elements(
                 continue
             found = _line_offset(flow, lines, al, first[p] + li)
             if not found:
+                maybe = _beyond_span(flow, lines, al, first[p] + li, loose, cfg)
+                if maybe is not None:
+                    out.append(Placement(el, p, None, (0, maybe), 0.0))
                 continue  # not on this page
             tries = [((0, dy), *place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, (0, dy), cfg)) for dy in found]
             placed = [t for t in tries if t[1] is not None]
             guess, offset, corr = max(placed, key=lambda t: t[2]) if placed else tries[0]
+            if len({t[1] for t in placed}) > 1 and min(t[2] for t in placed) >= corr - cfg.placement_margin:
+                offset = None  # two places fit nearly as well: which one is its own is not known
             out.append(Placement(el, p, offset, guess, corr))
-    return tuple(out)
+    clash = _overlapping(out, k)
+    return tuple(replace(pl, offset=None) if n in clash else pl for n, pl in enumerate(out))
 
 
 def warper(gray: NDArray[np.uint8], size: tuple[int, int]) -> Warp:
@@ -332,7 +392,16 @@ def locate(
         return None
     frame, dark, lines, al = max(found, key=lambda t: t[3].score)
     pages = tuple(sorted({int(flow.page[j]) for _, j in al.pairs}))
-    return Located(frame, lines, al, pages, place_elements(dark, lines, al, refs, cfg))
+    return Located(frame, lines, al, pages, place_elements(dark, lines, al, refs, cfg), heads(flow, al, cfg))
+
+
+def heads(flow: Flow, al: Alignment, cfg: ReflowDefaults = REFLOW) -> tuple[int, ...]:
+    """The blank pages whose first line is within the aligned run (or at most max_skip lines before it: unaligned at the scan's top)."""
+    if not al.pairs:
+        return ()
+    j0, j1 = al.pairs[0][1], al.pairs[-1][1]
+    pages = sorted({int(flow.page[j]) for _, j in al.pairs})
+    return tuple(p for p in pages if j0 - cfg.max_skip <= int(np.flatnonzero(flow.page == p)[0]) <= j1)
 
 
 def moved_bbox(bbox: BBox, offset: tuple[int, int], dpi: float) -> BBox:
@@ -397,7 +466,13 @@ def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, c
 
 
 def principal_page(loc: Located) -> int:
-    """The reference index whose elements this page holds most of (its lines, when it holds none)."""
+    """The reference index this page stands for: the first blank page whose head is on it; else the one whose elements it holds most of (its lines, when it holds none).
+
+    A page holding the tail of one blank page and the head of the next is the next one's
+    (the previous scanned page stood for the first): one form page, one scanned page.
+    """
+    if loc.heads:
+        return loc.heads[0]
     counts: dict[int, int] = {}
     for pl in loc.placements:
         counts[pl.page] = counts.get(pl.page, 0) + 1

@@ -85,6 +85,13 @@ class ReflowDefaults:
     # when it overlaps the blank's line next to the aligned ones (seed 84000-00 p5: the
     # signed line, then two lines aligned at 0.95).
     few_lines_min_height_px: int = 8
+    # The alignment is carried past its ends (a table written over stops it) by a pair within
+    # extend_lines lines of its end, alike at extend_sim or more (and no other of the blank's
+    # lines within 0.05), its offset at most extend_drift_px further (seed 84004 p6: the
+    # line after a signed table, five lines on, at 0.96, 20 px further).
+    extend_lines: int = 8
+    extend_sim: float = 0.9
+    extend_drift_px: float = 60.0
     # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
     # moved_px or more from where the registration put them, within moved_agree_px of each
     # other (a Word reflow moves what follows by a line, 15-20 px). On unmoved scans of both
@@ -109,6 +116,12 @@ class ReflowDefaults:
     # underline: the right place of a typed address's line gave 0.33, masked 0.67, with them;
     # seed 84012); with fewer print pixels than this left the masked one is not tried.
     place_min_mask_px: int = 40
+    # A line of the blank just past the aligned run may be on the page when unaligned text
+    # lines sit there: within beyond_margin_px (a line and a half) below the lowest of them.
+    beyond_margin_px: int = 25
+    # Two tries of one element (its line's neighbours disagree) that match at different
+    # places within placement_margin of each other leave it unplaced (uncertain).
+    placement_margin: float = 0.05
     # The blank's ink around a placed box or field (what marks and fields subtract) is carried
     # along over this margin (px; a box's ring reaches 7 pt out).
     carry_px: int = 16
