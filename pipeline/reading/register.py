@@ -91,6 +91,17 @@ def darkness(gray: NDArray[np.uint8], paper: float, ink: float) -> NDArray[np.fl
     return np.clip(d, 0.0, 1.0, out=d)
 
 
+def blank_or_photo(dark: NDArray[np.float32], cfg: RegisterDefaults = REGISTER) -> Rejection | None:
+    """The cheap rejections, from the scan's darkness: a blank page (almost no ink) or a photo (mostly mid-tones)."""
+    inked = float((dark > 0.5).mean())
+    if inked < cfg.blank_ink_share:
+        return Rejection("blank", f"ink on {inked:.2%} of the page")
+    mid = float(((dark > 0.2) & (dark < 0.8)).mean())
+    if mid > cfg.photo_midtone_share:
+        return Rejection("photo", f"mid-tones on {mid:.0%} of the page")
+    return None
+
+
 def _ncc_all(img: NDArray[np.float32], refs: tuple[Reference, ...]) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
     """Normalised correlation (as TM_CCOEFF_NORMED) of every blank thumbnail at every placement in img.
 
@@ -459,14 +470,10 @@ def register(
         A Registration (its `quality` ≥ cfg.min_quality), or a Rejection with the reason.
     """
     refs = references(form, cfg)
-    paper, ink = levels(gray)
-    dark = darkness(gray, paper, ink)
-    inked = float((dark > 0.5).mean())
-    if inked < cfg.blank_ink_share:
-        return Rejection("blank", f"ink on {inked:.2%} of the page")
-    mid = float(((dark > 0.2) & (dark < 0.8)).mean())
-    if mid > cfg.photo_midtone_share:
-        return Rejection("photo", f"mid-tones on {mid:.0%} of the page")
+    dark = darkness(gray, *levels(gray))
+    early = blank_or_photo(dark, cfg)
+    if early is not None:
+        return early
     small = _small(dark, cfg)
     cands = _candidates(dark, refs, cfg, small=small)
     if not cands or cands[0][0] < cfg.thumb_min_score:
@@ -494,6 +501,18 @@ def register(
     if best.quality < cfg.min_quality:
         return Rejection("low_quality", f"best match page {best.layout.number} aligns poorly (quality {best.quality:.2f})", fit=best)
     return best
+
+
+def page_search_only(gray: NDArray[np.uint8], form: FormDef, why: str, cfg: RegisterDefaults = REGISTER) -> Rejection:
+    """A page not matched to the form (`why`), with the page search's best guess as the frame to look for moved content in.
+
+    For a page the cheap test (page_gate.py) lets go: no feature matching, only the thumbnail
+    search (a few ms), so that a page holding what a Word filling pushed off a form page can still
+    be found by its text lines (reflow_scan.settle).
+    """
+    dark = darkness(gray, *levels(gray))
+    cands = _candidates(dark, references(form, cfg), cfg)
+    return Rejection("no_match", why, coarse=_coarse(cands))
 
 
 def _coarse(cands: list[tuple[float, int, Reference, NDArray[np.float64]]]) -> tuple[NDArray[np.float64], Reference] | None:

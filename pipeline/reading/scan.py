@@ -3,8 +3,10 @@
 The entry point for scans (the run calls `read_scan(page, form, engines)`). One page costs a
 12-dpi colour probe and one decode at the OCR resolution (200 dpi; the embedded JPEG pulled
 by ingest), reduced to work_dpi (~100 dpi) for registration and the box and field ink
-measures; only written fields that hold ink are then cut from the decode, straightened and
-read (pipeline.tools.tesseract, on up to two loaded engines from the run's `Engines`).
+measures. A page without the marks every page of the form prints (page_gate.py, a few ms) goes
+to the attachments before any feature matching. Only written fields that hold ink are then cut
+from the decode, straightened and read (pipeline.tools.tesseract, on up to two loaded engines
+from the run's `Engines`).
 
 Bad input never raises out of here: a page too large to rasterise, a blank page, a photo, a
 page of another form or a page that takes longer than the budget is logged and returns None,
@@ -31,10 +33,11 @@ from pipeline.reading.affine import aligned_view, compose, scaling
 from pipeline.reading.engines import Engines
 from pipeline.reading.fields import FieldMeasure, HiresCrop, read_fields
 from pipeline.reading.marks import BoxMeasure, InkView, read_marks
+from pipeline.reading.page_gate import could_be_form_page
 from pipeline.reading.read_digital import PageReading
 from pipeline.reading.reflow import Located
 from pipeline.reading.reflow_scan import settle, unplaced
-from pipeline.reading.register import Registration, Rejection, darkness, levels, register
+from pipeline.reading.register import Registration, Rejection, blank_or_photo, darkness, levels, page_search_only, register
 from pipeline.reading.settings import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
 from pipeline.sources.resample import exact_factor, shrink
 
@@ -287,7 +290,18 @@ def read_scan_detail(
     detail.colour = decoded.small_rgb is not None
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
-    settled = settle(decoded.gray, register(decoded.gray, form, register_cfg), form, register_cfg)
+    early = blank_or_photo(darkness(decoded.gray, *levels(decoded.gray)), register_cfg)
+    verdict = could_be_form_page(decoded.gray, form, register_cfg) if early is None else None
+    settled = None
+    if verdict is not None and not verdict.passed:
+        # Not the form's by its marks (page_gate.py): no feature matching, unless the page search's
+        # guess finds a form page's moved content on it (a page Word pushed it onto) — then it is
+        # registered as any page, for the precise frame its places are read in.
+        settled = settle(decoded.gray, page_search_only(decoded.gray, form, verdict.why, register_cfg), form, register_cfg)
+        if settled.located is not None:
+            settled = None
+    if settled is None:
+        settled = settle(decoded.gray, register(decoded.gray, form, register_cfg), form, register_cfg)
     reg = settled.outcome
     t2 = time.monotonic()
     detail.seconds["register"] = t2 - t1
