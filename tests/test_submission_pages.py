@@ -50,3 +50,19 @@ def test_items_of_pages_read_keep_their_blank(entry, tmp_path):
     assert data["items"]["2-1-2"]["answer"] == "yes"
     assert data["items"]["2-1-3"]["answer"] == "blank"  # read, and empty: stays blank
     assert not any(f["code"] in ("unreadable_file", "missing_form_page") for f in data["flags"])
+
+
+def test_the_form_given_twice_disagreeing_is_uncertain_where_they_differ(tmp_path):
+    folder = tmp_path / "inbox" / "申請"
+    folder.mkdir(parents=True)
+    (folder / "a.pdf").write_bytes(fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-1.yes": True, "2-1-2.yes": True}))
+    (folder / "b.pdf").write_bytes(fill_acroform(FORM_DIR / "fillable.pdf", {"1-1-1.yes": True, "2-1-3.yes": True}))
+    data = submission.process_submission(folder, FORM_DIR, tmp_path / "out")
+    assert data["items"]["1-1-1"]["answer"] == "yes"  # both copies say so
+    assert data["items"]["2-1-2"]["answer"] == "uncertain"  # ticked in one copy only: never the first one's silently
+    assert data["items"]["2-1-3"]["answer"] == "uncertain"
+    assert data["items"]["2-1-4"]["answer"] == "blank"  # empty in both
+    twice = next(f for f in data["flags"] if f["code"] == "missing_form_page")  # one flag, a sentence per page
+    assert twice["message"].count("二つあります") == len(load_form(FORM_DIR).pages)
+    assert "b.pdf p4: 様式の 4 ページ目が a.pdf p4 と二つあります。読み取りが一致" in twice["message"]
+    assert "食い違い 2 件（食い違った箇所は要確認にしました）" in twice["message"]

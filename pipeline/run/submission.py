@@ -22,6 +22,8 @@ from pipeline.reading.digital_page import prints_the_form, read_digital_page
 from pipeline.reading.engines import Engines
 from pipeline.reading.identify import identify_text_page
 from pipeline.reading.marks import unlocated_readings
+from pipeline.reading.page_merge import merge_page_readings
+from pipeline.reading.page_order import place_of_form_pages
 from pipeline.reading.read_digital import DIGITAL_DPI, PageReading
 from pipeline.reading.reflowed import read_reflowed
 from pipeline.reading.scan import read_scan
@@ -73,7 +75,8 @@ def process_submission(
     # Sources → pages: each form page read, every other page's label read.
     collected = read_submission(entry, form, engines)
     # Labels → documents, and the corners of those whose label could not be read.
-    attachments, dropped = labels.group_attachments(collected.other_pages)
+    others, placed = place_of_form_pages(collected.other_pages, collected.form_pages, [p.number for p in form.pages])
+    attachments, dropped = labels.group_attachments(others)
     # The reviewer's corrections, checked before any file is written: a bad review.yaml changes nothing.
     checked = checked_review(out_dir, form, [a.id for a in attachments])
     attachments = save_label_crops(entry, list(attachments), out_dir)
@@ -87,7 +90,7 @@ def process_submission(
         fields=fields,
         attachments=attachments,
         dropped_pages=tuple(dropped),
-        reading_flags=collected.flags + missing_page_flags(form, collected.form_pages),
+        reading_flags=collected.flags + placed + missing_page_flags(form, collected.form_pages),
         form_pages=collected.form_pages,
         corrections=checked.corrections,
         attribution=Attribution.of(checked.corrections, previous_overrides(out_dir)),
@@ -208,18 +211,9 @@ def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Co
 
 
 def _keep_form_page(layout: PageLayout, ref: PageRef, reading: PageReading, collected: Collected) -> None:
-    """A form page's readings into the submission's; a second page for the same form page is reported, not read."""
+    """A form page's readings into the submission's; a second page for the same form page is merged in (page_merge)."""
     if layout.number in collected.form_pages:
-        first = collected.form_pages[layout.number]  # two candidates for one page: a flag, never a silent choice
-        collected.flags.append(
-            Flag(
-                "missing_form_page",
-                "warning",
-                None,
-                f"{ref.file} p{ref.page}: 様式の {layout.number} ページ目が二つあります。先の {first.file} p{first.page} を読み取りました。どちらが正しいか確認してください",
-                (first, ref),
-            )
-        )
+        _merge_second_page(layout, ref, reading, collected)
         return
     collected.form_pages[layout.number] = ref
     collected.marks += reading.marks
@@ -233,6 +227,23 @@ def _keep_form_page(layout: PageLayout, ref: PageRef, reading: PageReading, coll
         collected.page_images[layout.number] = FormPageImage(
             layout.number, ref, reading.page_image, reading.page_dpi, layout.width_pt, layout.height_pt
         )
+
+
+def _merge_second_page(layout: PageLayout, ref: PageRef, reading: PageReading, collected: Collected) -> None:
+    """A second page read as the same form page: a tail pushed onto its own page, or the page twice. Never a silent choice."""
+    first = collected.form_pages[layout.number]
+    merged = merge_page_readings(collected.marks, collected.fields, reading.marks, reading.fields, reading.crops)
+    collected.marks, collected.fields = merged.marks, merged.fields
+    for name, picture in merged.crops.items():
+        collected.crops[f"p{layout.number}_{name}"] = picture
+    where = f"{ref.file} p{ref.page}: 様式の {layout.number} ページ目が {first.file} p{first.page} と二つあります。"
+    if merged.added and not (merged.disagreed or merged.agreed):  # the tail typing pushed over the page end
+        said = f"記入で押し出された続きとして、{merged.added} 箇所をこの頁から読み取りました"
+        collected.flags.append(Flag("reflowed_form", "info", None, where + said, (first, ref)))
+        return
+    doubt = "（食い違った箇所は要確認にしました）" if merged.disagreed else ""
+    said = f"読み取りが一致 {merged.agreed} 件、食い違い {merged.disagreed} 件{doubt}、この頁だけにあるもの {merged.added} 件。どちらが正しい頁か確認してください"
+    collected.flags.append(Flag("missing_form_page", "warning", None, where + said, (first, ref)))
 
 
 def _read_reflowed_form(opened: OpenedSource, form: FormDef, collected: Collected) -> set[int]:
