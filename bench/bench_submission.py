@@ -55,6 +55,8 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
     ("open files", (("sources/ingest.py", "open_source"),), ""),
     ("scan: form test+register", (("reading/register.py", "register"),), "scan pages"),
     ("scan: QR/page code", (("reading/references.py", "references"),), "scan: form test+register"),
+    ("scan: page gate", (("reading/page_gate.py", "could_be_form_page"),), "scan pages"),
+    ("scan: moved content", (("reading/reflow_scan.py", "settle"),), "scan pages"),
     ("scan: marks", (("reading/marks.py", "read_marks"),), "scan pages"),
     ("scan: field OCR", (("reading/fields.py", "read_fields"),), "scan pages"),
     ("scan pages", (("reading/scan.py", "read_scan"),), ""),
