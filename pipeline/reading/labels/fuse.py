@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.reading.labels.parse import CONFUSABLE, MISSING, LabelParse, id_shape, normalise_label, runs_digits, swaps
+from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, id_shape, normalise_label, runs_digits, swaps
 from pipeline.reading.labels.records import LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
+
+CLOSING = "」』】〕）)]］}｝>＞。.,、，"  # closing brackets and stops PP-OCR may read after a label's last digit
+# Letters PP-OCR reads for a handwritten digit's usual shape (bench_handwritten_labels validation rows, seed 86100: 2 read
+# 'd' or 'a', 1 read '!' or '/'): read there, they agree with that digit. Kept to shapes seen; another letter vetoes.
+LOOKALIKES = {"0": "oO", "1": "!/|lIi", "2": "dazZ"}
 
 
 def _aligned(
@@ -313,6 +319,36 @@ def _partly_spells(r: LineReading, spelled: tuple[tuple[str, ...], tuple[str, ..
     return len(seen) >= len(digits) - 1 and all(int(np.argmax(sl)) == int(d) for sl, d in seen)
 
 
+def _places(pp: LineReading) -> list[tuple[str, tuple[float, ...]]]:
+    """PP-OCR's characters standing where a label's digits stand: dashes and spaces dropped, and closing brackets at the
+    end; each with how likely each digit was there (() when not known)."""
+    spelled = pp.spelled or tuple((ch, ()) for ch in unicodedata.normalize("NFKC", pp.text))
+    out = [(ch, p) for ch, p in spelled if ch.strip() and not all(c in DASHES for c in ch)]
+    while out and all(c in CLOSING for c in out[-1][0]):
+        out.pop()
+    return out
+
+
+def ppocr_vetoes(parse: LabelParse, pp: LineReading, mine: LabelParse, settings: LabelSettings = LABEL_SETTINGS) -> bool:
+    """Whether PP-OCR's reading ``pp`` (``mine``: what its text spells) speaks against the read ``parse``.
+
+    The read's digits are set against PP-OCR's last as many characters (a prefix such as No. before them, dashes
+    and spaces dropped: '2-3-17-1-3' is 2-3-1 7-1-3). It speaks against the read where it read another character
+    and gave the read's digit less than settings.ppocr_veto_probability there (a 4 read '$' when 4 was unlikely
+    to it), unless the character is a letter it reads for that digit's handwritten shape (LOOKALIKES: a 2 read 'd').
+    With fewer characters than the read has digits, it speaks
+    against the read only when its text spells other ids.
+    """
+    ours = [ch for i in (*parse.ids, *parse.unknown) for ch in i if ch.isdigit()]
+    places = _places(pp)
+    if len(places) >= len(ours):
+        return any(
+            ch != d and ch not in LOOKALIKES.get(d, "") and (p[int(d)] if p else 0.0) < settings.ppocr_veto_probability
+            for (ch, p), d in zip(places[-len(ours) :], ours)
+        )
+    return mine.status == "read" and (mine.ids, mine.unknown) != (parse.ids, parse.unknown)
+
+
 def with_ppocr(
     parse: LabelParse,
     chosen: LineReading | None,
@@ -335,9 +371,10 @@ def with_ppocr(
     """
     mine = _plain_ids(pp, item_ids, document_items, settings)
     if parse.status == "read":
-        if mine.status != "read" or (mine.ids, mine.unknown) == (parse.ids, parse.unknown):
+        if not ppocr_vetoes(parse, pp, mine, settings):
             return parse, chosen
-        cands = tuple(sorted({*parse.ids, *mine.ids} & set(document_items)))
+        near = {i for i in mine.candidates if i in document_items}
+        cands = tuple(sorted(({*parse.ids, *mine.ids} | near) & set(document_items)))
         note = f"readers disagree: '{chosen.text if chosen else ''}' / PP-OCR '{pp.text}'"
         return LabelParse((), (), "uncertain", cands, note), chosen
     if mine.status != "read" or not mine.ids:

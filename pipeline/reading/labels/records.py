@@ -42,3 +42,5 @@ class LineReading:
     slots: tuple[tuple[float, ...] | None, ...] = ()  # OCR: per dash-separated group, its digit's likelihoods, None: no digit seen
     shapes: tuple[str | None, ...] = ()  # classifier: per digit, "1" or "7" when the top stroke's shape tells them apart
     framed: tuple[bool, ...] = ()  # classifier: per digit, whether its top touches a frame line that was erased
+    # PP-OCR: each character read (NFKC), with how likely each digit 0-9 was where it was read (() when not known)
+    spelled: tuple[tuple[str, tuple[float, ...]], ...] = ()

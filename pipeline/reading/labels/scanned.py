@@ -54,19 +54,25 @@ def _ppocr_reading(img: NDArray[np.uint8], readers: _Readers) -> LineReading | N
 
 def _checked(
     verdict: tuple[LabelParse, LineReading | None, str],
-    sure: bool,
     img: NDArray[np.uint8],
     dig: LineReading | None,
     readings: Sequence[LineReading],
     readers: _Readers,
 ) -> tuple[LabelParse, LineReading | None, str]:
-    """The verdict checked by PP-OCR unless it is sure, or nobody saw a label there (Tesseract nothing, the classifier no N-N-N)."""
+    """The verdict checked by PP-OCR, unless nobody saw a label there (Tesseract nothing, the classifier no N-N-N).
+
+    A read, however sure, is asked too: Tesseract and the classifier err together on a digit the scan broke
+    (a 2 read 4 by both at 0.98), PP-OCR apart from them; spelling other digits, it makes the read uncertain.
+    """
     parse, chosen, source = verdict
-    if sure or (parse.status == "missing" and dig is None):
+    if parse.status == "missing" and dig is None:
         return verdict
     pp = _ppocr_reading(img, readers)
     if pp is None:
         return verdict
+    if parse.status == "read":
+        vetted, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
+        return vetted, chosen2, source
     if dig is not None and parse.status != "read" and pp.confidence >= readers.settings.ppocr_min_confidence:
         # PP-OCR sure of its digits as a third witness of the classifier's digits: a read only if the fusion makes one
         # and PP-OCR itself spells it
@@ -102,8 +108,7 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             (r for r in readings if r.parse.status == "read" and (r.parse.ids, r.parse.unknown) == (parse.ids, parse.unknown)), None
         )
         fused_reading = LineReading(dig.source, agree.text if agree else dig.text, p, dig.alternates, parse)
-        sure = parse.status == "read" and p >= settings.fused_skip
-        return _checked((parse, fused_reading, ("ocr+digits" if ocr_used else "digits")), sure, img, dig, readings, readers)
+        return _checked((parse, fused_reading, ("ocr+digits" if ocr_used else "digits")), img, dig, readings, readers)
     voted, chosen = vote_readings(readings, item_ids, document_items, settings)
     if voted.status == "read" and any(ch in CONFUSABLE for i in (*voted.ids, *voted.unknown) for ch in i):
         # OCR alone, with ink touching an erased frame line at the line's top: a 1 there may be a 7 that lost its bar
@@ -111,8 +116,7 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             near = {a for i in (*voted.ids, *voted.unknown) for a in swaps(i) if a in document_items}
             note = "a digit touches the frame: a 1 there could be a 7"
             voted = LabelParse((), (), "uncertain", tuple(sorted(near | set(voted.ids))), note)
-    sure = voted.status == "read" and chosen is not None and chosen.confidence >= settings.sure_confidence
-    return _checked((voted, chosen, (chosen.source if chosen else "none")), sure, img, None, readings, readers)
+    return _checked((voted, chosen, (chosen.source if chosen else "none")), img, None, readings, readers)
 
 
 def _merge(parses: Sequence[LabelParse]) -> LabelParse:

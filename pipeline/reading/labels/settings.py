@@ -37,7 +37,7 @@ class LabelSettings:
     # Needed for a read, with OCR agreeing (bench: 0.6–0.8 gave no silent mislabel).
     fused_accept: float = 0.60
     fused_rival: float = 0.10  # another document id at least this likely makes the read uncertain
-    fused_skip: float = 0.97  # fused this sure after eng: jpn is not asked (nor PP-OCR)
+    fused_skip: float = 0.97  # fused this sure after eng: jpn is not asked (PP-OCR still is: scanned._checked)
 
     # --- PP-OCR (tools/ppocr.py), the second reader of a line the others are not sure of (per-character probability, 0..1) ---
     # Its read counts as a vote, or as a witness in the fusion, only when its least sure digit or dash is at least this
@@ -48,6 +48,11 @@ class LabelSettings:
     # At least this sure, PP-OCR is backed by a Tesseract reading that spells its id but for one group with no digit
     # ('No.3-2-]'): bench_labels seed 86002 typed scans, 1 of 2 uncertain labels; not tuned.
     ppocr_partial_confidence: float = 0.95
+    # A read (Tesseract and the classifier agreeing, however sure) is uncertain when PP-OCR read another character in
+    # a digit's place and gave that digit less than this (fuse.ppocr_vetoes). bench_handwritten_labels validation rows,
+    # seeds 86100-86101 (600 pages, every read shown to PP-OCR): the 2 wrong reads (7-1-3 and 7-1-2 read 4-…, PP-OCR '$'
+    # and '1' there, 4 at 0.017 and 0.010) are vetoed from 0.02 up; right reads vetoed: 1 at 0.02, 2 at 0.05-0.1, 6 at 0.2.
+    ppocr_veto_probability: float = 0.05
 
     # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
     # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.

@@ -114,7 +114,9 @@ def ppocr_reading(
     conf = min(label_confs) if label_confs else read.confidence
     per_digit = [_likelihoods(ch, c, settings) for ch, c in chars if len(ch) == 1 and ch.isdigit()]
     parse = normalise_label(text, item_ids, document_items, confidence=conf, settings=settings)
-    return LineReading("ppocr", text, conf, (), parse, tuple(per_digit))
+    probs = read.digit_probabilities if len(read.digit_probabilities) == len(text) else ((),) * len(text)
+    spelled = tuple((ch, p) for (ch, _), p in zip(chars, probs))
+    return LineReading("ppocr", text, conf, (), parse, tuple(per_digit), spelled=spelled)
 
 
 def _likelihoods(ch: str, confidence: float, settings: LabelSettings = LABEL_SETTINGS) -> tuple[float, ...]:
