@@ -298,6 +298,21 @@ def test_missing_form_page_leaves_items_unresolved(form):
     assert not any(f.code == "required_not_met" and f.item in gone for f in result.flags)
 
 
+def test_an_item_whose_boxes_were_not_read_on_a_found_page_is_uncertain_and_flagged(form):
+    """Ensures that boxes a reader skipped (a moved page's tail it did not reach) never read as a blank answer."""
+    if not form.pages:
+        pytest.skip("layout not generated yet")
+    marks, fields, atts = perfect(form)
+    page = next(p for p in form.pages if p.item_ids)
+    skipped = page.item_ids[0]
+    marks = [m for m in marks if m.owner != skipped]
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers[skipped].answer == "uncertain"
+    assert f"様式の p{page.number} は見つかりましたが" in " ".join(f.message for f in result.flags if f.item == skipped)
+    assert not any(f.code == "required_not_met" and f.item == skipped for f in result.flags)
+    assert result.score.decision == "needs_review"
+
+
 def test_result_json_follows_the_contract(form, schema_validator):
     """Ensures that the result of the rules serialises to a schema-valid result.json with every item."""
     marks, fields, atts = perfect(form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
 from pipeline.model.records import Declaration, FormDef, Item, ItemAnswer, MarkReading, MarkState
@@ -62,33 +62,21 @@ def declaration_answer(decl: Declaration, marks: dict[tuple[str, str], MarkReadi
     return ItemAnswer(owner=decl.id, answer=answer, choice=choice, marks=own)  # type: ignore[arg-type]
 
 
-def answer_all(
-    form: FormDef, marks: Iterable[MarkReading], found_pages: Collection[int] | None = None
-) -> tuple[dict[str, ItemAnswer], dict[str, ItemAnswer]]:
+def answer_all(form: FormDef, marks: Iterable[MarkReading]) -> tuple[dict[str, ItemAnswer], dict[str, ItemAnswer]]:
     """(items, declarations) answers, keyed by id, in the form's order.
 
-    An item or declaration whose boxes are all on form pages that were not found (`found_pages`:
-    the form page numbers read) and that has no mark read is `uncertain`, not `blank`: nobody saw
-    its boxes, so nothing says they are empty (the missing_form_page flag names the page).
+    An item or declaration none of whose boxes was read at all is `uncertain`, not `blank`:
+    nobody saw its boxes, so nothing says they are empty. Its page was not found (the
+    missing_form_page flag names it), or was found without them (see unseen_flags).
     """
     indexed = index_marks(marks)
-    items = {it.id: item_answer(it, indexed) for it in form.items}
-    declarations = {d.id: declaration_answer(d, indexed) for d in form.declarations}
-    if found_pages is not None:
-        unseen = _owners_unseen(form, set(found_pages))
-        items = {k: _unseen(a, unseen) for k, a in items.items()}
-        declarations = {k: _unseen(a, unseen) for k, a in declarations.items()}
+    items = {it.id: _seen(item_answer(it, indexed)) for it in form.items}
+    declarations = {d.id: _seen(declaration_answer(d, indexed)) for d in form.declarations}
     return items, declarations
 
 
-def _owners_unseen(form: FormDef, found: set[int]) -> set[str]:
-    """The owners whose every box is on a form page that was not found."""
-    seen = {b.owner for p in form.pages if p.number in found for b in p.boxes}
-    return {b.owner for p in form.pages if p.number not in found for b in p.boxes} - seen
-
-
-def _unseen(answer: ItemAnswer, unseen: set[str]) -> ItemAnswer:
-    if answer.owner in unseen and not answer.marks and answer.answer == "blank":
+def _seen(answer: ItemAnswer) -> ItemAnswer:
+    if not answer.marks and answer.answer == "blank":
         return replace(answer, answer="uncertain")
     return answer
 

@@ -30,6 +30,16 @@ def uncertain_flags(form: FormDef, items: Mapping[str, ItemAnswer], declarations
     return flags
 
 
+def unseen_flags(form: FormDef, answers: Mapping[str, ItemAnswer], found_pages: set[int]) -> list[Flag]:
+    """An item or declaration with no box read although its page was found: the reviewer looks (a missing page has its own flag)."""
+    pages = {b.owner: p.number for p in form.pages for b in p.boxes}
+    return [
+        Flag("uncertain_mark", "warning", owner, f"{owner}: 様式の p{pages[owner]} は見つかりましたが、この項目の枠を見つけられませんでした。頁を目視で確認してください")
+        for owner, answer in answers.items()
+        if not answer.marks and not answer.overridden and owner in pages and pages[owner] in found_pages
+    ]
+
+
 def declaration_flags(form: FormDef, declarations: Mapping[str, ItemAnswer]) -> list[Flag]:
     flags: list[Flag] = []
     for decl in form.declarations:
@@ -134,7 +144,7 @@ def apply_rules(
 ) -> Result:
     """Every rule of the form applied to what was read, with the reviewer's checked corrections (attributed)."""
     log = AppliedLog(attribution or Attribution.of(corrections))
-    items, declarations = answers_mod.answer_all(form, marks, found_pages=set(form_pages))
+    items, declarations = answers_mod.answer_all(form, marks)
     items, declarations = apply_answers(form, corrections, items, declarations, log)
     attachments = apply_labels(list(attachments), corrections, log)
     points_override = points_overrides(corrections)
@@ -161,6 +171,7 @@ def apply_rules(
         flags += ev_flags + s_flags
     flags += zero_point_flags(form, scores)
     flags += uncertain_flags(form, items, declarations)
+    flags += unseen_flags(form, {**items, **declarations}, set(form_pages))
     flags += declaration_flags(form, declarations)
     flags += attachment_flags(attachments, {it.id for it in form.items if it.needs_document})
     flags += evidence_for_no_answer_flags(form, items, docs)
