@@ -290,6 +290,22 @@ def _unexplained(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults) -
     return [i for i in tall if (i < i0 or i > i1) and i not in over]
 
 
+def _grown_under(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, cfg: ReflowDefaults) -> bool:
+    """Whether a signature or seal place placed at offset dy (px) has its row grown under it: the next aligned line of its page sits grown_px or more further down.
+
+    Word grows a table row around a pasted signature or seal, and its label stays at the
+    row's top: the writing is then below the place its label puts it (seed 84004 p3:
+    1-1-3's signature read empty, its row 1.6 times as tall). It is not read there.
+    """
+    if not isinstance(el, FieldLayout) or el.kind not in ("signature", "seal"):
+        return False
+    below = [(i, jj) for i, jj in al.pairs if jj > j and flow.page[jj] == flow.page[j]]
+    if not below:
+        return False
+    i, jj = below[0]
+    return pair_dy(lines, i, flow.lines, jj) - dy >= cfg.grown_px
+
+
 def _overlapping(placements: list[Placement], k: float) -> set[int]:
     """The indices of placed boxes that landed on another placed box (two of the blank's boxes cannot be one on the scan)."""
     boxes = [(n, pl) for n, pl in enumerate(placements) if pl.offset is not None and isinstance(pl.element, BoxLayout)]
@@ -338,6 +354,8 @@ def place_elements(
             guess, offset, corr = max(placed, key=lambda t: t[2]) if placed else tries[0]
             if len({t[1] for t in placed}) > 1 and min(t[2] for t in placed) >= corr - cfg.placement_margin:
                 offset = None  # two places fit nearly as well: which one is its own is not known
+            if offset is not None and _grown_under(flow, lines, al, el, first[p] + li, offset[1], cfg):
+                offset = None
             out.append(Placement(el, p, offset, guess, corr))
     clash = _overlapping(out, k)
     return tuple(replace(pl, offset=None) if n in clash else pl for n, pl in enumerate(out))

@@ -140,14 +140,21 @@ class Alignment:
 
 
 def align(
-    sim: NDArray[np.float32], ys: NDArray[np.float32], fy: NDArray[np.float32], cfg: ReflowDefaults = REFLOW, floor: float | None = None
+    sim: NDArray[np.float32],
+    ys: NDArray[np.float32],
+    fy: NDArray[np.float32],
+    cfg: ReflowDefaults = REFLOW,
+    floor: float | None = None,
+    pages: NDArray[np.int32] | None = None,
 ) -> Alignment:
     """The best order-preserving local alignment of scan lines (rows of `sim`, centres ys) to flow lines (columns, flow rows fy).
 
     A pair scores its similarity minus the floor (match_floor unless given); skipping up to
     max_skip scan lines (inserted content) or flow lines costs skip_scan / skip_blank each;
     the change of offset (scan row minus flow row) between consecutive pairs costs drift_cost
-    per px down, shrink_cost per px up. Only pairs within 0.1 of the floor are considered (a
+    per px down, shrink_cost per px up, except across a blank page's end (`pages`: each flow
+    line's page): what follows a page's tail there is the next page's body at whatever
+    distance the push left (its running head, if any, stays at the sheet's top). Only pairs within 0.1 of the floor are considered (a
     few per line), so the search is over them alone.
     """
     m, n = sim.shape
@@ -164,7 +171,7 @@ def align(
                 lo, hi = np.searchsorted(row, [j - 1 - k, j])
                 for pj in row[lo:hi].tolist():
                     prev = score[(pi, pj)]
-                    d = float((ys[i] - ys[pi]) - (fy[j] - fy[pj]))
+                    d = 0.0 if pages is not None and pages[j] != pages[pj] else float((ys[i] - ys[pi]) - (fy[j] - fy[pj]))
                     cand = (
                         prev
                         - (i - 1 - pi) * cfg.skip_scan
@@ -285,7 +292,7 @@ def align_page(
         dark = warp(frame)
         lines = page_lines(dark, cfg)
     sim = similarity(lines, flow.lines)
-    al = extend(align(sim, lines.yc, flow.fy, cfg, cfg.detail_floor), sim, lines, flow, cfg)
+    al = extend(align(sim, lines.yc, flow.fy, cfg, cfg.detail_floor, flow.page), sim, lines, flow, cfg)
     return frame, dark, lines, al
 
 

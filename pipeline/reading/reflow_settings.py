@@ -122,6 +122,11 @@ class ReflowDefaults:
     # Two tries of one element (its line's neighbours disagree) that match at different
     # places within placement_margin of each other leave it unplaced (uncertain).
     placement_margin: float = 0.05
+    # A signature or seal place whose next line below sits grown_px or more further down than
+    # the place moved had its table row grown around what was pasted there (Word): not read
+    # where its label puts it. A reflow moves whole lines (15-20 px); a line's own offset
+    # wavers by 2-3 px.
+    grown_px: int = 6
     # The blank's ink around a placed box or field (what marks and fields subtract) is carried
     # along over this margin (px; a box's ring reaches 7 pt out).
     carry_px: int = 16
