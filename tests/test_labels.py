@@ -440,6 +440,32 @@ def test_ppocr_vetoes_by_digit_places() -> None:
     assert vetoes(two, "4-1-3")  # … unless it spells other ids
 
 
+def test_classifier_and_ppocr_agreeing_digit_by_digit_read_a_line_the_fusion_left_unread() -> None:
+    """Ensures that the classifier and PP-OCR, each sure of every digit and spelling the same document ids, read a line
+    the fusion left uncertain (a 7 whose short bar measures as a 1: validation rows seeds 86100-86102, 7 labels), and
+    that a doubtful classifier digit, another PP-OCR digit, Tesseract spelling another id or a digit on the frame do not.
+
+    Validation rows, seeds 86100-86101: the classifier and PP-OCR agreed on three wrong labels (7s read 1), the
+    classifier at most 0.64 sure of those digits.
+    """
+    def dig(text: str, p: float, **kw: object) -> records.LineReading:
+        r = _reading("digits", text, p)
+        return records.LineReading("digits", text, p, (), r.parse, r.per_digit, **kw)  # type: ignore[arg-type]
+
+    shaped = dig("7-1-1", 0.95, shapes=("1", None, None))
+    pp = _reading("ppocr", "7-1-1", 0.95)
+    got = fuse.agreed_with_ppocr(shaped, pp, [], ITEMS, DOCS)
+    assert got is not None and (got.status, got.ids) == ("read", ("7-1-1",))
+    two = fuse.agreed_with_ppocr(dig("2-3-1 7-1-3", 0.9), _reading("ppocr", "2-3-17-1-3", 0.9), [], ITEMS, DOCS)
+    assert two is not None and two.ids == ("2-3-1", "7-1-3")
+    assert fuse.agreed_with_ppocr(dig("1-6-3", 0.64), _reading("ppocr", "1-6-3", 0.98), [], ITEMS, DOCS) is None
+    assert fuse.agreed_with_ppocr(shaped, _reading("ppocr", "7-1-1", 0.7), [], ITEMS, DOCS) is None
+    assert fuse.agreed_with_ppocr(shaped, _reading("ppocr", "1-1-1", 0.95), [], ITEMS, DOCS) is None
+    assert fuse.agreed_with_ppocr(shaped, pp, [_reading("ocr", "1-1-1", 0.9)], ITEMS, DOCS) is None
+    framed = dig("7-1-1", 0.95, framed=(True, False, False))
+    assert fuse.agreed_with_ppocr(framed, pp, [], ITEMS, DOCS) is None
+
+
 def _first_line_ocr(text: str) -> FakeOcr:
     """Scripted OCR answering ``text`` for the first line it is shown (the label's run) and nothing for other ink."""
     seen: list[tuple[int, ...]] = []

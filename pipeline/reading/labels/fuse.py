@@ -13,6 +13,7 @@ from pipeline.reading.labels.records import LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
 
 CLOSING = "」』】〕）)]］}｝>＞。.,、，"  # closing brackets and stops PP-OCR may read after a label's last digit
+JOINING = "・·･,，、.。:：;；"  # what stands between two labels or for a dash (not '/': PP-OCR reads a handwritten 1 so)
 # Letters PP-OCR reads for a handwritten digit's usual shape (bench_handwritten_labels validation rows, seed 86100: 2 read
 # 'd' or 'a', 1 read '!' or '/'): read there, they agree with that digit. Kept to shapes seen; another letter vetoes.
 LOOKALIKES = {"0": "oO", "1": "!/|lIi", "2": "dazZ"}
@@ -323,7 +324,7 @@ def _places(pp: LineReading) -> list[tuple[str, tuple[float, ...]]]:
     """PP-OCR's characters standing where a label's digits stand: dashes and spaces dropped, and closing brackets at the
     end; each with how likely each digit was there (() when not known)."""
     spelled = pp.spelled or tuple((ch, ()) for ch in unicodedata.normalize("NFKC", pp.text))
-    out = [(ch, p) for ch, p in spelled if ch.strip() and not all(c in DASHES for c in ch)]
+    out = [(ch, p) for ch, p in spelled if ch.strip() and not all(c in DASHES or c in JOINING for c in ch)]
     while out and all(c in CLOSING for c in out[-1][0]):
         out.pop()
     return out
@@ -332,14 +333,17 @@ def _places(pp: LineReading) -> list[tuple[str, tuple[float, ...]]]:
 def ppocr_vetoes(parse: LabelParse, pp: LineReading, mine: LabelParse, settings: LabelSettings = LABEL_SETTINGS) -> bool:
     """Whether PP-OCR's reading ``pp`` (``mine``: what its text spells) speaks against the read ``parse``.
 
-    The read's digits are set against PP-OCR's last as many characters (a prefix such as No. before them, dashes
-    and spaces dropped: '2-3-17-1-3' is 2-3-1 7-1-3). It speaks against the read where it read another character
+    PP-OCR's digits all the read's agree, whatever stands between them. Otherwise the read's digits are set against
+    PP-OCR's last as many characters (a prefix such as No. before them; dashes, spaces and joiners such as ・ or 、
+    dropped: '2-3-17-1-3' is 2-3-1 7-1-3). It speaks against the read where it read another character
     and gave the read's digit less than settings.ppocr_veto_probability there (a 4 read '$' when 4 was unlikely
     to it), unless the character is a letter it reads for that digit's handwritten shape (LOOKALIKES: a 2 read 'd').
     With fewer characters than the read has digits, it speaks
     against the read only when its text spells other ids.
     """
     ours = [ch for i in (*parse.ids, *parse.unknown) for ch in i if ch.isdigit()]
+    if [ch for ch in unicodedata.normalize("NFKC", pp.text) if ch.isdigit()] == ours:
+        return False  # every digit alike, whatever stands between them ('6-2-2·1-1-2', '2.3-1')
     places = _places(pp)
     if len(places) >= len(ours):
         return any(
@@ -347,6 +351,42 @@ def ppocr_vetoes(parse: LabelParse, pp: LineReading, mine: LabelParse, settings:
             for (ch, p), d in zip(places[-len(ours) :], ours)
         )
     return mine.status == "read" and (mine.ids, mine.unknown) != (parse.ids, parse.unknown)
+
+
+def agreed_with_ppocr(
+    dig: LineReading,
+    pp: LineReading,
+    ocrs: Sequence[LineReading],
+    item_ids: Collection[str],
+    document_items: Collection[str],
+    settings: LabelSettings = LABEL_SETTINGS,
+) -> LabelParse | None:
+    """A line the fusion left unread, read when the classifier and PP-OCR, two readers that err apart, agree digit by digit.
+
+    Every digit the classifier's likeliest is what PP-OCR read in its place (its last characters, as ppocr_vetoes
+    aligns them), the classifier gives each at least settings.agree_digit_probability and PP-OCR each at least
+    settings.ppocr_min_confidence; the ids they spell all take a document, no Tesseract reading spells another
+    document id and no digit touches an erased frame line. The 1-or-7 shape of a top stroke is overruled here:
+    MNIST writers' 7s with a short bar measure as 1s. None when they do not agree so.
+    """
+    n, width = id_shape(item_ids)
+    places = _places(pp)
+    k = len(dig.per_digit)
+    runs = runs_digits(dig.text)
+    if width != 1 or not k or len(places) < k or any(len(r) != n for r in runs) or any(dig.framed):
+        return None
+    best = [int(np.argmax(p)) for p in dig.per_digit]
+    for (ch, seen), d, probs in zip(places[-k:], best, dig.per_digit):
+        sure = seen[d] if seen else pp.confidence  # a digit PP-OCR read: its probability there is its confidence
+        if ch != str(d) or probs[d] < settings.agree_digit_probability or sure < settings.ppocr_min_confidence:
+            return None
+    spelled = "".join(map(str, best))
+    ids = tuple("-".join(spelled[j : j + n]) for j in range(0, k, n))
+    if not all(i in document_items for i in ids):
+        return None
+    if any(r.parse.status == "read" and set(r.parse.ids) - set(ids) for r in ocrs):
+        return None
+    return LabelParse(ids, (), "read")
 
 
 def with_ppocr(

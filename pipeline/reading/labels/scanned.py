@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import OcrError
 from pipeline.model.geometry import bbox_to_pt, px_per_pt
-from pipeline.reading.labels.fuse import fuse_readings, vote_readings, with_ppocr
+from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, vote_readings, with_ppocr
 from pipeline.reading.labels.glyphs import digit_reading
 from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
 from pipeline.reading.labels.parse import CONFUSABLE, MISSING, LabelParse, swaps
@@ -79,6 +79,9 @@ def _checked(
         third, p3, _ = fuse_readings(dig, readings, readers.item_ids, readers.document_items, readers.settings, apart=[pp])
         if third.status == "read" and (pp.parse.ids, pp.parse.unknown) == (third.ids, third.unknown):
             return third, LineReading("digits", pp.text, min(p3, pp.confidence), dig.alternates, third), "ocr+digits"
+    agreed = agreed_with_ppocr(dig, pp, readings, readers.item_ids, readers.document_items, readers.settings) if dig else None
+    if agreed is not None:
+        return agreed, LineReading("digits", pp.text, min(dig.confidence, pp.confidence), dig.alternates, agreed), "digits"  # type: ignore[union-attr]
     parse2, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
     if chosen2 is not None and chosen2.source == "ppocr" and chosen2 is not chosen:
         return parse2, chosen2, "ocr"

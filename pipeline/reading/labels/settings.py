@@ -53,6 +53,10 @@ class LabelSettings:
     # seeds 86100-86101 (600 pages, every read shown to PP-OCR): the 2 wrong reads (7-1-3 and 7-1-2 read 4-…, PP-OCR '$'
     # and '1' there, 4 at 0.017 and 0.010) are vetoed from 0.02 up; right reads vetoed: 1 at 0.02, 2 at 0.05-0.1, 6 at 0.2.
     ppocr_veto_probability: float = 0.05
+    # A line the fusion left unread is read when the classifier's likeliest digits, each at least this likely, are what
+    # PP-OCR read (each ≥ ppocr_min_confidence): fuse.agreed_with_ppocr. Validation rows, seeds 86100-86101: the
+    # classifier and PP-OCR agreed on 3 wrong labels (7s read 1), the classifier's digits there ≤ 0.64; right ones ≥ 0.80.
+    agree_digit_probability: float = 0.80
 
     # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
     # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.
