@@ -219,3 +219,28 @@ def test_profile_writes_each_submissions_timings(inbox, tmp_path):
         "not a pdf",
         "申請 A (2026)",
     ]
+
+
+def test_a_pool_of_workers_shares_the_blank_pages_and_the_classifier_loaded_before_the_fork(tmp_path):
+    """Ensures that with several workers the form's blank pages and the digit classifier are prepared once, in the run's process (issue 16): no worker renders the blank or loads the model, and both submissions are read."""
+    import pstats
+
+    from pipeline.form.definition import load_form
+    from samples.synth.scans import GenOptions, write_submission
+
+    form = load_form(FORM_DIR)
+    box = tmp_path / "inbox"
+    for n, seed in (("s1", 89011), ("s2", 89012)):
+        folder = box / n
+        folder.mkdir(parents=True)
+        write_submission(form, folder, seed, GenOptions(dpi=150, mode="gray", pages=(3,), upside_down=0, extra_pages=("text",)), name="scan")
+        for truth in folder.glob("*.json"):
+            truth.unlink()
+    outcomes = run_batch(RunOptions(inbox=box, outbox=tmp_path / "outbox", form=FORM_DIR, jobs=2, render=False, profile=True))
+    assert {o.name: o.status for o in outcomes} == {"s1": "done", "s2": "done"}
+    for n in ("s1", "s2"):
+        calls = {(Path(path).name, func): nc for (path, _, func), (_, nc, *_) in pstats.Stats(str(tmp_path / "outbox" / n / "debug" / "profile.pstats")).stats.items()}  # type: ignore[attr-defined]
+        assert calls.get(("references.py", "references"), 0) >= 1, "the worker did not register its scan"
+        assert calls.get(("references.py", "_find_qr"), 0) == 0, "a worker prepared the blank pages itself"
+        assert calls.get(("engines.py", "classifier"), 0) >= 1, "the worker read no scanned label"
+        assert calls.get(("digits.py", "load"), 0) == 0, "a worker loaded the digit classifier itself"

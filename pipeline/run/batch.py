@@ -256,6 +256,8 @@ def _run_all(
     if size > 1:
         _import_readers()
     with _one_opencv_thread():
+        if size > 1:
+            _load_readers(options.form)
         runner = run_jobs(payloads, size=size, limits=options.limits, work=_work, count_pages=_count_pages, close_fds=[lock_fd])
         try:
             for i, value in runner:
@@ -285,13 +287,34 @@ def _import_readers() -> None:
 
     Each worker would otherwise import them itself (OpenCV, pdfium, Tesseract's binding and the
     pipeline's reading modules: about 0.5 s of CPU each); forked after this, the workers share
-    them. Only modules: engines and models are loaded in each worker on its first use (an ONNX
-    runtime session's threads do not survive a fork), and kept there for its later submissions.
-    One worker alone gains nothing from this (it would import them just the same), so a run of
-    one submission or --jobs 1 does not do it.
+    them. One worker alone gains nothing from this (it would import them just the same), so a run
+    of one submission or --jobs 1 does not do it.
     """
     import pipeline.run.submission  # noqa: F401 — imported for the workers forked after it
     from pipeline.run.review import ReviewFileError  # noqa: F401
+
+
+def _load_readers(form_dir: Path) -> None:
+    """Load, once, what survives a fork, before the workers are forked (after _import_readers, under _one_opencv_thread).
+
+    Loaded here and shared by every worker: the digit classifier (scikit-learn's import and the
+    model, ~1 s of CPU; no threads) and the form's blank pages prepared for registration
+    (references.py: renderings, ORB features, QR boxes; ~0.6 s). OpenCV must be at one thread
+    while they are computed: a worker resizing a pool this process started waits for ever on
+    threads it does not have (seen: every worker hung in pthread_cond_destroy when OpenCV was
+    imported after _one_opencv_thread looked). Left to each worker on its first use: PP-OCR (an
+    ONNX runtime session's threads do not survive a fork) and Tesseract's language models (built
+    per language and mode as pages ask).
+    """
+    from pipeline.reading.references import references
+    from pipeline.run.submission import process_engines
+
+    try:
+        # loaded as the worker loads it (a resolved folder): the same blank_pdf, the same cache entry
+        references(load_form(str(Path(form_dir).resolve())))
+        process_engines().classifier()
+    except (PipelineError, OSError, ImportError) as exc:  # the worker tries again, and reports it there
+        log.warning("readers not loaded before the workers start: %s", exc)
 
 
 @contextlib.contextmanager
