@@ -232,3 +232,37 @@ def test_faint_small_writing_is_uncertain_not_empty_and_its_url_line_is_not_take
     url = FieldReading("4-1-1.url_target", "4-1-1", "url", None, "uncertain", None, ref, fld.bbox, note=FAINT_FIELD_NOTE)
     assert _field_status(url, page_missing=False) == "uncertain"
     assert _field_status(FieldReading("4-1-1.url_target", "4-1-1", "url", None, "handwritten", None, ref, fld.bbox), page_missing=False) == "present"
+
+
+def test_an_empty_signature_place_with_writing_just_below_it_is_uncertain() -> None:
+    """Ensures that a signature written a line lower than its place (typing moved the line) is not read as no signature, while a name written in the place above it does not count."""
+    import numpy as np
+
+    from pipeline.model.records import FieldLayout, PageRef
+    from pipeline.model.words import STRAY_SIGNATURE_NOTE
+    from pipeline.reading.fields import read_signature
+    from pipeline.reading.marks import InkView
+
+    k = 100.0 / 72.0  # px per pt at 100 dpi
+    blank = np.zeros((400, 800), np.float32)
+    sig = FieldLayout(name="1-1-3.signature", owner="1-1-3", kind="signature", bbox=(208.0, 150.0, 313.0, 178.0))
+    name_place = (114.0, 125.0, 315.0, 145.0)  # the 氏名 line right above the place
+    ref = PageRef("scan.pdf", 2)
+
+    def written(top_pt: float) -> np.ndarray:  # four kanji, 11 pt tall, strokes 2 px wide
+        scan = blank.copy()
+        y0, y1 = int(top_pt * k), int((top_pt + 11) * k)
+        for x in range(int(220 * k), int(290 * k), 12):
+            scan[y0:y1, x : x + 2] = 0.9
+            scan[y0 + 4 : y0 + 6, x : x + 9] = 0.9
+        return scan
+
+    others = [name_place]
+    clean = read_signature(InkView(100.0, blank.copy(), blank, blank, None, blank), sig, ref, others=others)[0]
+    assert clean.status == "empty"
+    below = read_signature(InkView(100.0, written(186.0), blank, blank, None, blank), sig, ref, others=others)[0]
+    assert below.status == "uncertain" and below.note == STRAY_SIGNATURE_NOTE
+    inside = read_signature(InkView(100.0, written(158.0), blank, blank, None, blank), sig, ref, others=others)[0]
+    assert inside.status == "handwritten"
+    name_only = read_signature(InkView(100.0, written(130.0), blank, blank, None, blank), sig, ref, others=others)[0]
+    assert name_only.status == "empty"  # the name in its own place above is that place's writing

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.model.geometry import pt_per_px, px_per_pt
-from pipeline.model.records import FieldLayout
+from pipeline.model.records import BBox, FieldLayout
 from pipeline.reading.marks import InkView, extra_ink
 from pipeline.reading.settings import MARKS, FieldDefaults
 
@@ -58,3 +58,26 @@ def faint_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tu
     k = pt_per_px(view.dpi)
     strokes = [int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] * k >= cfg.faint_stroke_pt]
     return sum(strokes) * k * k >= cfg.faint_min_pt2
+
+
+def stray_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int], others: list[BBox]) -> bool:
+    """Whether writing the blank does not have lies just above or below the place, outside the page's other places.
+
+    A signature place read empty while the name was written a line lower (typing moved the
+    line) or higher would be lost silently; moved print there counts too, which is right: the
+    place itself is then not where the page has it.
+    """
+    grow = (fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow
+    band = (fld.bbox[0], max(0.0, fld.bbox[1] - grow), fld.bbox[2], fld.bbox[3] + grow)
+    extra = ink_share(view, band, cfg, shift=shift)[1]
+    if extra.size == 0:
+        return False
+    ink = (extra > cfg.faint_ink).astype(np.uint8)
+    bx0, by0 = view.px(band, 0.0)[:2]
+    for box in others:  # the other places' own writing is theirs
+        x0, y0, x1, y1 = view.px(box, 0.0)
+        ink[max(0, y0 - by0) : max(0, y1 - by0), max(0, x0 - bx0) : max(0, x1 - bx0)] = 0
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    k = pt_per_px(view.dpi)
+    strokes = [int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] * k >= cfg.stray_stroke_pt]
+    return sum(strokes) * k * k >= cfg.stray_min_pt2

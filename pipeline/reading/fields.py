@@ -35,9 +35,9 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_per_px
-from pipeline.model.records import FieldLayout, FieldReading, PageLayout, PageRef
-from pipeline.model.words import FAINT_FIELD_NOTE
-from pipeline.reading.field_ink import faint_writing, ink_share, red_share
+from pipeline.model.records import BBox, FieldLayout, FieldReading, PageLayout, PageRef
+from pipeline.model.words import FAINT_FIELD_NOTE, STRAY_SIGNATURE_NOTE
+from pipeline.reading.field_ink import faint_writing, ink_share, red_share, stray_writing
 from pipeline.reading.field_text import Pending, crossing, fit_pattern, pattern_text, second_read, tidy_line
 from pipeline.reading.marks import InkView, refine
 from pipeline.reading.settings import FIELDS, MARKS, SECOND_READ, FieldDefaults, SecondReadDefaults
@@ -76,13 +76,20 @@ def _presence(value: float, present: float, empty: float) -> str:
     return "handwritten" if value >= present else "empty" if value <= empty else "uncertain"
 
 
-def read_signature(view: InkView, fld: FieldLayout, ref: PageRef, cfg: FieldDefaults = FIELDS) -> tuple[FieldReading, FieldMeasure]:
+def read_signature(
+    view: InkView, fld: FieldLayout, ref: PageRef, cfg: FieldDefaults = FIELDS, others: list[BBox] | None = None
+) -> tuple[FieldReading, FieldMeasure]:
+    """Whether the place holds a signature; read empty with writing just above or below it (outside `others`, the page's other places), uncertain."""
     # 1 pt inside the frame: the printed box outline never counts, and neither does a seal
     # stamped just across its right side (a seal ring is ~1 mm of ink).
     inner = (fld.bbox[0] + 1.5, fld.bbox[1] + 1.5, fld.bbox[2] - 1.5, fld.bbox[3] - 1.5)
-    share, _ = ink_share(view, inner, cfg, shift=refine(view, fld.bbox, MARKS))
+    shift = refine(view, fld.bbox, MARKS)
+    share, _ = ink_share(view, inner, cfg, shift=shift)
     status = _presence(share, cfg.signature_present, cfg.signature_empty)
-    return FieldReading(fld.name, fld.owner, fld.kind, None, status, round(share, 4), ref, fld.bbox), FieldMeasure(share, None, None)  # type: ignore[arg-type]
+    reading = FieldReading(fld.name, fld.owner, fld.kind, None, status, round(share, 4), ref, fld.bbox)  # type: ignore[arg-type]
+    if status == "empty" and others is not None and stray_writing(view, fld, cfg, shift, others):
+        reading = replace(reading, status="uncertain", note=STRAY_SIGNATURE_NOTE)
+    return reading, FieldMeasure(share, None, None)
 
 
 def read_seal(view: InkView, rgb: NDArray[np.uint8] | None, fld: FieldLayout, ref: PageRef, cfg: FieldDefaults = FIELDS, rgb_dpi: float = 0.0) -> tuple[FieldReading, FieldMeasure]:
@@ -529,7 +536,8 @@ def read_fields(
     texts: list[FieldLayout] = []
     for fld in layout.fields:
         if fld.kind == "signature":
-            r, m = read_signature(view, fld, ref, cfg)
+            others = [f.bbox for f in layout.fields if f is not fld] + [b.bbox for b in layout.boxes]
+            r, m = read_signature(view, fld, ref, cfg, others)
             results[fld.name] = (r, m, crop_of(fld))
         elif fld.kind == "seal":
             r, m = read_seal(view, rgb, fld, ref, cfg, rgb_dpi)

@@ -255,6 +255,14 @@ class FieldDefaults:
     faint_ink: float = 0.15
     faint_stroke_pt: float = 2.0
     faint_min_pt2: float = 3.0
+    # A signature place read empty is uncertain when, within stray_grow (× its height) above or
+    # below it and outside every other place of the page, the scan has writing the blank does
+    # not: strokes at least stray_stroke_pt tall, stray_min_pt2 in all. Seed 84500-01 p2: typing
+    # moved the signature line 26 pt down and the name written there fell below the place
+    # (read empty, silently); a signature's strokes are 8-14 pt tall, ~100 pt² for four kanji.
+    stray_grow: float = 1.0
+    stray_stroke_pt: float = 4.0
+    stray_min_pt2: float = 20.0
     # Resolution of the page decode that field crops are cut from (and, reduced, the work
     # image): 150 dpi gave 1.0 % typed CER, 200 dpi 0.85 %, at the same time per page.
     ocr_dpi: float = 200.0
