@@ -54,7 +54,7 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
     ("model loads", (("reading/engines.py", "classifier"), ("reading/engines.py", "ocr"), ("reading/engines.py", "ppocr")), ""),
     ("open files", (("sources/ingest.py", "open_source"),), ""),
     ("scan: form test+register", (("reading/register.py", "register"),), "scan pages"),
-    ("scan: QR/page code", (("reading/references.py", "references"),), "scan: form test+register"),
+    ("scan: QR/page code", (("reading/references.py", "references"),), "scan pages"),
     ("scan: page gate", (("reading/page_gate.py", "could_be_form_page"),), "scan pages"),
     ("scan: moved content", (("reading/reflow_scan.py", "settle"),), "scan pages"),
     ("scan: marks", (("reading/marks.py", "read_marks"),), "scan pages"),
@@ -84,6 +84,11 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
         "",
     ),
 )
+
+
+# The blank pages are prepared (references) on the first call from whichever stage needs them first:
+# that call's time is taken out of the stage it was made from (its direct caller), not counted twice.
+PREPARED_IN = ("scan: QR/page code", (("reading/register.py", "register", "scan: form test+register"), ("reading/reflow_scan.py", "settle", "scan: moved content")))
 
 
 @dataclass
@@ -279,6 +284,13 @@ def split_from_profile(debug: Path, row: Row) -> None:
     for name, _, parent in STAGES:
         if parent:
             own[parent] = own.get(parent, 0.0) - cum[name]
+    child, callers = PREPARED_IN
+    for (path, _, func), (_, _, _, _, by) in stats.items():
+        if path.endswith("reading/references.py") and func == "references":
+            for (cpath, _, cfunc), (_, _, _, ct) in by.items():
+                for suffix, wanted, stage in callers:
+                    if cfunc == wanted and cpath.endswith(suffix):
+                        own[stage] = own.get(stage, 0.0) - ct
     own["model loads"] = cum["model loads"]
     if "attachment labels" in own:  # the classifier is loaded inside the first label read
         own["attachment labels"] = max(0.0, own["attachment labels"] - cum["model loads"])
