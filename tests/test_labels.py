@@ -421,6 +421,25 @@ def test_ppocr_vetoes_a_sure_read_it_spells_otherwise() -> None:
     assert read(_ScriptedPPOcr("No." + ident + "。")).parse.ids == label.ids
 
 
+def test_a_line_tesseract_saw_only_dashes_in_is_uncertain_when_ppocr_spells_an_id() -> None:
+    """Ensures that a label Tesseract made nothing of but a dash ('-.' for a handwritten 2-1-1 whose last 1 the scan
+    broke, validation rows seed 86101 #70: it read missing) is uncertain with PP-OCR's id as candidate, never a read,
+    and that a line Tesseract saw neither a digit nor a dash in is not shown to PP-OCR."""
+    ((doc, gray),) = _scanned(("typed",), seed=3)
+    label = doc.label
+    assert label is not None and len(label.ids) == 1
+
+    def read(tesseract: str, pp: _ScriptedPPOcr) -> L.LabelRead:
+        engine = FakeOcr({"label": OcrLine(tesseract, 0.5)})
+        return L.read_scanned_label(gray, 200, ITEMS, DOCS, engine=engine, use_digits=False, ppocr=lambda: pp)
+
+    spelled = read("-.", _ScriptedPPOcr(label.ids[0]))
+    assert spelled.parse.status == "uncertain" and label.ids[0] in spelled.parse.candidates and spelled.bbox is not None
+    assert read("-.", _ScriptedPPOcr("当社")).parse.status == "missing"
+    unasked = _ScriptedPPOcr(label.ids[0])
+    assert read("", unasked).parse.status == "missing" and unasked.calls == 0
+
+
 def test_ppocr_vetoes_by_digit_places() -> None:
     """Ensures that PP-OCR's characters are set against a read's digits place by place from the end: run-together
     labels and prefixes agree, a strange character where a digit stands vetoes, a handwriting lookalike does not."""

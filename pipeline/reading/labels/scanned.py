@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from pipeline.model.geometry import bbox_to_pt, px_per_pt
 from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, vote_readings, with_ppocr
 from pipeline.reading.labels.glyphs import digit_reading
 from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
-from pipeline.reading.labels.parse import CONFUSABLE, MISSING, LabelParse, swaps
+from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, swaps
 from pipeline.reading.labels.records import LabelRead, LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
 from pipeline.reading.labels.text import OCR_WHITELIST, ocr_reading, ppocr_reading
@@ -52,6 +53,11 @@ def _ppocr_reading(img: NDArray[np.uint8], readers: _Readers) -> LineReading | N
     return ppocr_reading(read, readers.item_ids, readers.document_items, readers.settings)
 
 
+def _marks(text: str) -> bool:
+    """Whether a reader's text holds a digit or a dash (what is left of a label Tesseract could not read)."""
+    return any(ch.isdigit() or ch in DASHES for ch in unicodedata.normalize("NFKC", text))
+
+
 def _checked(
     verdict: tuple[LabelParse, LineReading | None, str],
     img: NDArray[np.uint8],
@@ -59,13 +65,15 @@ def _checked(
     readings: Sequence[LineReading],
     readers: _Readers,
 ) -> tuple[LabelParse, LineReading | None, str]:
-    """The verdict checked by PP-OCR, unless nobody saw a label there (Tesseract nothing, the classifier no N-N-N).
+    """The verdict checked by PP-OCR, unless nobody saw a label there (Tesseract no digit or dash, the classifier no N-N-N).
 
     A read, however sure, is asked too: Tesseract and the classifier err together on a digit the scan broke
     (a 2 read 4 by both at 0.98), PP-OCR apart from them; spelling other digits, it makes the read uncertain.
+    A line Tesseract saw only a dash or a digit in ('-.' for a handwritten 2-1-1 whose last 1 the scan broke) is
+    asked too: PP-OCR spelling a document id there makes it uncertain (shown with its crop), never a read.
     """
     parse, chosen, source = verdict
-    if parse.status == "missing" and dig is None:
+    if parse.status == "missing" and dig is None and not any(_marks(r.text) for r in readings):
         return verdict
     pp = _ppocr_reading(img, readers)
     if pp is None:
