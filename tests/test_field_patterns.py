@@ -266,3 +266,25 @@ def test_an_empty_signature_place_with_writing_just_below_it_is_uncertain() -> N
     assert inside.status == "handwritten"
     name_only = read_signature(InkView(100.0, written(130.0), blank, blank, None, blank), sig, ref, others=others)[0]
     assert name_only.status == "empty"  # the name in its own place above is that place's writing
+
+
+def test_a_stamp_on_a_seal_place_squeezed_between_lines_is_a_seal() -> None:
+    """Ensures that a seal place calibrated only 24 pt tall (another printing) still reads a full stamp as present, not uncertain, and an empty one as empty."""
+    import cv2
+    import numpy as np
+
+    from pipeline.model.records import FieldLayout, PageRef
+    from pipeline.reading.fields import read_seal
+    from pipeline.reading.marks import InkView
+
+    k = 100.0 / 72.0
+    blank = np.zeros((400, 800), np.float32)
+    seal = FieldLayout(name="2-1-2.seal", owner="2-1-2", kind="seal", bbox=(432.0, 168.0, 472.0, 192.0))
+    stamped = blank.copy()
+    centre = (int(452 * k), int(190 * k))  # stamped low: its lower half below the squeezed place
+    cv2.circle(stamped, centre, int(14 * k), 1.0, 2)  # a 28 pt ring, 2 px of ink
+    cv2.line(stamped, (centre[0] - 6, centre[1] - 8), (centre[0] - 6, centre[1] + 8), 1.0, 2)  # the name inside
+    cv2.line(stamped, (centre[0] + 5, centre[1] - 8), (centre[0] + 5, centre[1] + 8), 1.0, 2)
+    ref = PageRef("scan.pdf", 4)
+    assert read_seal(InkView(100.0, stamped, blank, blank, None, blank), None, seal, ref)[0].status == "handwritten"
+    assert read_seal(InkView(100.0, blank.copy(), blank, blank, None, blank), None, seal, ref)[0].status == "empty"

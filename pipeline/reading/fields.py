@@ -93,8 +93,12 @@ def read_signature(
 
 
 def read_seal(view: InkView, rgb: NDArray[np.uint8] | None, fld: FieldLayout, ref: PageRef, cfg: FieldDefaults = FIELDS, rgb_dpi: float = 0.0) -> tuple[FieldReading, FieldMeasure]:
-    share, extra = ink_share(view, fld.bbox, cfg, shift=refine(view, fld.bbox, MARKS))
+    shift = refine(view, fld.bbox, MARKS)
+    share, extra = ink_share(view, fld.bbox, cfg, shift=shift)
     red = red_share(rgb, rgb_dpi, fld.bbox, cfg, 0.0)
+    short = SEAL_PLACE_PT - (fld.bbox[3] - fld.bbox[1])
+    if short > 0:  # a place squeezed between text lines clips the stamp: its extent is measured on a full-height place
+        extra = ink_share(view, (fld.bbox[0], fld.bbox[1] - short / 2, fld.bbox[2], fld.bbox[3] + short / 2), cfg, shift=shift)[1]
     ext = _extent_pt(extra, view.dpi, cfg.field_ink)
     big = min(ext) >= cfg.seal_min_extent_pt
     if red is not None and red >= cfg.red_present:
@@ -359,6 +363,9 @@ def handwriting_like(line: NDArray[np.uint8]) -> bool:
 
 
 HANDWRITING_WANDER = 0.2
+# A seal place's height in our printing (40 x 40 pt around 印). Other printings squeeze it
+# between lines (seed 87200-03: 24 pt; a stamp's measured height 15 pt, under seal_min_extent_pt).
+SEAL_PLACE_PT = 40.0
 FAINT_CROP_LEFT_PT = 60.0  # a faint field's crop reaches this far left: over the label, where writing may start
 
 
