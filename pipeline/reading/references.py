@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.geometry import pt_per_px, px_per_pt
 from pipeline.model.records import BBox, FormDef, PageLayout
+from pipeline.reading.page_code import find_qr_box
 from pipeline.reading.settings import REGISTER, RegisterDefaults
 from pipeline.sources.textlayer import page_chars
 
@@ -121,7 +122,7 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             gray = np.ascontiguousarray(bmp if bmp.ndim == 2 else bmp[:, :, 0])
             dark = (255.0 - gray.astype(np.float32)) / 255.0
             points, desc = features(gray, cfg)
-            qr = _find_qr(page, layout.code) if layout.code else None
+            qr = (find_qr_box(page, layout) or _find_qr(page, layout.code)) if layout.code else None  # where our printing puts it first
             printed = _printed(page)
             page.close()
             out.append(Reference(
