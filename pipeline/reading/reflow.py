@@ -379,6 +379,38 @@ def centred(frame: NDArray[np.float64], blank_size: tuple[int, int], scan_size: 
     return np.hstack([a, (c_scan - a @ c_blank)[:, None]])
 
 
+def skew_angle(gray: NDArray[np.uint8], cfg: ReflowDefaults = REFLOW) -> float:
+    """The angle (radians) of the page's text lines: the slope whose row projection of the ink is sharpest, within ±skew_max_deg."""
+    paper, ink = levels(gray)
+    ys, xs = np.nonzero(darkness(gray, paper, ink) > cfg.ink)
+    if len(xs) < 100:
+        return 0.0
+    step = max(1, len(xs) // 60000)
+    xs, ys = xs[::step].astype(np.float64), ys[::step].astype(np.float64)
+    best, arg = -1.0, 0.0
+    for deg in np.arange(-cfg.skew_max_deg, cfg.skew_max_deg + 1e-9, cfg.skew_step_deg):
+        t = math.tan(math.radians(deg))
+        hist = np.bincount(np.clip(np.rint(ys - xs * t), 0, None).astype(np.int64))
+        sharp = float((hist.astype(np.float64) ** 2).sum())
+        if sharp > best:
+            best, arg = sharp, math.radians(deg)
+    return arg
+
+
+def plain_frame(gray: NDArray[np.uint8], blank_size: tuple[int, int], cfg: ReflowDefaults = REFLOW) -> NDArray[np.float64]:
+    """The page as a scanner places it: its text lines' own slope, the scan's size, centred (x scale and shift corrected later)."""
+    a = skew_angle(gray, cfg)
+    rot = np.array([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]])
+    return centred(rot, blank_size, (gray.shape[1], gray.shape[0]))
+
+
+def _far(frame: NDArray[np.float64], plain: NDArray[np.float64], cfg: ReflowDefaults) -> bool:
+    """Whether a fitted frame turns or scales the page unlike the plain one (a fit to a part, or to the wrong page)."""
+    s_f, s_p = math.hypot(frame[0, 0], frame[1, 0]), math.hypot(plain[0, 0], plain[1, 0])
+    a_f, a_p = math.atan2(frame[1, 0], frame[0, 0]), math.atan2(plain[1, 0], plain[0, 0])
+    return abs(s_f / s_p - 1.0) > cfg.frame_scale_range / 2 or abs(math.degrees(a_f - a_p)) > cfg.skew_step_deg * 2
+
+
 def locate(
     gray: NDArray[np.uint8], frame: NDArray[np.float64], refs: tuple[Reference, ...], cfg: ReflowDefaults = REFLOW
 ) -> Located | None:
@@ -390,7 +422,9 @@ def locate(
     centred rows (more than a scanner shifts a page), the frame with the centred rows (the
     whole scanned page in view) is tried too, and the better alignment kept. The centred
     frame (columns too) is tried when neither shows the form's lines, and a page of a few
-    lines the other way up.
+    lines the other way up. A fit that turns or scales the page unlike its own text lines
+    (a fit to the wrong page: seed 84151 p5-p6 at scale 1.01-1.08, turned 1.8°, were
+    rejected and read as attachments) is tried against the plain frame (plain_frame) too.
     """
     blank_size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
     warp = warper(gray, blank_size)
@@ -399,6 +433,9 @@ def locate(
     tries = [frame]
     if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         tries.append(np.vstack([frame[0], whole[1]]))
+    plain = plain_frame(gray, blank_size, cfg)
+    if _far(frame, plain, cfg):
+        tries.append(plain)
     found = [t for t in (align_page(warp, f, refs, cfg) for f in tries) if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         found = [t for t in [align_page(warp, whole, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]
