@@ -18,9 +18,10 @@ blown up) is no longer learnt from: with it the same 98.0 %. The drawn 1s and 7s
 MNIST validation alike). Training takes about 25 s of CPU (v4: 8 s), once per install.
 
 The fitted model is pickled to ``$PIPELINE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/isp-mark-review``,
-else ``~/.cache/isp-mark-review``) as ``digits-<key>.pkl``; the key changes with the training
-recipe, the scikit-learn version, the fonts found and whether MNIST was found, so a stale model is
-never loaded.
+else ``~/.cache/isp-mark-review``) as ``digits-<key>.pkl``, and its arrays saved beside it as
+``digits-<key>.npz``, which is what a run reads (digit_model.py predicts with numpy: scikit-learn
+is imported only to train); the key changes with the training recipe, the scikit-learn version,
+the fonts found and whether MNIST was found, so a stale model is never loaded.
 """
 
 from __future__ import annotations
@@ -410,12 +411,29 @@ def _training_set(seed: int = 0) -> tuple[NDArray[np.float32], NDArray[np.int64]
 
 
 def _cache_key() -> str:
-    import sklearn
-
     fonts = [f for f in FONT_CANDIDATES if Path(f).is_file()]
     mnist = mnist_path()
-    raw = "|".join([RECIPE, sklearn.__version__, str(INK_SHARE), *fonts, f"mnist:{mnist is not None}"])
+    raw = "|".join([RECIPE, _sklearn_version(), str(INK_SHARE), *fonts, f"mnist:{mnist is not None}"])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _sklearn_version() -> str:
+    """scikit-learn's version without importing it (importing it costs 1-3 s, the run's largest import): from the
+    name of its installed dist-info folder, else importlib.metadata (0.1 s); "absent" when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.origin:
+        return "absent"
+    found = sorted(Path(spec.origin).parent.parent.glob("scikit_learn-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name.removeprefix("scikit_learn-").removesuffix(".dist-info")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return "absent"
 
 
 def train(seed: int = 0) -> Any:
@@ -439,34 +457,67 @@ def train(seed: int = 0) -> Any:
     return model
 
 
+def _write_atomic(path: Path, write: Any) -> None:
+    """Write a cache file through a temporary name; a failure is logged (the model is still used, only not cached)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        with tmp.open("wb") as fh:
+            write(fh)
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("could not cache the digit model at %s: %s", path, exc)
+
+
+def _exported(model: Any, arrays: Path) -> Any:
+    """The fitted model as digit_model's numpy arrays, saved at ``arrays``; the model itself when it cannot be exported."""
+    from pipeline.reading.digit_model import export
+
+    try:
+        svc = export(model)
+    except TypeError as exc:  # e.g. the CalibratedClassifierCV of a scikit-learn without probability=True
+        log.info("digit model kept as a pickle (%s): scikit-learn is imported to read it", exc)
+        return model
+    _write_atomic(arrays, svc.save_to)
+    return svc
+
+
 class DigitClassifier:
     """Classifies single-glyph masks into 0–9 with probabilities; load with ``DigitClassifier.load()``."""
 
     def __init__(self, model: Any) -> None:
-        self._model = model
+        self._model = model  # anything with predict_proba and classes_: a digit_model.SvcModel, or the fitted scikit-learn model
 
     @classmethod
     def load(cls, directory: Path | None = None) -> DigitClassifier:
-        """Load the cached model, training and caching it on first use (written atomically)."""
+        """Load the cached model, training and caching it on first use (written atomically).
+
+        The run reads the model's numpy arrays (``digits-<key>.npz``, digit_model.py: scikit-learn is
+        not imported); the pickle beside it is read, and the arrays exported from it, only when they
+        are missing (a cache from before them), and training happens only when both are.
+        """
+        from pipeline.reading.digit_model import SvcModel
+
         directory = directory or cache_dir()
-        path = directory / f"digits-{_cache_key()}.pkl"
+        key = _cache_key()
+        path, arrays = directory / f"digits-{key}.pkl", directory / f"digits-{key}.npz"
+        if arrays.is_file():
+            try:
+                return cls(SvcModel.load(arrays))
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("digit model cache %s unreadable (%s); reading the pickle", arrays, exc)
+        model = None
         if path.is_file():
             try:
                 with path.open("rb") as fh:
-                    return cls(pickle.load(fh))
+                    model = pickle.load(fh)
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
                 log.warning("digit model cache %s unreadable (%s); retraining", path, exc)
-        log.info("training the digit classifier (first use); caching it at %s", path)
-        model = train()
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            with tmp.open("wb") as fh:
-                pickle.dump(model, fh)
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("could not cache the digit model at %s: %s", path, exc)
-        return cls(model)
+        if model is None:
+            log.info("training the digit classifier (first use); caching it at %s", path)
+            model = train()
+            _write_atomic(path, lambda fh: pickle.dump(model, fh))
+        return cls(_exported(model, arrays))
 
     def classify(self, glyphs: list[NDArray[Any]]) -> list[DigitGuess]:
         """One guess per glyph mask (non-zero = ink)."""

