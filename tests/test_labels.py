@@ -485,6 +485,24 @@ def test_classifier_and_ppocr_agreeing_digit_by_digit_read_a_line_the_fusion_lef
     assert fuse.agreed_with_ppocr(framed, pp, [], ITEMS, DOCS) is None
 
 
+def test_a_read_overruling_the_classifier_needs_both_ocr_readers_behind_it() -> None:
+    """Ensures that a read whose digit the classifier holds less likely than another is kept only when a Tesseract
+    reading spells the whole read and PP-OCR reads the same digits; Tesseract seeing that digit alone ('6-/-'), with
+    PP-OCR agreeing, is not enough (validation rows seed 86102 #292: 5-1-1 read 6-1-1, the classifier 5 at 0.80)."""
+    five = tuple(0.8 if d == 5 else 0.15 if d == 6 else 0.05 / 8 for d in range(10))
+    per_digit = (five, *_reading("digits", "1-1", 0.99).per_digit)
+    dig = records.LineReading("digits", "5-1-1", 0.8, (), L.normalise_label("5-1-1", ITEMS, DOCS), per_digit)
+    read = L.normalise_label("6-1-1", ITEMS, DOCS)
+    pp = _reading("ppocr", "6-1-1", 0.99)
+    partial = label_text.ocr_reading(OcrLine("6-/-", 0.9, tuple(OcrSymbol(ch, 0.9) for ch in "6-/-")), ITEMS, DOCS)
+    assert fuse.overruled_alone(read, dig, pp, [partial], ITEMS, DOCS)
+    whole = _reading("ocr", "6-1-1", 0.9)
+    assert not fuse.overruled_alone(read, dig, pp, [whole], ITEMS, DOCS)
+    assert fuse.overruled_alone(read, dig, _reading("ppocr", "5-1-1", 0.99), [whole], ITEMS, DOCS)
+    agreeing = L.normalise_label("5-1-1", ITEMS, DOCS)  # the classifier's own digits: nothing overruled
+    assert not fuse.overruled_alone(agreeing, dig, _reading("ppocr", "", 0.0), [], ITEMS, DOCS)
+
+
 def _first_line_ocr(text: str) -> FakeOcr:
     """Scripted OCR answering ``text`` for the first line it is shown (the label's run) and nothing for other ink."""
     seen: list[tuple[int, ...]] = []

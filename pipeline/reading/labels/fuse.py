@@ -353,6 +353,32 @@ def ppocr_vetoes(parse: LabelParse, pp: LineReading, mine: LabelParse, settings:
     return mine.status == "read" and (mine.ids, mine.unknown) != (parse.ids, parse.unknown)
 
 
+def overruled_alone(
+    parse: LabelParse,
+    dig: LineReading | None,
+    pp: LineReading,
+    ocrs: Sequence[LineReading],
+    item_ids: Collection[str],
+    document_items: Collection[str],
+    settings: LabelSettings = LABEL_SETTINGS,
+) -> bool:
+    """Whether a read overrules the classifier on a digit (its likeliest is another) without both OCR readers behind it.
+
+    The fusion lets Tesseract outweigh a classifier unsure of a digit; a Tesseract reading that saw only that digit
+    ('6-/-') and PP-OCR reading it alike made two silent mislabels (validation rows seeds 86102 #292 and 86103 #123:
+    5-1-1 and 7-5-2, the 5 read 6 by both, the classifier 5 at 0.80 and 0.51). Overruling it takes a Tesseract
+    reading that spells the whole read and PP-OCR's digits all the same (seeds 86100-86101: 5 such, all right).
+    """
+    ours = [ch for i in (*parse.ids, *parse.unknown) for ch in i if ch.isdigit()]
+    if dig is None or len(dig.per_digit) != len(ours):
+        return False
+    if all(int(np.argmax(p)) == int(d) for p, d in zip(dig.per_digit, ours)):
+        return False
+    spelled = (parse.ids, parse.unknown)
+    tesseract = any(r.source == "ocr" and _spells(r, spelled, item_ids, document_items, settings) for r in ocrs)
+    return not (tesseract and [ch for ch in unicodedata.normalize("NFKC", pp.text) if ch.isdigit()] == ours)
+
+
 def agreed_with_ppocr(
     dig: LineReading,
     pp: LineReading,

@@ -13,10 +13,10 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import OcrError
 from pipeline.model.geometry import bbox_to_pt, px_per_pt
-from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, vote_readings, with_ppocr
+from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, overruled_alone, vote_readings, with_ppocr
 from pipeline.reading.labels.glyphs import digit_reading
 from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
-from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, swaps
+from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, normalise_label, swaps
 from pipeline.reading.labels.records import LabelRead, LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
 from pipeline.reading.labels.text import OCR_WHITELIST, ocr_reading, ppocr_reading
@@ -79,6 +79,11 @@ def _checked(
     if pp is None:
         return verdict
     if parse.status == "read":
+        if dig is not None and overruled_alone(parse, dig, pp, readings, readers.item_ids, readers.document_items, readers.settings):
+            own = set(normalise_label(dig.text, readers.item_ids, readers.document_items).ids)
+            cands = tuple(sorted((set(parse.ids) | own) & set(readers.document_items)))
+            note = f"{' '.join((*parse.ids, *parse.unknown))} overrules the digit classifier's '{dig.text}'"
+            return LabelParse((), (), "uncertain", cands, note), chosen, source
         vetted, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
         return vetted, chosen2, source
     if dig is not None and parse.status != "read" and pp.confidence >= readers.settings.ppocr_min_confidence:
