@@ -47,6 +47,9 @@ def perfect(form: FormDef) -> tuple[list[MarkReading], list[FieldReading], list[
         marks.append(mark(decl.id, main[0].key))
         for o in main[1:]:
             marks.append(mark(decl.id, o.key, "empty"))
+        for o in decl.options:  # the sub-options (already reported, attached): read, and empty
+            if o.role != "main":
+                marks.append(mark(decl.id, o.key, "empty"))
     for cover in form.cover_fields:
         fields.append(field(f"applicant.{cover.key}", "株式会社テスト"))
     return marks, fields, attachments

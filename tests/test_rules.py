@@ -308,8 +308,27 @@ def test_an_item_whose_boxes_were_not_read_on_a_found_page_is_uncertain_and_flag
     marks = [m for m in marks if m.owner != skipped]
     result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
     assert result.answers[skipped].answer == "uncertain"
-    assert f"様式の p{page.number} は見つかりましたが" in " ".join(f.message for f in result.flags if f.item == skipped)
+    assert "を見つけられませんでした" in " ".join(f.message for f in result.flags if f.item == skipped)
+    assert f"yes（p{page.number}）" in " ".join(f.message for f in result.flags if f.item == skipped)
     assert not any(f.code == "required_not_met" and f.item == skipped for f in result.flags)
+    assert result.score.decision == "needs_review"
+
+
+def test_a_box_or_place_no_reader_reached_is_never_a_blank_or_a_missing_signature(form):
+    """Ensures that a yes box not read beside an empty no box is uncertain (not blank), and a signature place not read is uncertain with unread_field (not missing_signature)."""
+    if not form.pages:
+        pytest.skip("layout not generated yet")
+    marks, fields, atts = perfect(form)
+    two = next(i for i in form.items if {o.key for o in i.options} >= {"yes", "no"})
+    signed = next(i for i in form.items if "sign" in i.evidence and i.id != two.id)
+    marks = [m for m in marks if (m.owner, m.option) != (two.id, "yes")]  # the no box read empty, the yes box never
+    fields = [f for f in fields if f.name != f"{signed.id}.signature"]
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers[two.id].answer == "uncertain"
+    assert not any(f.code == "required_not_met" and f.item == two.id for f in result.flags)
+    codes_of_signed = {f.code for f in result.flags if f.item == signed.id}
+    assert "unread_field" in codes_of_signed and "missing_signature" not in codes_of_signed
+    assert next(e for e in result.evidence[signed.id] if e.kind == "signature").status == "uncertain"
     assert result.score.decision == "needs_review"
 
 

@@ -34,6 +34,7 @@ FLAG = {
     "evidence_for_no_answer": "「いいえ」の項目に書類",
     "repaired_file": "修復して読んだファイル",
     "reflowed_form": "記入で位置がずれた様式",
+    "unread_field": "見つからない記入欄",
 }
 
 

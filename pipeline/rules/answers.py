@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
 
 from pipeline.model.records import Declaration, FormDef, Item, ItemAnswer, MarkReading, MarkState
 
@@ -16,9 +15,10 @@ def index_marks(marks: Iterable[MarkReading]) -> dict[tuple[str, str], MarkReadi
     return found
 
 
-def _state(marks: dict[tuple[str, str], MarkReading], owner: str, option: str) -> MarkState | None:
+def _state(marks: dict[tuple[str, str], MarkReading], owner: str, option: str) -> MarkState:
+    """The box's state; a box of the form that was not read at all is uncertain: nothing says it is empty."""
     mark = marks.get((owner, option))
-    return mark.state if mark else None
+    return mark.state if mark else "uncertain"
 
 
 def yes_no_answer(yes: MarkState | None, no: MarkState | None) -> str:
@@ -34,7 +34,7 @@ def yes_no_answer(yes: MarkState | None, no: MarkState | None) -> str:
     return "blank"
 
 
-def pick_one(states: dict[str, MarkState | None]) -> tuple[str, str | None]:
+def pick_one(states: Mapping[str, MarkState | None]) -> tuple[str, str | None]:
     """(answer, key) for a group where exactly one option should be marked."""
     checked = [k for k, s in states.items() if s == "checked"]
     uncertain = [k for k, s in states.items() if s == "uncertain"]
@@ -65,20 +65,14 @@ def declaration_answer(decl: Declaration, marks: dict[tuple[str, str], MarkReadi
 def answer_all(form: FormDef, marks: Iterable[MarkReading]) -> tuple[dict[str, ItemAnswer], dict[str, ItemAnswer]]:
     """(items, declarations) answers, keyed by id, in the form's order.
 
-    An item or declaration none of whose boxes was read at all is `uncertain`, not `blank`:
-    nobody saw its boxes, so nothing says they are empty. Its page was not found (the
-    missing_form_page flag names it), or was found without them (see unseen_flags).
+    A box of the form with no reading at all counts as uncertain (_state): nobody saw it, so
+    nothing says it is empty. Its page was not found (the missing_form_page flag names it), or
+    was found without it (a moved page's reader did not reach it: see apply.unseen_flags).
     """
     indexed = index_marks(marks)
-    items = {it.id: _seen(item_answer(it, indexed)) for it in form.items}
-    declarations = {d.id: _seen(declaration_answer(d, indexed)) for d in form.declarations}
+    items = {it.id: item_answer(it, indexed) for it in form.items}
+    declarations = {d.id: declaration_answer(d, indexed) for d in form.declarations}
     return items, declarations
-
-
-def _seen(answer: ItemAnswer) -> ItemAnswer:
-    if not answer.marks and answer.answer == "blank":
-        return replace(answer, answer="uncertain")
-    return answer
 
 
 def choice_states(item: Item, answer: ItemAnswer) -> dict[str, MarkState]:

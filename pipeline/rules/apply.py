@@ -31,13 +31,19 @@ def uncertain_flags(form: FormDef, items: Mapping[str, ItemAnswer], declarations
 
 
 def unseen_flags(form: FormDef, answers: Mapping[str, ItemAnswer], found_pages: set[int]) -> list[Flag]:
-    """An item or declaration with no box read although its page was found: the reviewer looks (a missing page has its own flag)."""
-    pages = {b.owner: p.number for p in form.pages for b in p.boxes}
-    return [
-        Flag("uncertain_mark", "warning", owner, f"{owner}: 様式の p{pages[owner]} は見つかりましたが、この項目の枠を見つけられませんでした。頁を目視で確認してください")
-        for owner, answer in answers.items()
-        if not answer.marks and not answer.overridden and owner in pages and pages[owner] in found_pages
-    ]
+    """An item or declaration with boxes not read although their page was found: the reviewer looks (a missing page has its own flag)."""
+    boxes: dict[str, list[tuple[str, int]]] = {}
+    for p in form.pages:
+        for b in p.boxes:
+            boxes.setdefault(b.owner, []).append((b.option, p.number))
+    flags: list[Flag] = []
+    for owner, answer in answers.items():
+        read = {m.option for m in answer.marks}
+        unseen = [(option, page) for option, page in boxes.get(owner, []) if option not in read and page in found_pages]
+        if unseen and not answer.overridden:
+            where = "、".join(f"{option}（p{page}）" for option, page in unseen)
+            flags.append(Flag("uncertain_mark", "warning", owner, f"{owner}: 様式の頁は見つかりましたが、枠 {where} を見つけられませんでした。頁を目視で確認してください"))
+    return flags
 
 
 def declaration_flags(form: FormDef, declarations: Mapping[str, ItemAnswer]) -> list[Flag]:

@@ -53,8 +53,8 @@ class Documents:
 
 
 def _field_status(reading: FieldReading | None, page_missing: bool) -> str:
-    if reading is None:
-        return "uncertain" if page_missing else "missing"
+    if reading is None:  # nobody read it: its page is missing, or its reader did not reach it (a moved page)
+        return "uncertain"
     if reading.status == "not_located":  # the printing's layout has no place for it: a person looks
         return "uncertain"
     if reading.kind == "url" and reading.note == FAINT_FIELD_NOTE:
@@ -141,7 +141,16 @@ def item_evidence(
                     wanted.append(ev)
     if answer.answer != "yes":
         return tuple(_not_required(ev) for ev in wanted), []
-    return tuple(wanted), _flags(item, wanted, docs) + _unconfirmed(item, wanted)
+    return tuple(wanted), _flags(item, wanted, docs) + _unconfirmed(item, wanted) + ([] if page_missing else _unread(item, wanted))
+
+
+def _unread(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
+    """`unread_field` for a signature, seal, URL or text place on a page that was found but that no reader reached."""
+    kinds = [ev.kind for ev in wanted if ev.kind != "document" and ev.status == "uncertain" and ev.page is None and ev.crop is None]
+    if not kinds:
+        return []
+    names = "・".join(dict.fromkeys(KIND_JA[k] for k in kinds))
+    return [Flag("unread_field", "warning", item.id, f"{item.id}: {names}の欄を様式の頁の中に見つけられませんでした（記入で位置がずれたかもしれません）。頁を目視で確認してください")]
 
 
 def _not_required(ev: Evidence) -> Evidence:

@@ -32,8 +32,9 @@ def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool) -> s
 def _choice_points(item: Item, answer: ItemAnswer) -> tuple[int, int, str | None]:
     """(low, high, problem) for a choice item answered yes with its evidence present."""
     points = {c.key: int(c.points or 0) for c in item.choices}
-    checked = [m.option for m in answer.marks if m.option in points and m.state == "checked"]
-    unsure = [m.option for m in answer.marks if m.option in points and m.state == "uncertain"]
+    states = {m.option: m.state for m in answer.marks}
+    checked = [k for k in points if states.get(k) == "checked"]
+    unsure = [k for k in points if states.get(k, "uncertain") == "uncertain"]  # a bracket not read at all is unsure too
     if answer.choice is not None:
         return points[answer.choice], points[answer.choice], None
     if len(checked) > 1:
