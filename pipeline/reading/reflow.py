@@ -435,7 +435,8 @@ def locate(
         tries.append(np.vstack([frame[0], whole[1]]))
     plain = plain_frame(gray, blank_size, cfg)
     if _far(frame, plain, cfg):
-        tries.append(plain)
+        cx, cy = blank_size[0] / 2, blank_size[1] / 2
+        tries += [compose(plain, np.array([[s, 0.0, (1 - s) * cx], [0.0, s, (1 - s) * cy]])) for s in cfg.plain_scales]
     found = [t for t in (align_page(warp, f, refs, cfg) for f in tries) if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         found = [t for t in [align_page(warp, whole, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]

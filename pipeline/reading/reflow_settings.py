@@ -52,6 +52,10 @@ class ReflowDefaults:
     # lines aligning, 1° not: seed 84151 p5 aligned 33 lines at 0.5° off, 9 at 1.5°).
     skew_max_deg: float = 3.0
     skew_step_deg: float = 0.25
+    # The plain frame is tried at these scales about the page's centre (scanners fit a page
+    # to 0.95-1.0; seed 84150 p5 aligned 28 lines at 0.97, 2 at 1.0, the x correction
+    # notwithstanding).
+    plain_scales: tuple[float, ...] = (1.0, 0.97)
     # A frame whose rows sit further than this (px) from the page's centred rows was fitted to
     # content that moved (or to few lines): its rows are taken about the page centre, the
     # whole scanned page in view. Scanners place a page within a few mm (the project's scans
