@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -156,3 +157,30 @@ def test_signature_row_grown_in_word_is_not_read_at_its_label(form, tmp_path: Pa
         assert name in detail.reading.crops
     assert fields["3-1-4.signature"].status != "not_located"  # a row that did not grow is read
     _no_silent(detail, plan)
+
+
+@pytest.mark.parametrize(("skew", "scale"), [(1.1, 0.97), (-0.5, 1.0)])
+def test_page_fitted_to_the_wrong_page_is_found_by_its_own_text_lines(form, skew: float, scale: float) -> None:
+    """Ensures that a moved page whose fit turned and scaled it wrongly (a fit to another page) is still read as the form: the page's own skew and size give the frame.
+
+    Seeds 84150 p5 and 84151 p5-p6: fits at scale 1.07, turned 1.8°, aligned 2-9 lines and the pages were taken for attachments.
+    """
+    from pipeline.reading.references import references
+    from pipeline.reading.reflow import locate
+    from pipeline.reading.settings import REGISTER
+
+    rng = np.random.default_rng(84025)
+    plan = plan_answers(form, rng, GenOptions(struck_rate=0.0, handwriting_rate=0.0), pencil_ok=False)
+    layout = next(p for p in form.pages if p.number == 6)
+    img = fill_page(form, layout, plan, DPI, rng, color=False)
+    spec = ScanSpec(dpi=DPI, mode="gray", skew_deg=skew, scale=scale, shift_mm=(1.0, -1.0), blur_px=0.5, noise=3.0, jpeg_quality=85)
+    scan = scan_image(img, spec, rng)
+    work = int(REGISTER.work_dpi)
+    gray = cv2.resize(scan, None, fx=work / DPI, fy=work / DPI, interpolation=cv2.INTER_AREA)
+    refs = references(form, REGISTER)
+    wrong = np.array([[1.07, 0.03, -20.0], [-0.03, 1.07, -30.0]])
+    loc = locate(gray, wrong, refs)
+    assert loc is not None, "the page was not found"
+    assert loc.matched >= 20 and 5 in loc.flow_pages
+    placed = [pl for pl in loc.placements if pl.offset is not None and pl.page == 5]
+    assert len(placed) >= 0.8 * len([pl for pl in loc.placements if pl.page == 5])
