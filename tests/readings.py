@@ -62,3 +62,24 @@ def set_mark(marks: list[MarkReading], owner: str, option: str, state: str) -> l
 
 def set_field(fields: list[FieldReading], name: str, value: str | None, status: str) -> list[FieldReading]:
     return [replace(f, value=value, status=status) if f.name == name else f for f in fields]  # type: ignore[arg-type]
+
+
+def decide(form: FormDef, marks, fields, attachments, corrections=None, pages=None):  # noqa: ANN001, ANN201 - test helper
+    """apply_rules on readings, every form page found unless `pages` says otherwise (the rules' tests' one call)."""
+    from pipeline.rules.apply import apply_rules
+    from pipeline.rules.review_check import Corrections
+
+    pages = pages if pages is not None else {p.number: PageRef("form.pdf", p.number) for p in form.pages} or {1: PageRef("form.pdf", 1)}
+    return apply_rules(
+        form,
+        submission="case",
+        sources=(),
+        marks=marks,
+        fields=fields,
+        attachments=attachments,
+        dropped_pages=(),
+        reading_flags=(),
+        form_pages=pages,
+        corrections=corrections or Corrections(),
+        version="test",
+    )

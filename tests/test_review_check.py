@@ -641,28 +641,14 @@ SCORED_AND_SIGNED = (
 
 def decided(form, fields_text: str = "", **changes: tuple[str | None, str]):
     """A perfect applicant whose cover fields are changed (name -> (value, status)), decided with review.yaml's scores, sign-off and `fields_text`."""
-    from pipeline.model.records import PageRef
-    from pipeline.rules.apply import apply_rules
-    from tests.readings import perfect, set_field
+    from tests.readings import decide, perfect, set_field
 
     marks, fields, attachments = perfect(form)
     for key, (value, status) in changes.items():
         fields = set_field(fields, f"applicant.{key}", value, status)
     checked = check_review_text(SCORED_AND_SIGNED + fields_text, form)
     assert checked.ok, format_problems("review.yaml", checked.problems)
-    result = apply_rules(
-        form,
-        submission="case",
-        sources=(),
-        marks=marks,
-        fields=fields,
-        attachments=attachments,
-        dropped_pages=(),
-        reading_flags=(),
-        form_pages={p.number: PageRef("form.pdf", p.number) for p in form.pages},
-        corrections=checked.corrections,
-        version="test",
-    )
+    result = decide(form, marks, fields, attachments, checked.corrections)
     return result, checked.corrections
 
 

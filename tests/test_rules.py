@@ -8,9 +8,8 @@ import pytest
 
 from pipeline.model.records import Attachment, PageRef
 from pipeline.output.result import to_json
-from pipeline.rules.apply import apply_rules
 from pipeline.rules.review_check import Corrections, ItemPatch, check_review_text
-from tests.readings import perfect, set_field, set_mark
+from tests.readings import decide, perfect, set_field, set_mark
 
 REVIEWER_FULL = {"7-1-1": ItemPatch(points=5), "7-1-2": ItemPatch(points=5), "7-1-3": ItemPatch(points=5)}
 
@@ -20,20 +19,7 @@ def Review(items=None, attachments=None):  # noqa: N802 - reads as the correctio
 
 
 def run(form, marks, fields, attachments, review=None, pages=None):
-    pages = pages if pages is not None else {p.number: PageRef("form.pdf", p.number) for p in form.pages} or {1: PageRef("form.pdf", 1)}
-    return apply_rules(
-        form,
-        submission="case",
-        sources=(),
-        marks=marks,
-        fields=fields,
-        attachments=attachments,
-        dropped_pages=(),
-        reading_flags=(),
-        form_pages=pages,
-        corrections=review or Review(),
-        version="test",
-    )
+    return decide(form, marks, fields, attachments, review, pages)
 
 
 def codes(result, item=None):
