@@ -130,3 +130,32 @@ def test_cache_key_changes_with_the_recipe(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.undo()
     monkeypatch.setattr(D, "_sklearn_version", lambda: "0.0")
     assert D._cache_key() != key
+
+
+def test_a_born_digital_submission_loads_no_reader(tmp_path: Path) -> None:
+    """Ensures that a process that reads only born-digital pages (a form filled as a PDF, labelled documents with a
+    text layer) never imports Tesseract, PP-OCR's onnxruntime, the digit classifier or scikit-learn: they load on the
+    first scanned page that needs them, not at start-up."""
+    from pipeline.form.definition import load_form
+    from samples.demo import answers_all_yes
+    from samples.fill import print_filled
+    from samples.synth import attachments as synth
+
+    renewal = REPO / "forms" / "renewal"
+    entry = tmp_path / "inbox" / "digital"
+    entry.mkdir(parents=True)
+    marks, texts = answers_all_yes(load_form(renewal))
+    print_filled(renewal, marks, texts, "glyph", entry / "form.pdf")
+    synth.write_pdf(synth.make_documents(83100, 2), entry / "attachments.pdf", seed=83100)
+    code = (
+        "import sys, pathlib\n"
+        "from pipeline.run.submission import process_submission\n"
+        "a = [pathlib.Path(p) for p in sys.argv[1:4]]\n"
+        "data = process_submission(a[0], a[1], a[2])\n"
+        "heavy = ('tesserocr', 'onnxruntime', 'sklearn', 'pipeline.reading.digit_model', 'pipeline.tools.ppocr', 'pipeline.tools.tesseract')\n"
+        "print(sum(s['pages'] for s in data['sources']), *[m for m in heavy if m in sys.modules])\n"
+    )
+    argv = [sys.executable, "-c", code, str(entry), str(renewal), str(tmp_path / "outbox" / "digital")]
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=True)
+    pages, *loaded = done.stdout.split()
+    assert int(pages) >= 16 and loaded == []

@@ -253,8 +253,7 @@ def _run_all(
     results: dict[int, Outcome] = {}
     stopped = ""
     size = min(jobs, len(todo))
-    if size > 1:
-        _import_readers()
+    _import_readers(pool=size > 1)
     with _one_opencv_thread():
         if size > 1:
             _load_readers(options.form)
@@ -282,23 +281,27 @@ def _run_all(
     return [results[i] for i in range(len(todo))], stopped
 
 
-def _import_readers() -> None:
-    """Import the readers' modules here, once, before a pool of several workers is forked from this process.
+def _import_readers(pool: bool) -> None:
+    """Import what the workers need here, once, before they are forked from this process.
 
-    Each worker would otherwise import them itself (OpenCV, pdfium, Tesseract's binding and the
-    pipeline's reading modules: about 0.5 s of CPU each); forked after this, the workers share
-    them. One worker alone gains nothing from this (it would import them just the same), so a run
-    of one submission or --jobs 1 does not do it.
+    review.yaml's reader and checks always: this process reads them itself for summary.csv once
+    the jobs are done, and a worker forked after this has them already (imported in the worker
+    too, they were imported twice, ~0.1 s on a busy machine). For a pool of several workers also
+    the readers' modules (OpenCV, pdfium and the pipeline's reading modules: about 0.5 s of CPU
+    each), shared once forked; one worker alone gains nothing from that (it would import them
+    just the same, and a run with nothing to read never does).
     """
-    import pipeline.run.submission  # noqa: F401 — imported for the workers forked after it
     from pipeline.run.review import ReviewFileError  # noqa: F401
+
+    if pool:
+        import pipeline.run.submission  # noqa: F401 — imported for the workers forked after it
 
 
 def _load_readers(form_dir: Path) -> None:
     """Load, once, what survives a fork, before the workers are forked (after _import_readers, under _one_opencv_thread).
 
-    Loaded here and shared by every worker: the digit classifier (scikit-learn's import and the
-    model, ~1 s of CPU; no threads) and the form's blank pages prepared for registration
+    Loaded here and shared by every worker: the digit classifier (its numpy arrays, 0.03 s: no
+    scikit-learn, no threads) and the form's blank pages prepared for registration
     (references.py: renderings, ORB features, QR boxes; ~0.6 s). OpenCV must be at one thread
     while they are computed: a worker resizing a pool this process started waits for ever on
     threads it does not have (seen: every worker hung in pthread_cond_destroy when OpenCV was
