@@ -393,3 +393,14 @@ def test_run_saves_page_images_crops_and_debug_overlays(tmp_path: Path) -> None:
         assert fld.get("crop") or fld["status"] == "missing", key
     saved = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert saved["page_images"] == data["page_images"]
+
+
+def test_a_declarations_flags_name_it_by_its_japanese_title(tmp_path: Path) -> None:
+    """Ensures that the 要確認事項 and the flag counts name a declaration by its title from the form, never by its key (upstream_provider)."""
+    flags = [{"code": "declaration_requires_document", "severity": "warning", "item": "upstream_provider", "message": "m"}]
+    declarations = {"upstream_provider": {"answer": "yes", "choice": "dependent", "marks": []}}
+    facts = facts_of(result(flags=flags, declarations=declarations), tmp_path)
+    title = load_form_words().declaration("upstream_provider")
+    assert title != "upstream_provider" and "上位" in title
+    assert [r["item"] for r in attention_rows(facts) if r["kind"] == "申告に伴う書類"] == [title]
+    assert [r["item_ids"] for r in flag_count_rows(facts)] == [title[:60] if len(title) <= 60 else title[:59] + "…"]

@@ -149,8 +149,8 @@ def _unread(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
     kinds = [ev.kind for ev in wanted if ev.kind != "document" and ev.status == "uncertain" and ev.page is None and ev.crop is None]
     if not kinds:
         return []
-    names = "・".join(dict.fromkeys(KIND_JA[k] for k in kinds))
-    return [Flag("unread_field", "warning", item.id, f"{item.id}: {names}の欄を様式の頁の中に見つけられませんでした（記入で位置がずれたかもしれません）。頁を目視で確認してください")]
+    names = "・".join(dict.fromkeys(KIND_JA[k] if k == "text" else f"{KIND_JA[k]}の欄" for k in kinds))
+    return [Flag("unread_field", "warning", item.id, f"{item.id}: {names}を様式の頁の中に見つけられませんでした（記入で位置がずれたかもしれません）。頁を目視で確認してください")]
 
 
 def _not_required(ev: Evidence) -> Evidence:

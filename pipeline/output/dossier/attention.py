@@ -53,7 +53,7 @@ def flag_entries(facts: DossierFacts) -> list[dict[str, Any]]:
                     SEVERITY_ORDER.get(str(fl.get("severity")), 3),
                 ),
                 "kind": FLAG.get(str(fl.get("code")), str(fl.get("code"))),
-                "item": str(fl.get("item") or "全体"),
+                "item": facts.words.declaration(fl["item"]) if fl.get("item") in facts.declarations else str(fl.get("item") or "全体"),
                 "message": str(fl.get("message") or ""),
                 "where": where_text,
                 "image": image,

@@ -215,6 +215,7 @@ def flag_count_rows(facts: DossierFacts) -> list[dict[str, Any]]:
     rows = []
     for (code, sev), group in sorted(by_code.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][1], 3), kv[0][0])):
         ids = sorted({str(f["item"]) for f in group if f.get("item")}, key=id_key)
+        ids = [facts.words.declaration(i) if i in facts.declarations else i for i in ids]  # a declaration by its Japanese title
         rows.append(
             {
                 "label": FLAG.get(code, code),
