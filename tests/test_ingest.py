@@ -536,3 +536,29 @@ def test_iter_sources_closes_each_source(tmp_path: Path) -> None:
     assert seen == [("a.pdf", "ok", 1), ("b.pdf", "error", 0)]
     with pytest.raises(PipelineError):
         first.words()  # the source was closed when the iteration moved on
+
+
+def test_a_page_decoded_twice_at_one_size_is_decoded_once_and_each_caller_owns_its_copy(tmp_path):
+    """Ensures that the scan reader and the label reader asking for one page at the same size cost one decode, and that one changing its picture does not change the other's."""
+    import numpy as np
+
+    from pipeline.sources.page import LastImage
+
+    class Counting:
+        calls = 0
+
+        def image(self, index, width_px, height_px, gray):
+            Counting.calls += 1
+            return np.full((height_px, width_px), index, np.uint8)
+
+        def close(self):
+            pass
+
+    memo = LastImage(Counting())  # type: ignore[arg-type]
+    first = memo.image(0, 30, 20, True)
+    first[:] = 255  # a reader whitening its copy
+    again = memo.image(0, 30, 20, True)
+    assert Counting.calls == 1 and again.shape == (20, 30) and int(again.max()) == 0
+    memo.image(0, 40, 20, True)  # another size: decoded
+    memo.image(1, 40, 20, True)  # another page: decoded
+    assert Counting.calls == 3

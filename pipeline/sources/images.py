@@ -21,7 +21,7 @@ from pipeline.model.errors import LimitExceededError, PipelineError, UnreadableF
 from pipeline.model.geometry import POINTS_PER_INCH
 from pipeline.model.records import BBox, PageRef, SourceFile
 from pipeline.sources.limits import Limits
-from pipeline.sources.page import OpenedSource, Page, fit_or_none, too_large
+from pipeline.sources.page import LastImage, OpenedSource, Page, fit_or_none, too_large
 from pipeline.sources.resample import sized_array
 from pipeline.sources.textlayer import Char, Word
 
@@ -182,7 +182,7 @@ def open_image(path: Path, rel: str, sha256: str, limits: Limits, notes: list[st
         raise UnreadableFileError("damaged image: no image frames")
     if any(f.orientation != 1 for f in frames):
         notes.append("EXIF orientation applied")
-    backend = _ImageBackend(path, rel, frames, limits)
+    backend = LastImage(_ImageBackend(path, rel, frames, limits))
     pages = tuple(
         Page(backend, f.index, PageRef(rel, f.index + 1), f.size_pt, _EXIF_ROTATION.get(f.orientation, 0), False, True, limits, {})
         for f in frames

@@ -31,7 +31,7 @@ from pipeline.model.errors import LimitExceededError, UnreadableFileError
 from pipeline.model.records import PageRef, SourceFile, SourceKind
 from pipeline.sources.acroform import AcroField, read_fields
 from pipeline.sources.limits import Limits
-from pipeline.sources.page import OpenedSource, Page, fit_or_none, too_large
+from pipeline.sources.page import LastImage, OpenedSource, Page, fit_or_none, too_large
 from pipeline.sources.pdf_backend import PdfBackend
 from pipeline.sources.pdf_guard import check_drawing_cost, check_field_values
 from pipeline.sources.pdf_inspect import PdfPageInfo, inspect_page
@@ -279,9 +279,10 @@ def _opened(
 ) -> OpenedSource:
     """The pages, their errors and the file's SourceFile record (its kind, or why it cannot be read)."""
     n_pages = len(infos)
+    remembering = LastImage(backend)
     pages = tuple(
         Page(
-            backend,
+            remembering,
             i,
             PageRef(rel, i + 1),
             info.size_pt,
@@ -308,4 +309,4 @@ def _opened(
         source = SourceFile(rel, sha256, n_pages, kind, "ok", None, repair_notes(notes))
     for note in notes:
         logger.info("%s: %s", rel, note)
-    return OpenedSource(source, pages, notes, fields, backend, tmpdir)
+    return OpenedSource(source, pages, notes, fields, remembering, tmpdir)
