@@ -309,4 +309,4 @@ def _opened(
         source = SourceFile(rel, sha256, n_pages, kind, "ok", None, repair_notes(notes))
     for note in notes:
         logger.info("%s: %s", rel, note)
-    return OpenedSource(source, pages, notes, fields, remembering, tmpdir)
+    return OpenedSource(source, pages, notes, fields, backend, tmpdir)
