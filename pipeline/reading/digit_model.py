@@ -74,8 +74,11 @@ class SvcModel:
 
     def decision_values(self, x: NDArray[Any]) -> NDArray[np.float64]:
         """libsvm's one-against-one decision values, one column per pair (i, j), i < j, in libsvm's order."""
-        x = np.asarray(x, np.float64).reshape(len(x), -1)
-        d2 = np.einsum("ij,ij->i", x, x)[:, None] + self._sv_norms[None, :] - 2.0 * (x @ self.support_vectors.T)
+        x = np.asarray(x, np.float64).reshape(-1, self.support_vectors.shape[1])
+        # one matrix-vector product per glyph: a matrix product of a few glyphs goes to OpenBLAS's threads, which on a
+        # busy machine took 16 ms for 5 glyphs against 1.1 ms this way
+        dots = np.stack([self.support_vectors @ row for row in x]) if len(x) else np.empty((0, len(self.support_vectors)))
+        d2 = np.einsum("ij,ij->i", x, x)[:, None] + self._sv_norms[None, :] - 2.0 * dots
         kernel = np.exp(-self.gamma * np.maximum(d2, 0.0))
         start = np.concatenate([[0], np.cumsum(self.n_support)[:-1]])
         k = len(self.classes_)
