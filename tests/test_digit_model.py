@@ -51,7 +51,7 @@ def test_numpy_probabilities_equal_sklearns(mnist_features: tuple[np.ndarray, np
     assert got.shape == want.shape == (len(rest), 10)
     assert np.abs(got - want).max() <= 1e-6
     assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
-    assert 0.05 < want.max(axis=1).min() and want.max(axis=1).max() > 0.99  # sure and unsure digits alike were compared
+    assert (want.max(axis=1) < 0.6).sum() >= 20 and (want.max(axis=1) > 0.9).sum() >= 100  # unsure and sure digits alike compared
 
 
 def test_saved_arrays_predict_the_same(tmp_path: Path, mnist_features: tuple[np.ndarray, np.ndarray], small_svc: Any) -> None:
