@@ -71,15 +71,24 @@ def test_tesserocr_reads_a_rendered_label(lang: str) -> None:
 
 
 @pytest.mark.ocr
-def test_tesserocr_reads_japanese_and_keeps_one_api_per_mode() -> None:
-    """Ensures that jpn reads 項目 and brackets, and that an engine is reused per (lang, psm)."""
+def test_tesserocr_keeps_one_api_per_language_and_reads_each_mode_as_a_fresh_engine_would() -> None:
+    """Ensures that jpn reads 項目 and brackets, that one loaded API serves every mode of a language, and that switching mode and alternatives on it reads as engines loaded for each would."""
     engine = TesserocrEngine()
     first = engine.read_line(_line("「項目1-1-1」"), lang="jpn", whitelist="0123456789-「」項目", psm=7)
     assert first.text == "「項目1-1-1」"
-    engine.read_line(_line("1-1-2"), lang="jpn", whitelist=None, psm=7)
-    assert len(engine._apis) == 1  # noqa: SLF001 - the point of the engine is this cache
-    engine.read_block(_line("1-1-2"), lang="jpn")
-    assert len(engine._apis) == 2  # noqa: SLF001
+    calls = [
+        (_line("1-1-2"), "jpn", None, 7, True),
+        (_line("株式会社 3-1-4"), "jpn", None, 13, False),
+        (_line("7-2-2"), "eng", LABEL_CHARS, 7, True),
+        (_line("1-1-2"), "jpn", "0123456789-", 7, False),
+        (_line("1-1-2"), "jpn", None, 6, True),
+    ]
+    shared = [engine.read_line(img, lang=lang, whitelist=wl, psm=psm, alternatives=alt) for img, lang, wl, psm, alt in calls]
+    assert sorted(engine._apis) == ["eng", "jpn"]  # noqa: SLF001 - the point of the engine is this cache
+    for (img, lang, wl, psm, alt), got in zip(calls, shared, strict=True):
+        fresh = TesserocrEngine()
+        assert fresh.read_line(img, lang=lang, whitelist=wl, psm=psm, alternatives=alt) == got, (psm, alt)
+        fresh.close()
     engine.close()
 
 

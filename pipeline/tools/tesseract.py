@@ -1,7 +1,7 @@
 """The one place that calls Tesseract: engines, language, page-segmentation mode, timeout, error mapping.
 
 Two real engines share one protocol. ``TesserocrEngine`` keeps one loaded ``PyTessBaseAPI`` per
-(lang, psm) for the life of the process: a label line costs 3–4 ms instead of the 70–100 ms of a
+language for the life of the process: a label line costs 3–4 ms instead of the 70–100 ms of a
 process per call (shared/notes/measured.md). ``PytesseractEngine`` is the fallback when tesserocr
 will not import: one ``tesseract`` process per call, with a timeout. Tests script the protocol with
 ``tests/fakes.FakeOcr``. Debian's Tesseract is built with OpenMP and runs 4–5× slower on small crops
@@ -87,7 +87,7 @@ def _as_gray(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 class TesserocrEngine:
-    """Tesseract in-process through tesserocr; one loaded API per (lang, psm), reused for every call.
+    """Tesseract in-process through tesserocr; one loaded API per language, reused for every call (its mode set per call).
 
     Thread-safe: each API is used under its own lock (an API object is not re-entrant).
     """
@@ -96,34 +96,34 @@ class TesserocrEngine:
         import tesserocr  # noqa: F401  (import here so that a missing wheel surfaces as ImportError in load_engine)
 
         self._tessdata = tessdata or find_tessdata()
-        self._apis: dict[tuple[str, int, bool], tuple[Any, threading.Lock]] = {}
+        self._apis: dict[str, tuple[Any, threading.Lock]] = {}
         self._guard = threading.Lock()
 
-    def _api(self, lang: str, psm: int, alternatives: bool) -> tuple[Any, threading.Lock]:
-        key = (lang, psm, alternatives)
+    def _api(self, lang: str) -> tuple[Any, threading.Lock]:
+        """The language's loaded API: one per language (loading one costs 0.1-0.2 s); the mode is set per call."""
         with self._guard:
-            if key not in self._apis:
+            if lang not in self._apis:
                 import tesserocr
 
                 try:
-                    api = tesserocr.PyTessBaseAPI(path=self._tessdata, lang=lang, psm=psm)
+                    api = tesserocr.PyTessBaseAPI(path=self._tessdata, lang=lang)
                 except RuntimeError as exc:
                     raise OcrError(f"Tesseract could not load language '{lang}' from {self._tessdata}") from exc
                 # Our lines are dark on light: Tesseract 5 would also read every weak line
                 # inverted (a third to a half of a line's time, for nothing).
                 api.SetVariable("tessedit_do_invert", "0")
-                if alternatives:
-                    api.SetVariable("lstm_choice_mode", "2")  # per-symbol alternatives for ambiguity checks
-                self._apis[key] = (api, threading.Lock())
-            return self._apis[key]
+                self._apis[lang] = (api, threading.Lock())
+            return self._apis[lang]
 
     def _read(self, gray: NDArray[np.uint8], lang: str, whitelist: str | None, psm: int, alternatives: bool = True) -> OcrLine:
         import tesserocr
         from PIL import Image
 
         img = Image.fromarray(_as_gray(gray))
-        api, lock = self._api(lang, psm, alternatives)
+        api, lock = self._api(lang)
         with lock:
+            api.SetPageSegMode(psm)
+            api.SetVariable("lstm_choice_mode", "2" if alternatives else "0")  # 2: per-symbol alternatives, for ambiguity checks
             api.SetVariable("tessedit_char_whitelist", whitelist or "")
             try:
                 api.SetImage(img)
