@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.model.records import Attachment, PageRef
+from pipeline.model.records import Attachment, FieldReading, MarkReading, PageRef
 from pipeline.output.result import to_json
 from pipeline.rules.review_check import Corrections, ItemPatch, check_review_text
 from tests.readings import decide, perfect, set_field, set_mark
@@ -316,6 +316,23 @@ def test_a_box_or_place_no_reader_reached_is_never_a_blank_or_a_missing_signatur
     assert "unread_field" in codes_of_signed and "missing_signature" not in codes_of_signed
     assert next(e for e in result.evidence[signed.id] if e.kind == "signature").status == "uncertain"
     assert result.score.decision == "needs_review"
+
+
+def test_a_reading_found_on_another_page_beats_a_placeholder_and_two_that_disagree_are_uncertain(form):
+    """Ensures that the result does not depend on page order: a box or place found on one page beats the placeholder another page left for it, and two pages reading one box differently make it uncertain."""
+    if not form.pages:
+        pytest.skip("layout not generated yet")
+    marks, fields, atts = perfect(form)
+    signed = next(i for i in form.items if "sign" in i.evidence)
+    two = next(i for i in form.items if {o.key for o in i.options} >= {"yes", "no"} and i.id != signed.id)
+    placeholder = MarkReading(signed.id, "yes", "uncertain", None, PageRef("form.pdf", 5), (0.0, 0.0, 10.0, 10.0), "scan", "見つかりません")
+    not_located = FieldReading(f"{signed.id}.signature", signed.id, "signature", None, "not_located", None, PageRef("form.pdf", 5), None)
+    disagreeing = MarkReading(two.id, "no", "checked", 0.5, PageRef("form.pdf", 6), (0.0, 0.0, 10.0, 10.0), "scan")
+    for ordered in ([placeholder, *marks, disagreeing], [*marks, placeholder, disagreeing]):
+        result = run(form, ordered, [not_located, *fields], atts, review=Review(items=REVIEWER_FULL))
+        assert result.answers[signed.id].answer == "yes"
+        assert next(e for e in result.evidence[signed.id] if e.kind == "signature").status == "present"
+        assert result.answers[two.id].answer == "uncertain"  # yes checked, and no read empty on one page and checked on another
 
 
 def test_result_json_follows_the_contract(form, schema_validator):

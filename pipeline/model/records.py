@@ -264,6 +264,11 @@ class MarkReading:
     source: Literal["acroform", "text_layer", "scan", "override"] = "scan"
     note: str | None = None  # why it is uncertain, in words
 
+    @property
+    def placed(self) -> bool:
+        """False for a placeholder: a box its reader could not find on the page (uncertain, with no measure)."""
+        return not (self.state == "uncertain" and self.score is None)
+
 
 @dataclass(frozen=True, slots=True)
 class FieldReading:
@@ -279,6 +284,11 @@ class FieldReading:
     bbox: BBox | None
     crop: str | None = None  # path of the saved crop, relative to the outbox folder
     note: str | None = None  # why a value is uncertain (Japanese, for the reviewer), e.g. it does not fit its pattern
+
+    @property
+    def placed(self) -> bool:
+        """False for a placeholder: a place its reader could not find on the page (not_located)."""
+        return self.status != "not_located"
 
 
 @dataclass(frozen=True, slots=True)

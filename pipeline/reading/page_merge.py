@@ -33,14 +33,6 @@ class Merged:
     agreed: int  # found on both, read alike
 
 
-def _found_mark(m: MarkReading) -> bool:
-    return not (m.state == "uncertain" and m.score is None)  # an unplaced box carries no measure
-
-
-def _found_field(f: FieldReading) -> bool:
-    return f.status != "not_located"
-
-
 def merge_page_readings(
     marks: Sequence[MarkReading], fields: Sequence[FieldReading], second_marks: Sequence[MarkReading],
     second_fields: Sequence[FieldReading], second_crops: Mapping[str, NDArray[np.uint8]],
@@ -54,16 +46,16 @@ def merge_page_readings(
         key = (m.owner, m.option)
         name = f"{m.owner}.{m.option}"
         k = mark_at.get(key)
-        if k is None or (not _found_mark(out_marks[k]) and _found_mark(m)):
+        if k is None or (not out_marks[k].placed and m.placed):
             if k is None:
                 mark_at[key] = len(out_marks)
                 out_marks.append(m)
             else:
                 out_marks[k] = m
-            added += _found_mark(m)
+            added += m.placed
             if name in second_crops:
                 crops[name] = second_crops[name]
-        elif _found_mark(m) and _found_mark(out_marks[k]):
+        elif m.placed and out_marks[k].placed:
             if m.state == out_marks[k].state:
                 agreed += 1
             else:
@@ -72,16 +64,16 @@ def merge_page_readings(
     field_at = {f.name: k for k, f in enumerate(out_fields)}
     for f in second_fields:
         k = field_at.get(f.name)
-        if k is None or (not _found_field(out_fields[k]) and _found_field(f)):
+        if k is None or (not out_fields[k].placed and f.placed):
             if k is None:
                 field_at[f.name] = len(out_fields)
                 out_fields.append(f)
             else:
                 out_fields[k] = f
-            added += _found_field(f)
+            added += f.placed
             if f.name in second_crops:
                 crops[f.name] = second_crops[f.name]
-        elif _found_field(f) and _found_field(out_fields[k]):
+        elif f.placed and out_fields[k].placed:
             first = out_fields[k]
             if (first.status, first.value) == (f.status, f.value):
                 agreed += 1

@@ -156,7 +156,7 @@ def apply_rules(
     points_override = points_overrides(corrections)
 
     docs = Documents.from_attachments(attachments, known={i.id for i in form.items})
-    field_by_name = {f.name: f for f in fields}
+    field_by_name = answers_mod.index_fields(fields)
     found_pages = set(form_pages)
     missing_page_items = {i for p in form.pages if p.number not in found_pages for i in p.item_ids}
     flags: list[Flag] = list(reading_flags)
@@ -190,7 +190,7 @@ def apply_rules(
     # Everything that is neither an item's blank nor a cover field: the closing contact blocks,
     # the cover's seal and date (their names come from the layout, not from here).
     cover_names = {f"applicant.{f.key}" for f in form.cover_fields}
-    others = {f.name: f for f in fields if f.owner not in scores and f.name not in cover_names}
+    others = {f.name: f for f in field_by_name.values() if f.owner not in scores and f.name not in cover_names}
     applicant, others = apply_fields(form, corrections, applicant, others, log)
     if score.decision == "pass" and (why := unconfirmed_fields_reason(form, applicant, corrections)):
         score = replace(score, reasons=(*score.reasons, why))  # a pass, but its certificate waits for the reviewer
