@@ -288,3 +288,33 @@ def test_a_stamp_on_a_seal_place_squeezed_between_lines_is_a_seal() -> None:
     ref = PageRef("scan.pdf", 4)
     assert read_seal(InkView(100.0, stamped, blank, blank, None, blank), None, seal, ref)[0].status == "handwritten"
     assert read_seal(InkView(100.0, blank.copy(), blank, blank, None, blank), None, seal, ref)[0].status == "empty"
+
+
+def test_a_seal_pasted_beside_its_place_is_uncertain_not_missing() -> None:
+    """Ensures that a stamp pasted right of and above the printed 印 (Word printings), outside the seal place, is not read as no seal, while a signature in its own place beside an empty seal place does not count."""
+    import cv2
+    import numpy as np
+
+    from pipeline.model.records import FieldLayout, PageRef
+    from pipeline.model.words import STRAY_SEAL_NOTE
+    from pipeline.reading.fields import read_seal
+    from pipeline.reading.marks import InkView
+
+    k = 100.0 / 72.0
+    blank = np.zeros((500, 800), np.float32)
+    seal = FieldLayout(name="1-1-3.seal", owner="1-1-3", kind="seal", bbox=(320.0, 200.0, 360.0, 240.0))
+    signature_place = (208.0, 200.0, 313.0, 228.0)
+    ref = PageRef("scan.pdf", 3)
+
+    def view(scan: np.ndarray) -> InkView:
+        return InkView(100.0, scan, blank, blank, None, blank)
+
+    pasted = blank.copy()
+    cv2.circle(pasted, (int(385 * k), int(185 * k)), int(14 * k), 1.0, 2)  # right of and above the place
+    signed = blank.copy()
+    cv2.line(signed, (int(220 * k), int(214 * k)), (int(300 * k), int(212 * k)), 1.0, 3)  # a signature in its own place
+    others = [signature_place]
+    assert read_seal(view(blank.copy()), None, seal, ref, others=others)[0].status == "empty"
+    beside = read_seal(view(pasted), None, seal, ref, others=others)[0]
+    assert beside.status == "uncertain" and beside.note == STRAY_SEAL_NOTE
+    assert read_seal(view(signed), None, seal, ref, others=others)[0].status == "empty"

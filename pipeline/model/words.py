@@ -51,3 +51,4 @@ def flag_word(code: str) -> str:
 # the rules do not take such a URL line as filled in.
 FAINT_FIELD_NOTE = "欄に薄い記入があるようですが、読み取れません。原本を確認してください"
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
+STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

@@ -60,15 +60,18 @@ def faint_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tu
     return sum(strokes) * k * k >= cfg.faint_min_pt2
 
 
-def stray_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int], others: list[BBox]) -> bool:
-    """Whether writing the blank does not have lies just above or below the place, outside the page's other places.
+def stray_writing(
+    view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int], others: list[BBox], sideways: bool = False
+) -> bool:
+    """Whether writing the blank does not have lies just above or below the place (`sideways`: or beside it), outside the page's other places.
 
     A signature place read empty while the name was written a line lower (typing moved the
     line) or higher would be lost silently; moved print there counts too, which is right: the
     place itself is then not where the page has it.
     """
     grow = (fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow
-    band = (fld.bbox[0], max(0.0, fld.bbox[1] - grow), fld.bbox[2], fld.bbox[3] + grow)
+    wide = (fld.bbox[2] - fld.bbox[0]) * cfg.stray_grow if sideways else 0.0  # a seal pasted beside its 印
+    band = (max(0.0, fld.bbox[0] - wide), max(0.0, fld.bbox[1] - grow), fld.bbox[2] + wide, fld.bbox[3] + grow)
     extra = ink_share(view, band, cfg, shift=shift)[1]
     if extra.size == 0:
         return False
