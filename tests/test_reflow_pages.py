@@ -184,3 +184,45 @@ def test_page_fitted_to_the_wrong_page_is_found_by_its_own_text_lines(form, skew
     assert loc.matched >= 20 and 5 in loc.flow_pages
     placed = [pl for pl in loc.placements if pl.offset is not None and pl.page == 5]
     assert len(placed) >= 0.8 * len([pl for pl in loc.placements if pl.page == 5])
+
+
+SEED_DIR = REPO.parent / "shared" / "seed"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not any(SEED_DIR.glob("*.txt")), reason="../shared/seed is absent (the independent set is built from it)")
+def test_registered_page_of_typed_answers_is_read_in_the_registrations_frame(tmp_path: Path) -> None:
+    """Ensures that a Word-filled page registered where its top did not move, whose lower part moved by typing, is read where its boxes went, never at the blank's places.
+
+    Independent set seed 84102, submission 01 (word_scan), page 3: the line ends of its typed
+    answers put the frame's x correction at scale 0.9675, where 5 lines aligned; the page was
+    read as registered and 1-1-3 "no" came out checked, 1-2-1 "yes" empty (both silently).
+    """
+    import json
+
+    from pipeline.form.calibrate.api import calibrate
+    from samples.independent.generate import make_printings, make_submission
+
+    printings = make_printings(tmp_path / "set", 84102, 2)
+    printing = make_submission(tmp_path / "set", 84102, 1, "word_scan", printings, 0)
+    form_dir = tmp_path / "form"
+    form_dir.mkdir()
+    for name in ("items.yaml", "form.yaml"):
+        (form_dir / name).write_bytes((REPO / "forms" / "renewal" / name).read_bytes())
+    calibrate(printings[printing] / "blank.pdf", form_dir, load_form(REPO / "forms" / "renewal", with_layout=False))
+    form = load_form(form_dir)
+    truth = json.loads((tmp_path / "set" / "truth" / "ind84102-01-word_scan.json").read_text(encoding="utf-8"))
+    (path,) = (tmp_path / "set" / "inbox" / "ind84102-01-word_scan").glob("*.pdf")  # no attachments: the form alone
+    with open_source(path, path.name, Limits()) as opened:
+        detail = read_scan_detail(opened.pages[2], form, Engines.using(FakeOcr()))
+    assert detail.layout is not None and detail.layout.number == 3
+    assert detail.located is not None, "the moved content was read at the registration's places"
+    assert detail.reading is not None
+    read = {(m.owner, m.option): m.state for m in detail.reading.marks}
+    for owner in ("1-1-3", "1-2-1"):
+        for option, want in truth["items"][owner]["marks"].items():
+            assert read.get((owner, option)) in (want, "uncertain"), f"{owner}.{option}: truth {want}, read {read.get((owner, option))}"
+    definite = [m for m in detail.reading.marks if m.state != "uncertain"]
+    for m in definite:
+        assert truth["items"][m.owner]["marks"][m.option] == m.state, f"{m.owner}.{m.option}"
+    assert len(definite) >= len(detail.reading.marks) - 1

@@ -276,17 +276,19 @@ def align_page(
     frame: NDArray[np.float64],
     refs: tuple[Reference, ...],
     cfg: ReflowDefaults = REFLOW,
+    correct_x: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]:
     """(frame, darkness in it, lines, alignment) of a page against the blank's flow.
 
-    The frame is first corrected in x by the line ends (_x_correction); the lines are then
-    aligned by the characters' own pattern, which tells the form's lines from another
-    document's (whose lines are as long and as dense).
+    The frame is first corrected in x by the line ends (_x_correction; not when `correct_x`
+    is False: a registration's frame is already right); the lines are then aligned by the
+    characters' own pattern, which tells the form's lines from another document's (whose
+    lines are as long and as dense).
     """
     flow = form_flow(refs, cfg)
     dark = warp(frame)
     lines = page_lines(dark, cfg)
-    corr = _x_correction(lines, flow, cfg)
+    corr = _x_correction(lines, flow, cfg) if correct_x else None
     if corr is not None:
         frame = compose(frame, corr)
         dark = warp(frame)

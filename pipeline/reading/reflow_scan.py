@@ -115,7 +115,7 @@ def settle(
         frame, quality = centred(np.eye(2, 3), (refs[0].dark.shape[1], refs[0].dark.shape[0]), (gray.shape[1], gray.shape[0])), 0.0
     else:
         return Settled(outcome)
-    loc = locate(gray, frame, refs, cfg)
+    loc = locate(gray, frame, refs, cfg, registered=isinstance(outcome, Registration))
     if loc is None:
         return Settled(outcome)  # registered and no flow found: read as registered; rejected: not the form's
     reg = moved_registration(loc, refs, register_cfg.work_dpi, quality, cfg)
