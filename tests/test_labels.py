@@ -896,3 +896,102 @@ def test_a_born_digital_label_with_wave_dashes_is_read_by_the_run(tmp_path: Path
     assert (att["labels"], att["label_status"], att["label_text"]) == (["3-1-1"], "read", written)
     assert result["items"]["3-1-1"]["answer"] == "yes"
     assert not [f for f in result["flags"] if f["code"] == "missing_document"], result["flags"]
+
+
+def _pen_pattern(strokes: list[list[tuple[float, float]]], split: bool = False, h: int = 40) -> str:
+    """The glyph pattern (glyphs._glyphs) of pen strokes drawn 0.12 ``h`` wide, each a polyline in line heights (x, y)."""
+    import cv2
+
+    canvas = np.zeros((4 * h, 20 * h), np.uint8)
+    for s in strokes:
+        pts = np.round((np.array(s) * h + np.array([h, 1.5 * h])) * 16).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(canvas, [pts], False, 1, max(2, round(0.12 * h)), cv2.LINE_8, shift=4)
+    pt_px = h / 18.0  # an 18-pt pen height
+    lab, stats, idx = ink.components(canvas, pt_px, frames=False)
+    run = max(ink.chain_lines(stats, idx, L.LABEL_SETTINGS.line_gap), key=lambda g: len(g.comps))
+    found = glyphs._glyphs(lab, stats, run, split)
+    assert found is not None
+    return found[0].replace(" ", "")
+
+
+_ONE = [[(0.1, 0.0), (0.0, 1.0)]]
+_TWO = [[(0.0, 0.2), (0.3, 0.0), (0.6, 0.2), (0.0, 1.0), (0.7, 1.0)]]
+
+
+def _at(strokes: list[list[tuple[float, float]]], dx: float, dy: float = 0.0) -> list[list[tuple[float, float]]]:
+    return [[(x + dx, y + dy) for x, y in s] for s in strokes]
+
+
+def _dash(x: float, y: float = 0.5) -> list[tuple[float, float]]:
+    return [(x, y), (x + 0.45, y)]
+
+
+def test_a_bar_the_scan_broke_off_a_five_joins_it() -> None:
+    """Ensures that a 5's bar apart from its body, overlapping it by under half its width, is joined to it, not an 'X'.
+
+    bench_handwritten_labels validation rows seed 86200 #1 and #209: 5-2-1's bar, 6 of the body's 13 columns over it,
+    was 'X' (DX-D-D) and the classifier never read the line.
+    """
+    body = [(0.1, 0.1), (0.0, 0.45), (0.3, 0.4), (0.45, 0.7), (0.3, 1.0), (0.0, 0.9)]
+    bar = [(0.35, 0.0), (0.85, 0.0)]
+    line = [body, bar, _dash(1.0), *_at(_TWO, 1.7), _dash(2.6), *_at(_ONE, 3.3)]
+    assert _pen_pattern(line) == "D-D-D"
+    dash_under = [(0.25, 0.5), (0.75, 0.5)]  # a flat stroke at mid-height is no bar: a dash, apart
+    assert _pen_pattern([*_at(_ONE, 0.0), dash_under, *_at(_ONE, 1.0), _dash(1.5), *_at(_ONE, 2.3)]) == "D-D-D"
+
+
+def test_a_digit_written_off_the_line_is_a_digit_where_the_dash_beside_it_meets_its_middle() -> None:
+    """Ensures that a digit written 0.55 line heights low is a digit when the dash beside it meets its middle.
+
+    Validation rows seed 86200 #72: the 4 of 4-3-1 reached 0.03 px past the 0.45 bound and was an 'X'.
+    """
+    line = [*_at(_ONE, 0.0, 0.55), [(0.35, 0.75), (0.8, 0.75)], *_at(_TWO, 1.1), _dash(2.0), *_at(_ONE, 2.7)]
+    assert _pen_pattern(line) == "D-D-D"
+    far = [*_at(_ONE, 0.0, 1.0), _dash(0.4), *_at(_TWO, 1.1), _dash(2.0), *_at(_ONE, 2.7)]  # the dash at its top: off the line
+    assert _pen_pattern(far) != "D-D-D"
+    wide = [[(0.0, 0.2), (0.3, 0.0), (0.6, 0.2), (0.0, 1.0), (1.55, 1.0)]]  # a 2 with a long foot (seed 86202 #190: D-D-X)
+    assert _pen_pattern([*_at(_ONE, 0.0), _dash(0.4), *_at(_TWO, 1.1), _dash(2.0), *_at(wide, 2.7)]) == "D-D-D"
+    # the dash written into the 2 after it (split off) is a dash beside the low digit too (seed 86200 #90: 3-3-1 was X-D-D)
+    joined = [*_at(_ONE, 0.0, 0.4), [(0.45, 0.5), (1.5, 0.5)], *_at(_TWO, 1.1), _dash(2.0), *_at(_ONE, 2.7)]
+    assert _pen_pattern(joined, split=True) == "D-D-D"
+
+
+def test_a_speck_between_a_digit_and_its_dash_leaves_the_digit_beside_the_dash() -> None:
+    """Ensures that a scan speck between a low-written digit and the dash after it does not make the digit an 'X'.
+
+    Validation rows seed 86200 #98: a speck by the 7 of 7-2-2 made 'X -D-D'.
+    """
+    line = [*_at(_ONE, 0.0, 0.4), [(0.32, 0.3), (0.33, 0.31)], _dash(0.5, 0.7), *_at(_TWO, 1.2), _dash(2.1), *_at(_ONE, 2.8)]
+    assert _pen_pattern(line) == "D-D-D"
+    # a speck high by a dash, 0.3 off the line's middle, is no 'X' either (seed 86202 #17: 4-˙1-4 was D-XD-D once the
+    # dash's neighbour was looked for past specks)
+    high = [*_at(_TWO, 0.0), _dash(0.9), [(1.45, 0.13), (1.46, 0.14)], *_at(_ONE, 1.7), _dash(2.1), *_at(_TWO, 2.8)]
+    assert _pen_pattern(high) == "D-D-D"
+
+
+def test_a_one_the_scan_broke_beside_a_dash_is_a_digit_and_a_colon_is_not() -> None:
+    """Ensures that a 1 broken into a stroke and a dot ('!') between dashes is a digit, and two dots are still a colon.
+
+    Validation rows seed 86201 #26: 4-!-1 was D-XD-D, the stacked parts taken for a colon.
+    """
+    broken = [[(0.05, 0.0), (0.0, 0.45)], [(0.0, 0.93), (0.0, 1.0)]]
+    line = [*_at(_TWO, 0.0), _dash(0.9), *_at(broken, 1.6), _dash(1.9), *_at(_TWO, 2.6)]
+    assert _pen_pattern(line) == "D-D-D"
+    # a slanting 1 whose foot broke off beside its stroke's columns (seed 86202 #42: 7-5-1's last 1, D-D-XD)
+    footed = [[(0.3, 0.0), (0.2, 0.45)], [(0.0, 0.7), (0.02, 0.85)]]
+    assert _pen_pattern([*_at(_TWO, 0.0), _dash(0.9), *_at(_ONE, 1.6), _dash(2.0), *_at(footed, 2.7)]) == "D-D-D"
+    colon = [[(0.0, 0.25), (0.02, 0.27)], [(0.0, 0.8), (0.02, 0.82)]]
+    assert "X" in _pen_pattern([*_at(_TWO, 0.0), *_at(colon, 1.0), *_at(_TWO, 1.4), _dash(2.3), *_at(_ONE, 3.0)])
+
+
+def test_a_dash_written_low_between_two_digits_that_reach_it_is_a_dash() -> None:
+    """Ensures that a dash written at the digits' feet is a dash when both digits beside it reach its height, and not under a
+    digit that ends above it.
+
+    Validation rows seed 86200 #93: 6-2-2's first dash, its middle 0.91 line heights down, was an 'X' (DXD-D); #271: a
+    dash under a 6 whose loop the scan lost stays no dash (that 6 was read 1 by every reader).
+    """
+    low = [*_at(_TWO, 0.0), _dash(0.9, 1.0), *_at(_ONE, 1.6), _dash(2.0), *_at(_TWO, 2.7)]
+    assert _pen_pattern(low) == "D-D-D"
+    short = [[(0.1, 0.0), (0.0, 0.75)]]
+    assert _pen_pattern([*_at(short, 0.0), _dash(0.4, 1.0), *_at(_ONE, 1.2), _dash(1.6), *_at(_TWO, 2.3)]) != "D-D-D"
