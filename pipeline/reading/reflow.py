@@ -424,7 +424,9 @@ def locate(
     frame (columns too) is tried when neither shows the form's lines, and a page of a few
     lines the other way up. A fit that turns or scales the page unlike its own text lines
     (a fit to the wrong page: seed 84151 p5-p6 at scale 1.01-1.08, turned 1.8°, were
-    rejected and read as attachments) is tried against the plain frame (plain_frame) too.
+    rejected and read as attachments) is tried against the plain frame (plain_frame) too,
+    and so is a page of few lines that nothing else showed (seed 84500-01 p13, 8 lines: the
+    fit turned 0.17° more than its rows, its label lines no longer matched).
     A `registered` frame (the registration's, right where the content did not move) is
     tried first as it is, uncorrected in x: the line ends of a page of typed answers put
     the correction at a wrong scale (seed 84102 p3: 0.9675, 5 lines aligned, the page read
@@ -439,12 +441,16 @@ def locate(
     if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         tries.append((np.vstack([frame[0], whole[1]]), True))
     plain = plain_frame(gray, blank_size, cfg)
-    if _far(frame, plain, cfg):
+    far = _far(frame, plain, cfg)
+    if far:
         cx, cy = blank_size[0] / 2, blank_size[1] / 2
         tries += [(compose(plain, np.array([[s, 0.0, (1 - s) * cx], [0.0, s, (1 - s) * cy]])), True) for s in cfg.plain_scales]
-    found = [t for t in (align_page(warp, f, refs, cfg, c) for f, c in tries) if is_form_content(t[2], t[3], flow, cfg)]
+    aligned = [align_page(warp, f, refs, cfg, c) for f, c in tries]
+    found = [t for t in aligned if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         found = [t for t in [align_page(warp, whole, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]
+    if not found and not far and len(aligned[0][2]) < cfg.many_lines:  # a few lines: a fit turned a little wrong loses them
+        found = [t for t in [align_page(warp, plain, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         # a page of a few lines tells the page search little of which way up it is
         t = align_page(warp, compose(whole, turn_points(2, *blank_size)), refs, cfg)

@@ -283,19 +283,34 @@ def align_page(
     The frame is first corrected in x by the line ends (_x_correction; not when `correct_x`
     is False: a registration's frame is already right); the lines are then aligned by the
     characters' own pattern, which tells the form's lines from another document's (whose
-    lines are as long and as dense).
+    lines are as long and as dense). On a page of fewer than many_lines lines the ends say
+    little: the frame as it is is aligned too, and kept when more of its pairs are strong
+    (seed 84500-01 p13, 8 lines: corrected, 2 aligned at 0.92-0.95; as it is, 8 at 0.99).
     """
     flow = form_flow(refs, cfg)
     dark = warp(frame)
     lines = page_lines(dark, cfg)
     corr = _x_correction(lines, flow, cfg) if correct_x else None
-    if corr is not None:
-        frame = compose(frame, corr)
-        dark = warp(frame)
-        lines = page_lines(dark, cfg)
+    if corr is None:
+        return frame, dark, lines, _aligned(lines, flow, cfg)
+    fixed = compose(frame, corr)
+    fixed_dark = warp(fixed)
+    fixed_lines = page_lines(fixed_dark, cfg)
+    al = _aligned(fixed_lines, flow, cfg)
+    if len(lines) < cfg.many_lines and _strong(as_is := _aligned(lines, flow, cfg), cfg) > _strong(al, cfg):
+        return frame, dark, lines, as_is
+    return fixed, fixed_dark, fixed_lines, al
+
+
+def _strong(al: Alignment, cfg: ReflowDefaults) -> int:
+    """How many of the alignment's pairs are alike at few_lines_sim or more."""
+    return sum(1 for v in al.sims if v >= cfg.few_lines_sim)
+
+
+def _aligned(lines: Lines, flow: Flow, cfg: ReflowDefaults) -> Alignment:
+    """The page's lines aligned to the flow, carried past the run's ends (extend, labelled)."""
     sim = similarity(lines, flow.lines)
-    al = extend(align(sim, lines.yc, flow.fy, cfg, cfg.detail_floor, flow.page), sim, lines, flow, cfg)
-    return frame, dark, lines, al
+    return labelled(extend(align(sim, lines.yc, flow.fy, cfg, cfg.detail_floor, flow.page), sim, lines, flow, cfg), lines, flow, cfg)
 
 
 def _dy(lines: Lines, i: int, other: Lines, j: int) -> float:
@@ -345,3 +360,58 @@ def extend(al: Alignment, sim: NDArray[np.float32], lines: Lines, flow: Flow, cf
     if len(pairs) == len(al.pairs):
         return al
     return replace(al, pairs=tuple(pairs), sims=tuple(float(sim[p]) for p in pairs))
+
+
+def label_similarity(lines: Lines, i: int, other: Lines, j: int, cfg: ReflowDefaults = REFLOW) -> float:
+    """How alike scan line i is to `other`'s line j over j's own columns only (its end's few px left out), the best over ±1 bin: a label with a value typed after it."""
+    b0, b1 = max(0, int(other.x0[j]) // cfg.bin_px - 1), (int(other.x1[j]) - cfg.label_end_px) // cfg.bin_px
+    if b1 - b0 < 3:
+        return 0.0
+    v = other.desc[j][b0:b1]
+    best = 0.0
+    for s in (-1, 0, 1):
+        u = np.roll(lines.desc[i], s)[b0:b1]
+        norm = float(np.linalg.norm(u) * np.linalg.norm(v))
+        best = max(best, float(u @ v) / norm if norm > 0 else 0.0)
+    return best
+
+
+def _label_pair(lines: Lines, flow: Flow, at: tuple[int, int], step: int, d0: float, cfg: ReflowDefaults) -> tuple[int, int, float] | None:
+    """The next scan line and flow line past `at` as one label line (the blank's text at its start, a value typed after it), and their similarity; None when they are not.
+
+    On the same blank page its offset is the run's (d0, ±label_drift_px); across a page's end
+    (the next page's head pushed onto this scan) any offset will do.
+    """
+    i, j = at[0] + step, at[1] + step
+    if not (0 <= i < len(lines) and 0 <= j < len(flow.page)):
+        return None
+    same = flow.page[j] == flow.page[at[1]]
+    if abs(int(lines.x0[i]) - int(flow.lines.x0[j])) > cfg.label_x_px or lines.x1[i] < flow.lines.x1[j] - cfg.label_x_px:
+        return None
+    if same and abs(_dy(lines, i, flow.lines, j) - d0) > cfg.label_drift_px:
+        return None
+    v = label_similarity(lines, i, flow.lines, j, cfg)
+    return (i, j, v) if v >= cfg.label_sim else None
+
+
+def labelled(al: Alignment, lines: Lines, flow: Flow, cfg: ReflowDefaults = REFLOW) -> Alignment:
+    """The alignment carried past its ends, line for line, by label lines (_label_pair): what a Word filling types after 「ＦＡＸ：」 makes the line unlike the blank's.
+
+    Seed 84500-01 p13 (the contacts page's pushed end): 2 lines aligned, the 6 label lines
+    around them (values typed in) did not, and the page was taken for an attachment.
+    """
+    if not al.pairs:
+        return al
+    pairs, sims = list(al.pairs), list(al.sims)
+    for step in (1, -1):
+        end = (lambda: pairs[-1]) if step > 0 else (lambda: pairs[0])
+        d0 = _dy(lines, end()[0], flow.lines, end()[1])
+        while (nxt := _label_pair(lines, flow, end(), step, d0, cfg)) is not None:
+            i, j, v = nxt
+            at = len(pairs) if step > 0 else 0
+            pairs.insert(at, (i, j))
+            sims.insert(at, v)
+            d0 = _dy(lines, i, flow.lines, j)  # across a page's end: the next page's own offset from here on
+    if len(pairs) == len(al.pairs):
+        return al
+    return replace(al, pairs=tuple(pairs), sims=tuple(sims))

@@ -101,6 +101,16 @@ class ReflowDefaults:
     extend_lines: int = 8
     extend_sim: float = 0.9
     extend_drift_px: float = 60.0
+    # A scan line just past the aligned run, and the blank's line just past it, are one label
+    # line with a value typed after it when they start within label_x_px of each other, the
+    # scan's reaches the blank's end, its offset is the run's (±label_drift_px; any across a
+    # page's end) and over the blank's columns (label_end_px of its end left out) they are
+    # alike at label_sim or more. Seed 84500-01 p13: the right label lines 0.99 and more, the
+    # blank's line before or after 0.73-0.96.
+    label_x_px: int = 3
+    label_drift_px: float = 4.0
+    label_end_px: int = 6
+    label_sim: float = 0.975
     # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
     # moved_px or more from where the registration put them, within moved_agree_px of each
     # other (a Word reflow moves what follows by a line, 15-20 px). On unmoved scans of both
