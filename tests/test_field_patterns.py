@@ -299,6 +299,7 @@ def test_a_seal_pasted_beside_its_place_is_uncertain_not_missing() -> None:
     from pipeline.model.words import STRAY_SEAL_NOTE
     from pipeline.reading.fields import read_seal
     from pipeline.reading.marks import InkView
+    from pipeline.reading.sign_seal import around
 
     k = 100.0 / 72.0
     blank = np.zeros((500, 800), np.float32)
@@ -317,4 +318,7 @@ def test_a_seal_pasted_beside_its_place_is_uncertain_not_missing() -> None:
     assert read_seal(view(blank.copy()), None, seal, ref, others=others)[0].status == "empty"
     beside = read_seal(view(pasted), None, seal, ref, others=others)[0]
     assert beside.status == "uncertain" and beside.note == STRAY_SEAL_NOTE
+    x0, y0, x1, y1 = around(seal, beside).bbox  # the reviewer's crop shows the stamp found beside the place
+    assert x0 <= 371 and x1 >= 399 and y0 <= 171 and y1 >= 240
+    assert around(seal, read_seal(view(blank.copy()), None, seal, ref, others=others)[0]) == seal
     assert read_seal(view(signed), None, seal, ref, others=others)[0].status == "empty"

@@ -60,6 +60,13 @@ def faint_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tu
     return sum(strokes) * k * k >= cfg.faint_min_pt2
 
 
+def stray_band(fld: FieldLayout, cfg: FieldDefaults, sideways: bool) -> BBox:
+    """Where stray_writing looks: the place grown by stray_grow of its height above and below (`sideways`: of its width beside it too)."""
+    grow = (fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow
+    wide = (fld.bbox[2] - fld.bbox[0]) * cfg.stray_grow if sideways else 0.0  # a seal pasted beside its 印
+    return (max(0.0, fld.bbox[0] - wide), max(0.0, fld.bbox[1] - grow), fld.bbox[2] + wide, fld.bbox[3] + grow)
+
+
 def stray_writing(
     view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int], others: list[BBox], sideways: bool = False
 ) -> bool:
@@ -69,9 +76,7 @@ def stray_writing(
     line) or higher would be lost silently; moved print there counts too, which is right: the
     place itself is then not where the page has it.
     """
-    grow = (fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow
-    wide = (fld.bbox[2] - fld.bbox[0]) * cfg.stray_grow if sideways else 0.0  # a seal pasted beside its 印
-    band = (max(0.0, fld.bbox[0] - wide), max(0.0, fld.bbox[1] - grow), fld.bbox[2] + wide, fld.bbox[3] + grow)
+    band = stray_band(fld, cfg, sideways)
     extra = ink_share(view, band, cfg, shift=shift)[1]
     if extra.size == 0:
         return False

@@ -37,7 +37,7 @@ from pipeline.reading.field_ink import faint_writing, ink_share
 from pipeline.reading.field_text import Pending, crossing, fit_pattern, pattern_text, second_read, tidy_line
 from pipeline.reading.marks import InkView, refine
 from pipeline.reading.settings import FIELDS, MARKS, SECOND_READ, FieldDefaults, SecondReadDefaults
-from pipeline.reading.sign_seal import FieldMeasure, read_seal, read_signature
+from pipeline.reading.sign_seal import FieldMeasure, around, read_seal, read_signature
 
 if TYPE_CHECKING:
     from pipeline.reading.engines import Engines
@@ -481,10 +481,10 @@ def read_fields(
         others = [f.bbox for f in layout.fields if f is not fld] + [b.bbox for b in layout.boxes]
         if fld.kind == "signature":
             r, m = read_signature(view, fld, ref, cfg, others)
-            results[fld.name] = (r, m, crop_of(fld))
+            results[fld.name] = (r, m, crop_of(around(fld, r, cfg)))
         elif fld.kind == "seal":
             r, m = read_seal(view, rgb, fld, ref, cfg, rgb_dpi, others)
-            results[fld.name] = (r, m, crop_of(fld))
+            results[fld.name] = (r, m, crop_of(around(fld, r, cfg)))
         else:
             texts.append(fld)
     # Only inked fields cost anything: measure each once, then hand out the OCR work.

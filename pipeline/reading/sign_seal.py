@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from pipeline.model.geometry import pt_per_px
 from pipeline.model.records import BBox, FieldLayout, FieldReading, PageRef
 from pipeline.model.words import STRAY_SEAL_NOTE, STRAY_SIGNATURE_NOTE
-from pipeline.reading.field_ink import ink_share, red_share, stray_writing
+from pipeline.reading.field_ink import ink_share, red_share, stray_band, stray_writing
 from pipeline.reading.marks import InkView, refine
 from pipeline.reading.settings import FIELDS, MARKS, FieldDefaults
 
@@ -90,3 +90,10 @@ def read_seal(
     if status == "empty" and others is not None and stray_writing(view, fld, cfg, shift, others, sideways=True):
         reading = replace(reading, status="uncertain", note=STRAY_SEAL_NOTE)  # Word printings: a seal pasted right of and above 印
     return reading, FieldMeasure(share, red, ext)
+
+
+def around(fld: FieldLayout, reading: FieldReading, cfg: FieldDefaults = FIELDS) -> FieldLayout:
+    """The place to crop for the reviewer: with the band searched around it when the writing or stamp was found there, else the place."""
+    if reading.note not in (STRAY_SIGNATURE_NOTE, STRAY_SEAL_NOTE):
+        return fld
+    return replace(fld, bbox=stray_band(fld, cfg, sideways=reading.note == STRAY_SEAL_NOTE))
