@@ -426,7 +426,8 @@ def locate(
     (a fit to the wrong page: seed 84151 p5-p6 at scale 1.01-1.08, turned 1.8°, were
     rejected and read as attachments) is tried against the plain frame (plain_frame) too,
     and so is a page of few lines that nothing else showed (seed 84500-01 p13, 8 lines: the
-    fit turned 0.17° more than its rows, its label lines no longer matched).
+    fit turned 0.17° more than its rows, its label lines no longer matched). A page of
+    let_go_lines lines or more none of which aligns in the first frame is let go at once.
     A `registered` frame (the registration's, right where the content did not move) is
     tried first as it is, uncorrected in x: the line ends of a page of typed answers put
     the correction at a wrong scale (seed 84102 p3: 0.9675, 5 lines aligned, the page read
@@ -436,8 +437,10 @@ def locate(
     warp = warper(gray, blank_size)
     flow = form_flow(refs, cfg)
     whole = centred(frame, blank_size, (gray.shape[1], gray.shape[0]))
-    tries = [(frame, False)] if registered else []
-    tries.append((frame, True))
+    first = align_page(warp, frame, refs, cfg, not registered)
+    if not registered and not first[3].pairs and len(first[2]) >= cfg.let_go_lines:
+        return None  # a page of many lines none of which is the form's: another document's
+    tries = [(frame, True)] if registered else []
     if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         tries.append((np.vstack([frame[0], whole[1]]), True))
     plain = plain_frame(gray, blank_size, cfg)
@@ -445,7 +448,7 @@ def locate(
     if far:
         cx, cy = blank_size[0] / 2, blank_size[1] / 2
         tries += [(compose(plain, np.array([[s, 0.0, (1 - s) * cx], [0.0, s, (1 - s) * cy]])), True) for s in cfg.plain_scales]
-    aligned = [align_page(warp, f, refs, cfg, c) for f, c in tries]
+    aligned = [first, *(align_page(warp, f, refs, cfg, c) for f, c in tries)]
     found = [t for t in aligned if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         found = [t for t in [align_page(warp, whole, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]

@@ -79,6 +79,11 @@ class ReflowDefaults:
     # pushed in: seed 84004-00 p7 aligned 19 of its 40 lines at 0.96; another document's
     # pages 0-2 lines).
     many_lines: int = 12
+    # A page of at least let_go_lines text lines none of which aligns in the first frame tried
+    # is not the form's (another document's page: ~80 % of its reading was the three further
+    # frames' alignments); measured as form pages taken as attachments, unchanged, on seeds
+    # 84102, 84500 and 84160-84162 (word_scan).
+    let_go_lines: int = 12
     # A page of fewer lines (what reflow pushed past a page's end: two lines on a page) is
     # the form's when two of its lines align at few_lines_sim or more, few_lines_share of its
     # text lines are the form's, and the alignment beats any elsewhere in the flow by
