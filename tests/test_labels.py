@@ -995,3 +995,13 @@ def test_a_dash_written_low_between_two_digits_that_reach_it_is_a_dash() -> None
     assert _pen_pattern(low) == "D-D-D"
     short = [[(0.1, 0.0), (0.0, 0.75)]]
     assert _pen_pattern([*_at(short, 0.0), _dash(0.4, 1.0), *_at(_ONE, 1.2), _dash(1.6), *_at(_TWO, 2.3)]) != "D-D-D"
+
+
+def test_a_stroke_the_scan_cut_off_a_digit_beside_it_is_joined_to_it() -> None:
+    """Ensures that a 4 broken into its left stroke and its stem is one glyph, not an 'X' and a 1 for the classifier.
+
+    Validation rows seed 86202 #251: at 200 dpi black-and-white 4-1-1's 4 came out as two strokes side by side, 'XD-D-D';
+    the stem alone was read 1 by every reader and the label 1-1-1, silently.
+    """
+    four = [[(0.0, 0.1), (0.0, 0.55)], [(0.35, 0.0), (0.35, 1.0)]]
+    assert _pen_pattern([*_at(four, 0.0), _dash(0.7), *_at(_ONE, 1.4), _dash(1.8), *_at(_ONE, 2.5)]) == "D-D-D"
