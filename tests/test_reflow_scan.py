@@ -105,6 +105,27 @@ def test_page_whose_lower_half_moved_down_is_read_where_its_boxes_went(form, tmp
     assert len(ys) >= 10
 
 
+def test_page_whose_moved_content_cannot_be_followed_is_uncertain_below_where_it_moved(form, tmp_path: Path, monkeypatch) -> None:
+    """Ensures that a registered page whose content moved, when the moved flow is not found, reads every box from where it moved down as uncertain, never at the blank's places as if sure."""
+    import pipeline.reading.reflow_scan as reflow_scan
+
+    monkeypatch.setattr(reflow_scan, "locate", lambda *a, **k: None)  # the flow not followed (seed 84102 p3, before ace548c)
+    layout, plan, img = _filled(form, 6, 84011)
+    cut = _white_band(blank_gray(form.blank_pdf, 5, DPI), 258.0, 384.0)
+    push = 16  # px at 200 dpi: 5.8 pt, small enough that the page still registers
+    moved = np.full_like(img, 255)
+    moved[:cut] = img[:cut]
+    moved[cut + push :] = img[cut : img.shape[0] - push]
+    detail = _read(form, tmp_path, moved, 84011)
+    assert detail.layout is not None and detail.layout.number == 6 and detail.located is None
+    k = DPI / 72
+    states = {f"{m.owner}.{m.option}": m for m in detail.reading.marks}
+    below = [f"{b.owner}.{b.option}" for b in layout.boxes if b.bbox[1] * k > cut + 4]
+    assert below
+    assert all(states[n].state == "uncertain" and states[n].note for n in below)
+    _no_silent_errors(detail, plan)  # (here the registration split the difference: the lines above moved too)
+
+
 def test_page_holding_the_tail_of_a_form_page_is_read_as_the_form(form, tmp_path: Path) -> None:
     """Ensures that a page holding only what reflow pushed off a form page's end is taken for the form and its boxes read for their own items."""
     layout, plan, img = _filled(form, 6, 84012)

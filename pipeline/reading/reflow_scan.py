@@ -11,7 +11,7 @@ nothing is read at a stale position and nothing is silently absent.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,9 @@ class Settled:
 
     outcome: Registration | Rejection
     located: Located | None = None
+    # A registered page whose content moved from here down (points, the blank's frame) and whose
+    # flow could not be followed: read at the registration's places, so nothing below is sure.
+    moved_from_pt: float | None = None
 
 
 def _moved_runs(dys: list[float], cfg: ReflowDefaults) -> list[tuple[int, int]]:
@@ -54,7 +57,7 @@ def _moved_runs(dys: list[float], cfg: ReflowDefaults) -> list[tuple[int, int]]:
     return [(r[0], r[-1] + 1) for r in runs if len(r) >= cfg.moved_lines]
 
 
-def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> bool:
+def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> float | None:
     """Whether the registered page's content moved: some of its lines, and a box or field on them, sit away from where the registration puts them.
 
     The scan's lines (in the blank's frame) are aligned to the page's own. The page moved
@@ -62,12 +65,13 @@ def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ..
     field on the blank's lines of that run is found there, displaced; a run of more than
     moved_lines lines holding no box or field that can be found is taken as it is. A line
     not found among the page's, or one line paired off, is no sign of movement: marks and
-    writing change the lines they sit on.
+    writing change the lines they sit on. Returns where the moved content starts (points, the
+    blank's frame: the top of the run's first line), None when nothing moved.
     """
     ref = reg.reference
     index = next((i for i, r in enumerate(refs) if r is ref), None)
     if index is None:
-        return False
+        return None
     paper, ink = levels(gray)
     dark = darkness(aligned_view(gray, reg.matrix, (ref.dark.shape[1], ref.dark.shape[0])), paper, ink)
     lines = page_lines(dark, cfg)
@@ -86,10 +90,10 @@ def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ..
             offset, _ = place_one(dark, ref, (int(own.y0[j]), int(own.y1[j])), el, (0, dy), cfg)
             if offset is not None and abs(offset[1]) >= cfg.moved_px:
                 log.debug("page %d: %s is %s px from where the registration puts it", ref.layout.number, getattr(el, "name", el.owner), offset)
-                return True
+                return float(own.y0[first]) / k
         if end - start > cfg.moved_lines:
-            return True
-    return False
+            return float(own.y0[first]) / k
+    return None
 
 
 def settle(
@@ -103,8 +107,10 @@ def settle(
     refs = references(form, register_cfg)
     if not refs:
         return Settled(outcome)
+    moved_from = None
     if isinstance(outcome, Registration):
-        if not _moved(gray, outcome, refs, cfg):
+        moved_from = _moved(gray, outcome, refs, cfg)
+        if moved_from is None:
             return Settled(outcome)
         frame, quality = outcome.matrix, outcome.quality
     elif outcome.fit is not None:
@@ -116,8 +122,8 @@ def settle(
     else:
         return Settled(outcome)
     loc = locate(gray, frame, refs, cfg, registered=isinstance(outcome, Registration))
-    if loc is None:
-        return Settled(outcome)  # registered and no flow found: read as registered; rejected: not the form's
+    if loc is None:  # registered: read as registered, but below where it moved nothing is sure; rejected: not the form's
+        return Settled(outcome, None, moved_from)
     reg = moved_registration(loc, refs, register_cfg.work_dpi, quality, cfg)
     return Settled(reg, loc)
 
@@ -136,3 +142,25 @@ def unplaced(loc: Located, page: PageRef, dpi: float) -> tuple[list[MarkReading]
         else:
             fields.append(FieldReading(pl.element.name, pl.element.owner, pl.element.kind, None, "not_located", None, page, bbox))
     return marks, fields
+
+
+UNFOLLOWED_NOTE = "記入で位置がずれた部分にあり、ずれを追えなかったため様式どおりの位置で読みました。頁を目視で確認してください"
+
+
+def unsure_below(
+    marks: tuple[MarkReading, ...], fields: tuple[FieldReading, ...], moved_from_pt: float, margin_pt: float = 6.0
+) -> tuple[tuple[MarkReading, ...], tuple[FieldReading, ...]]:
+    """The readings of a page whose moved content could not be followed: every box and field from where it moved down is uncertain.
+
+    Read at the registration's places, a box there may be its neighbour's (seed 84102 p3 before
+    the registration's own frame was tried: two boxes silently wrong).
+    """
+    top = moved_from_pt - margin_pt
+    out_marks = tuple(
+        replace(m, state="uncertain", note=UNFOLLOWED_NOTE) if m.bbox is not None and m.bbox[3] >= top and m.state != "uncertain" else m for m in marks
+    )
+    out_fields = tuple(
+        replace(f, status="uncertain", note=UNFOLLOWED_NOTE) if f.bbox is not None and f.bbox[3] >= top and f.status in ("read", "empty", "handwritten") else f
+        for f in fields
+    )
+    return out_marks, out_fields

@@ -36,7 +36,7 @@ from pipeline.reading.marks import BoxMeasure, InkView, read_marks
 from pipeline.reading.page_gate import could_be_form_page
 from pipeline.reading.read_digital import PageReading
 from pipeline.reading.reflow import Located
-from pipeline.reading.reflow_scan import settle, unplaced
+from pipeline.reading.reflow_scan import settle, unplaced, unsure_below
 from pipeline.reading.register import Registration, Rejection, blank_or_photo, darkness, levels, page_search_only, register
 from pipeline.reading.settings import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
 from pipeline.sources.resample import exact_factor, shrink
@@ -337,7 +337,12 @@ def read_scan_detail(
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
     detail.located = settled.located
-    detail.reading = PageReading(read_marks_all, tuple(fields) + tuple(extra_fields), crops, page_image=aligned, page_dpi=reg.dpi)
+    all_fields = tuple(fields) + tuple(extra_fields)
+    if settled.moved_from_pt is not None:
+        log.info("%s: content moved from %.0f pt down and could not be followed: read there as uncertain", where, settled.moved_from_pt)
+        read_marks_all, all_fields = unsure_below(read_marks_all, all_fields, settled.moved_from_pt)
+        crops |= uncertain_mark_crops(decoded.gray, reg, read_marks_all)
+    detail.reading = PageReading(read_marks_all, all_fields, crops, page_image=aligned, page_dpi=reg.dpi)
     if time.monotonic() > deadline:
         log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
     return detail
