@@ -17,6 +17,7 @@ from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
 from samples.synth.scans import GenOptions, ScannedPage, ScanSpec, blank_gray, fill_page, plan_answers, scan_image, write_pdf
 from tests.fakes import FakeOcr
+from tests.test_reflow_scan import no_silent_errors
 
 REPO = Path(__file__).resolve().parents[1]
 DPI = 200
@@ -50,20 +51,6 @@ def _read(form, tmp_path: Path, image: np.ndarray, seed: int) -> ScanDetail:
         return read_scan_detail(opened.pages[0], form, Engines.using(FakeOcr()))
 
 
-def _no_silent(detail: ScanDetail, plan) -> int:
-    """Asserts every box read is its truth or uncertain with a note and a crop; returns how many were read definitely."""
-    assert detail.reading is not None
-    definite = 0
-    for m in detail.reading.marks:
-        want = plan.boxes[f"{m.owner}.{m.option}"]["state"]
-        if m.state == "uncertain":
-            assert m.note and f"{m.owner}.{m.option}" in detail.reading.crops
-            continue
-        assert m.state == want, f"{m.owner}.{m.option}: truth {want}, read {m.state}"
-        definite += 1
-    return definite
-
-
 @pytest.mark.parametrize("seed", [84021, 84022])
 def test_page_holding_one_pages_tail_and_the_next_ones_head_stands_for_the_next(form, tmp_path: Path, seed: int) -> None:
     """Ensures that a scanned page holding the tail of form page 6 and the head of page 7 (reflow pushed 6's end over) is read as page 7, with the boxes of both pages read for their own items and none silently wrong.
@@ -93,7 +80,7 @@ def test_page_holding_one_pages_tail_and_the_next_ones_head_stands_for_the_next(
     want7 = {(b.owner, b.option) for b in p7.boxes if b.bbox[3] * K < cut7 - top + top}
     assert want6 and want7 and want6 | want7 <= read, (want6 | want7) - read
     assert not any((b.owner, b.option) in read for b in p6.boxes if b.bbox[3] * K < cut6), "a box of page 6 above the cut was read"
-    assert _no_silent(detail, plan) >= 0.8 * len(want6 | want7)
+    assert no_silent_errors(detail, plan) >= 0.8 * len(want6 | want7)
 
 
 def _lines(desc: np.ndarray, ys: np.ndarray) -> Lines:
@@ -157,7 +144,7 @@ def test_signature_row_grown_in_word_is_not_read_at_its_label(form, tmp_path: Pa
         assert fields[name].status == "not_located", (name, fields[name].status)
         assert name in detail.reading.crops
     assert fields["3-1-4.signature"].status != "not_located"  # a row that did not grow is read
-    _no_silent(detail, plan)
+    no_silent_errors(detail, plan)
 
 
 @pytest.mark.parametrize(("skew", "scale"), [(1.1, 0.97), (-0.5, 1.0)])

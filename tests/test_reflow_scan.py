@@ -68,7 +68,7 @@ def _filled(form, number: int, seed: int):
     return layout, plan, fill_page(form, layout, plan, DPI, rng, color=False)
 
 
-def _no_silent_errors(detail: ScanDetail, plan) -> int:
+def no_silent_errors(detail: ScanDetail, plan) -> int:
     """Asserts every box read is its truth or uncertain (with a note and crop); returns how many were read definitely."""
     assert detail.reading is not None
     definite = 0
@@ -101,7 +101,7 @@ def test_page_whose_lower_half_moved_down_is_read_where_its_boxes_went(form, tmp
         assert name in read, f"{name} was not read"
         if read[name].state != "uncertain":
             assert abs(read[name].bbox[1] - (bbox[1] + push / k)) < 2.5, f"{name} read at {read[name].bbox}, blank at {bbox}"
-    assert _no_silent_errors(detail, plan) >= 0.8 * len(layout.boxes) - 1
+    assert no_silent_errors(detail, plan) >= 0.8 * len(layout.boxes) - 1
     assert len(ys) >= 10
 
 
@@ -123,7 +123,7 @@ def test_page_whose_moved_content_cannot_be_followed_is_uncertain_below_where_it
     below = [f"{b.owner}.{b.option}" for b in layout.boxes if b.bbox[1] * k > cut + 4]
     assert below
     assert all(states[n].state == "uncertain" and states[n].note for n in below)
-    _no_silent_errors(detail, plan)  # (here the registration split the difference: the lines above moved too)
+    no_silent_errors(detail, plan)  # (here the registration split the difference: the lines above moved too)
 
 
 def test_page_holding_the_tail_of_a_form_page_is_read_as_the_form(form, tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_page_holding_the_tail_of_a_form_page_is_read_as_the_form(form, tmp_path
     expected = {(b.owner, b.option) for b in layout.boxes if b.bbox[1] * k > cut and b.bbox[3] * k < img.shape[0] - 60 * k}
     assert expected <= owners
     assert not any(b.bbox[3] * k < cut and (b.owner, b.option) in owners for b in layout.boxes), "a box of the part not on the page was read"
-    assert _no_silent_errors(detail, plan) >= len(expected) - 1
+    assert no_silent_errors(detail, plan) >= len(expected) - 1
 
 
 @pytest.mark.parametrize("seed", [84016, 84017, 84018, 84019])
@@ -162,7 +162,7 @@ def test_page_holding_only_a_signed_line_and_the_next_is_read_as_the_form(form, 
         assert name in detail.reading.crops
         assert reading.status != ("empty" if plan.fields[name]["present"] else "handwritten"), (name, plan.fields[name], reading.status)
     assert {(m.owner, m.option) for m in detail.reading.marks} == {("3-1-7", "no")}
-    _no_silent_errors(detail, plan)
+    no_silent_errors(detail, plan)
 
 
 def test_other_documents_text_page_is_let_go(form, tmp_path: Path) -> None:
