@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_to_px, px_per_pt
-from pipeline.model.records import BBox, FieldLayout, FormDef, MarkReading, PageLayout
+from pipeline.model.records import BBox, FieldLayout, FieldReading, FormDef, MarkReading, PageLayout
 from pipeline.reading.affine import aligned_view, compose, scaling
 from pipeline.reading.engines import Engines
 from pipeline.reading.fields import FieldMeasure, HiresCrop, read_fields
@@ -36,7 +36,7 @@ from pipeline.reading.marks import BoxMeasure, InkView, read_marks
 from pipeline.reading.page_gate import could_be_form_page
 from pipeline.reading.read_digital import PageReading
 from pipeline.reading.reflow import Located
-from pipeline.reading.reflow_scan import settle, unplaced, unsure_below
+from pipeline.reading.reflow_scan import Settled, settle, unplaced, unsure_below
 from pipeline.reading.register import Registration, Rejection, blank_or_photo, darkness, levels, page_search_only, register
 from pipeline.reading.settings import FIELDS, MARKS, REGISTER, FieldDefaults, MarkDefaults, RegisterDefaults
 from pipeline.sources.resample import exact_factor, shrink
@@ -73,6 +73,16 @@ class ScanDetail:
     seconds: dict[str, float] = field(default_factory=dict)
     colour: bool = False
     located: Located | None = None  # where the content is, when it moved (reflow)
+
+
+def _unfollowed(
+    settled: Settled, where: str, marks: tuple[MarkReading, ...], fields: tuple[FieldReading, ...]
+) -> tuple[tuple[MarkReading, ...], tuple[FieldReading, ...]]:
+    """The readings, uncertain from where the content moved down when its flow could not be followed (reflow_scan.unsure_below)."""
+    if settled.moved_from_pt is None:
+        return marks, fields
+    log.info("%s: content moved from %.0f pt down and could not be followed: read there as uncertain", where, settled.moved_from_pt)
+    return unsure_below(marks, fields, settled.moved_from_pt)
 
 
 def read_scan(page: Page, form: FormDef, engines: Engines) -> tuple[PageLayout, PageReading] | None:
@@ -330,18 +340,13 @@ def read_scan_detail(
         return detail
     detail.field_measures = measures
     extra_marks, extra_fields = unplaced(settled.located, page.ref, reg.dpi) if settled.located else ([], [])
-    read_marks_all = tuple(m for m, _ in marks) + tuple(extra_marks)
+    read_marks_all, all_fields = _unfollowed(settled, where, tuple(m for m, _ in marks) + tuple(extra_marks), tuple(fields) + tuple(extra_fields))
     crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, read_marks_all)}
     # a place not found on a page whose content moved keeps the crop of where its line suggests
     crops |= {f.name: _warp_region(decoded.gray, reg.matrix, f.bbox, reg.dpi, reg.dpi, 30.0) for f in extra_fields if f.bbox is not None}
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
     detail.located = settled.located
-    all_fields = tuple(fields) + tuple(extra_fields)
-    if settled.moved_from_pt is not None:
-        log.info("%s: content moved from %.0f pt down and could not be followed: read there as uncertain", where, settled.moved_from_pt)
-        read_marks_all, all_fields = unsure_below(read_marks_all, all_fields, settled.moved_from_pt)
-        crops |= uncertain_mark_crops(decoded.gray, reg, read_marks_all)
     detail.reading = PageReading(read_marks_all, all_fields, crops, page_image=aligned, page_dpi=reg.dpi)
     if time.monotonic() > deadline:
         log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
