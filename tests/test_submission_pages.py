@@ -66,3 +66,35 @@ def test_the_form_given_twice_disagreeing_is_uncertain_where_they_differ(tmp_pat
     assert twice["message"].count("二つあります") == len(load_form(FORM_DIR).pages)
     assert "b.pdf p4: 様式の 4 ページ目が a.pdf p4 と二つあります。読み取りが一致" in twice["message"]
     assert "食い違い 2 件（食い違った箇所は要確認にしました）" in twice["message"]
+
+
+@pytest.mark.parametrize("mode", ["bw", "gray"])
+def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, mode):
+    """Ensures that a form page the scanner binarised (faint pencil erased before any reader) gets one bilevel_scan warning for its file, and a grey scan none."""
+    import numpy as np
+
+    from pipeline.reading.engines import Engines
+    from pipeline.reading.scan import read_scan_detail
+    from pipeline.sources.ingest import open_source
+    from pipeline.sources.limits import Limits
+    from samples.synth.scans import GenOptions, ScannedPage, ScanSpec, fill_page, plan_answers, scan_image, write_pdf
+    from tests.fakes import FakeOcr
+
+    form = load_form(FORM_DIR)
+    rng = np.random.default_rng(85901)
+    plan = plan_answers(form, rng, GenOptions(struck_rate=0.0, handwriting_rate=0.0), pencil_ok=False)
+    spec = ScanSpec(dpi=200, mode=mode, skew_deg=0.4, noise=4.0)  # type: ignore[arg-type]
+    pages = [ScannedPage(scan_image(fill_page(form, layout, plan, 200, rng, color=False), spec, rng), spec, None) for layout in form.pages[2:4]]
+    path = tmp_path / "scan.pdf"
+    write_pdf(pages, path)
+    collected = submission.Collected()
+    with open_source(path, path.name, Limits()) as opened:
+        for page in opened.pages:
+            detail = read_scan_detail(page, form, Engines.using(FakeOcr()))
+            assert detail.layout is not None and detail.reading is not None
+            assert detail.reading.bilevel is (mode == "bw")
+            submission._keep_form_page(detail.layout, page.ref, detail.reading, collected)  # noqa: SLF001 - the run's own step
+    said = [f for f in collected.flags if f.code == "bilevel_scan"]
+    assert len(said) == (1 if mode == "bw" else 0)
+    if said:
+        assert said[0].message.startswith("scan.pdf p1: 白黒2値")  # said once, at the file's first form page

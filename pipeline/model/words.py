@@ -35,6 +35,7 @@ FLAG = {
     "repaired_file": "修復して読んだファイル",
     "reflowed_form": "記入で位置がずれた様式",
     "unread_field": "見つからない記入欄",
+    "bilevel_scan": "白黒2値のスキャン",
 }
 
 

@@ -42,6 +42,7 @@ class PageReading:
     # answer-sheet pages and crops are cut from it; None when the reader had no picture).
     page_image: NDArray[np.uint8] | None = None
     page_dpi: float = 0.0
+    bilevel: bool = False  # a scan stored black-and-white: faint pencil may have been erased before anything could read it
 
 
 def _px(box: BBox, dpi: int, shape: tuple[int, ...], shrink: float = 0.0) -> tuple[int, int, int, int]:

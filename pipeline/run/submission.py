@@ -41,6 +41,13 @@ log = logging.getLogger(__name__)
 # Scanned attachment pages are decoded at this resolution to find and read their label.
 LABEL_DPI = 200
 
+# A scanner's black-and-white mode erases faint pencil before any reader sees it (seed 85900: 12
+# faint ticks, nothing left on the scan): said once per file, so that empty boxes are checked.
+BILEVEL_MESSAGE = (
+    "{file} p{page}: 白黒2値でスキャンされています。薄い鉛筆の印は2値化で消えることがあるため、"
+    "「空欄」と読んだ枠は原本で確認してください（グレースケールでのスキャンを推奨します）"
+)
+
 # A filled copy of our fillable form: its AcroForm values by field name.
 AcroValues = dict[str, str | bool | None]
 
@@ -217,6 +224,8 @@ def _keep_form_page(layout: PageLayout, ref: PageRef, reading: PageReading, coll
         _merge_second_page(layout, ref, reading, collected)
         return
     collected.form_pages[layout.number] = ref
+    if reading.bilevel and not any(f.code == "bilevel_scan" and f.pages and f.pages[0].file == ref.file for f in collected.flags):
+        collected.flags.append(Flag("bilevel_scan", "warning", None, BILEVEL_MESSAGE.format(file=ref.file, page=ref.page), (ref,)))
     collected.marks += reading.marks
     collected.fields += reading.fields
     lost_marks, lost_fields = unlocated_readings(layout, ref)  # what the printing's calibration could not place
