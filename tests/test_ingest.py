@@ -276,6 +276,7 @@ def test_multipage_tiff_with_dpi(tmp_path: Path) -> None:
         assert (src.source.kind, src.source.pages, src.source.status) == ("image", 3, "ok")
         page = src.pages[2]
         assert page.ref.page == 3 and page.scanned and page.words() == []
+        assert page.source_bilevel() and page.source_gray()  # a fax: one bit a pixel
         assert (page.width_pt, page.height_pt) == pytest.approx((1240 / 150 * 72, 1754 / 150 * 72))
         img = page.image(100)
         assert img.shape == (round(1754 * 100 / 150), round(1240 * 100 / 150))
@@ -292,7 +293,7 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     stored.save(path, "JPEG", exif=exif, dpi=(100, 100))
     with opened(path) as src:
         page = src.pages[0]
-        assert page.rotation == 90
+        assert page.rotation == 90 and not page.source_bilevel()
         assert (page.width_pt, page.height_pt) == pytest.approx((600 * 72 / 100, 800 * 72 / 100))
         img = page.image(100)
         assert img.shape == (800, 600)

@@ -210,6 +210,7 @@ def test_scans_are_decoded_at_their_own_resolution(ours, tmp_path, dpi, mode, de
         page = opened.pages[0]
         assert page.source_dpi() == pytest.approx(dpi, rel=0.01)
         assert page.source_gray() is (mode != "color")
+        assert page.source_bilevel() is (mode == "bw")
         assert decode_dpi(page.source_dpi()) == pytest.approx(decoded, rel=0.01)
 
         def no_resize(*args, **kwargs):

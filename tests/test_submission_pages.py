@@ -68,9 +68,12 @@ def test_the_form_given_twice_disagreeing_is_uncertain_where_they_differ(tmp_pat
     assert "食い違い 2 件（食い違った箇所は要確認にしました）" in twice["message"]
 
 
-@pytest.mark.parametrize("mode", ["bw", "gray"])
-def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, mode):
-    """Ensures that a form page the scanner binarised (faint pencil erased before any reader) gets one bilevel_scan warning for its file, and a grey scan none."""
+@pytest.mark.parametrize(("mode", "dpi"), [("bw", 200), ("bw", 300), ("gray", 200), ("gray", 300)])
+def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, mode, dpi):
+    """Ensures that a form page the scanner binarised (faint pencil erased before any reader) gets one bilevel_scan warning for its file, and a grey scan none.
+
+    A 300 dpi page is decoded at 150 dpi, where a black-and-white page has greys: its 1-bit storage tells it.
+    """
     import numpy as np
 
     from pipeline.reading.engines import Engines
@@ -83,8 +86,8 @@ def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, m
     form = load_form(FORM_DIR)
     rng = np.random.default_rng(85901)
     plan = plan_answers(form, rng, GenOptions(struck_rate=0.0, handwriting_rate=0.0), pencil_ok=False)
-    spec = ScanSpec(dpi=200, mode=mode, skew_deg=0.4, noise=4.0)  # type: ignore[arg-type]
-    pages = [ScannedPage(scan_image(fill_page(form, layout, plan, 200, rng, color=False), spec, rng), spec, None) for layout in form.pages[2:4]]
+    spec = ScanSpec(dpi=dpi, mode=mode, skew_deg=0.4, noise=4.0)  # type: ignore[arg-type]
+    pages = [ScannedPage(scan_image(fill_page(form, layout, plan, dpi, rng, color=False), spec, rng), spec, None) for layout in form.pages[2:4]]
     path = tmp_path / "scan.pdf"
     write_pdf(pages, path)
     collected = submission.Collected()

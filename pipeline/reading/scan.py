@@ -77,7 +77,8 @@ class ScanDetail:
 
 # A page is black-and-white when under this share of its ink pixels (< 200) are mid-grey (90-199).
 # Measured on page 2 of 8 scans at their own resolution: 200 dpi bw 0.000 (2 grey levels); grey
-# and colour scans 0.54-0.89. A 300 dpi bw page decoded at 150 dpi measured 0.33: not told apart.
+# and colour scans 0.54-0.89. A 300 dpi bw page decoded at 150 dpi measured 0.33: told apart by its 1-bit storage
+# (Page.source_bilevel) instead.
 BILEVEL_MID_SHARE = 0.05
 
 
@@ -362,7 +363,8 @@ def read_scan_detail(
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
     detail.located = settled.located
-    bilevel = abs(decoded.hd_dpi - (page.source_dpi() or 0.0)) < 1.0 and looks_bilevel(decoded.hi_gray)  # at its own dpi: a halving makes greys
+    # stored with one bit a pixel, or binarised into 8 bits and seen at its own dpi (a halving makes greys)
+    bilevel = page.source_bilevel() or (abs(decoded.hd_dpi - (page.source_dpi() or 0.0)) < 1.0 and looks_bilevel(decoded.hi_gray))
     detail.reading = PageReading(read_marks_all, all_fields, crops, page_image=aligned, page_dpi=reg.dpi, bilevel=bilevel)
     if time.monotonic() > deadline:
         log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)

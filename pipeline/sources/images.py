@@ -47,6 +47,7 @@ class _Frame:
     orientation: int  # EXIF orientation 1-8
     width_px: int = 0  # displayed
     gray: bool = False  # stored as grey or bilevel
+    bilevel: bool = False  # stored with one bit a pixel
 
 
 class _ImageBackend:
@@ -79,6 +80,9 @@ class _ImageBackend:
 
     def source_gray(self, index: int) -> bool:
         return self.frames[index].gray
+
+    def source_bilevel(self, index: int) -> bool:
+        return self.frames[index].bilevel
 
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
@@ -164,7 +168,7 @@ def open_image(path: Path, rel: str, sha256: str, limits: Limits, notes: list[st
                     if orientation in _SWAPS:
                         w, h, xd, yd = h, w, yd, xd
                     gray = im.mode in ("1", "L", "I;16", "I;16B", "I;16L", "I", "F")
-                    frames.append(_Frame(i, (w / xd * POINTS_PER_INCH, h / yd * POINTS_PER_INCH), orientation, w, gray))
+                    frames.append(_Frame(i, (w / xd * POINTS_PER_INCH, h / yd * POINTS_PER_INCH), orientation, w, gray, im.mode == "1"))
                 if fmt == "JPEG":
                     _check_jpeg(im)
     except PipelineError:

@@ -52,6 +52,8 @@ class PageBackend(Protocol):
 
     def source_gray(self, index: int) -> bool: ...
 
+    def source_bilevel(self, index: int) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -92,6 +94,9 @@ class LastImage:
 
     def source_gray(self, index: int) -> bool:
         return self._backend.source_gray(index)
+
+    def source_bilevel(self, index: int) -> bool:
+        return self._backend.source_bilevel(index)
 
     def close(self) -> None:
         self._key, self._image = None, None
@@ -214,6 +219,13 @@ class Page:
         Such a page needs no colour probe and no colour decode; False means "may hold colour".
         """
         return self._backend.source_gray(self._index)
+
+    def source_bilevel(self) -> bool:
+        """True when the page is one stored picture of one bit a pixel: black and white, as the scanner binarised it.
+
+        False means grey or colour, drawn, or not known (a picture stored with 8 bits may still hold only black and white).
+        """
+        return self._backend.source_bilevel(self._index)
 
     def text_in(self, bbox: BBox) -> str:
         """The text-layer text inside `bbox` (PDF points, displayed page, origin top left), without boxes."""

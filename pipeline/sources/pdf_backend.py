@@ -117,6 +117,10 @@ class PdfBackend:
         info = self.infos[index]
         return info.sole_gray and info.image_cover >= SCAN_COVER
 
+    def source_bilevel(self, index: int) -> bool:
+        info = self.infos[index]
+        return info.sole_bits == 1 and info.image_cover >= SCAN_COVER
+
     def image(self, index: int, width_px: int, height_px: int, gray: bool) -> NDArray[np.uint8]:
         where = f"{self.rel} p{index + 1}"
         plan = self.infos[index].pull

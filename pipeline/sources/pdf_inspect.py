@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
 import pypdfium2 as pdfium
@@ -49,6 +50,7 @@ class PdfPageInfo:
     error: str | None
     sole_pixels: int = 0  # pixel count of the page's only image (0: none, or several)
     sole_gray: bool = False  # the only image is grey or bilevel (no colour to look for)
+    sole_bits: int = 0  # bits per pixel of the only image (1: black and white, as the scanner stored it; 0: unknown)
 
     @property
     def has_text(self) -> bool:
@@ -88,9 +90,10 @@ def inspect_page(doc: pdfium.PdfDocument, pike: pikepdf.Pdf, index: int, limits:
         if walk.sole_image is not None and error is None:
             pull = pull_plan(page, pike, index, walk.sole_image, affine, (width, height))
         sole_pixels = walk.sole_pixels if error is None else 0
-        sole_gray = sole_pixels > 0 and _image_is_gray(page, pdfium_c.FPDFPage_GetObject(page, walk.sole_image))
+        meta = _image_meta(page, pdfium_c.FPDFPage_GetObject(page, walk.sole_image)) if sole_pixels > 0 else None
         return PdfPageInfo(
-            (width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels, sole_gray
+            (width, height), rotation, affine, good, bad, walk.visible_text, walk.image_cover, pull, error, sole_pixels,
+            meta is not None and _image_is_gray(meta), meta.bits_per_pixel if meta is not None else 0,
         )
     finally:
         page.close()
@@ -99,14 +102,19 @@ def inspect_page(doc: pdfium.PdfDocument, pike: pikepdf.Pdf, index: int, limits:
 _GRAY_SPACES = frozenset({pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_CALGRAY})
 
 
-def _image_is_gray(page: pdfium.PdfPage, obj: object) -> bool:
-    """An image object with one grey channel: DeviceGray/CalGray, or a one-channel ICC profile.
+def _image_meta(page: pdfium.PdfPage, obj: object) -> Any | None:
+    """pdfium's metadata of an image object (colour space, bits per pixel), or None when it has none."""
+    meta = pdfium_c.FPDF_IMAGEOBJ_METADATA()
+    if not obj or not pdfium_c.FPDFImageObj_GetImageMetadata(obj, page, meta):
+        return None
+    return meta
+
+
+def _image_is_gray(meta: Any) -> bool:
+    """An image with one grey channel: DeviceGray/CalGray, or a one-channel ICC profile.
 
     Stencil masks, Separation and Indexed images are painted in some colour: not grey.
     """
-    meta = pdfium_c.FPDF_IMAGEOBJ_METADATA()
-    if not obj or not pdfium_c.FPDFImageObj_GetImageMetadata(obj, page, meta):
-        return False
     if meta.colorspace in _GRAY_SPACES:
         return meta.bits_per_pixel in (1, 2, 4, 8, 16)
     return meta.colorspace == pdfium_c.FPDF_COLORSPACE_ICCBASED and meta.bits_per_pixel in (8, 16)
