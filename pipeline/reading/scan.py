@@ -363,8 +363,7 @@ def read_scan_detail(
     detail.seconds["fields"] = time.monotonic() - t3
     detail.layout = layout
     detail.located = settled.located
-    # stored with one bit a pixel, or binarised into 8 bits and seen at its own dpi (a halving makes greys)
-    bilevel = page.source_bilevel() or (abs(decoded.hd_dpi - (page.source_dpi() or 0.0)) < 1.0 and looks_bilevel(decoded.hi_gray))
+    bilevel = page.source_bilevel() or (abs(decoded.hd_dpi - (page.source_dpi() or 0.0)) < 1.0 and looks_bilevel(decoded.hi_gray))  # 8 bits: at its own dpi
     detail.reading = PageReading(read_marks_all, all_fields, crops, page_image=aligned, page_dpi=reg.dpi, bilevel=bilevel)
     if time.monotonic() > deadline:
         log.warning("%s: reading took longer than %.0f s", where, register_cfg.page_seconds)
