@@ -78,6 +78,7 @@ def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, m
 
     from pipeline.reading.engines import Engines
     from pipeline.reading.scan import read_scan_detail
+    from pipeline.rules.evidence import _field_status
     from pipeline.sources.ingest import open_source
     from pipeline.sources.limits import Limits
     from samples.synth.scans import GenOptions, ScannedPage, ScanSpec, fill_page, plan_answers, scan_image, write_pdf
@@ -86,8 +87,19 @@ def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, m
     form = load_form(FORM_DIR)
     rng = np.random.default_rng(85901)
     plan = plan_answers(form, rng, GenOptions(struck_rate=0.0, handwriting_rate=0.0), pencil_ok=False)
+    for option in ("yes", "no"):  # 1-1-3 left unanswered, 1-1-4 answered yes; 1-1-3's name left empty, 1-1-4's written
+        plan.boxes[f"1-1-3.{option}"] = {"state": "empty", "style": None, "form_page": 3}
+    plan.boxes["1-1-4.yes"] = {"state": "checked", "style": "tick", "form_page": 3}
+    plan.boxes["1-1-4.no"] = {"state": "empty", "style": None, "form_page": 3}
+    plan.fields["1-1-3.name"] = {**plan.fields["1-1-3.name"], "present": False}
+    plan.fields["1-1-4.name"] = {**plan.fields["1-1-4.name"], "present": True}
+    for name in ("2-1-5.url_top", "2-1-5.url_target"):
+        plan.fields[name] = {**plan.fields[name], "present": False}
+    plan.boxes["7-0-2.yes"] = {"state": "empty", "style": None, "form_page": 12}  # its box left empty, a bracket chosen
+    for option, state in (("written_improved", "checked"), ("oral_improved", "empty"), ("no_guidance", "empty")):
+        plan.boxes[f"7-0-2.{option}"] = {"state": state, "style": "circle" if state == "checked" else None, "form_page": 12}
     spec = ScanSpec(dpi=dpi, mode=mode, skew_deg=0.4, noise=4.0)  # type: ignore[arg-type]
-    pages = [ScannedPage(scan_image(fill_page(form, layout, plan, dpi, rng, color=False), spec, rng), spec, None) for layout in form.pages[2:4]]
+    pages = [ScannedPage(scan_image(fill_page(form, layout, plan, dpi, rng, color=False), spec, rng), spec, None) for layout in (*form.pages[2:4], form.pages[11])]
     path = tmp_path / "scan.pdf"
     write_pdf(pages, path)
     collected = submission.Collected()
@@ -99,5 +111,20 @@ def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, m
             submission._keep_form_page(detail.layout, page.ref, detail.reading, collected)  # noqa: SLF001 - the run's own step
     said = [f for f in collected.flags if f.code == "bilevel_scan"]
     assert len(said) == (1 if mode == "bw" else 0)
+    # what binarisation may have erased is uncertain on the bw page (reading/erased.py), read as it is on the grey one
+    marks = {f"{m.owner}.{m.option}": m for m in collected.marks}
+    fields = {f.name: f for f in collected.fields}
+    assert {marks["1-1-3.yes"].state, marks["1-1-3.no"].state} == ({"uncertain"} if mode == "bw" else {"empty"})
+    assert (marks["1-1-4.yes"].state, marks["1-1-4.no"].state) == ("checked", "empty")  # the answer stands
+    assert fields["1-1-3.name"].status == ("uncertain" if mode == "bw" else "empty")
+    assert fields["1-1-4.name"].status != "empty"
+    assert marks["7-0-2.yes"].state == ("uncertain" if mode == "bw" else "empty")  # a bracket chosen, its box read empty
+    assert marks["7-0-2.written_improved"].state == "checked"
+    url = fields["2-1-5.url_target"]
+    assert url.status == ("uncertain" if mode == "bw" else "empty")
+    assert _field_status(url, page_missing=False) == ("uncertain" if mode == "bw" else "missing")  # never a path filled in
+    if mode == "bw":
+        assert marks["1-1-3.yes"].note and "白黒2値" in marks["1-1-3.yes"].note
+        assert "鉛筆" in (fields["1-1-3.name"].note or "")
     if said:
         assert said[0].message.startswith("scan.pdf p1: 白黒2値")  # said once, at the file's first form page

@@ -51,5 +51,8 @@ def flag_word(code: str) -> str:
 # A field whose faint strokes may be writing: neither read nor empty (reading.fields.faint_writing);
 # the rules do not take such a URL line as filled in.
 FAINT_FIELD_NOTE = "欄に薄い記入があるようですが、読み取れません。原本を確認してください"
+# A text, date or URL place read empty on a black-and-white scan (reading.erased): pencil may have
+# been erased by the scanner; the rules do not take such a URL line as filled in either.
+ERASED_FIELD_NOTE = "白黒2値のスキャンで空欄と読めました。薄い鉛筆の記入は2値化で消えることがあるため、原本で確認してください"
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
 STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

@@ -19,6 +19,7 @@ from pipeline.output.result import to_json, write_json_atomic
 from pipeline.reading import labels
 from pipeline.reading.digital_page import prints_the_form, read_digital_page
 from pipeline.reading.engines import Engines
+from pipeline.reading.erased import unsure_where_erased
 from pipeline.reading.identify import identify_text_page
 from pipeline.reading.marks import unlocated_readings
 from pipeline.reading.page_merge import merge_page_readings
@@ -44,8 +45,8 @@ LABEL_DPI = 200
 # A scanner's black-and-white mode erases faint pencil before any reader sees it (seed 85900: 12
 # faint ticks, nothing left on the scan): said once per file, so that empty boxes are checked.
 BILEVEL_MESSAGE = (
-    "{file} p{page}: 白黒2値でスキャンされています。薄い鉛筆の印は2値化で消えることがあるため、"
-    "「空欄」と読んだ枠は原本で確認してください（グレースケールでのスキャンを推奨します）"
+    "{file} p{page}: 白黒2値でスキャンされています。薄い鉛筆の印や記入は2値化で消えることがあるため、"
+    "どの枠も空欄と読めた項目と空欄と読めた記入欄は要確認にしました。原本で確認してください（グレースケールでのスキャンを推奨します）"
 )
 
 # A filled copy of our fillable form: its AcroForm values by field name.
@@ -220,6 +221,7 @@ def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Co
 
 def _keep_form_page(layout: PageLayout, ref: PageRef, reading: PageReading, collected: Collected) -> None:
     """A form page's readings into the submission's; a second page for the same form page is merged in (page_merge)."""
+    reading = unsure_where_erased(reading, layout)
     if layout.number in collected.form_pages:
         _merge_second_page(layout, ref, reading, collected)
         return
