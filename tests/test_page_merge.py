@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.model.records import FieldReading, MarkReading, PageRef
-from pipeline.reading.page_merge import DISAGREE_NOTE, merge_page_readings
+from pipeline.model.words import TWO_PAGES_NOTE as DISAGREE_NOTE
+from pipeline.reading.page_merge import merge_page_readings
 
 P9, P10 = PageRef("form.pdf", 9), PageRef("form.pdf", 10)
 BOX = (100.0, 100.0, 110.0, 110.0)

@@ -333,6 +333,13 @@ def test_a_reading_found_on_another_page_beats_a_placeholder_and_two_that_disagr
         assert result.answers[signed.id].answer == "yes"
         assert next(e for e in result.evidence[signed.id] if e.kind == "signature").status == "present"
         assert result.answers[two.id].answer == "uncertain"  # yes checked, and no read empty on one page and checked on another
+    # a URL line read as a path on one page and empty on another: neither page's reading stands (model/two_readings.py)
+    url_item = next(i for i in form.items if "url" in i.evidence)
+    url = next(f for f in fields if f.name == f"{url_item.id}.url_target")
+    empty_there = replace(url, value=None, status="empty", page=PageRef("form.pdf", 9))
+    for ordered in ([*fields, empty_there], [empty_there, *fields]):
+        result = run(form, marks, ordered, atts, review=Review(items=REVIEWER_FULL))
+        assert next(e for e in result.evidence[url_item.id] if e.kind == "url_path").status == "uncertain"
 
 
 def test_result_json_follows_the_contract(form, schema_validator):

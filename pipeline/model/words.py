@@ -53,6 +53,9 @@ def flag_word(code: str) -> str:
 FAINT_FIELD_NOTE = "欄に薄い記入があるようですが、読み取れません。原本を確認してください"
 # A text, date or URL place read empty on a black-and-white scan (reading.erased): pencil may have
 # been erased by the scanner; the rules do not take such a URL line as filled in either.
+# Two pages read as one form page that read a box or place differently (model.two_readings); such a
+# URL line is not taken as filled in either.
+TWO_PAGES_NOTE = "同じ様式の頁が二つあり、読み取りが食い違います。両方の頁を目視で確認してください"
 ERASED_FIELD_NOTE = "白黒2値のスキャンで空欄と読めました。薄い鉛筆の記入は2値化で消えることがあるため、原本で確認してください"
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
 STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

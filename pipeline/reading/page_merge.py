@@ -10,15 +10,15 @@ keeps its reading only when both agree.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.model.records import FieldReading, MarkReading
-
-DISAGREE_NOTE = "同じ様式の頁が二つあり、読み取りが食い違います。両方の頁を目視で確認してください"
+from pipeline.model.two_readings import Outcome, two_fields, two_marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,47 +40,29 @@ def merge_page_readings(
     """The first page's readings with the second's merged in (see the module docstring)."""
     out_marks, out_fields = list(marks), list(fields)
     crops: dict[str, NDArray[np.uint8]] = {}
-    added = disagreed = agreed = 0
+    outcomes: Counter[str] = Counter()
     mark_at = {(m.owner, m.option): k for k, m in enumerate(out_marks)}
     for m in second_marks:
-        key = (m.owner, m.option)
         name = f"{m.owner}.{m.option}"
-        k = mark_at.get(key)
-        if k is None or (not out_marks[k].placed and m.placed):
-            if k is None:
-                mark_at[key] = len(out_marks)
-                out_marks.append(m)
-            else:
-                out_marks[k] = m
-            added += m.placed
-            if name in second_crops:
-                crops[name] = second_crops[name]
-        elif m.placed and out_marks[k].placed:
-            if m.state == out_marks[k].state:
-                agreed += 1
-            else:
-                disagreed += 1
-                out_marks[k] = replace(out_marks[k], state="uncertain", note=DISAGREE_NOTE)
+        k = mark_at.setdefault((m.owner, m.option), len(out_marks))
+        if k == len(out_marks):
+            out_marks.append(m)
+            outcome: Outcome = "second" if m.placed else "first"
+        else:
+            out_marks[k], outcome = two_marks(out_marks[k], m)
+        outcomes[outcome] += 1
+        if outcome == "second" and name in second_crops:
+            crops[name] = second_crops[name]
     field_at = {f.name: k for k, f in enumerate(out_fields)}
     for f in second_fields:
-        k = field_at.get(f.name)
-        if k is None or (not out_fields[k].placed and f.placed):
-            if k is None:
-                field_at[f.name] = len(out_fields)
-                out_fields.append(f)
-            else:
-                out_fields[k] = f
-            added += f.placed
-            if f.name in second_crops:
-                crops[f.name] = second_crops[f.name]
-        elif f.placed and out_fields[k].placed:
-            first = out_fields[k]
-            if (first.status, first.value) == (f.status, f.value):
-                agreed += 1
-            else:
-                disagreed += 1
-                if first.status in ("read", "empty"):  # a confident reading no longer is one
-                    out_fields[k] = replace(first, status="uncertain", note=DISAGREE_NOTE)
-                if f.name in second_crops:
-                    crops[f.name] = second_crops[f.name]
+        k = field_at.setdefault(f.name, len(out_fields))
+        if k == len(out_fields):
+            out_fields.append(f)
+            outcome = "second" if f.placed else "first"
+        else:
+            out_fields[k], outcome = two_fields(out_fields[k], f)
+        outcomes[outcome] += 1
+        if outcome in ("second", "disagreed") and f.name in second_crops:
+            crops[f.name] = second_crops[f.name]
+    added, disagreed, agreed = outcomes["second"], outcomes["disagreed"], outcomes["agreed"]
     return Merged(out_marks, out_fields, crops, added, disagreed, agreed)

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from pipeline.model.records import Declaration, FieldReading, FormDef, Item, ItemAnswer, MarkReading, MarkState
-
-TWO_READINGS_NOTE = "二つの頁から読み取った印が食い違います。両方の頁を目視で確認してください"
+from pipeline.model.two_readings import two_fields, two_marks
 
 
 def index_marks(marks: Iterable[MarkReading]) -> dict[tuple[str, str], MarkReading]:
-    """One reading per (owner, option), whatever the page order: a box found beats a placeholder for it
-    (a moved page's tail read as the next page), two found alike keep the first, two that disagree are uncertain."""
+    """One reading per (owner, option), whatever the page order (model.two_readings: a box found beats a placeholder, two that disagree are uncertain)."""
     found: dict[tuple[str, str], MarkReading] = {}
     for mark in marks:
         key = (mark.owner, mark.option)
         first = found.get(key)
-        if first is None or (mark.placed and not first.placed):
-            found[key] = mark
-        elif mark.placed and first.state != mark.state and first.state != "uncertain":
-            found[key] = replace(first, state="uncertain", note=TWO_READINGS_NOTE)
+        found[key] = mark if first is None else two_marks(first, mark)[0]
     return found
 
 
 def index_fields(fields: Iterable[FieldReading]) -> dict[str, FieldReading]:
-    """One reading per field name, whatever the page order: a place found beats a not_located placeholder; else the first."""
+    """One reading per field name, whatever the page order (model.two_readings: a place found beats a not_located placeholder)."""
     found: dict[str, FieldReading] = {}
     for fld in fields:
         first = found.get(fld.name)
-        if first is None or (fld.placed and not first.placed):
-            found[fld.name] = fld
+        found[fld.name] = fld if first is None else two_fields(first, fld)[0]
     return found
 
 

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer
-from pipeline.model.words import ERASED_FIELD_NOTE, FAINT_FIELD_NOTE
+from pipeline.model.words import ERASED_FIELD_NOTE, FAINT_FIELD_NOTE, TWO_PAGES_NOTE
 
 EMPTY_URL = re.compile(r"^\s*(https?://)?\s*$", re.IGNORECASE)
 
@@ -57,8 +57,8 @@ def _field_status(reading: FieldReading | None, page_missing: bool) -> str:
         return "uncertain"
     if reading.status == "not_located":  # the printing's layout has no place for it: a person looks
         return "uncertain"
-    if reading.kind == "url" and reading.note in (FAINT_FIELD_NOTE, ERASED_FIELD_NOTE):
-        return "uncertain"  # faint strokes that may be a path or may be dirt, or an empty line the scanner may have blanked: a person looks
+    if reading.kind == "url" and reading.note in (FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE):
+        return "uncertain"  # faint strokes that may be dirt, a line the scanner may have blanked, two pages at odds: a person looks
     if reading.kind == "url" and reading.status in ("uncertain", "handwritten"):
         return "present"  # a path written there is filled in, whatever its reading (shown with its crop)
     if reading.kind in ("text", "url", "date") and reading.status == "read":
