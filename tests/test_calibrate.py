@@ -13,13 +13,15 @@ ALT = REPO / "forms" / "alt"
 
 
 WIDEN_MAX_PT = 120.0  # a calibrated field may reach further left than print-form's (typed from the label's end; a typed date)
+DATE_WIDEN_PT = 11 * 11.0  # and a labelled date on to the right by a typed date's width (DATE_TYPED_EM characters of our 11 pt label)
 
 
 def _covering(truth: dict, found: dict, tol: float) -> list[str]:
     """compare_layouts(truth, found), where a found field that covers the true one (same height, wider by at most WIDEN_MAX_PT) counts as equal.
 
     print-form's fields start at the underline or the 年 of a date; calibrate's start where Word
-    types the value (right after the label) and take in the room a typed date needs.
+    types the value (right after the label) and take in the room a typed date needs (before a
+    lone 「年 月 日」, and after a labelled one: a date typed in front of it pushes it right).
     """
     import copy
 
@@ -34,7 +36,7 @@ def _covering(truth: dict, found: dict, tol: float) -> list[str]:
             if t is None:
                 continue
             covers = b[0] <= t[0] + tol and b[2] >= t[2] - tol and abs(b[1] - t[1]) <= tol and abs(b[3] - t[3]) <= tol
-            if covers and (t[0] - b[0]) + (b[2] - t[2]) <= WIDEN_MAX_PT:
+            if covers and (t[0] - b[0]) + (b[2] - t[2]) <= WIDEN_MAX_PT + (DATE_WIDEN_PT if f["kind"] == "date" else 0.0):
                 f["bbox"] = list(t)
     return compare_layouts(truth, adjusted, tol)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pipeline.form.calibrate.anchors import Anchor, region
 from pipeline.form.calibrate.found import Found, rounded
 from pipeline.form.calibrate.match import norm
-from pipeline.form.calibrate.places import Blank, date_groups, field_box, seal_box, seal_glyphs
-from pipeline.form.calibrate.scan import Line
+from pipeline.form.calibrate.places import DATE_GAP_EM, Blank, date_groups, field_box, seal_box, seal_glyphs
+from pipeline.form.calibrate.scan import Glyph, Line
 from pipeline.form.printing.style import FIELD_GAP_PT, SIGN_GAP_PT
 from pipeline.model.records import BBox, FieldLayout, FormDef, Item
 
@@ -108,18 +108,41 @@ def find_declaration_dates(blank: Blank, form: FormDef, anchors: list[Anchor], f
 
 
 def wrapped_date(blank: Blank, lines: list[Line]) -> tuple[Line, BBox] | None:
-    """A 「令和　年」 ending one line whose 「月　日」 Word wrapped to the start of the next: the place after the colon on the first line.
+    """A date whose 「年」 or 「年　月」 ends one line and whose 「月　日」 or 「日」 Word wrapped to the start of the next: the place after the colon on the first line.
 
-    A date typed there (「令和6年5月1日」) reflows as one run from the colon on; a handwritten
-    month and day on the next line fall outside the place, and the reading is then uncertain
+    The first line ends with the date's first part (its era name, 年, maybe 月, spaced apart
+    for writing), the next starts with the rest, so that both together read 年 月 日. A date
+    typed there (「令和6年5月1日」) reflows as one run from the colon on; a handwritten day
+    (and month) on the next line fall outside the place, and the reading is then uncertain
     (its pattern wants a whole date), never a wrong date.
     """
     for a, b in zip(lines, lines[1:]):
         ga = [g for g in a.glyphs if g.text.strip()]
         gb = [g for g in b.glyphs if g.text.strip()][:4]
-        if a.page != b.page or not ga or ga[-1].text != "年" or "".join(g.text for g in gb)[:1] != "月" or "日" not in [g.text for g in gb]:
+        if a.page != b.page or not ga:
             continue
-        colon = [g for g in ga if norm(g.text) == ":"]
-        x0 = colon[-1].x1 if colon else ga[-1].x0 - 4 * ga[-1].size
-        return a, field_box(a, x0, blank.right_margin, ga[-1].size)
+        head = _date_head(ga)
+        rest = "年月日"[len(head) :]
+        if not head or "".join(g.text for g in gb[: len(rest)]) != rest:
+            continue
+        colon = [g for g in ga if norm(g.text) == ":" and g.x1 <= head[0].x0 + 0.1]
+        x0 = colon[-1].x1 if colon else head[0].x0 - 4 * head[0].size
+        return a, field_box(a, x0, max(blank.right_margin, head[-1].x1), head[-1].size)
     return None
+
+
+def _date_head(glyphs: list[Glyph]) -> list[Glyph]:
+    """The 「年」 or 「年　月」 that ends a line (after a colon, an era name or room to write; 月 with room before it): a date's first part, else []."""
+    head: list[Glyph] = []
+    for g in reversed(glyphs):
+        if g.text not in "年月":
+            break
+        head.insert(0, g)
+    first = len(glyphs) - len(head)
+    if "".join(g.text for g in head) not in ("年", "年月") or first == 0:
+        return []
+    before = glyphs[first - 1]
+    opens = norm(before.text) == ":" or before.text in "和成" or head[0].x0 - before.x1 >= DATE_GAP_EM * head[0].size
+    if not opens or (len(head) == 2 and head[1].x0 - head[0].x1 < DATE_GAP_EM * head[1].size):
+        return []
+    return head

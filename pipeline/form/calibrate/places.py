@@ -185,13 +185,14 @@ class Blank:
 
         Only print on the line itself stops it (a glyph whose middle lies within the line's own
         characters): a Word-made form sets its lines so close that the next line's text reaches
-        into the handwriting band above it, and that must not close a line that is empty. A seal
-        spot that already covers `x` belongs to another line (the 印 of the line below reaches up
-        over this one) and does not stop it either, nor one that would leave the field (from
-        `start`, else `x`) under MIN_ROOM_EM characters: a 印 right after a short 「氏名：」 has its
-        spot over the lines above and below, where the company name is typed all the same.
+        into the handwriting band above it, and that must not close a line that is empty. Nor
+        does the seal spot of a 印 on another line: a Word printing's lines are closer than a
+        spot is tall, and the line above or below a 「氏名　印」 or a 「署名押印　印」 is typed
+        on under the spot all the same (TEL, an activity; 20 values of bench_calibrate seeds
+        87800-87819 ran past such an end). A spot on the line itself, or of a 印 set alone
+        between two lines (our cover's, between 会社名 and 代表者名), ends it before the spot,
+        unless that leaves the field (from `start`, else `x`) under MIN_ROOM_EM characters.
         """
-        top, bottom = line.base - FIELD_ABOVE * size, line.base + FIELD_BELOW * size
         scan = self.scans[line.page - 1]
         stops = [
             g.x0
@@ -201,10 +202,13 @@ class Blank:
             if g.text.strip() and g.x0 >= x and line.base - size <= (g.top + g.bottom) / 2 <= line.base + 0.3 * size
         ]
         end = min([self.right_margin] + [v - FIELD_GAP_PT for v in stops])
-        for _, g in seal_glyphs(scan.lines):  # a seal spot reaches SEAL_HALF_PT around its 印
+        top, bottom = line.base - FIELD_ABOVE * size, line.base + FIELD_BELOW * size
+        for ln, g in seal_glyphs(scan.lines):  # a seal spot reaches SEAL_HALF_PT around its 印
             spot = seal_box(g)
             room = spot[0] - (x if start is None else start)
-            if spot[0] >= x - 1.0 and room >= MIN_ROOM_EM * size and spot[3] > top + 1.0 and spot[1] < bottom - 1.0:
+            own = abs(ln.base - line.base) <= 0.5 * size
+            alone = len(ln.norm) == 1 and spot[3] > top + 1.0 and spot[1] < bottom - 1.0
+            if (own or alone) and spot[0] >= x - 1.0 and room >= MIN_ROOM_EM * size:
                 end = min(end, max(spot[0] - FIELD_GAP_PT, x))
         return end
 
@@ -292,7 +296,9 @@ def labelled_date(blank: Blank, lines: list[Line], label: str) -> tuple[Line, BB
 
     The label is found anywhere on a line (a number may come first), or split across two lines
     as Word wraps a long label. On the label's line the date's place starts at the label's end
-    (Word types right after the label; an underline may come before the group). Returns the
+    (Word types right after the label; an underline may come before the group) and runs on to
+    the open line (at most a typed date's width) when nothing follows the group: a date typed in
+    front of the printed 「年　月　日」 pushes it right (bench_calibrate seed 87812). Returns the
     line, the place and whether it is a framed cell.
     """
     target = norm(label)
@@ -311,7 +317,9 @@ def labelled_date(blank: Blank, lines: list[Line], label: str) -> tuple[Line, BB
         groups = date_groups(line, end.x1, blank.left_edge)
         if groups:
             g = groups[0]
-            return line, (min(g[0], end.x1), g[1], g[2], g[3]), False
+            x1 = g[2] if any(h.x0 >= g[2] for h in line.glyphs) else max(g[2], blank.open_until(line, g[2], end.size))
+            x1 = min(x1, g[2] + DATE_TYPED_EM * end.size)
+            return line, (min(g[0], end.x1), g[1], x1, g[3]), False
         cell = blank.cell_after(lines[i], end.x1) or blank.cell_after(line, end.x1)
         if cell is not None:
             return line, cell, True
