@@ -128,9 +128,12 @@ def test_layout_sits_on_the_drawn_boxes_and_lines(layout, renders):
                 assert image[y0 + 2 : y1 - 2, x0 + third + 2 : x1 - third - 2].min() > 200, where
         for f in p["fields"]:
             x0, y0, x1, y1 = (_px(v) for v in f["bbox"])
-            if f["kind"] in ("text", "url"):
-                rows = image[y0 : y1 + 1, x0 + 2 : x1 - 2]
-                assert ((rows < 160).mean(axis=1) > 0.95).any(), f"page {p['number']} {f['name']}: no underline"
+            if f["kind"] in ("text", "url"):  # from the label's end (people write right after the colon) to the underline's end
+                rows = image[y0 : y1 + 1, (x0 + x1) // 2 : x1 - 2]
+                inked = (rows < 160).mean(axis=1) > 0.95
+                assert inked.any(), f"page {p['number']} {f['name']}: no underline"
+                above = image[y0 + 2 : y0 + int(inked.argmax()) - 1, x0 + 1 : x1 - 2]
+                assert above.size == 0 or above.min() > 160, f"page {p['number']} {f['name']}: print inside the field"
             if f["kind"] == "seal":  # 印 at the centre of the spot
                 cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
                 assert image[cy - 5 : cy + 5, cx - 5 : cx + 5].min() < 128, f["name"]
