@@ -266,6 +266,10 @@ def test_an_empty_signature_place_with_writing_just_below_it_is_uncertain() -> N
     assert inside.status == "handwritten"
     name_only = read_signature(InkView(100.0, written(130.0), blank, blank, None, blank), sig, ref, others=others)[0]
     assert name_only.status == "empty"  # the name in its own place above is that place's writing
+    # a Word printing's signature line, calibrated 9.5 pt tall, with the pasted name's line grown: written 10 pt below it
+    line = FieldLayout(name="1-1-3.signature", owner="1-1-3", kind="signature", bbox=(208.0, 150.0, 313.0, 159.5))
+    lower = read_signature(InkView(100.0, written(170.0), blank, blank, None, blank), line, ref, others=others)[0]
+    assert lower.status == "uncertain" and lower.note == STRAY_SIGNATURE_NOTE
 
 
 def test_a_stamp_on_a_seal_place_squeezed_between_lines_is_a_seal() -> None:

@@ -61,8 +61,8 @@ def faint_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tu
 
 
 def stray_band(fld: FieldLayout, cfg: FieldDefaults, sideways: bool) -> BBox:
-    """Where stray_writing looks: the place grown by stray_grow of its height above and below (`sideways`: of its width beside it too)."""
-    grow = (fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow
+    """Where stray_writing looks: the place grown by stray_grow of its height (at least stray_min_grow_pt) above and below (`sideways`: of its width beside it too)."""
+    grow = max((fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow, cfg.stray_min_grow_pt)
     wide = (fld.bbox[2] - fld.bbox[0]) * cfg.stray_grow if sideways else 0.0  # a seal pasted beside its 印
     return (max(0.0, fld.bbox[0] - wide), max(0.0, fld.bbox[1] - grow), fld.bbox[2] + wide, fld.bbox[3] + grow)
 

@@ -261,6 +261,10 @@ class FieldDefaults:
     # moved the signature line 26 pt down and the name written there fell below the place
     # (read empty, silently); a signature's strokes are 8-14 pt tall, ~100 pt² for four kanji.
     stray_grow: float = 1.0
+    # … and at least this far: a Word printing's signature line is a 9.5-13 pt place (calibrate),
+    # and a name pasted there grows the line: seed 86300-01 p3, 2-1-4's signature 3-21 pt below
+    # its 9.5 pt place, read empty with a band of 9.5 pt (silently, in 2 of 4 word_scan sets).
+    stray_min_grow_pt: float = 20.0
     stray_stroke_pt: float = 4.0
     stray_min_pt2: float = 20.0
     # Resolution of the page decode that field crops are cut from (and, reduced, the work
