@@ -354,6 +354,24 @@ def test_result_json_follows_the_contract(form, schema_validator):
     assert len(keys) == len(set(keys))
 
 
+def test_a_label_read_as_no_item_but_one_misread_from_a_missing_document_is_not_a_missing_document(form):
+    """Ensures that a document whose written 7-2-2 was read 「7-9-2」 (no item) makes 7-2-2's document unconfirmed, not missing, while still flagged as an unknown label."""
+    marks, fields, atts = perfect(form)
+    item = next(i for i in form.items if "doc" in i.evidence and i.required)
+    x, y, z = item.id.split("-")
+    misread = f"{x}-{y}-{'9' if z != '9' else '8'}"
+    assert misread not in form.item_ids
+    kept = [a for a in atts if item.id not in a.labels]
+    stray = Attachment("att-99", (), "read", misread, (PageRef("docs.pdf", 9),), unknown_labels=(misread,))
+    result = run(form, marks, fields, kept + [stray], review=Review(items=REVIEWER_FULL))
+    codes = {f.code for f in result.flags if f.item == item.id}
+    assert "missing_document" not in codes and "unconfirmed_document" in codes
+    assert any(f.code == "unknown_label" and misread in f.message for f in result.flags)
+    assert next(e for e in result.evidence[item.id] if e.kind == "document").attachments == ("att-99",)
+    result = run(form, marks, fields, kept, review=Review(items=REVIEWER_FULL))  # without it, missing
+    assert "missing_document" in {f.code for f in result.flags if f.item == item.id}
+
+
 def test_unknown_label_is_flagged(form):
     """Ensures that a document labelled with a non-item, or an item that takes no document, raises unknown_label."""
     marks, fields, atts = perfect(form)

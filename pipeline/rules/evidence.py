@@ -40,6 +40,8 @@ class Documents:
             if att.label_status == "read":
                 for label in att.labels:
                     by_item.setdefault(label, []).append(att.id)
+                for label in att.unknown_labels:  # 「7-9-2」 for a written 7-2-2: a document one misread away may be it (_document)
+                    uncertain.setdefault(label, []).append(att.id)
             elif att.label_status == "uncertain" and guesses and (not known or any(g in known for g in guesses)):
                 for label in guesses:
                     uncertain.setdefault(label, []).append(att.id)
