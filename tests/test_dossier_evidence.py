@@ -236,6 +236,18 @@ def test_flags_carry_the_exact_review_yaml_line(tmp_path: Path) -> None:
     assert (rows["右肩表示なし"]["todo_section"], rows["右肩表示なし"]["todo"]) == ("attachments:", 'att-07: {labels: ["項目番号"]}')
 
 
+def test_a_cover_field_without_a_value_says_the_readers_reason(tmp_path: Path) -> None:
+    """Ensures that a cover field made uncertain with a reason (a black-and-white scan may have erased it) shows that reason, and one without says it could not be read."""
+    from pipeline.model.words import ERASED_FIELD_NOTE
+
+    data = result()
+    data["applicant"]["company_name"] = {"value": None, "status": "uncertain", "confidence": None, "page": ref(1), "note": ERASED_FIELD_NOTE}
+    data["applicant"]["tel"] = {"value": None, "status": "uncertain", "confidence": None, "page": ref(1)}
+    rows = {r["item"]: r for r in attention_rows(facts_of(data, tmp_path)) if r["kind"].startswith("申請者欄")}
+    assert rows["会社名"]["message"] == ERASED_FIELD_NOTE
+    assert rows["TEL"]["message"] == "機械読取できません。画像で確認してください"
+
+
 # --- 審査者による訂正 ---------------------------------------------------------------------------------
 
 

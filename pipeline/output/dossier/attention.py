@@ -163,7 +163,7 @@ def applicant_entries(facts: DossierFacts) -> list[dict[str, Any]]:
                     "item": label,
                     "message": f"読取値「{fld.get('value') or ''}」を原本と照合してください"
                     if fld.get("value")
-                    else "機械読取できません。画像で確認してください",
+                    else str(fld.get("note") or "機械読取できません。画像で確認してください"),  # the reader's why, when it said one
                     "where": facts.where([fld["page"]]) if isinstance(fld.get("page"), dict) else "",
                     "image": crop_at(facts.out_dir, fld.get("crop"), CROP_LIST_MM),
                     "is_error": False,
