@@ -7,9 +7,13 @@ For the independent printings it then fills the printing's DOCX in Word as that 
 does (samples/independent/fill_word: text typed into the blanks, reflowing) and checks, for every
 typed value, that its characters lie inside the calibrated field's box: `inside`, `outside` (the
 box misses where the value was typed), `wrapped` (its first line inside the box, the rest wrapped
-under it within the box's columns: a framed cell that grew), or `moved` (the print around the
-field is not found on its page: reflowed onto another). A field whose print an earlier answer pushed down (a pasted
-signature is taller than a line) is judged against its box moved by as much.
+under it within the box's columns: a framed cell that grew), `pushed` (longer than the room
+before the print after it, 人 or 印, which it pushed right), or `moved` / `far` (its print not
+found, or not told apart from a like line). A field whose print an earlier answer pushed down (a
+pasted signature is taller than a line) is judged against its box moved by as much; a value the
+first judge leaves moved or far is judged again from its own print found further on (its label
+and the value after it, the sentence over an answer space, a lone date: Word's reflow carries
+many onto the next page), and counted in `by_print` too.
 
 SEED POLICY: 80000-80999 belong to the independent set's held-out runs and are refused.
 
@@ -170,43 +174,114 @@ def _shift(box: list[float], blank: list[dict[str, Any]], filled: list[dict[str,
     return dy
 
 
+def _anchored(lines: tuple[list[Any], list[Any]], page: int, box: list[float], value: str) -> tuple[list[Any], float] | None:
+    """The glyphs of `value` on the filled pages and how far down the print it was typed by moved, found from the field's own print.
+
+    The first judge looks for the print around a field at the same place, moved down on the same
+    page; Word's reflow often carries it onto the next page, and like lines confuse it. Here the
+    print the value was typed by is looked for from the field's page on, in reading order, at
+    the same x: its label on its row with the value right after it (label and value together),
+    the sentence whose baseline is the field's top (the value on one of the next lines), or a
+    lone 「年　月　日」 typed over with the date. Returns the value's glyphs (on whatever page) and
+    the move of its print relative to the blank's (its baseline there minus the blank's), or None.
+    """
+    blank, filled = lines
+    x0, y0, x1, y1 = box
+    target = _norm(value)
+    later = [(n, ln) for n, page_lines in enumerate(filled, start=1) if n >= page for ln in page_lines]
+
+    def run_in(ln: Any, start: int) -> list[Any]:
+        return [ln.glyphs[i] for i in sorted(set(ln.index[start : start + len(target)]))]
+
+    def after(n: int, ln: Any, row: Any) -> bool:
+        return abs(ln.x0 - row.x0) < 1.0 and (n, ln.base) >= (page, row.base - 1.0)
+
+    for row in blank[page - 1]:
+        if not (y0 - 2.0 <= row.base <= y1 + 1.0):
+            continue
+        label = _norm(row.text_between(-1e9, x0 + 0.5))
+        if label and row.base >= y0 + 1.0:  # the label and the value typed after it
+            hit = next(((ln, ln.norm.find(label + target)) for n, ln in later if after(n, ln, row) and label + target in ln.norm), None)
+            if hit:
+                return run_in(hit[0], hit[1] + len(label)), hit[0].base - row.base
+        elif abs(row.base - y0) <= 2.0 and len(row.norm) > 8:  # the sentence over an answer space
+            i = next((i for i, (n, ln) in enumerate(later) if ln.norm == row.norm and after(n, ln, row)), None)
+            if i is not None:
+                for m, nxt in later[i + 1 : i + 4]:
+                    if m == later[i][0] and target in nxt.norm:
+                        return run_in(nxt, nxt.norm.index(target)), later[i][1].base - row.base
+        elif set(row.norm) <= set("令和年月日") and "日" in row.norm:  # a lone date typed over
+            hit = next((ln for n, ln in later if ln.norm == target and abs(ln.glyphs[-1].x1 - row.glyphs[-1].x1) < 2.0 and (n, ln.base) >= (page, row.base - 1.0)), None)
+            if hit:
+                return run_in(hit, 0), hit.base - row.base
+    return None
+
+
+def _judge_anchored(name: str, page: int, box: list[float], lines: tuple[list[Any], list[Any]], value: str) -> tuple[str, str]:
+    """('inside' | 'outside' | 'pushed', what) for a value the first judge could not place, or ('', '') when its print is not found either.
+
+    `pushed`: the value is longer than the room before the print that follows the field on its
+    line (「人」 after a number, 「印」 after a name), which it pushed right: no box on the blank
+    holds it without covering that print (the first judge leaves these out as moved too).
+    """
+    found = _anchored(lines, page, box, value)
+    if found is None:
+        return "", ""
+    run, dy = found
+    if all(box[0] - 0.5 <= g.x0 and g.x1 <= box[2] + 0.5 and box[1] + dy - 0.5 <= g.top and g.bottom <= box[3] + dy + 0.5 for g in run):
+        return "inside", name
+    row = [ln for ln in lines[0][page - 1] if box[1] <= ln.base <= box[3]]
+    if run[-1].x1 > box[2] and any(g.x0 >= box[2] - 1.0 and g.x0 - box[2] < 12.0 for ln in row for g in ln.glyphs):
+        return "pushed", f"{name} typed [{run[0].x0:.1f}..{run[-1].x1:.1f}] box [{box[0]:.1f}..{box[2]:.1f}] (print after it pushed right)"
+    return "outside", f"{name} typed [{run[0].x0:.1f}..{run[-1].x1:.1f}, {run[0].top:.1f}..{run[0].bottom:.1f}] box {[round(v, 1) for v in box]} moved {dy:+.1f} (from its print)"
+
+
+def _judge_near(name: str, box: list[float], blank: list[dict[str, Any]], filled: list[dict[str, Any]], value: str) -> tuple[str, str]:
+    """The first judge: the print around the field found at the same place on its page, moved down by an earlier answer."""
+    dy = _shift(box, blank, filled)
+    if dy is None:
+        return "moved", name
+    box = [box[0], box[1] + dy, box[2], box[3] + dy]
+    run = _find(filled, value, box)
+    if run is None:
+        return "moved", name  # reflowed onto another page
+    if not box[1] - 15.0 <= (run[0]["top"] + run[0]["bottom"]) / 2 <= box[3] + 15.0:
+        return "far", name  # found elsewhere on the page: its line was not told apart from a like one
+    ok = all(box[0] - 0.5 <= c["x0"] and c["x1"] <= box[2] + 0.5 and box[1] - 0.5 <= c["top"] and c["bottom"] <= box[3] + 0.5 for c in run)
+    first_line = [c for c in run if abs(c["top"] - run[0]["top"]) < 1.0]
+    wrapped = len(first_line) < len(run) and all(box[0] - 0.5 <= c["x0"] and c["x1"] <= box[2] + 0.5 for c in run)
+    if not ok and wrapped and all(box[1] - 0.5 <= c["top"] and c["bottom"] <= box[3] + 0.5 for c in first_line):
+        return "wrapped", name  # its first line in the box, the rest wrapped under it inside the box's columns (a framed cell grows)
+    if not ok:
+        first, last = run[0], run[-1]
+        return "outside", f"{name} typed [{first['x0']:.1f}..{last['x1']:.1f}, {first['top']:.1f}..{first['bottom']:.1f}] box {[round(v, 1) for v in box]}"
+    return "inside", name
+
+
 def check_fill(layout: dict[str, Any], blank_pdf: Path, filled_pdf: Path, values: dict[str, str]) -> dict[str, list[str]]:
-    """Each typed value: inside its field's box, outside it, moved (reflowed print), or not found / not placed."""
+    """Each typed value: inside its field's box, outside it, wrapped, pushed, moved (its print not found), far (not told apart), or lost (not placed).
+
+    A value the first judge leaves moved or far is judged again from its own print (_anchored);
+    `by_print` lists those so judged.
+    """
+    from pipeline.form.calibrate.scan import scan_pdf
+
     blank, filled = _chars(blank_pdf), _chars(filled_pdf)
+    lines = ([s.lines for s in scan_pdf(blank_pdf)], [s.lines for s in scan_pdf(filled_pdf)])
     fields = {f["name"]: (p["number"], f) for p in layout["pages"] for f in p["fields"]}
-    out: dict[str, list[str]] = {"inside": [], "outside": [], "wrapped": [], "moved": [], "far": [], "lost": []}
+    out: dict[str, list[str]] = {"inside": [], "outside": [], "wrapped": [], "pushed": [], "moved": [], "far": [], "lost": [], "by_print": []}
     for name, value in sorted(values.items()):
         if name not in fields or fields[name][1].get("located") is False:
             out["lost"].append(name)
             continue
         page, f = fields[name]
-        dy = _shift(f["bbox"], blank[page - 1], filled[page - 1]) if page <= len(filled) else None
-        if dy is None:
-            out["moved"].append(name)
-            continue
-        box = [f["bbox"][0], f["bbox"][1] + dy, f["bbox"][2], f["bbox"][3] + dy]
-        run = _find(filled[page - 1], value, box)
-        if run is None:
-            out["moved"].append(name)  # reflowed onto another page
-            continue
-        if not box[1] - 15.0 <= (run[0]["top"] + run[0]["bottom"]) / 2 <= box[3] + 15.0:
-            out["far"].append(name)  # found elsewhere on the page: its line was not told apart from a like one (bench's limit)
-            continue
-        ok = all(
-            box[0] - 0.5 <= c["x0"] and c["x1"] <= box[2] + 0.5 and box[1] - 0.5 <= c["top"] and c["bottom"] <= box[3] + 0.5 for c in run
-        )
-        first_line = [c for c in run if abs(c["top"] - run[0]["top"]) < 1.0]
-        wrapped = len(first_line) < len(run) and all(box[0] - 0.5 <= c["x0"] and c["x1"] <= box[2] + 0.5 for c in run)
-        if not ok and wrapped and all(box[1] - 0.5 <= c["top"] and c["bottom"] <= box[3] + 0.5 for c in first_line):
-            out["wrapped"].append(name)  # its first line in the box, the rest wrapped under it inside the box's columns (a framed cell grows)
-            continue
-        if not ok:
-            first = run[0]
-            last = run[-1]
-            where = f"{name} typed [{first['x0']:.1f}..{last['x1']:.1f}, {first['top']:.1f}..{first['bottom']:.1f}] box {[round(v, 1) for v in box]}"
-            out["outside"].append(where)
-        else:
-            out["inside"].append(name)
+        verdict, what = _judge_near(name, f["bbox"], blank[page - 1], filled[page - 1], value) if page <= len(filled) else ("moved", name)
+        if verdict in ("moved", "far"):
+            again, what_again = _judge_anchored(name, page, f["bbox"], lines, value)
+            if again:
+                verdict, what = again, what_again
+                out["by_print"].append(name)
+        out[verdict].append(what)
     return out
 
 
@@ -270,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     if checked:
         print(
             f"typed values inside their field: {totals['inside']}/{checked} ({100 * totals['inside'] / checked:.1f} %);"
+            f" of them judged from their own print (reflowed or beside a like line): {totals['by_print']};"
             f" wrapped under their box's first line (not judged): {totals['wrapped']};"
+            f" longer than the room before the print after them, pushed right (not judged): {totals['pushed']};"
             f" moved by reflow (not judged): {totals['moved']}; found away from their line (not judged): {totals['far']};"
             f" in unplaced fields: {totals['lost']}"
         )
