@@ -28,7 +28,7 @@ from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.affine import aligned_view, compose, turn_points
 from pipeline.reading.references import Reference, as_f32
-from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow
+from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow, median3
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration, darkness, levels
 
@@ -137,7 +137,7 @@ def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
 
     A mark or handwriting on a line pulls its top or its bottom (and its centre), rarely both.
     """
-    return float(np.median([lines.y0[i] - other.y0[j], lines.yc[i] - other.yc[j], lines.y1[i] - other.y1[j]]))
+    return median3(float(lines.y0[i] - other.y0[j]), float(lines.yc[i] - other.yc[j]), float(lines.y1[i] - other.y1[j]))
 
 
 def _line_offset(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[int, ...]:
@@ -427,7 +427,9 @@ def locate(
     rejected and read as attachments) is tried against the plain frame (plain_frame) too,
     and so is a page of few lines that nothing else showed (seed 84500-01 p13, 8 lines: the
     fit turned 0.17° more than its rows, its label lines no longer matched). A page of
-    let_go_lines lines or more none of which aligns in the first frame is let go at once.
+    let_go_lines lines or more none of which aligns in the first frame is let go at once, and a
+    page of let_go_few_pairs_lines or more of which one line aligns at most, in the first frame
+    and in its own (plain_frame), after those two.
     A `registered` frame (the registration's, right where the content did not move) is
     tried first as it is, uncorrected in x: the line ends of a page of typed answers put
     the correction at a wrong scale (seed 84102 p3: 0.9675, 5 lines aligned, the page read
@@ -437,26 +439,36 @@ def locate(
     warp = warper(gray, blank_size)
     flow = form_flow(refs, cfg)
     whole = centred(frame, blank_size, (gray.shape[1], gray.shape[0]))
-    first = align_page(warp, frame, refs, cfg, not registered)
+    done: dict[tuple[bytes, bool], tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]] = {}
+
+    def aligned_in(f: NDArray[np.float64], correct_x: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]:
+        key = (np.asarray(f, np.float64).tobytes(), correct_x)  # a frame tried twice (the plain one) is aligned once
+        if key not in done:
+            done[key] = align_page(warp, f, refs, cfg, correct_x)
+        return done[key]
+
+    first = aligned_in(frame, not registered)
     if not registered and not first[3].pairs and len(first[2]) >= cfg.let_go_lines:
         return None  # a page of many lines none of which is the form's: another document's
+    plain = plain_frame(gray, blank_size, cfg)
+    if not registered and len(first[3].pairs) < 2 and len(first[2]) >= cfg.let_go_few_pairs_lines and len(aligned_in(plain)[3].pairs) < 2:
+        return None  # a line paired at most, in its frame and in its own: another document's page
     tries = [(frame, True)] if registered else []
     if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         tries.append((np.vstack([frame[0], whole[1]]), True))
-    plain = plain_frame(gray, blank_size, cfg)
     far = _far(frame, plain, cfg)
     if far:
         cx, cy = blank_size[0] / 2, blank_size[1] / 2
         tries += [(compose(plain, np.array([[s, 0.0, (1 - s) * cx], [0.0, s, (1 - s) * cy]])), True) for s in cfg.plain_scales]
-    aligned = [first, *(align_page(warp, f, refs, cfg, c) for f, c in tries)]
+    aligned = [first, *(aligned_in(f, c) for f, c in tries)]
     found = [t for t in aligned if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
-        found = [t for t in [align_page(warp, whole, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]
+        found = [t for t in [aligned_in(whole)] if is_form_content(t[2], t[3], flow, cfg)]
     if not found and not far and len(aligned[0][2]) < cfg.many_lines:  # a few lines: a fit turned a little wrong loses them
-        found = [t for t in [align_page(warp, plain, refs, cfg)] if is_form_content(t[2], t[3], flow, cfg)]
+        found = [t for t in [aligned_in(plain)] if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         # a page of a few lines tells the page search little of which way up it is
-        t = align_page(warp, compose(whole, turn_points(2, *blank_size)), refs, cfg)
+        t = aligned_in(compose(whole, turn_points(2, *blank_size)))
         found = [t] if 0 < len(t[2]) < cfg.min_lines and is_form_content(t[2], t[3], flow, cfg) else []
     if not found:
         return None

@@ -84,6 +84,13 @@ class ReflowDefaults:
     # frames' alignments); measured as form pages taken as attachments, unchanged, on seeds
     # 84102, 84500 and 84160-84162 (word_scan).
     let_go_lines: int = 12
+    # A page of at least let_go_few_pairs_lines text lines of which at most one aligns in the
+    # first frame and at most one in the page's own frame (its text lines' slope, centred) is
+    # let go after those two frames: a single pair is a line paired with a look-alike. Form
+    # content aligned 2 or more in one of them: its pages found in the first frame, 10-37 pairs;
+    # a fit to the wrong page (1 pair) in its own frame, 30; a pushed end of 3-6 lines has fewer
+    # lines than this (tests/test_reflow_*.py; word_scan and hand_scan, seeds 87900-87901).
+    let_go_few_pairs_lines: int = 7
     # A page of fewer lines (what reflow pushed past a page's end: two lines on a page) is
     # the form's when two of its lines align at few_lines_sim or more, few_lines_share of its
     # text lines are the form's, and the alignment beats any elsewhere in the flow by
