@@ -285,15 +285,60 @@ def check_fill(layout: dict[str, Any], blank_pdf: Path, filled_pdf: Path, values
     return out
 
 
-def fill(style: Any, seed: int, work: Path) -> tuple[Path, dict[str, str]]:
-    """The printing filled in Word (samples/independent/fill_word) with seed's plan: the PDF and the values typed."""
-    from samples.independent import fill_word, seedform
+_BOX_CHARS = "□☐■☑"
+
+
+def _box_tokens(pdf: Path) -> list[tuple[int, dict[str, Any], str]]:
+    """Every box glyph of the PDF in reading order: (page, its char, the text right of it on its line, 12 characters)."""
+    out = []
+    for n, chars in enumerate(_chars(pdf), start=1):
+        for c in sorted((c for c in chars if c["text"] in _BOX_CHARS), key=lambda c: (round(c["top"]), c["x0"])):
+            after = sorted((d for d in chars if abs(d["top"] - c["top"]) < 2.5 and d["x0"] >= c["x1"] - 0.5 and d["text"] not in _BOX_CHARS), key=lambda d: d["x0"])
+            out.append((n, c, _norm("".join(d["text"] for d in after))[:12]))
+    return out
+
+
+def check_boxes(layout: dict[str, Any], blank_pdf: Path, filled_pdf: Path, states: dict[tuple[str, str], bool]) -> dict[str, list[str]]:
+    """Each calibrated □ box: does the filled printing mark the box at its place exactly when the applicant meant its option?
+
+    The blank's box glyphs and the filled one's (□ turned ■ or ☑) are paired in reading order
+    by the text beside them (reflow moves them, never reorders them); a box placed on the glyph of
+    another option shows as `wrong` wherever the two options' states differ. `unpaired`: the box
+    is on no box glyph, or its glyph's pair was not found.
+    """
+    blank, filled = _box_tokens(blank_pdf), _box_tokens(filled_pdf)
+    pair: dict[int, bool] = {}
+    j = 0
+    for i, (_, _, ctx) in enumerate(blank):
+        k = next((k for k in range(j, min(j + 6, len(filled))) if filled[k][2] == ctx), None)
+        if k is not None:
+            pair[i], j = filled[k][1]["text"] in "■☑", k + 1
+    out: dict[str, list[str]] = {"right": [], "wrong": [], "unpaired": []}
+    for page in layout["pages"]:
+        for b in page["boxes"]:
+            if b.get("located") is False or b.get("shape") == "bracket" or (b["owner"], b["option"]) not in states:
+                continue
+            cx, cy = (b["bbox"][0] + b["bbox"][2]) / 2, (b["bbox"][1] + b["bbox"][3]) / 2
+            i = next((i for i, (n, c, _) in enumerate(blank) if n == page["number"] and c["x0"] <= cx <= c["x1"] and c["top"] <= cy <= c["bottom"]), None)
+            name = f"{b['owner']}/{b['option']}"
+            if i is None or i not in pair:
+                out["unpaired"].append(name)
+            elif pair[i] != states[(b["owner"], b["option"])]:
+                out["wrong"].append(f"{name}: {'marked' if pair[i] else 'empty'} at its place, meant {'marked' if not pair[i] else 'empty'}")
+            else:
+                out["right"].append(name)
+    return out
+
+
+def fill(style: Any, seed: int, work: Path) -> tuple[Path, dict[str, str], dict[tuple[str, str], bool]]:
+    """The printing filled in Word (samples/independent/fill_word) with seed's plan: the PDF, the values typed and every box's state."""
+    from samples.independent import fill_word, itemsdata, seedform
 
     pl = plan_for(seed)
     _, pdf, _ = fill_word.fill_in_word(seedform.parse(), style, pl, random.Random(seed))
     target = work / "independent" / str(seed) / "filled.pdf"
     target.write_bytes(pdf)
-    return target, typed_values(pl)
+    return target, typed_values(pl), pl.box_states(itemsdata.load())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,18 +373,27 @@ def main(argv: list[str] | None = None) -> int:
         totals["printings"] += 1
         totals["placed"] += report.ok
         if st is not None and not a.no_fill:
-            filled, values = fill(st, s, a.work)
+            filled, values, states = fill(st, s, a.work)
             row["fill"] = check_fill(layout, pdf, filled, values)
+            row["boxes_marked"] = check_boxes(layout, pdf, filled, states)
             for k, v in row["fill"].items():
                 totals[k] += len(v)
+            for k, v in row["boxes_marked"].items():
+                totals["box_" + k] += len(v)
         rows.append(row)
         fill_part = " ".join(f"{k} {len(v)}" for k, v in row.get("fill", {}).items())
+        if "boxes_marked" in row:
+            fill_part += "; boxes " + " ".join(f"{k} {len(v)}" for k, v in row["boxes_marked"].items())
         print(f"{kind:11s} {s}: {'placed' if report.ok else 'UNPLACED ' + str(len(report.unplaced))}  {fill_part}", flush=True)
         if a.verbose:
             for u in report.unplaced:
                 print(f"    not placed: {u}")
             for w in row.get("fill", {}).get("outside", []):
                 print(f"    outside: {w}")
+            for w in row.get("fill", {}).get("pushed", []):
+                print(f"    pushed: {w}")
+            for w in row.get("boxes_marked", {}).get("wrong", []) + row.get("boxes_marked", {}).get("unpaired", []):
+                print(f"    box: {w}")
     checked = totals["inside"] + totals["outside"]
     print(f"\nprintings fully placed: {totals['placed']}/{totals['printings']}")
     if checked:
@@ -350,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
             f" longer than the room before the print after them, pushed right (not judged): {totals['pushed']};"
             f" moved by reflow (not judged): {totals['moved']}; found away from their line (not judged): {totals['far']};"
             f" in unplaced fields: {totals['lost']}"
+        )
+    if totals["box_right"] + totals["box_wrong"]:
+        print(
+            f"boxes marked in Word exactly where the applicant meant: {totals['box_right']}/{totals['box_right'] + totals['box_wrong']};"
+            f" boxes not paired with a glyph of the filled printing: {totals['box_unpaired']}"
         )
     print(f"{time.monotonic() - t0:.0f} s")
     if a.json:
