@@ -357,7 +357,7 @@ def read_text(
         read, lang, whitelist, px = _ocr_line(engine, line, fld, cfg)
         text = tidy_line(read.text)
         _, mean, least = _conf_parts(read)
-        m = FieldMeasure(share, None, None, _conf_parts(read), prepare_line(crop, blank if fld.kind != "date" else None, crossings=True))
+        m = FieldMeasure(share, None, None, _conf_parts(read))
         sure = mean >= cfg.ocr_sure_mean and least >= cfg.ocr_sure_least
         hand = bool(text) and not sure and fld.kind != "url" and handwriting_like(line)
         agree = False
@@ -376,6 +376,7 @@ def read_text(
     if dropped > DROPPED_INK and not hand:  # the line read is only part of what is written there
         return result("uncertain", text, conf, crop)
     if sure or (agree and mean >= cfg.ocr_agree_mean and not hand):
+        m = replace(m, line=prepare_line(crop, blank if fld.kind != "date" else None, crossings=True))  # only a read line is read again
         return _kept(result("read", text, conf, None), fld, crop, crosses_edge(view, fld, cfg, shift))
     if fld.kind != "url" and (mean < cfg.ocr_handwritten or hand):
         return result("handwritten", None, conf, crop)  # kept as a crop: no guessed text
