@@ -78,6 +78,7 @@ def _typed_run(line: Any, label: str, value: str) -> list[Any]:
     [
         (87800, ["respondent.tel", "respondent.fax"]),  # under the spot of the 印 after a short 「氏名：」 above
         (87804, ["1-2-1.activity", "2-1-4.measures"]),  # over the spot of the next line's 「署名押印　印」
+        (87826, ["2-1-4.measures"]),  # over the spot of a 印 in the next framed row's own cell
         (87812, ["applicant.registration_date"]),  # a whole date typed in front of the printed 「年　月　日」
     ],
 )

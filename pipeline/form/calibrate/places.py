@@ -189,9 +189,10 @@ class Blank:
         does the seal spot of a 印 on another line: a Word printing's lines are closer than a
         spot is tall, and the line above or below a 「氏名　印」 or a 「署名押印　印」 is typed
         on under the spot all the same (TEL, an activity; 20 values of bench_calibrate seeds
-        87800-87819 ran past such an end). A spot on the line itself, or of a 印 set alone
-        between two lines (our cover's, between 会社名 and 代表者名), ends it before the spot,
-        unless that leaves the field (from `start`, else `x`) under MIN_ROOM_EM characters.
+        87800-87819 ran past such an end; seed 87826's 印 in a framed 署名押印 row, its own cell). A
+        spot on the line itself, or of a 印 set alone between two lines (our cover's, between
+        会社名 and 代表者名: nothing else on its baseline), ends it before the spot, unless that
+        leaves the field (from `start`, else `x`) under MIN_ROOM_EM characters.
         """
         scan = self.scans[line.page - 1]
         stops = [
@@ -207,7 +208,8 @@ class Blank:
             spot = seal_box(g)
             room = spot[0] - (x if start is None else start)
             own = abs(ln.base - line.base) <= 0.5 * size
-            alone = len(ln.norm) == 1 and spot[3] > top + 1.0 and spot[1] < bottom - 1.0
+            row = "".join(o.norm for o in scan.lines if abs(o.base - ln.base) <= 0.5 * size)  # its line, across a table's cells
+            alone = row == "印" and spot[3] > top + 1.0 and spot[1] < bottom - 1.0
             if (own or alone) and spot[0] >= x - 1.0 and room >= MIN_ROOM_EM * size:
                 end = min(end, max(spot[0] - FIELD_GAP_PT, x))
         return end
