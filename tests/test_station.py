@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
 import time
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -179,6 +181,9 @@ def test_submission_page_queues_the_uncertain_mark_and_the_scores_with_crops_and
     queue = html.split('id="queue"')[1].split('id="signoff"')[0]
     assert f'name="item:{UNSURE_ITEM}:answer" value="yes"' in queue
     assert f"/file/crops/p3_{UNSURE_ITEM}.yes.png" in queue
+    data = json.loads((outbox / UNSURE / "result.json").read_text(encoding="utf-8"))
+    why = next(m["note"] for m in data["items"][UNSURE_ITEM]["marks"] if m["state"] == "uncertain")
+    assert f'<p class="note">{html_escape(why)}' in queue  # the reader's reason, shown beside the crop
     for item in ("7-1-1", "7-1-2", "7-1-3"):
         assert f'name="item:{item}:points" value="5"' in queue
     pages = html.split('id="pages"')[1]

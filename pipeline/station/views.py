@@ -250,7 +250,7 @@ def queue_entries(data: dict[str, Any], items: dict[str, Item], labels: dict[str
         if rec.get("answer") in ("uncertain", "conflict") or (
             decl_id not in corrected and any(m.get("state") == "uncertain" for m in marks)
         ):
-            yield QueueEntry("mark", "不確実な印", decl_id, "申告", _mark_reading(rec), _crops(marks), f"decl:{decl_id}:choice")
+            yield QueueEntry("mark", "不確実な印", decl_id, "申告", _mark_reading(rec), _crops(marks), f"decl:{decl_id}:choice", note=_why(marks))
     for section in ("applicant", "contacts"):
         for key, fld in (data.get(section) or {}).items():
             place = key.rsplit(".", 1)[-1] in ("seal", "signature")
@@ -259,13 +259,14 @@ def queue_entries(data: dict[str, Any], items: dict[str, Item], labels: dict[str
                 crops = (str(fld["crop"]),) if fld.get("crop") else ()
                 title = (labels or {}).get(f"{section}.{key}", key)
                 name = cover_name(section, key)
+                why = f"{fld['note']} " if fld.get("note") else ""  # the reader's reason first (a bw scan may have erased it)
                 if name is None or place:
-                    note = "この記入欄は review.yaml では訂正できません: 読み取りを目で確かめてください"
+                    note = why + "この記入欄は review.yaml では訂正できません: 読み取りを目で確かめてください"
                     yield QueueEntry("field", "記入欄の確認", f"{section}.{key}", title, reading, crops, note=note)
                     continue
                 control = "field:" + name.replace(".", ":")
                 confirm = str(fld.get("value")) if fld.get("value") else None
-                note = "原本どおりの値を書いてください（空欄なら「空欄」）。保存すると review.yaml の fields に書かれます"
+                note = why + "原本どおりの値を書いてください（空欄なら「空欄」）。保存すると review.yaml の fields に書かれます"
                 yield QueueEntry("field", "表紙の欄の確認", name, title, reading, crops, control, confirm=confirm, note=note)
     for flag in data.get("flags") or []:
         code = flag.get("code")
@@ -347,7 +348,7 @@ def _item_entries(
         choices = tuple(Choice(c.key, c.text) for c in item.choices) if control.endswith("choice") and item else answer_choices(item)
         confirm = rec.get("answer") if rec.get("answer") in ("yes", "no") else None
         yield QueueEntry(
-            "mark", "不確実な印", item_id, title, _mark_reading(rec), _crops(marks), control, choices, confirm, form_page=form_page
+            "mark", "不確実な印", item_id, title, _mark_reading(rec), _crops(marks), control, choices, confirm, note=_why(marks), form_page=form_page
         )
     if rec.get("scoring") == "reviewer" and rec.get("points") is None and rec.get("answer") == "yes":
         top = int(rec.get("points_max") or 0)
@@ -378,6 +379,11 @@ def _mark_reading(rec: dict[str, Any]) -> str:
     marks = "、".join(f"{m.get('option')}={STATES_JA.get(str(m.get('state')), m.get('state'))}" for m in rec.get("marks") or [])
     answer = ANSWERS_JA.get(str(rec.get("answer")), str(rec.get("answer")))
     return f"読取: {answer}" + (f"（選択: {rec['choice']}）" if rec.get("choice") else "") + (f" — {marks}" if marks else "")
+
+
+def _why(marks: list[dict[str, Any]]) -> str:
+    """The readers' reasons for the marks they were unsure of, each once (the reviewer sees why before looking)."""
+    return " ".join(dict.fromkeys(str(m["note"]) for m in marks if m.get("note") and m.get("state") == "uncertain"))
 
 
 def _crops(marks: list[dict[str, Any]]) -> tuple[str, ...]:
