@@ -25,7 +25,7 @@ def uncertain_flags(form: FormDef, items: Mapping[str, ItemAnswer], declarations
             where = ", ".join(sorted({m.option for m in unsure}))
             notes = "; ".join(sorted({m.note for m in unsure if m.note}))
             pages = tuple(dict.fromkeys(m.page for m in unsure if m.page))
-            message = f"{owner}: 判読できない印があります（{where}）" + (f" — {notes}" if notes else "")
+            message = f"{owner}: 読み取りを確定できない枠があります（{where}）" + (f" — {notes}" if notes else "")  # a box read empty on a bw scan is no illegible mark
             flags.append(Flag("uncertain_mark", "warning", owner, message, pages))
     return flags
 
