@@ -2,15 +2,20 @@
 
 Each form page of the blank PDF is rendered at work_dpi (grey), turned into darkness maps (as
 printed, and grown by 1 and 2 px for a scan's registration error and blur), thumbnails for the
-page search and the quality measure, ORB features, the page code's QR box and the text layer.
-Pixels at the reference's dpi, origin top left; boxes in points.
+page search and the quality measure, and ORB features. The page code's QR box and the text
+layer are read from the blank PDF when a page first asks for them (`Reference.qr_bbox`,
+`Reference.printed`): most scans never do (the code is read only when the layout alone is not
+clear, the printed characters only for a date field with ink), and reading them for every page
+was most of the preparation (own-scan's 15 pages: text layer 0.47 s, QR boxes 0.17 s of 1.16 s
+CPU, profiled). Pixels at the reference's dpi, origin top left; boxes in points.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -21,6 +26,30 @@ from pipeline.model.records import BBox, FormDef, PageLayout
 from pipeline.reading.page_code import find_qr_box
 from pipeline.reading.settings import REGISTER, RegisterDefaults
 from pipeline.sources.textlayer import page_chars
+
+T = TypeVar("T")
+
+
+class BlankPage:
+    """A page of the blank PDF, opened again when something of it is first wanted (pdfium under a lock: it is not thread-safe)."""
+
+    def __init__(self, path: str, index: int, lock: threading.Lock) -> None:
+        self.path, self.index, self.lock = path, index, lock
+
+    def read(self, what: Callable[[Any], T]) -> T:
+        """what(the pypdfium2 page)."""
+        import pypdfium2 as pdfium
+
+        with self.lock:
+            doc = pdfium.PdfDocument(self.path)
+            try:
+                page = doc[self.index]
+                try:
+                    return what(page)
+                finally:
+                    page.close()
+            finally:
+                doc.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +66,28 @@ class Reference:
     qual: NDArray[np.float32]  # darkness at quality_dpi, blurred
     points: NDArray[np.float32]  # ORB keypoints (N, 2), px at dpi
     desc: NDArray[np.uint8]  # ORB descriptors (N, 32)
-    qr_bbox: BBox | None  # where the page code's QR code is printed (points), if any
-    printed: tuple[tuple[str, BBox], ...] = ()  # the blank's text layer: each character and its box (points)
-    # per-page geometry (marks.py) and search data (register.py): it lives and dies with the page
+    # the blank PDF's page, for what is read from it on first use (qr_bbox, printed); None: all of it is in `cache` already
+    blank: BlankPage | None = field(default=None, compare=False, hash=False, repr=False)
+    # per-page geometry (marks.py), search data (register.py), the QR box and text layer: it lives and dies with the page
     cache: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def _from_blank(self, key: str, what: Callable[[Any], T], default: T) -> T:
+        if key not in self.cache:  # two threads asking at once read it twice, alike
+            self.cache[key] = self.blank.read(what) if self.blank is not None else default
+        return self.cache[key]  # type: ignore[return-value]
+
+    @property
+    def qr_bbox(self) -> BBox | None:
+        """Where the page code's QR code is printed (points), if any: where our printing puts it first, else anywhere on the page."""
+        code = self.layout.code
+        if not code:
+            return None
+        return self._from_blank("qr_bbox", lambda page: find_qr_box(page, self.layout) or _find_qr(page, code), None)
+
+    @property
+    def printed(self) -> tuple[tuple[str, BBox], ...]:
+        """The blank's text layer: each character and its box (points); () if it has none."""
+        return self._from_blank("printed", _printed, ())
 
 
 _CACHE: dict[tuple[str, str, float], tuple[Reference, ...]] = {}  # by blank PDF, form fingerprint and dpi
@@ -112,6 +159,7 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
     import pypdfium2 as pdfium
 
     out = []
+    lock = threading.Lock()  # one per blank PDF: its pages are read one at a time
     doc = pdfium.PdfDocument(form.blank_pdf)
     try:
         for layout in form.pages:
@@ -119,17 +167,16 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
                 continue
             page = doc[layout.number - 1]
             bmp = page.render(scale=px_per_pt(cfg.work_dpi), grayscale=True).to_numpy()
+            page.close()
             gray = np.ascontiguousarray(bmp if bmp.ndim == 2 else bmp[:, :, 0])
             dark = (255.0 - gray.astype(np.float32)) / 255.0
             points, desc = features(gray, cfg)
-            qr = (find_qr_box(page, layout) or _find_qr(page, layout.code)) if layout.code else None  # where our printing puts it first
-            printed = _printed(page)
-            page.close()
             out.append(Reference(
                 layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=as_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
                 dark_wide=as_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))),
                 thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
-                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc, qr_bbox=qr, printed=printed,
+                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc,
+                blank=BlankPage(form.blank_pdf, layout.number - 1, lock),
             ))
     finally:
         doc.close()

@@ -541,9 +541,8 @@ def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, c
         dark=canvas,
         dark_max=as_f32(cv2.dilate(canvas, np.ones((3, 3), np.uint8))),
         dark_wide=as_f32(cv2.dilate(canvas, np.ones((5, 5), np.uint8))),
-        printed=tuple(printed),
-        qr_bbox=None,
-        cache={},
+        blank=None,
+        cache={"printed": tuple(printed), "qr_bbox": None},
     )
 
 

@@ -488,7 +488,7 @@ def register(
     tried.sort(key=lambda r: -r.quality)
     best = tried[0]
     close = len(tried) > 1 and tried[1].quality > best.quality - cfg.code_check_margin
-    if best.reference.qr_bbox is not None and (close or best.quality < cfg.min_quality + cfg.code_check_margin):
+    if (close or best.quality < cfg.min_quality + cfg.code_check_margin) and best.reference.qr_bbox is not None:
         # Our printing says which page it is: ask the QR code when the layout alone is not clear.
         code = _read_code(gray, best)
         if code and code != best.layout.code:
