@@ -182,7 +182,9 @@ def _anchored(lines: tuple[list[Any], list[Any]], page: int, box: list[float], v
     print the value was typed by is looked for from the field's page on, in reading order, at
     the same x: its label on its row with the value right after it (label and value together),
     the sentence whose baseline is the field's top (the value on one of the next lines), or a
-    lone 「年　月　日」 typed over with the date. Returns the value's glyphs (on whatever page) and
+    lone 「年　月　日」 typed over with the date (from 40 pt above the blank's place: a date typed
+    over a 「年　月」 whose 「日」 had wrapped unwraps it, and the print below moves up a line,
+    seed 87835). Returns the value's glyphs (on whatever page) and
     the move of its print relative to the blank's (its baseline there minus the blank's), or None.
     """
     blank, filled = lines
@@ -194,7 +196,7 @@ def _anchored(lines: tuple[list[Any], list[Any]], page: int, box: list[float], v
         return [ln.glyphs[i] for i in sorted(set(ln.index[start : start + len(target)]))]
 
     def after(n: int, ln: Any, row: Any) -> bool:
-        return abs(ln.x0 - row.x0) < 1.0 and (n, ln.base) >= (page, row.base - 1.0)
+        return abs(ln.x0 - row.x0) < 1.0 and (n, ln.base) >= (page, row.base - 40.0)
 
     for row in blank[page - 1]:
         if not (y0 - 2.0 <= row.base <= y1 + 1.0):
@@ -211,10 +213,24 @@ def _anchored(lines: tuple[list[Any], list[Any]], page: int, box: list[float], v
                     if m == later[i][0] and target in nxt.norm:
                         return run_in(nxt, nxt.norm.index(target)), later[i][1].base - row.base
         elif set(row.norm) <= set("令和年月日") and "日" in row.norm:  # a lone date typed over
-            hit = next((ln for n, ln in later if ln.norm == target and abs(ln.glyphs[-1].x1 - row.glyphs[-1].x1) < 2.0 and (n, ln.base) >= (page, row.base - 1.0)), None)
+            hit = next((ln for n, ln in later if ln.norm == target and abs(ln.glyphs[-1].x1 - row.glyphs[-1].x1) < 2.0 and (n, ln.base) >= (page, row.base - 40.0)), None)
             if hit:
                 return run_in(hit, 0), hit.base - row.base
     return None
+
+
+def _rows(lines: list[Any]) -> list[Any]:
+    """A page's lines with the cells of a table row joined into one line (a framed label's value is in the next cell)."""
+    from pipeline.form.calibrate.scan import Glyph, Line
+
+    out: list[Any] = []
+    for ln in sorted(lines, key=lambda ln: (ln.base, ln.x0)):
+        if out and abs(out[-1].base - ln.base) <= 0.6:
+            glyphs = [Glyph(g.text, g.x0, g.x1, g.top, g.bottom, g.size, g.base) for g in out[-1].glyphs + ln.glyphs]
+            out[-1] = Line(ln.page, out[-1].base, glyphs)
+        else:
+            out.append(ln)
+    return out
 
 
 def _judge_anchored(name: str, page: int, box: list[float], lines: tuple[list[Any], list[Any]], value: str) -> tuple[str, str]:
@@ -267,7 +283,7 @@ def check_fill(layout: dict[str, Any], blank_pdf: Path, filled_pdf: Path, values
     from pipeline.form.calibrate.scan import scan_pdf
 
     blank, filled = _chars(blank_pdf), _chars(filled_pdf)
-    lines = ([s.lines for s in scan_pdf(blank_pdf)], [s.lines for s in scan_pdf(filled_pdf)])
+    lines = ([_rows(s.lines) for s in scan_pdf(blank_pdf)], [_rows(s.lines) for s in scan_pdf(filled_pdf)])
     fields = {f["name"]: (p["number"], f) for p in layout["pages"] for f in p["fields"]}
     out: dict[str, list[str]] = {"inside": [], "outside": [], "wrapped": [], "pushed": [], "moved": [], "far": [], "lost": [], "by_print": []}
     for name, value in sorted(values.items()):
