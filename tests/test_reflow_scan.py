@@ -173,6 +173,24 @@ def test_other_documents_text_page_is_let_go(form, tmp_path: Path) -> None:
     assert detail.rejection is not None and detail.rejection.reason == "no_match"
 
 
+@pytest.mark.parametrize("seed", [87910, 87912])
+def test_other_documents_text_page_is_let_go_after_two_frames(form, tmp_path: Path, monkeypatch, seed: int) -> None:
+    """Ensures that a page of another document's text lines, of which one pairs with a form line at most, is let go after its first frame and its own (not 4-6 frames: issue 16)."""
+    import pipeline.reading.reflow as reflow
+
+    frames: list[int] = []
+    align_page = reflow.align_page
+
+    def counted(*args, **kwargs):
+        frames.append(1)
+        return align_page(*args, **kwargs)
+
+    monkeypatch.setattr(reflow, "align_page", counted)
+    detail = _read(form, tmp_path, extra_page("text", DPI, np.random.default_rng(seed)), seed)
+    assert detail.layout is None and detail.located is None
+    assert 1 <= len(frames) <= 2, f"{len(frames)} frames aligned"
+
+
 def test_unmoved_scans_of_both_printings_are_read_as_registered(form, alt, tmp_path: Path) -> None:
     """Ensures that ordinary scans (content where the blank has it; marks, handwriting, 150 dpi bw, turned) never go through the moved-content reading."""
     cases = (
