@@ -39,3 +39,34 @@ def test_every_blank_page_code_is_found_in_its_region_where_the_whole_page_searc
 def test_a_printing_without_marks_has_no_region(alt):
     """Ensures that a calibrated printing (no corner marks, no code) is not searched."""
     assert all(qr_region(p) is None for p in alt.pages)
+
+
+def test_blank_pages_are_prepared_without_their_qr_codes_and_text_layers_which_are_read_when_first_asked(ours, monkeypatch):
+    """Ensures that preparing the blank pages decodes no QR code and reads no text layer (most scans need neither), and that a page asked for them reads them once, the same as before."""
+    import pipeline.reading.references as prepared
+
+    calls = {"qr": 0, "text": 0}
+    find, chars = prepared.find_qr_box, prepared.page_chars
+
+    def counted_find(*args, **kwargs):
+        calls["qr"] += 1
+        return find(*args, **kwargs)
+
+    def counted_chars(*args, **kwargs):
+        calls["text"] += 1
+        return chars(*args, **kwargs)
+
+    monkeypatch.setattr(prepared, "find_qr_box", counted_find)
+    monkeypatch.setattr(prepared, "page_chars", counted_chars)
+    monkeypatch.setattr(prepared, "_CACHE", {})
+    refs = references(ours)
+    assert calls == {"qr": 0, "text": 0}
+    page = refs[0]
+    box, printed = page.qr_bbox, page.printed
+    assert box is not None and any(ch.strip() for ch, _ in printed)
+    assert (page.qr_bbox, page.printed) == (box, printed) and calls == {"qr": 1, "text": 1}
+    doc = pdfium.PdfDocument(ours.blank_pdf)
+    try:
+        assert box == find(doc[page.layout.number - 1], page.layout)
+    finally:
+        doc.close()
