@@ -100,7 +100,13 @@ class Blank:
         return (left, max(above) - CELL_PAD_PT, right, min(below) + CELL_PAD_PT)
 
     def cell_room(self, page: int, cell: BBox) -> BBox:
-        """A framed cell's writing area: the cell, after a printed prefix (〒) at its start and before a 印 at its end."""
+        """A framed cell's writing area: the cell, after a printed prefix (〒) at its start and before a 印 at its end.
+
+        A 印 at the cell's start (「　印」 alone in a name's cell, MIN_ROOM_EM characters or less
+        before it) leaves the whole cell: the name is typed before it, pushing it right, or
+        written beside it (bench_calibrate seeds 87837, 87839, 87846, 87848: the field was the
+        1.5 characters before the 印, and a name written beside it would have read empty).
+        """
         x0, top, x1, bottom = cell
         inside = sorted(
             (
@@ -113,7 +119,7 @@ class Blank:
         )
         if inside and inside[0].text == "〒":
             x0 = inside[0].x1
-        if inside and inside[-1].text == "印":
+        if inside and inside[-1].text == "印" and inside[-1].x0 - x0 >= MIN_ROOM_EM * inside[-1].size:
             x1 = inside[-1].x0
         return (x0, top, x1, bottom)
 
