@@ -20,13 +20,19 @@ def ink_share(
     view: InkView, box: tuple[float, float, float, float], cfg: FieldDefaults, grow_pt: float = 0.0, floor: float = MARKS.noise_floor,
     shift: tuple[int, int] = (0, 0),
 ) -> tuple[float, NDArray[np.float32]]:
-    """Share of the place's pixels darker than the blank by more than cfg.field_ink, and the extra-ink map.
+    """Share of the place's pixels darker than the blank by more than cfg.field_ink (a printed line's one-pixel residue left out), and the extra-ink map.
 
     `shift` (px) is where the scan's print sits against the blank's here (marks.refine).
     """
     x0, y0, x1, y1 = view.px(box, grow_pt)
     extra = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], floor, wide=True)  # a blurred underline spreads ±2 px
-    return float((extra > cfg.field_ink).mean()) if extra.size else 0.0, extra
+    if not extra.size:
+        return 0.0, extra
+    inked = (extra > cfg.field_ink).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
+    residue = (stats[:, cv2.CC_STAT_HEIGHT] <= 1) & (stats[:, cv2.CC_STAT_WIDTH] >= cfg.line_residue_px)
+    residue[0] = True  # the background
+    return float((~residue[labels]).mean()), extra
 
 
 def red_share(rgb: NDArray[np.uint8] | None, rgb_dpi: float, box: tuple[float, float, float, float], cfg: FieldDefaults, grow_pt: float) -> float | None:

@@ -226,6 +226,11 @@ class FieldDefaults:
 
     # Share of the place's pixels inked beyond the blank (darkness > field_ink at work_dpi).
     field_ink: float = 0.3
+    # …not counting flat runs one pixel tall and at least line_residue_px long: a printed line
+    # the registration left a pixel off (a 0.4° skew on a bw scan: one row of the underline,
+    # 89 px, 0.006 of an empty name field, read uncertain). Specks stay counted (faint pencil
+    # on a bw scan survives as dots).
+    line_residue_px: int = 4
     # Signature boxes (1.5 pt inside the frame): a written name covers 1-14 % of the box
     # (measured minimum 0.0095, a short name in a thin pen); no signature 0.0 (a seal stamped
     # across the frame stays outside the measured area).
