@@ -372,6 +372,24 @@ def test_a_label_read_as_no_item_but_one_misread_from_a_missing_document_is_not_
     assert "missing_document" in {f.code for f in result.flags if f.item == item.id}
 
 
+def test_a_missing_document_is_said_as_a_warning_when_the_answer_is_not_settled(form):
+    """Ensures that an item read uncertain keeps its evidence's real state and warns that its document is missing (staff ask for it if the paper says yes), while an item answered no needs nothing."""
+    marks, fields, atts = perfect(form)
+    item = next(i for i in form.items if i.evidence == ("doc",) and {o.key for o in i.options} >= {"yes", "no"})
+    kept = [a for a in atts if item.id not in a.labels]
+    unsure = set_mark(marks, item.id, "yes", "uncertain")
+    result = run(form, unsure, fields, kept, review=Review(items=REVIEWER_FULL))
+    assert result.answers[item.id].answer == "uncertain"
+    assert next(e for e in result.evidence[item.id] if e.kind == "document").status == "missing"
+    said = [f for f in result.flags if f.code == "missing_document" and f.item == item.id]
+    assert [f.severity for f in said] == ["warning"] and "「はい」であれば" in said[0].message
+    assert result.score.decision == "needs_review"
+    answered_no = set_mark(set_mark(marks, item.id, "yes", "empty"), item.id, "no", "checked")
+    result = run(form, answered_no, fields, kept, review=Review(items=REVIEWER_FULL))
+    assert not any(f.code == "missing_document" and f.item == item.id for f in result.flags)
+    assert next(e for e in result.evidence[item.id] if e.kind == "document").status == "not_required"
+
+
 def test_unknown_label_is_flagged(form):
     """Ensures that a document labelled with a non-item, or an item that takes no document, raises unknown_label."""
     marks, fields, atts = perfect(form)

@@ -114,10 +114,13 @@ def item_evidence(
     docs: Documents,
     page_missing: bool,
 ) -> tuple[tuple[Evidence, ...], list[Flag]]:
-    """The evidence the item needs and what was found; flags only when the item is answered yes.
+    """The evidence the item needs and what was found; flags when the item is answered yes, or may be.
 
-    An item not answered yes needs nothing: each kind is listed as not_required, so the dossier
-    still shows what would have been asked.
+    An item answered no or blank needs nothing: each kind is listed as not_required, so the
+    dossier still shows what would have been asked. An item whose answer is uncertain or in
+    conflict keeps what was found, and a document missing for it is said as a warning: staff ask
+    the applicant for it if the paper says yes (seed 86400: faint ticks read uncertain hid three
+    missing documents).
     """
     wanted: list[Evidence] = []
     for rule in item.evidence:
@@ -141,6 +144,8 @@ def item_evidence(
                 if blank.required:
                     ev = _from_field("text", fields.get(f"{item.id}.{blank.name}"), page_missing)
                     wanted.append(ev)
+    if answer.answer in ("uncertain", "conflict"):
+        return tuple(wanted), _missing_if_yes(item, wanted)
     if answer.answer != "yes":
         return tuple(_not_required(ev) for ev in wanted), []
     return tuple(wanted), _flags(item, wanted, docs) + _unconfirmed(item, wanted) + ([] if page_missing else _unread(item, wanted))
@@ -177,6 +182,15 @@ def _flags(item: Item, wanted: Sequence[Evidence], docs: Documents) -> list[Flag
             message = f"{item.id}: 「はい」ですが、{KIND_JA[ev.kind]}がありません"
         flags.append(Flag(code=MISSING_CODE[ev.kind], severity=severity, item=item.id, message=message))  # type: ignore[arg-type]
     return flags
+
+
+def _missing_if_yes(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
+    """A missing_document warning for an item whose answer is not settled: no document (nor URL, where either does) is there for it."""
+    if not any(ev.kind == "document" and ev.status == "missing" for ev in wanted):
+        return []
+    what = "添付書類も URL 経路も" if "doc|url" in item.evidence else "添付書類が"
+    message = f"{item.id}: 回答が確定していません。「はい」であれば、右肩「{item.id}」の{what}ありません"
+    return [Flag(code="missing_document", severity="warning", item=item.id, message=message)]
 
 
 def _unconfirmed(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
