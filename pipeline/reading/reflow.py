@@ -427,7 +427,10 @@ def locate(
     rejected and read as attachments) is tried against the plain frame (plain_frame) too,
     and so is a page of few lines that nothing else showed (seed 84500-01 p13, 8 lines: the
     fit turned 0.17° more than its rows, its label lines no longer matched). A page of
-    let_go_lines lines or more none of which aligns in the first frame is let go at once, and a
+    let_go_lines lines or more none of which aligns in the first frame is let go at once (not
+    when that frame is a fit to the wrong page, _far: seed 86400-02 p8, 32 lines, fitted to
+    blank p6 at scale 1.11, none aligned, in its own frame 25; nor when it is shifted from the
+    page's own by more than frame_keep_px: seed 86400-02 p14, a fit 17 px off in x), and a
     page of let_go_few_pairs_lines or more of which one line aligns at most, in the first frame
     and in its own (plain_frame), after those two.
     A `registered` frame (the registration's, right where the content did not move) is
@@ -448,15 +451,16 @@ def locate(
         return done[key]
 
     first = aligned_in(frame, not registered)
-    if not registered and not first[3].pairs and len(first[2]) >= cfg.let_go_lines:
-        return None  # a page of many lines none of which is the form's: another document's
     plain = plain_frame(gray, blank_size, cfg)
+    far = _far(frame, plain, cfg)
+    shifted = float(np.abs(frame[:, 2] - plain[:, 2]).max()) > cfg.frame_keep_px
+    if not registered and not far and not shifted and not first[3].pairs and len(first[2]) >= cfg.let_go_lines:
+        return None  # a page of many lines none of which is the form's: another document's
     if not registered and len(first[3].pairs) < 2 and len(first[2]) >= cfg.let_go_few_pairs_lines and len(aligned_in(plain)[3].pairs) < 2:
         return None  # a line paired at most, in its frame and in its own: another document's page
     tries = [(frame, True)] if registered else []
     if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         tries.append((np.vstack([frame[0], whole[1]]), True))
-    far = _far(frame, plain, cfg)
     if far:
         cx, cy = blank_size[0] / 2, blank_size[1] / 2
         tries += [(compose(plain, np.array([[s, 0.0, (1 - s) * cx], [0.0, s, (1 - s) * cy]])), True) for s in cfg.plain_scales]
@@ -464,7 +468,8 @@ def locate(
     found = [t for t in aligned if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         found = [t for t in [aligned_in(whole)] if is_form_content(t[2], t[3], flow, cfg)]
-    if not found and not far and len(aligned[0][2]) < cfg.many_lines:  # a few lines: a fit turned a little wrong loses them
+    # a few lines: a fit turned a little wrong loses them; more: a fit shifted (seed 86400-02 p14)
+    if not found and not far and (len(aligned[0][2]) < cfg.many_lines or shifted):
         found = [t for t in [aligned_in(plain)] if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         # a page of a few lines tells the page search little of which way up it is

@@ -286,6 +286,11 @@ def align_page(
     lines are as long and as dense). On a page of fewer than many_lines lines the ends say
     little: the frame as it is is aligned too, and kept when more of its pairs are strong
     (seed 84500-01 p13, 8 lines: corrected, 2 aligned at 0.92-0.95; as it is, 8 at 0.99).
+    On a longer page whose corrected alignment paired a line or a few (under min_lines) the
+    frame as it is is aligned too and kept when it pairs min_lines or more: typed values end
+    the lines anywhere, and their ends can outvote the margins (seed 86400-02 p14, the closing
+    contacts page: corrected by 0.965 and -13 px, 1 of 19 lines; as it is, 12). A page none of
+    whose lines pairs (another document's) is not aligned twice.
     """
     flow = form_flow(refs, cfg)
     dark = warp(frame)
@@ -298,6 +303,8 @@ def align_page(
     fixed_lines = page_lines(fixed_dark, cfg)
     al = _aligned(fixed_lines, flow, cfg)
     if len(lines) < cfg.many_lines and _strong(as_is := _aligned(lines, flow, cfg), cfg) > _strong(al, cfg):
+        return frame, dark, lines, as_is
+    if len(lines) >= cfg.many_lines and 0 < len(al.pairs) < cfg.min_lines and len((as_is := _aligned(lines, flow, cfg)).pairs) >= cfg.min_lines:
         return frame, dark, lines, as_is
     return fixed, fixed_dark, fixed_lines, al
 
@@ -396,18 +403,37 @@ def _label_pair(lines: Lines, flow: Flow, at: tuple[int, int], step: int, d0: fl
     if same and abs(_dy(lines, i, flow.lines, j) - d0) > cfg.label_drift_px:
         return None
     v = label_similarity(lines, i, flow.lines, j, cfg)
-    return (i, j, v) if v >= cfg.label_sim else None
+    return (i, j, v) if v >= (cfg.label_sim_same if same else cfg.label_sim) else None
+
+
+def _label_gaps(pairs: list[tuple[int, int]], sims: list[float], lines: Lines, flow: Flow, cfg: ReflowDefaults) -> None:
+    """Fill, in place, the lines between two pairs of one blank page as many apart on both sides and at one offset with the label lines they are (_label_pair)."""
+    k = 0
+    while k + 1 < len(pairs):
+        (i0, j0), (i1, j1) = pairs[k], pairs[k + 1]
+        if i1 - i0 == j1 - j0 > 1 and flow.page[j0] == flow.page[j1]:
+            d0 = _dy(lines, i0, flow.lines, j0)
+            if abs(_dy(lines, i1, flow.lines, j1) - d0) <= cfg.label_drift_px:
+                found = [_label_pair(lines, flow, (i0, j0), step, d0, cfg) for step in range(1, i1 - i0)]
+                if all(f is not None for f in found):
+                    pairs[k + 1 : k + 1] = [(f[0], f[1]) for f in found if f is not None]
+                    sims[k + 1 : k + 1] = [f[2] for f in found if f is not None]
+        k += 1
 
 
 def labelled(al: Alignment, lines: Lines, flow: Flow, cfg: ReflowDefaults = REFLOW) -> Alignment:
     """The alignment carried past its ends, line for line, by label lines (_label_pair): what a Word filling types after 「ＦＡＸ：」 makes the line unlike the blank's.
 
     Seed 84500-01 p13 (the contacts page's pushed end): 2 lines aligned, the 6 label lines
-    around them (values typed in) did not, and the page was taken for an attachment.
+    around them (values typed in) did not, and the page was taken for an attachment. The
+    lines between two pairs of one blank page, as many on the scan as on the blank and at one
+    offset, are paired the same way (_label_gaps: seed 86400-02 p14, the 5 label lines between
+    a heading and the next).
     """
     if not al.pairs:
         return al
     pairs, sims = list(al.pairs), list(al.sims)
+    _label_gaps(pairs, sims, lines, flow, cfg)
     for step in (1, -1):
         end = (lambda: pairs[-1]) if step > 0 else (lambda: pairs[0])
         d0 = _dy(lines, end()[0], flow.lines, end()[1])

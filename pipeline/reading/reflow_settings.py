@@ -126,6 +126,11 @@ class ReflowDefaults:
     label_drift_px: float = 4.0
     label_end_px: int = 6
     label_sim: float = 0.975
+    # ... on the run's own blank page, where the offset pins the line (a neighbour sits a line's
+    # height off), label_sim_same is enough: seed 86400-02 p14 (grey 300 dpi, noise 6.6, JPEG 75;
+    # the closing contacts page, every label with its value typed after it) measured the right
+    # label lines 0.87-0.98, and only 3 of its 19 lines aligned (taken for an attachment).
+    label_sim_same: float = 0.85
     # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
     # moved_px or more from where the registration put them, within moved_agree_px of each
     # other (a Word reflow moves what follows by a line, 15-20 px). On unmoved scans of both
