@@ -238,3 +238,40 @@ def test_pushed_end_of_the_contacts_page_is_the_forms_with_its_fields_placed(tmp
     assert detail.located is not None
     placed = {pl.element.name for pl in detail.located.placements if pl.offset is not None and isinstance(pl.element, FieldLayout)}
     assert {"contact.fax", "contact.email", "security_contact.name", "security_contact.tel"} <= placed, placed
+
+
+@pytest.mark.slow
+@needs_seed
+def test_many_lines_page_fitted_to_the_wrong_page_at_a_larger_scale_is_not_let_go(tmp_path: Path) -> None:
+    """Ensures that a moved page of many lines none of which aligns in its fit (a fit to another page, scaled up) is still found by its own text lines, not let go at once.
+
+    Independent set seed 86400 (tuning), submission 02 (word_scan), page 8: 32 lines, fitted to
+    blank page 6 at scale 1.113, none aligned there; let go at once and taken for an attachment
+    (missing_form_page). Here seed 88100, submission 00: its moved pages in that frame.
+    """
+    from pipeline.reading.references import references
+    from pipeline.reading.reflow import locate, warper
+    from pipeline.reading.reflow_lines import align_page
+    from pipeline.reading.scan import decode_page
+    from pipeline.reading.settings import FIELDS, REGISTER
+
+    form, path, _ = _independent_scan(tmp_path, 88100, 0)
+    refs = references(form, REGISTER)
+    size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
+    fits = (  # 86400-02 p8's fit, and that fit's rows centred
+        np.array([[1.113, 0.007, -31.4], [-0.007, 1.113, -38.3]]),
+        np.array([[1.113, 0.007, -51.4], [-0.007, 1.113, -63.9]]),
+    )
+    cases = 0
+    with open_source(path, path.name, Limits()) as opened:
+        for n in range(2, len(opened.pages)):
+            gray = decode_page(opened.pages[n - 1], form, REGISTER.work_dpi, FIELDS, f"p{n}").gray
+            for wrong in fits:
+                _, _, lines, al = align_page(warper(gray, size), wrong, refs)
+                if al.pairs or len(lines) < 12:
+                    continue  # not the case: a line aligned in the wrong fit, or a page of few lines
+                cases += 1
+                loc = locate(gray, wrong, refs)
+                assert loc is not None, f"page {n} was let go"
+                assert loc.matched >= 12 and set(loc.flow_pages) & {n - 2, n - 1}, (n, loc.matched, loc.flow_pages)
+    assert cases >= 2, "the scan no longer shows the case: nothing aligned in the wrong fit"
