@@ -75,7 +75,14 @@ FEATURES = 4 * 4 * ORIENTATIONS + 8 * 8  # values per glyph: direction histogram
 MNIST_TRAIN_STOP = 300
 MNIST_HELD_OUT_FROM = 350
 MNIST_INK = 100  # an MNIST pixel (0..255) above this is ink
-MNIST_VARIANTS = 1  # varied copies of each training row (_mnist_variant)
+# varied copies of each training row (_mnist_variant). 3 was measured and not kept: 5-fold cross-validation over
+# positions 0-349 97.2 -> 97.5 % right (99 -> 89 wrong of 3,500); bench_handwritten_labels validation rows seeds
+# 87700-87709 right 92.4 -> 93.4 % (every seed up), but silent 4 -> 5 (87702 #253: a 2 at 150 dpi the classifier,
+# surer, read 4; the other 4 are one MNIST 5 read 6 by every reader), and generated flagged 1s
+# (test_flagged_ones_are_not_weighed_as_sevens) read other than 1 3 -> 7 of 300, p(7) >= fused_rival 7 -> 11;
+# training 25 -> 34 s CPU. Varying only the digits other than 1 and 7 three times kept the flagged 1s (4 of 300) but
+# lost the gain (validation rows 98.2 %, as now)
+MNIST_VARIANTS = 1
 
 
 @dataclass(frozen=True, slots=True)
