@@ -123,6 +123,14 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             fused = fuse_readings(dig, readings, item_ids, document_items, settings)
             if fused[0].status == "read" and fused[1] >= settings.fused_skip:
                 break  # sure already; the second language costs more than it could change
+    if dig is None and not any(r.text.strip() for r in readings) and (tail := after_widest_gap(img)) is not None:
+        # Tesseract 5.5 reads nothing at all on some clean typed lines with a prefix (「添付資料 7-1-1」
+        # 40-60 px tall: seeds 86200-05 p22, 86400-04, the page then taken for the previous
+        # document's): the id after the widest gap, read alone, is read every time
+        readings = [
+            ocr_reading(readers.engine.read_line(tail, lang=lang, whitelist=OCR_WHITELIST, psm=7, region="label"), item_ids, document_items, settings)
+            for lang in settings.ocr_langs
+        ]
     if dig is not None and fused is not None:
         parse, p, ocr_used = fused
         agree = next(
@@ -138,6 +146,19 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             note = "a digit touches the frame: a 1 there could be a 7"
             voted = LabelParse((), (), "uncertain", tuple(sorted(near | set(voted.ids))), note)
     return _checked((voted, chosen, (chosen.source if chosen else "none")), img, None, readings, readers)
+
+
+def after_widest_gap(img: NDArray[np.uint8], pad: int = 20) -> NDArray[np.uint8] | None:
+    """The line image from its widest gap between inked columns on (a label's id after its prefix), with a margin; None without a gap."""
+    xs = np.flatnonzero((img < 128).any(axis=0))
+    if xs.size < 2:
+        return None
+    gaps = np.diff(xs)
+    k = int(np.argmax(gaps))
+    if gaps[k] < 2:
+        return None
+    cut = int(xs[k] + gaps[k] // 2)
+    return np.ascontiguousarray(np.pad(img[:, cut:], ((0, 0), (pad, 0)), constant_values=255))
 
 
 def _merge(parses: Sequence[LabelParse]) -> LabelParse:
