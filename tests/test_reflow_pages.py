@@ -275,3 +275,33 @@ def test_many_lines_page_fitted_to_the_wrong_page_at_a_larger_scale_is_not_let_g
                 assert loc is not None, f"page {n} was let go"
                 assert loc.matched >= 12 and set(loc.flow_pages) & {n - 2, n - 1}, (n, loc.matched, loc.flow_pages)
     assert cases >= 2, "the scan no longer shows the case: nothing aligned in the wrong fit"
+
+
+def test_label_lines_between_two_pairs_of_one_page_are_paired_at_the_runs_offset_only() -> None:
+    """Ensures that the label lines between two aligned lines of one blank page (a value typed after each label, so unlike the blank's whole line) are paired, and not when one sits off the run's offset.
+
+    Seed 86400-02 p14 (tuning), the closing contacts page: a heading and the next aligned, the
+    five label lines between them (label alike 0.91-0.98) did not; 3 of 19 lines aligned and the
+    page was taken for an attachment.
+    """
+    from pipeline.reading.reflow_lines import label_similarity, labelled
+
+    rng = np.random.default_rng(88101)
+    n, label_bins = 8, 28
+    fdesc = _unit_rows(rng, n)
+    fdesc[1:7, label_bins:] = 0.0  # lines 1-6: a label alone on the blank
+    fdesc /= np.linalg.norm(fdesc, axis=1, keepdims=True)
+    fy = np.arange(n, dtype=np.float32) * 20
+    flow = _flow(fdesc, fy, np.zeros(n, np.int32))
+    flow.lines.x1[1:7] = label_bins * 3 + 6
+    sdesc = fdesc.copy()
+    sdesc[1:7, :label_bins] += rng.normal(0.0, 0.09, (6, label_bins)).astype(np.float32)  # scanned, not drawn
+    sdesc[1:7, label_bins + 1 :] = rng.random((6, 40 - label_bins - 1)).astype(np.float32)  # the value typed after it
+    sdesc /= np.linalg.norm(sdesc, axis=1, keepdims=True)
+    scan = _lines(sdesc.astype(np.float32), fy + 15)
+    sims = [label_similarity(scan, i, flow.lines, i) for i in range(1, 7)]
+    assert all(0.85 <= v < 0.975 for v in sims), sims  # alike as a scanned label, not as the blank's own
+    base = Alignment(((0, 0), (7, 7)), (1.0, 1.0), 2.0)
+    assert labelled(base, scan, flow).pairs == tuple((i, i) for i in range(n))
+    off = _lines(sdesc.astype(np.float32), (fy + 15 + np.where(np.arange(n) == 3, 20, 0)).astype(np.float32))  # one a line off
+    assert labelled(base, off, flow).pairs == base.pairs
