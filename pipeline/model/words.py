@@ -31,6 +31,7 @@ FLAG = {
     "zero_point_item": "0点（不合格項目）",
     "declaration_requires_document": "申告に伴う書類",
     "unconfirmed_document": "書類の確認が必要",
+    "missing_document_if_yes": "回答未確定・書類なし",
     "evidence_for_no_answer": "「いいえ」の項目に書類",
     "repaired_file": "修復して読んだファイル",
     "reflowed_form": "記入で位置がずれた様式",

@@ -185,12 +185,16 @@ def _flags(item: Item, wanted: Sequence[Evidence], docs: Documents) -> list[Flag
 
 
 def _missing_if_yes(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
-    """A missing_document warning for an item whose answer is not settled: no document (nor URL, where either does) is there for it."""
+    """missing_document_if_yes (warning) for an item whose answer is not settled: no document (nor URL, where either does) is there for it.
+
+    Its own code, not missing_document: the contract's code says a document the answer needs is
+    missing, and here the answer may still be no (a form page not found makes all its items so).
+    """
     if not any(ev.kind == "document" and ev.status == "missing" for ev in wanted):
         return []
     what = "添付書類も URL 経路も" if "doc|url" in item.evidence else "添付書類が"
     message = f"{item.id}: 回答が確定していません。「はい」であれば、右肩「{item.id}」の{what}ありません"
-    return [Flag(code="missing_document", severity="warning", item=item.id, message=message)]
+    return [Flag(code="missing_document_if_yes", severity="warning", item=item.id, message=message)]
 
 
 def _unconfirmed(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:

@@ -92,7 +92,7 @@ def scoring_entries(facts: DossierFacts) -> list[dict[str, Any]]:
     return entries
 
 
-ANSWER_CODES = ("uncertain_mark", "conflicting_answer", "required_not_met")
+ANSWER_CODES = ("uncertain_mark", "conflicting_answer", "required_not_met", "missing_document_if_yes")  # the last: settle the answer first
 EVIDENCE_WORD = {"missing_signature": "signature", "missing_seal": "seal", "missing_text": "text", "missing_url_path": "url_path"}
 
 
