@@ -342,19 +342,10 @@ def test_calibrate_places_everything_on_independent_printings(tmp_path, form, se
 
     Seeds 88000, 88003 and 87837 were the bench_calibrate seeds these cases were found on.
     """
-    import random
-    import shutil
-
     from pipeline.form.calibrate import calibrate
-    from samples.independent import docbuild, office, seedform, style
-    from samples.independent.paths import SEED_DIR
+    from tests.independent_printing import independent_printing
 
-    if not shutil.which("soffice"):
-        pytest.skip("LibreOffice is not installed")
-    if not any(SEED_DIR.glob("*.txt")):
-        pytest.skip("../shared/seed is absent (the independent printing is built from it)")
-    printing = style.random_style(random.Random(seed * 7919 + 1), f"ind{seed}-p0")
-    [pdf_bytes] = office.to_pdf_many([docbuild.build_docx(seedform.parse(), printing)])
+    printing, pdf_bytes = independent_printing(seed)
     pdf = tmp_path / "blank.pdf"
     pdf.write_bytes(pdf_bytes)
     report = calibrate(pdf, tmp_path / "form", form)

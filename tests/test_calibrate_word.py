@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -11,21 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.independent_printing import independent_printing
+
 pytestmark = pytest.mark.slow
-
-
-def _printing(seed: int) -> tuple[Any, bytes]:
-    """The printing `python -m samples.independent --seed SEED --n 1` makes: its style and blank PDF."""
-    from samples.independent import docbuild, office, seedform, style
-    from samples.independent.paths import SEED_DIR
-
-    if not shutil.which("soffice"):
-        pytest.skip("LibreOffice is not installed")
-    if not any(SEED_DIR.glob("*.txt")):
-        pytest.skip("../shared/seed is absent (the independent printing is built from it)")
-    printing = style.random_style(random.Random(seed * 7919 + 1), f"ind{seed}-p0")
-    [pdf] = office.to_pdf_many([docbuild.build_docx(seedform.parse(), printing)])
-    return printing, pdf
 
 
 def _calibrated(tmp_path: Path, form: Any, pdf: bytes) -> tuple[Any, dict[str, tuple[int, list[float]]]]:
@@ -50,7 +37,7 @@ def test_a_day_wrapped_alone_to_the_next_line_is_placed(tmp_path, form, seed):
     """
     from pipeline.form.calibrate.scan import scan_pdf
 
-    _, pdf = _printing(seed)
+    _, pdf = independent_printing(seed)
     report, fields = _calibrated(tmp_path, form, pdf)
     assert report.ok, report.unplaced
     scans = scan_pdf(tmp_path / "blank.pdf")
@@ -92,7 +79,7 @@ def test_values_typed_in_word_land_in_their_fields(tmp_path, form, seed, names):
     from pipeline.form.calibrate.scan import scan_pdf
     from samples.independent import fill_word, itemsdata, plan, seedform
 
-    printing, pdf = _printing(seed)
+    printing, pdf = independent_printing(seed)
     _, fields = _calibrated(tmp_path, form, pdf)
     assert set(names) <= set(fields)
     rng = random.Random(seed * 1_000_003)  # as bench_calibrate.plan_for
@@ -124,7 +111,7 @@ def test_a_wrapped_date_with_no_room_on_its_first_line_is_left_unplaced(tmp_path
     line), so a handwritten date would read empty; unplaced, it reads not_located and the
     reviewer looks. Seed 87807 was a bench_calibrate seed that placed both on a 15 pt sliver.
     """
-    _, pdf = _printing(87807)
+    _, pdf = independent_printing(87807)
     report, fields = _calibrated(tmp_path, form, pdf)
     dates = ["security_outage.reported_date", "personal_data_leak.reported_date"]
     assert sorted(report.unplaced) == sorted(dates)
