@@ -58,5 +58,8 @@ FAINT_FIELD_NOTE = "欄に薄い記入があるようですが、読み取れま
 # URL line is not taken as filled in either.
 TWO_PAGES_NOTE = "同じ様式の頁が二つあり、読み取りが食い違います。両方の頁を目視で確認してください"
 ERASED_FIELD_NOTE = "白黒2値のスキャンで空欄と読めました。薄い鉛筆の記入は2値化で消えることがあるため、原本で確認してください"
+# The notes of a place read uncertain that do not show writing there: such a URL line is not a path
+# filled in (rules.evidence); a new note of that kind belongs here.
+NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE})
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
 STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

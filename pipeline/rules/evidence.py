@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer
-from pipeline.model.words import ERASED_FIELD_NOTE, FAINT_FIELD_NOTE, TWO_PAGES_NOTE
+from pipeline.model.words import NOT_WRITTEN_NOTES
 
 EMPTY_URL = re.compile(r"^\s*(https?://)?\s*$", re.IGNORECASE)
 
@@ -59,7 +59,7 @@ def _field_status(reading: FieldReading | None, page_missing: bool) -> str:
         return "uncertain"
     if reading.status == "not_located":  # the printing's layout has no place for it: a person looks
         return "uncertain"
-    if reading.kind == "url" and reading.note in (FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE):
+    if reading.kind == "url" and reading.note in NOT_WRITTEN_NOTES:
         return "uncertain"  # faint strokes that may be dirt, a line the scanner may have blanked, two pages at odds: a person looks
     if reading.kind == "url" and reading.status in ("uncertain", "handwritten"):
         return "present"  # a path written there is filled in, whatever its reading (shown with its crop)
