@@ -128,3 +128,30 @@ def test_a_black_and_white_scan_is_said_once_per_file_a_grey_one_not(tmp_path, m
         assert "鉛筆" in (fields["1-1-3.name"].note or "")
     if said:
         assert said[0].message.startswith("scan.pdf p1: 白黒2値")  # said once, at the file's first form page
+
+
+def test_an_item_split_by_a_page_break_is_answered_by_its_box_on_the_other_page():
+    """Ensures that the black-and-white rule (an item whose boxes all read empty is uncertain) looks at the item's boxes on every page, not the page's share of them.
+
+    A Word printing can put 「はい」 at the foot of one page and 「いいえ」 at the top of the next
+    (independent set 86500-01: 2-2-1, 3-1-7, 4-2-3 answered ■ yes, read uncertain from their
+    lone empty box on the next bw page). An item with no box checked anywhere stays uncertain.
+    """
+    from pipeline.model.records import MarkReading, PageRef
+    from pipeline.reading.erased import MARK_NOTE, settled_across_pages, unsure_where_erased
+    from pipeline.reading.read_digital import PageReading
+
+    form = load_form(FORM_DIR)
+    layout = next(p for p in form.pages if "1-1-4" in p.item_ids and "1-1-3" in p.item_ids)
+    ref_a, ref_b = PageRef("scan.pdf", 1), PageRef("scan.pdf", 2)
+    box = {(b.owner, b.option): b.bbox for b in layout.boxes}
+    # page a holds the yes boxes (1-1-3's ticked), page b the no boxes, all read empty there
+    page_b = PageReading(
+        tuple(MarkReading(o, "no", "empty", 0.0, ref_b, box[(o, "no")]) for o in ("1-1-3", "1-1-4")), (), {}, bilevel=True
+    )
+    on_b = unsure_where_erased(page_b, layout).marks
+    assert {m.state for m in on_b} == {"uncertain"} and all(m.note == MARK_NOTE for m in on_b)  # page b alone cannot tell
+    on_a = [MarkReading("1-1-3", "yes", "checked", 0.4, ref_a, box[("1-1-3", "yes")]), MarkReading("1-1-4", "yes", "empty", 0.0, ref_a, box[("1-1-4", "yes")])]
+    settled = {f"{m.owner}.{m.option}": m for m in settled_across_pages([*on_a, *on_b], form)}
+    assert (settled["1-1-3.yes"].state, settled["1-1-3.no"].state, settled["1-1-3.no"].note) == ("checked", "empty", None)
+    assert settled["1-1-4.no"].state == "uncertain"  # no box of 1-1-4 checked on either page

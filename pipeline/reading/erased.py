@@ -11,7 +11,10 @@ reviewer:
 - an item or declaration whose □ boxes on the page all read empty is uncertain, whatever its
   brackets read (an applicant answers every item; a bracket chosen with no box ticked says the
   box was). A box read empty beside a checked one keeps its reading, since it answers the item:
-  a second, faint tick there would be a conflict nobody can see (86200-04 4-3-2);
+  a second, faint tick there would be a conflict nobody can see (86200-04 4-3-2). An item
+  whose boxes are on two pages (a page break between 「はい」 and 「いいえ」) is settled once all
+  pages are read (`settled_across_pages`): a box checked on the other page answers it
+  (86500-01, Word-typed ■ on one page, its empty box on the next, read uncertain);
 - a text, date or URL place read empty is uncertain, and an uncertain URL line is not taken as
   filled in (rules.evidence). Signatures and seals are written and stamped in ink, which
   binarisation keeps: an empty one stays missing.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.model.records import FieldReading, MarkReading, PageLayout
+from pipeline.model.records import FieldReading, FormDef, MarkReading, PageLayout
 from pipeline.model.words import ERASED_FIELD_NOTE
 from pipeline.reading.read_digital import PageReading
 
@@ -55,3 +58,14 @@ def _unsure_field(fld: FieldReading) -> FieldReading:
     if fld.kind in PENCIL_KINDS and fld.status == "empty":
         return replace(fld, status="uncertain", note=ERASED_FIELD_NOTE)
     return fld
+
+
+def settled_across_pages(marks: list[MarkReading], form: FormDef) -> list[MarkReading]:
+    """The marks with the per-page rule undone for an item a box of which reads non-empty on another page (its boxes were split by a page break).
+
+    The rule only ever turned an `empty` □ box into this uncertain reading, so undoing it gives
+    back the empty reading.
+    """
+    boxes = {(b.owner, b.option) for page in form.pages for b in page.boxes if b.shape == "box"}
+    answered = {m.owner for m in marks if (m.owner, m.option) in boxes and m.state != "empty" and m.note != MARK_NOTE}
+    return [replace(m, state="empty", note=None) if m.note == MARK_NOTE and m.owner in answered else m for m in marks]

@@ -19,7 +19,7 @@ from pipeline.output.result import to_json, write_json_atomic
 from pipeline.reading import labels
 from pipeline.reading.digital_page import prints_the_form, read_digital_page
 from pipeline.reading.engines import Engines
-from pipeline.reading.erased import unsure_where_erased
+from pipeline.reading.erased import settled_across_pages, unsure_where_erased
 from pipeline.reading.identify import identify_text_page
 from pipeline.reading.marks import unlocated_readings
 from pipeline.reading.page_merge import merge_page_readings
@@ -81,6 +81,7 @@ def process_submission(
     out_dir.mkdir(parents=True, exist_ok=True)
     # Sources → pages: each form page read, every other page's label read.
     collected = read_submission(entry, form, engines)
+    collected.marks = settled_across_pages(collected.marks, form)
     # Labels → documents, and the corners of those whose label could not be read.
     others, placed = place_of_form_pages(collected.other_pages, collected.form_pages, [p.number for p in form.pages])
     attachments, dropped = labels.group_attachments(others)
