@@ -233,6 +233,17 @@ def test_choice_points_and_missing_choice(form):
     assert result.item_scores["3-1-7"].points == 0
 
 
+def test_two_brackets_chosen_are_said_while_the_evidence_is_in_doubt(form):
+    """Ensures that two ○ on 3-1-7's brackets are flagged even when its signature is uncertain: the reviewer learns both at once (seed 86500-02)."""
+    marks, fields, atts = perfect(form)
+    for key in ("other_building", "other_floor"):
+        marks = set_mark(marks, "3-1-7", key, "checked")
+    fields = set_field(fields, "3-1-7.signature", None, "uncertain")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert "conflicting_answer" in codes(result, "3-1-7")
+    assert result.item_scores["3-1-7"].points == 0 and result.item_scores["3-1-7"].high == 5  # unresolved until the signature is settled
+
+
 def test_declarations(form):
     """Ensures that a dependent provider raises declaration_requires_document and a blank one is flagged."""
     marks, fields, atts = perfect(form)

@@ -30,7 +30,7 @@ def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool) -> s
 
 
 def _choice_points(item: Item, answer: ItemAnswer) -> tuple[int, int, str | None]:
-    """(low, high, problem) for a choice item answered yes with its evidence present."""
+    """(low, high, problem) for a choice item answered yes (its points count once its evidence is present)."""
     points = {c.key: int(c.points or 0) for c in item.choices}
     states = {m.option: m.state for m in answer.marks}
     checked = [k for k in points if states.get(k) == "checked"]
@@ -74,6 +74,13 @@ def score_item(
             flags.append(Flag("required_not_met", "error", item.id, f"{item.id}（必須）: {said}のため要件を満たしません"))
         return none, flags
 
+    # The brackets are said whatever the evidence: two ○ read while a signature is in doubt
+    # would otherwise go unsaid until the signature is settled (seed 86500-02 3-1-7).
+    low, high, problem = _choice_points(item, answer) if item.scoring == "choice" else (top, top, None)
+    if problem == "missing":
+        flags.append(Flag("missing_choice", "warning", item.id, f"{item.id}: 選択肢（{'・'.join(c.text for c in item.choices)}）のいずれにも○がありません"))
+    elif problem == "conflict":
+        flags.append(Flag("conflicting_answer", "error", item.id, f"{item.id}: 選択肢に複数の○があります"))
     state = _evidence_state(evidence, could_be_unlabeled)
     if state == "missing":
         return ItemScore(points=0, low=0, high=0, met_low=False, met_high=False, pending=False), flags
@@ -82,11 +89,6 @@ def score_item(
     if item.scoring == "reviewer":
         return ItemScore(points=None, low=0, high=top, met_low=True, met_high=True, pending=True), flags
     if item.scoring == "choice":
-        low, high, problem = _choice_points(item, answer)
-        if problem == "missing":
-            flags.append(Flag("missing_choice", "warning", item.id, f"{item.id}: 選択肢（{'・'.join(c.text for c in item.choices)}）のいずれにも○がありません"))
-        elif problem == "conflict":
-            flags.append(Flag("conflicting_answer", "error", item.id, f"{item.id}: 選択肢に複数の○があります"))
         return ItemScore(points=low, low=low, high=high, met_low=True, met_high=True, pending=False), flags
     return ItemScore(points=top, low=top, high=top, met_low=True, met_high=True, pending=False), flags
 
