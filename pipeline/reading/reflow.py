@@ -25,12 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.model.geometry import px_per_pt
-from pipeline.model.records import BBox, BoxLayout, FieldLayout
+from pipeline.model.records import BoxLayout, FieldLayout
 from pipeline.reading.affine import aligned_view, compose, turn_points
 from pipeline.reading.references import Reference, as_f32
 from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow, median3
+from pipeline.reading.reflow_place import grown_row, intrudes, moved_bbox, table_row
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
-from pipeline.reading.register import Registration, darkness, levels
+from pipeline.reading.register import darkness, levels
 
 Element = BoxLayout | FieldLayout
 
@@ -44,6 +45,7 @@ class Placement:
     offset: tuple[int, int] | None
     guess: tuple[int, int]  # where its line says it is (px), for the crop of one not found
     corr: float
+    grow: int = 0  # px its table row grew under it (a signature or seal place, Word): the place reaches down that far
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,20 +292,72 @@ def _unexplained(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults) -
     return [i for i in tall if (i < i0 or i > i1) and i not in over]
 
 
-def _grown_under(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, cfg: ReflowDefaults) -> bool:
-    """Whether a signature or seal place placed at offset dy (px) has its row grown under it: the next aligned line of its page sits grown_px or more further down.
+def _around(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[float | None, float | None]:
+    """The offsets (px) of the nearest aligned lines above and below flow line j on its page (None where there is none); j's own pair left out."""
+    same = [(i, jj) for i, jj in al.pairs if jj != j and flow.page[jj] == flow.page[j]]
+    above = [pair_dy(lines, i, flow.lines, jj) for i, jj in same if jj < j]
+    below = [pair_dy(lines, i, flow.lines, jj) for i, jj in same if jj > j]
+    return (above[-1] if above else None), (below[0] if below else None)
+
+
+def _grown_under(around: tuple[float | None, float | None], dy: int, cfg: ReflowDefaults) -> bool:
+    """Whether a signature or seal place placed at offset dy has its row grown under it: the next aligned line of its page sits grown_px or more further down.
 
     Word grows a table row around a pasted signature or seal, and its label stays at the
     row's top: the writing is then below the place its label puts it (seed 84004 p3:
-    1-1-3's signature read empty, its row 1.6 times as tall). It is not read there.
+    1-1-3's signature read empty, its row 1.6 times as tall). Unless the row is found by its
+    rules (_in_row), it is not read there.
     """
-    if not isinstance(el, FieldLayout) or el.kind not in ("signature", "seal"):
-        return False
-    below = [(i, jj) for i, jj in al.pairs if jj > j and flow.page[jj] == flow.page[j]]
-    if not below:
-        return False
-    i, jj = below[0]
-    return pair_dy(lines, i, flow.lines, jj) - dy >= cfg.grown_px
+    below = around[1]
+    return below is not None and below - dy >= cfg.grown_px
+
+
+def _in_row(
+    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, around: tuple[float | None, float | None], found: tuple[int, ...], cfg: ReflowDefaults
+) -> tuple[FieldLayout, tuple[int, int] | None, int] | None:
+    """A signature or seal place found by its table row (reflow_place.grown_row): (the place cut at the row's bottom, offset, px the row grew); offset None when the row found is at odds with the line below it; None without a row.
+
+    The row's top lies between the lines aligned above and below it (its neighbours' offsets
+    when there are none). The line below the row sits under its grown bottom: one above it
+    means the rules found are not the row's. What is pasted there stays in the row's cell: a
+    seal's place, 40 pt tall, reached past the row into the next line (seed 86500-05 p3).
+    """
+    k = px_per_pt(ref.dpi)
+    box = (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k)))
+    row = table_row(ref.dark, box, cfg)
+    if row is None:
+        return None
+    on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
+    above, below = around
+    lo = above if above is not None else min(found)
+    hi = below if below is not None else max(found)
+    got = grown_row(dark, ref.dark, row, int(round(min(on_row) * k)), lo, hi, cfg)
+    if got is None:
+        return None
+    (dx, dy), growth = got
+    cut = replace(el, bbox=(*el.bbox[:3], min(el.bbox[3], (row.bottom - 1) / k)))
+    if below is not None and below < dy + growth - cfg.search_y_px:
+        return cut, None, 0
+    return cut, (dx, dy), growth
+
+
+def _intruded(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, k: float, cfg: ReflowDefaults) -> bool:
+    """Whether a field placed at offset dy reaches into another aligned line on the scan, one its place did not hold on the blank (reflow_place.intrudes).
+
+    A line's offset is the median of its pair's and its neighbours' on its page: a line
+    merged with what was typed just above it pulls its own (seed 86500-09 p5: 6 px).
+    """
+    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+    dys = [pair_dy(lines, i, flow.lines, jj) for i, jj in al.pairs]
+    others = []
+    for n, (_, jj) in enumerate(al.pairs):
+        a, b = float(flow.lines.y0[jj]), float(flow.lines.y1[jj])
+        if jj == j or (flow.page[jj] == flow.page[j] and min(b, y1) > max(a, y0)):
+            continue
+        near = [dys[m] if 0 <= m < len(dys) and flow.page[al.pairs[m][1]] == flow.page[jj] else dys[n] for m in (n - 1, n + 1)]
+        d = median3(near[0], dys[n], near[1])
+        others.append((a + d, b + d))
+    return intrudes((y0 + dy, y1 + dy), others, cfg.intrude_px)
 
 
 def _overlapping(placements: list[Placement], k: float) -> set[int]:
@@ -318,6 +372,24 @@ def _overlapping(placements: list[Placement], k: float) -> set[int]:
             if min(ba[2], bb[2]) - max(ba[0], bb[0]) > 0 and min(ba[3], bb[3]) - max(ba[1], bb[1]) > 0:
                 out |= {na, nb}
     return out
+
+
+def _settled(
+    dark: NDArray[np.float32], ref: Reference, el: Element, at: tuple[Flow, Lines, Alignment, int], found: tuple[int, ...], offset: tuple[int, int] | None, cfg: ReflowDefaults
+) -> tuple[Element, tuple[int, int] | None, int]:
+    """An element's place checked: a signature or seal place by its table row (else not read in a grown row), a field's not reaching into another line; (element, offset, px its row grew)."""
+    if not isinstance(el, FieldLayout):
+        return el, offset, 0
+    flow, lines, al, j = at
+    if el.kind in ("signature", "seal"):
+        around = _around(flow, lines, al, j)
+        row = _in_row(dark, ref, el, around, found, cfg)
+        if row is not None:
+            return row
+        return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
+    if offset is not None and _intruded(flow, lines, al, el, j, offset[1], px_per_pt(ref.dpi), cfg):
+        return el, None, 0
+    return el, offset, 0
 
 
 def place_elements(
@@ -354,9 +426,8 @@ def place_elements(
             guess, offset, corr = max(placed, key=lambda t: t[2]) if placed else tries[0]
             if len({t[1] for t in placed}) > 1 and min(t[2] for t in placed) >= corr - cfg.placement_margin:
                 offset = None  # two places fit nearly as well: which one is its own is not known
-            if offset is not None and _grown_under(flow, lines, al, el, first[p] + li, offset[1], cfg):
-                offset = None
-            out.append(Placement(el, p, offset, guess, corr))
+            el, offset, grow = _settled(dark, ref, el, (flow, lines, al, first[p] + li), found, offset, cfg)
+            out.append(Placement(el, p, offset, guess, corr, grow))
     clash = _overlapping(out, k)
     return tuple(replace(pl, offset=None) if n in clash else pl for n, pl in enumerate(out))
 
@@ -489,89 +560,3 @@ def heads(flow: Flow, al: Alignment, cfg: ReflowDefaults = REFLOW) -> tuple[int,
     j0, j1 = al.pairs[0][1], al.pairs[-1][1]
     pages = sorted({int(flow.page[j]) for _, j in al.pairs})
     return tuple(p for p in pages if j0 - cfg.max_skip <= int(np.flatnonzero(flow.page == p)[0]) <= j1)
-
-
-def moved_bbox(bbox: BBox, offset: tuple[int, int], dpi: float) -> BBox:
-    """A bbox (points) moved by an offset in px at dpi."""
-    k = px_per_pt(dpi)
-    dx, dy = offset[0] / k, offset[1] / k
-    return (bbox[0] + dx, bbox[1] + dy, bbox[2] + dx, bbox[3] + dy)
-
-
-def _paste(canvas: NDArray[np.float32], src: NDArray[np.float32], box: tuple[int, int, int, int], offset: tuple[int, int]) -> None:
-    """canvas[box moved by offset] = max(itself, src[box]), clipped to both."""
-    h, w = canvas.shape
-    x0, y0, x1, y1 = box
-    dx, dy = offset
-    x0, y0 = max(x0, -dx, 0), max(y0, -dy, 0)
-    x1, y1 = min(x1, w - dx, src.shape[1]), min(y1, h - dy, src.shape[0])
-    if x0 >= x1 or y0 >= y1:
-        return
-    np.maximum(canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx], src[y0:y1, x0:x1], out=canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx])
-
-
-def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, cfg: ReflowDefaults = REFLOW) -> Reference:
-    """The blank as this scan has it: the placed boxes and fields (in the layout of page `principal`), their ink and printed characters."""
-    base = refs[principal]
-    dpi = base.dpi
-    k = px_per_pt(dpi)
-    canvas = np.zeros_like(base.dark)
-    boxes: list[BoxLayout] = []
-    fields: list[FieldLayout] = []
-    printed: list[tuple[str, BBox]] = []
-    c = cfg.carry_px
-    for pl in loc.placements:
-        if pl.offset is None:
-            continue
-        src = refs[pl.page]
-        x0, y0, x1, y1 = (int(round(v * k)) for v in pl.element.bbox)
-        _paste(canvas, src.dark, (x0 - c, y0 - c, x1 + c, y1 + c), pl.offset)
-        moved = replace(pl.element, bbox=moved_bbox(pl.element.bbox, pl.offset, dpi))
-        if isinstance(moved, BoxLayout):
-            boxes.append(moved)
-            continue
-        fields.append(moved)
-        g = 6.0
-        eb = pl.element.bbox
-        for ch, cb in src.printed:
-            cx, cy = (cb[0] + cb[2]) / 2, (cb[1] + cb[3]) / 2
-            if eb[0] - g <= cx <= eb[2] + g and eb[1] - g <= cy <= eb[3] + g:
-                printed.append((ch, moved_bbox(cb, pl.offset, dpi)))
-    layout = replace(base.layout, boxes=tuple(boxes), fields=tuple(fields))
-    gray = np.asarray(255.0 - canvas * 255.0, np.uint8)
-    return replace(
-        base,
-        layout=layout,
-        gray=gray,
-        dark=canvas,
-        dark_max=as_f32(cv2.dilate(canvas, np.ones((3, 3), np.uint8))),
-        dark_wide=as_f32(cv2.dilate(canvas, np.ones((5, 5), np.uint8))),
-        blank=None,
-        cache={"printed": tuple(printed), "qr_bbox": None},
-    )
-
-
-def principal_page(loc: Located) -> int:
-    """The reference index this page stands for: the first blank page whose head is on it; else the one whose elements it holds most of (its lines, when it holds none).
-
-    A page holding the tail of one blank page and the head of the next is the next one's
-    (the previous scanned page stood for the first): one form page, one scanned page.
-    """
-    if loc.heads:
-        return loc.heads[0]
-    counts: dict[int, int] = {}
-    for pl in loc.placements:
-        counts[pl.page] = counts.get(pl.page, 0) + 1
-    if counts:
-        return max(counts, key=lambda p: (counts[p], -p))
-    return loc.flow_pages[0]
-
-
-def moved_registration(loc: Located, refs: tuple[Reference, ...], dpi: float, quality: float, cfg: ReflowDefaults = REFLOW) -> Registration:
-    """A Registration of the scan onto the moved blank (frame as its matrix)."""
-    m = loc.frame
-    angle = math.degrees(math.atan2(m[1, 0], m[0, 0]))
-    turn = int(round(angle / 90.0)) % 4 * 90
-    skew = (angle - turn + 180.0) % 360.0 - 180.0
-    ref = moved_reference(loc, refs, principal_page(loc), cfg)
-    return Registration(ref, m, dpi, turn, skew, math.hypot(m[0, 0], m[1, 0]), loc.matched, quality, "layout")

@@ -20,8 +20,10 @@ from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BoxLayout, FieldLayout, FieldReading, FormDef, MarkReading, PageRef
 from pipeline.reading.affine import aligned_view
 from pipeline.reading.references import Reference, references
-from pipeline.reading.reflow import Located, centred, element_line, locate, moved_bbox, moved_registration, pair_dy, place_one
+from pipeline.reading.reflow import Located, centred, element_line, locate, pair_dy, place_one
 from pipeline.reading.reflow_lines import align, form_flow, page_lines, similarity
+from pipeline.reading.reflow_moved import moved_registration
+from pipeline.reading.reflow_place import moved_bbox
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration, Rejection, darkness, levels
 from pipeline.reading.settings import REGISTER, RegisterDefaults

@@ -163,9 +163,29 @@ class ReflowDefaults:
     placement_margin: float = 0.05
     # A signature or seal place whose next line below sits grown_px or more further down than
     # the place moved had its table row grown around what was pasted there (Word): not read
-    # where its label puts it. A reflow moves whole lines (15-20 px); a line's own offset
-    # wavers by 2-3 px.
+    # where its label puts it unless its row is found by its rules (below). A reflow moves
+    # whole lines (15-20 px); a line's own offset wavers by 2-3 px.
     grown_px: int = 6
+    # A signature or seal place in a table row (a Word printing, reflow_place.py): the blank's
+    # rules within row_reach_px above and below it. A rule is a row (±1) whose ink darker than
+    # rule_ink covers rule_cover of the rule's columns (less row_inset_px each end): a scanned
+    # 0.5 pt rule is 0.4-0.55 dark at 100 dpi (seed 86500-09), a text line covers far less.
+    row_reach_px: int = 8
+    rule_ink: float = 0.2
+    rule_cover: float = 0.9
+    row_inset_px: int = 5
+    # On the scan the row's top is the one rule with the label under it (within
+    # row_label_search_px of its place): the label matched 0.62-0.9 under the right rule and
+    # 0.05-0.46 under a grown row's bottom rule (seeds 86500-01, -05, -09, printings p0 and p1).
+    row_label_search_px: int = 3
+    row_label_min: float = 0.55
+    # Its bottom is the first such rule below its blank height, within row_max_growth_px (a
+    # pasted seal grew a row 31-64 px at 100 dpi); a row grown less than row_grown_px is not.
+    row_max_growth_px: int = 120
+    row_grown_px: int = 3
+    # A placed field whose rows on the scan reach more than intrude_px into another aligned
+    # line's (one its place did not hold on the blank) is not read there (reflow_place.intrudes).
+    intrude_px: int = 2
     # The blank's ink around a placed box or field (what marks and fields subtract) is carried
     # along over this margin (px; a box's ring reaches 7 pt out).
     carry_px: int = 16

@@ -1,0 +1,130 @@
+"""The blank as a scanned page whose content moved has it: the boxes and fields placed by reflow.py moved where they went, with the blank's ink and printed characters carried along, as a Registration marks and fields read unchanged.
+
+A signature or seal place whose table row Word grew (Placement.grow) reaches down that far,
+and a seal's one seal width right of 印; the blank's print is carried both at the row's top
+and at its grown bottom (印 sits there), and what runs the row's whole height (its vertical
+rules) all the way down.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.model.geometry import px_per_pt
+from pipeline.model.records import BBox, BoxLayout, FieldLayout
+from pipeline.reading.references import Reference, as_f32
+from pipeline.reading.reflow import Located, Placement
+from pipeline.reading.reflow_place import moved_bbox, stretched
+from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
+from pipeline.reading.register import Registration
+
+
+def _paste(canvas: NDArray[np.float32], src: NDArray[np.float32], box: tuple[int, int, int, int], offset: tuple[int, int]) -> None:
+    """canvas[box moved by offset] = max(itself, src[box]), clipped to both."""
+    h, w = canvas.shape
+    x0, y0, x1, y1 = box
+    dx, dy = offset
+    x0, y0 = max(x0, -dx, 0), max(y0, -dy, 0)
+    x1, y1 = min(x1, w - dx, src.shape[1]), min(y1, h - dy, src.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    np.maximum(canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx], src[y0:y1, x0:x1], out=canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx])
+
+
+def _reached(fld: FieldLayout, grow_pt: float) -> FieldLayout:
+    """A placed field with the room Word gives what is pasted there: a row grown under it, and a seal's place one seal width right of 印.
+
+    A seal pasted into a Word form lands after the printed 印 (the cursor is there), not over
+    it (as in reflowed._grown for the born-digital file; seed 86500-09 p2 scanned: every seal
+    beside its 印).
+    """
+    x0, y0, x1, y1 = fld.bbox
+    right = x1 - x0 if fld.kind == "seal" else 0.0
+    return replace(fld, bbox=(x0, y0, x1 + right, y1 + grow_pt))
+
+
+def _carry(canvas: NDArray[np.float32], blank: NDArray[np.float32], pl: Placement, k: float, c: int) -> None:
+    """The blank's print around a placed element (± c px) onto the canvas where it went; a grown row's at its top and its grown bottom, its vertical rules all down."""
+    assert pl.offset is not None
+    fld = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, 0.0)
+    x0, y0, x1, y1 = (int(round(v * k)) for v in fld.bbox)
+    dx, dy = pl.offset
+    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), pl.offset)
+    if pl.grow <= 0:
+        return
+    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), (dx, dy + pl.grow))
+    left = max(0, x0 - c)
+    rows = np.repeat(stretched(blank, (left, y0, x1 + c, y1)), y1 - y0 + pl.grow, axis=0)
+    _paste(canvas, rows, (0, 0, rows.shape[1], rows.shape[0]), (left + dx, y0 + dy))
+
+
+def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, cfg: ReflowDefaults = REFLOW) -> Reference:
+    """The blank as this scan has it: the placed boxes and fields (in the layout of page `principal`), their ink and printed characters."""
+    base = refs[principal]
+    dpi = base.dpi
+    k = px_per_pt(dpi)
+    canvas = np.zeros_like(base.dark)
+    boxes: list[BoxLayout] = []
+    fields: list[FieldLayout] = []
+    printed: list[tuple[str, BBox]] = []
+    c = cfg.carry_px
+    for pl in loc.placements:
+        if pl.offset is None:
+            continue
+        src = refs[pl.page]
+        el = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, pl.grow / k)
+        _carry(canvas, src.dark, pl, k, c)
+        moved = replace(el, bbox=moved_bbox(el.bbox, pl.offset, dpi))
+        if isinstance(moved, BoxLayout):
+            boxes.append(moved)
+            continue
+        fields.append(moved)
+        g = 6.0
+        eb = pl.element.bbox
+        for ch, cb in src.printed:
+            cx, cy = (cb[0] + cb[2]) / 2, (cb[1] + cb[3]) / 2
+            if eb[0] - g <= cx <= eb[2] + g and eb[1] - g <= cy <= eb[3] + g:
+                printed.append((ch, moved_bbox(cb, pl.offset, dpi)))
+    layout = replace(base.layout, boxes=tuple(boxes), fields=tuple(fields))
+    gray = np.asarray(255.0 - canvas * 255.0, np.uint8)
+    return replace(
+        base,
+        layout=layout,
+        gray=gray,
+        dark=canvas,
+        dark_max=as_f32(cv2.dilate(canvas, np.ones((3, 3), np.uint8))),
+        dark_wide=as_f32(cv2.dilate(canvas, np.ones((5, 5), np.uint8))),
+        blank=None,
+        cache={"printed": tuple(printed), "qr_bbox": None},
+    )
+
+
+def principal_page(loc: Located) -> int:
+    """The reference index this page stands for: the first blank page whose head is on it; else the one whose elements it holds most of (its lines, when it holds none).
+
+    A page holding the tail of one blank page and the head of the next is the next one's
+    (the previous scanned page stood for the first): one form page, one scanned page.
+    """
+    if loc.heads:
+        return loc.heads[0]
+    counts: dict[int, int] = {}
+    for pl in loc.placements:
+        counts[pl.page] = counts.get(pl.page, 0) + 1
+    if counts:
+        return max(counts, key=lambda p: (counts[p], -p))
+    return loc.flow_pages[0]
+
+
+def moved_registration(loc: Located, refs: tuple[Reference, ...], dpi: float, quality: float, cfg: ReflowDefaults = REFLOW) -> Registration:
+    """A Registration of the scan onto the moved blank (frame as its matrix)."""
+    m = loc.frame
+    angle = math.degrees(math.atan2(m[1, 0], m[0, 0]))
+    turn = int(round(angle / 90.0)) % 4 * 90
+    skew = (angle - turn + 180.0) % 360.0 - 180.0
+    ref = moved_reference(loc, refs, principal_page(loc), cfg)
+    return Registration(ref, m, dpi, turn, skew, math.hypot(m[0, 0], m[1, 0]), loc.matched, quality, "layout")
