@@ -185,7 +185,9 @@ class ReflowDefaults:
     row_grown_px: int = 3
     # A placed field whose rows on the scan reach more than intrude_px into another aligned
     # line's (one its place did not hold on the blank) is not read there (reflow_place.intrudes).
-    intrude_px: int = 2
+    # URL places at a blank page's end reached 16 px into the next page's first line (seed
+    # 86500-01 4-3-1); a rightly placed contact field 2.5 px into the line above (seed 84500-01).
+    intrude_px: int = 4
     # The blank's ink around a placed box or field (what marks and fields subtract) is carried
     # along over this margin (px; a box's ring reaches 7 pt out).
     carry_px: int = 16
