@@ -178,6 +178,7 @@ def score_one(truth: dict, result: dict, t: Tally) -> None:
     url_flagged = {f.get("item") for f in result.get("flags", []) if f.get("code") == "missing_url_path"}
     unconfirmed = {f.get("item") for f in result.get("flags", []) if f.get("code") == "unconfirmed_document"}
     if_yes = {f.get("item") for f in result.get("flags", []) if f.get("code") == "missing_document_if_yes"}
+    unless_url = {f.get("item") for f in result.get("flags", []) if f.get("code") == "missing_document_unless_url"}
     expected = set(truth["missing_document"])
     for item in expected:
         t.add("missdoc_expected")
@@ -189,6 +190,9 @@ def score_one(truth: dict, result: dict, t: Tally) -> None:
         elif item in if_yes:  # the answer was read uncertain: the warning says the document is missing if it is yes
             t.add("missdoc_if_yes")
             t.events.append(f"{sub}: missing_document for {item} expected, missing_document_if_yes instead (answer read uncertain)")
+        elif item in unless_url:  # the URL place was in doubt: the warning says the document is missing unless a path is written
+            t.add("missdoc_unless_url")
+            t.events.append(f"{sub}: missing_document for {item} expected, missing_document_unless_url instead (URL place in doubt)")
         else:
             t.add("missdoc_silent")
             t.events.append(f"{sub}: missing_document for {item} expected, not flagged")
@@ -291,6 +295,7 @@ def table(by_way: dict[str, Tally], failures: dict[str, list[str]]) -> tuple[str
         ("missing_document precision %", lambda c: pct(c["missdoc_flagged_ok"], c["missdoc_flagged"])),
         ("  missing: unconfirmed instead (n)", lambda c: f"{int(c['missdoc_unconfirmed']):5d}"),
         ("  missing: if-yes warning instead (n)", lambda c: f"{int(c['missdoc_if_yes']):5d}"),
+        ("  missing: unless-URL warning instead (n)", lambda c: f"{int(c['missdoc_unless_url']):5d}"),
         ("  missing: no flag at all (n)", lambda c: f"{int(c['missdoc_silent']):5d}"),
         ("form pages taken as attachments", lambda c: f"{int(c['form_pages_taken_as_attachment']):5d}"),
         ("fields scored (n)", lambda c: f"{int(c['fld']):5d}"),

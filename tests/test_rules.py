@@ -402,6 +402,27 @@ def test_a_missing_document_is_said_as_a_warning_when_the_answer_is_not_settled(
     assert next(e for e in result.evidence[item.id] if e.kind == "document").status == "not_required"
 
 
+def test_a_document_is_not_called_missing_while_the_url_that_would_replace_it_is_in_doubt(form):
+    """Ensures that a doc|url item with no document and a URL place not found (or read in doubt) gets missing_document_unless_url, not missing_document; with the URL surely empty, missing_document (seed 86600-01 4-3-2)."""
+    marks, fields, atts = perfect(form)
+    item = form.item("4-3-2")
+    assert item.evidence == ("doc|url",)
+    kept = [a for a in atts if item.id not in a.labels]
+    from pipeline.model.words import ERASED_FIELD_NOTE
+
+    for status, note in (("not_located", None), ("uncertain", ERASED_FIELD_NOTE)):  # its place not found; read empty on a bw scan
+        unsure = [replace(f, note=note) if f.name == "4-3-2.url_target" else f for f in set_field(fields, "4-3-2.url_target", None, status)]
+        result = run(form, marks, unsure, kept, review=Review(items=REVIEWER_FULL))
+        said = {f.code: f for f in result.flags if f.item == item.id}
+        assert "missing_document" not in said and "missing_document_unless_url" in said, status
+        assert said["missing_document_unless_url"].severity == "warning" and "URL 経路" in said["missing_document_unless_url"].message
+        score = result.item_scores[item.id]
+        assert (score.low, score.high) == (0, item.points_max)  # unresolved until a person looks
+    empty = set_field(set_field(fields, "4-3-2.url_target", None, "empty"), "4-3-2.url_top", None, "empty")
+    result = run(form, marks, empty, kept, review=Review(items=REVIEWER_FULL))
+    assert "missing_document" in codes(result, item.id) and "missing_document_unless_url" not in codes(result, item.id)
+
+
 def test_unknown_label_is_flagged(form):
     """Ensures that a document labelled with a non-item, or an item that takes no document, raises unknown_label."""
     marks, fields, atts = perfect(form)

@@ -32,6 +32,7 @@ FLAG = {
     "declaration_requires_document": "申告に伴う書類",
     "unconfirmed_document": "書類の確認が必要",
     "missing_document_if_yes": "回答未確定・書類なし",
+    "missing_document_unless_url": "書類なし・URL要確認",
     "evidence_for_no_answer": "「いいえ」の項目に書類",
     "repaired_file": "修復して読んだファイル",
     "reflowed_form": "記入で位置がずれた様式",

@@ -168,8 +168,15 @@ def _flags(item: Item, wanted: Sequence[Evidence], docs: Documents) -> list[Flag
     severity = "error" if item.required or item.scoring == "reviewer" else "warning"
     flags: list[Flag] = []
     either = "doc|url" in item.evidence
+    url_unsure = either and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in wanted)
     for ev in wanted:
         if ev.status != "missing":
+            continue
+        if url_unsure and ev.kind == "document":
+            # The path may be written (its place not found, or its reading in doubt): a written path
+            # suffices, so the document is not missing yet (seed 86600-01 4-3-2, a typed path).
+            message = f"{item.id}: 右肩「{item.id}」の添付書類はありません。URL 経路の記入を確定できないため、原本で確認してください（記入があれば書類は不要です）"
+            flags.append(Flag(code="missing_document_unless_url", severity="warning", item=item.id, message=message))
             continue
         if either:
             # Either one suffices: both are missing here, said once as a missing document.
@@ -192,8 +199,12 @@ def _missing_if_yes(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
     """
     if not any(ev.kind == "document" and ev.status == "missing" for ev in wanted):
         return []
-    what = "添付書類も URL 経路も" if "doc|url" in item.evidence else "添付書類が"
-    message = f"{item.id}: 回答が確定していません。「はい」であれば、右肩「{item.id}」の{what}ありません"
+    either = "doc|url" in item.evidence
+    if either and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in wanted):
+        what = "添付書類がなく、URL 経路の記入も確定できません"
+    else:
+        what = "添付書類も URL 経路もありません" if either else "添付書類がありません"
+    message = f"{item.id}: 回答が確定していません。「はい」であれば、右肩「{item.id}」の{what}"
     return [Flag(code="missing_document_if_yes", severity="warning", item=item.id, message=message)]
 
 

@@ -18,12 +18,17 @@ from pipeline.model.words import flag_word
 BLOCKING_CODES = {"uncertain_mark"}
 
 
-def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool) -> str:
-    """present, uncertain or missing for the item's evidence as a whole."""
+def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool, either: bool) -> str:
+    """present, uncertain or missing for the item's evidence as a whole (`either`: a document or a URL path suffices).
+
+    A missing document is not yet missing while an unlabelled attachment could be it, or, where
+    a URL path would do instead, while that path's place is in doubt.
+    """
     statuses = [ev.status for ev in evidence if ev.status != "not_required"]
     if "missing" in statuses:
         doc_only = all(ev.kind == "document" for ev in evidence if ev.status == "missing")
-        return "uncertain" if doc_only and could_be_unlabeled else "missing"
+        url_unsure = either and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in evidence)
+        return "uncertain" if doc_only and (could_be_unlabeled or url_unsure) else "missing"
     if "uncertain" in statuses:
         return "uncertain"
     return "present"
@@ -81,7 +86,7 @@ def score_item(
         flags.append(Flag("missing_choice", "warning", item.id, f"{item.id}: 選択肢（{'・'.join(c.text for c in item.choices)}）のいずれにも○がありません"))
     elif problem == "conflict":
         flags.append(Flag("conflicting_answer", "error", item.id, f"{item.id}: 選択肢に複数の○があります"))
-    state = _evidence_state(evidence, could_be_unlabeled)
+    state = _evidence_state(evidence, could_be_unlabeled, "doc|url" in item.evidence)
     if state == "missing":
         return ItemScore(points=0, low=0, high=0, met_low=False, met_high=False, pending=False), flags
     if state == "uncertain":

@@ -18,7 +18,13 @@ from pipeline.output.dossier.wording import EYES_CODES, FIELD_STATUS
 MARK_CODES = ("uncertain_mark", "conflicting_answer", "missing_choice", "required_not_met")
 MARK_STATES = {"uncertain_mark": ("uncertain",), "conflicting_answer": ("checked", "uncertain")}
 # The evidence kind whose crop shows a missing-evidence flag.
-EVIDENCE_CODES = {"missing_signature": "signature", "missing_seal": "seal", "missing_text": "text", "missing_url_path": "url_path"}
+EVIDENCE_CODES = {
+    "missing_signature": "signature",
+    "missing_seal": "seal",
+    "missing_text": "text",
+    "missing_url_path": "url_path",
+    "missing_document_unless_url": "url_path",  # the URL place in doubt is what to look at
+}
 
 
 def attention_rows(facts: DossierFacts) -> list[dict[str, Any]]:
@@ -93,7 +99,6 @@ def scoring_entries(facts: DossierFacts) -> list[dict[str, Any]]:
 
 
 ANSWER_CODES = ("uncertain_mark", "conflicting_answer", "required_not_met", "missing_document_if_yes")  # the last: settle the answer first
-EVIDENCE_WORD = {"missing_signature": "signature", "missing_seal": "seal", "missing_text": "text", "missing_url_path": "url_path"}
 
 
 def review_line(facts: DossierFacts, fl: dict[str, Any]) -> dict[str, str]:
@@ -114,8 +119,8 @@ def review_line(facts: DossierFacts, fl: dict[str, Any]) -> dict[str, str]:
         return {"todo_section": section, "todo": f"{owner}: {{choice: {first}}}"}
     if code in ANSWER_CODES:
         return {"todo_section": section, "todo": f"{owner}: {{answer: はい}}  # または いいえ"}
-    if code in EVIDENCE_WORD:
-        return {"todo_section": section, "todo": f"{owner}: {{evidence: {{{EVIDENCE_WORD[code]}: あり}}}}  # 原本にあれば"}
+    if code in EVIDENCE_CODES:
+        return {"todo_section": section, "todo": f"{owner}: {{evidence: {{{EVIDENCE_CODES[code]}: あり}}}}  # 原本にあれば"}
     if code == "missing_document":
         loose = [str(a["id"]) for a in facts.atts.values() if not a.get("labels")]
         if loose:
