@@ -341,22 +341,24 @@ def _in_row(
     return cut, (dx, dy), growth
 
 
-def _intruded(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, k: float, cfg: ReflowDefaults) -> bool:
-    """Whether a field placed at offset dy reaches into another aligned line on the scan, one its place did not hold on the blank (reflow_place.intrudes).
-
-    A line's offset is the median of its pair's and its neighbours' on its page: a line
-    merged with what was typed just above it pulls its own (seed 86500-09 p5: 6 px).
-    """
-    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+def pair_offsets(flow: Flow, lines: Lines, al: Alignment) -> list[float]:
+    """Each aligned pair's offset (px): the median of its own and its neighbours' on its page (a line merged with what was typed just above it pulls its own: seed 86500-09 p5, 6 px)."""
     dys = [pair_dy(lines, i, flow.lines, jj) for i, jj in al.pairs]
-    others = []
+    out = []
     for n, (_, jj) in enumerate(al.pairs):
-        a, b = float(flow.lines.y0[jj]), float(flow.lines.y1[jj])
-        if jj == j or (flow.page[jj] == flow.page[j] and min(b, y1) > max(a, y0)):
-            continue
         near = [dys[m] if 0 <= m < len(dys) and flow.page[al.pairs[m][1]] == flow.page[jj] else dys[n] for m in (n - 1, n + 1)]
-        d = median3(near[0], dys[n], near[1])
-        others.append((a + d, b + d))
+        out.append(median3(near[0], dys[n], near[1]))
+    return out
+
+
+def _intruded(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, k: float, cfg: ReflowDefaults) -> bool:
+    """Whether a field placed at offset dy reaches into another aligned line on the scan (at pair_offsets), one its place did not hold on the blank (reflow_place.intrudes)."""
+    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+    others = []
+    for (_, jj), d in zip(al.pairs, pair_offsets(flow, lines, al), strict=True):
+        a, b = float(flow.lines.y0[jj]), float(flow.lines.y1[jj])
+        if jj != j and not (flow.page[jj] == flow.page[j] and min(b, y1) > max(a, y0)):
+            others.append((a + d, b + d))
     return intrudes((y0 + dy, y1 + dy), others, cfg.intrude_px)
 
 

@@ -18,14 +18,17 @@ from numpy.typing import NDArray
 from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.references import Reference, as_f32
-from pipeline.reading.reflow import Located, Placement
+from pipeline.reading.reflow import Located, Placement, pair_offsets
+from pipeline.reading.reflow_lines import form_flow
 from pipeline.reading.reflow_place import moved_bbox, stretched
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration
 
 
-def _paste(canvas: NDArray[np.float32], src: NDArray[np.float32], box: tuple[int, int, int, int], offset: tuple[int, int]) -> None:
-    """canvas[box moved by offset] = max(itself, src[box]), clipped to both."""
+def _paste(
+    canvas: NDArray[np.float32], src: NDArray[np.float32], box: tuple[int, int, int, int], offset: tuple[int, int], covered: NDArray[np.bool_] | None = None
+) -> None:
+    """canvas[box moved by offset] = max(itself, src[box]), clipped to both; marked in `covered`."""
     h, w = canvas.shape
     x0, y0, x1, y1 = box
     dx, dy = offset
@@ -34,6 +37,8 @@ def _paste(canvas: NDArray[np.float32], src: NDArray[np.float32], box: tuple[int
     if x0 >= x1 or y0 >= y1:
         return
     np.maximum(canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx], src[y0:y1, x0:x1], out=canvas[y0 + dy : y1 + dy, x0 + dx : x1 + dx])
+    if covered is not None:
+        covered[y0 + dy : y1 + dy, x0 + dx : x1 + dx] = True
 
 
 def _reached(fld: FieldLayout, grow_pt: float) -> FieldLayout:
@@ -48,27 +53,43 @@ def _reached(fld: FieldLayout, grow_pt: float) -> FieldLayout:
     return replace(fld, bbox=(x0, y0, x1 + right, y1 + grow_pt))
 
 
-def _carry(canvas: NDArray[np.float32], blank: NDArray[np.float32], pl: Placement, k: float, c: int) -> None:
-    """The blank's print around a placed element (± c px) onto the canvas where it went; a grown row's at its top and its grown bottom, its vertical rules all down."""
+def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], pl: Placement, k: float, c: int) -> None:
+    """The blank's print around a placed element (± c px) onto the canvas where it went; a grown row's at its top and at its grown bottom (印 and the bottom rule sit there), its vertical rules all down."""
     assert pl.offset is not None
     fld = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, 0.0)
     x0, y0, x1, y1 = (int(round(v * k)) for v in fld.bbox)
     dx, dy = pl.offset
-    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), pl.offset)
+    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), pl.offset, covered)
     if pl.grow <= 0:
         return
-    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), (dx, dy + pl.grow))
+    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), (dx, dy + pl.grow), covered)
     left = max(0, x0 - c)
     rows = np.repeat(stretched(blank, (left, y0, x1 + c, y1)), y1 - y0 + pl.grow, axis=0)
-    _paste(canvas, rows, (0, 0, rows.shape[1], rows.shape[0]), (left + dx, y0 + dy))
+    _paste(canvas, rows, (0, 0, rows.shape[1], rows.shape[0]), (left + dx, y0 + dy), covered)
+
+
+def _line_print(loc: Located, refs: tuple[Reference, ...], shape: tuple[int, int], cfg: ReflowDefaults) -> NDArray[np.float32]:
+    """The blank's print of every aligned line (±1 row) where it went (reflow.pair_offsets).
+
+    What lies just above or below a place (where a signature read empty looks for writing
+    that missed it) is then the blank's print where it is: without it, the printed line under
+    a grown signature row was taken for stray writing (seed 86500-05 p3, 7 places uncertain).
+    """
+    flow = form_flow(refs, cfg)
+    out = np.zeros(shape, np.float32)
+    for (_, jj), d in zip(loc.alignment.pairs, pair_offsets(flow, loc.lines, loc.alignment), strict=True):
+        y0, y1 = int(flow.lines.y0[jj]) - 1, int(flow.lines.y1[jj]) + 2
+        _paste(out, refs[int(flow.page[jj])].dark, (0, y0, shape[1], y1), (0, int(round(d))))
+    return out
 
 
 def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, cfg: ReflowDefaults = REFLOW) -> Reference:
-    """The blank as this scan has it: the placed boxes and fields (in the layout of page `principal`), their ink and printed characters."""
+    """The blank as this scan has it: the placed boxes and fields (in the layout of page `principal`), their ink and printed characters; elsewhere its aligned lines' print."""
     base = refs[principal]
     dpi = base.dpi
     k = px_per_pt(dpi)
     canvas = np.zeros_like(base.dark)
+    covered = np.zeros(canvas.shape, bool)
     boxes: list[BoxLayout] = []
     fields: list[FieldLayout] = []
     printed: list[tuple[str, BBox]] = []
@@ -78,7 +99,7 @@ def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, c
             continue
         src = refs[pl.page]
         el = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, pl.grow / k)
-        _carry(canvas, src.dark, pl, k, c)
+        _carry(canvas, covered, src.dark, pl, k, c)
         moved = replace(el, bbox=moved_bbox(el.bbox, pl.offset, dpi))
         if isinstance(moved, BoxLayout):
             boxes.append(moved)
@@ -90,6 +111,7 @@ def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, c
             cx, cy = (cb[0] + cb[2]) / 2, (cb[1] + cb[3]) / 2
             if eb[0] - g <= cx <= eb[2] + g and eb[1] - g <= cy <= eb[3] + g:
                 printed.append((ch, moved_bbox(cb, pl.offset, dpi)))
+    canvas = np.where(covered, canvas, np.maximum(canvas, _line_print(loc, refs, canvas.shape, cfg)))  # lines only where no element carried its own
     layout = replace(base.layout, boxes=tuple(boxes), fields=tuple(fields))
     gray = np.asarray(255.0 - canvas * 255.0, np.uint8)
     return replace(
