@@ -387,3 +387,21 @@ def test_batch_rows_are_recomputed_only_when_their_files_change(tree):
     review = outbox / UNSURE / "review.yaml"
     review.write_text("reviewer: 山田\nsignoff:\n  first: {name: 山田, date: 2026-12-07}\n", encoding="utf-8")
     assert next(r for r in index.rows() if r.name == UNSURE).signoff == "一次審査 済"
+
+
+def test_a_url_path_in_doubt_is_queued_for_the_reviewer_with_its_crop(tree):
+    """Ensures that an item's URL path whose place or reading is in doubt (missing_document_unless_url) is a queue entry the reviewer settles as あり／なし, like a signature."""
+    from pipeline.station.views import queue_entries
+
+    _, outbox = tree
+    data = json.loads((outbox / UNSURE / "result.json").read_text(encoding="utf-8"))
+    form = load_form(FORM_DIR)
+    rec = data["items"]["4-3-2"]
+    rec["answer"] = "yes"
+    rec["evidence"] = [
+        {"kind": "document", "status": "missing", "page": None, "bbox": None, "text": None},
+        {"kind": "url_path", "status": "uncertain", "page": 7, "file": "form.pdf", "bbox": [200, 700, 530, 720], "text": None, "crop": "crops/p7_4-3-2.url_target.png"},
+    ]
+    entries = [e for e in queue_entries(data, {i.id: i for i in form.items}) if e.kind == "evidence" and e.owner == "4-3-2"]
+    assert [e.control for e in entries] == ["item:4-3-2:evidence:url_path"]
+    assert entries[0].crops == ("crops/p7_4-3-2.url_target.png",) and entries[0].kind_ja == "URLの確認"

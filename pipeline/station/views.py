@@ -358,7 +358,7 @@ def _item_entries(
         )
     for ev in rec.get("evidence") or []:
         kind = ev.get("kind")
-        if kind in ("signature", "seal") and ev.get("status") not in ("present", "not_required"):
+        if kind in ("signature", "seal", "url_path") and ev.get("status") not in ("present", "not_required"):
             crops = (str(ev["crop"]),) if ev.get("crop") else ()
             choices = (Choice("present", "あり"), Choice("missing", "なし"))
             reading = f"{EVIDENCE_JA[kind]}: {EVIDENCE_STATUS_JA.get(str(ev.get('status')), ev.get('status'))}"
