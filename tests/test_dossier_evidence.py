@@ -416,3 +416,10 @@ def test_a_declarations_flags_name_it_by_its_japanese_title(tmp_path: Path) -> N
     assert title != "upstream_provider" and "上位" in title
     assert [r["item"] for r in attention_rows(facts) if r["kind"] == "申告に伴う書類"] == [title]
     assert [r["item_ids"] for r in flag_count_rows(facts)] == [title[:60] if len(title) <= 60 else title[:59] + "…"]
+
+
+def test_an_unsettled_item_shows_its_points_range_not_a_final_zero(tmp_path: Path) -> None:
+    """Ensures that an item whose answer or evidence is in doubt shows 0〜3/3 in the points column, a settled one 3/3 or 0/3."""
+    unsure = item(points=0, points_range=[0, 3], evidence=[{"kind": "url_path", "status": "uncertain", "page": 3, "file": "form.pdf"}])
+    rows = item_rows(facts_of(result(items={"9-1-1": unsure, "9-1-2": item(), "9-1-3": item("no")}), tmp_path))
+    assert [r["points"] for r in rows] == ["0〜3/3", "3/3", "0/3"]

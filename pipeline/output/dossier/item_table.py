@@ -121,4 +121,7 @@ def points_cell(it: dict[str, Any], ans: str, codes: set[Any]) -> tuple[str, boo
         return ("○" if met else "✕" if ans in ("no", "blank") or "required_not_met" in codes else "？"), not met
     if it.get("points") is None:
         return f"未採点/{pmax}", False
+    low, high = (it.get("points_range") or [it["points"], it["points"]])[:2]
+    if low != high:  # not settled yet (an answer or its evidence in doubt): never a plain 0 that reads as final
+        return f"{low}〜{high}/{pmax}", False
     return f"{it['points']}/{pmax}", "zero_point_item" in codes
