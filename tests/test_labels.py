@@ -485,6 +485,82 @@ def test_classifier_and_ppocr_agreeing_digit_by_digit_read_a_line_the_fusion_lef
     assert fuse.agreed_with_ppocr(framed, pp, [], ITEMS, DOCS) is None
 
 
+def test_classifier_and_ppocr_agree_on_digits_other_than_one_and_seven_less_surely() -> None:
+    """Ensures that a digit other than 1 or 7 the classifier and PP-OCR read alike is taken on their joint likelihood
+    (classifier 0.65, PP-OCR 0.7: a read), while a 1 or a 7 so weakly held is not (a 7 with a short bar is a 1 to both:
+    validation rows seed 88203 #254, 7-5-1 read 1-5-1 at 0.69 / 0.78); that a letter PP-OCR reads for a digit's shape
+    ('S' for a 5) agrees only with a classifier sure of the digit; and that Tesseract spelling another id stops the
+    read only when it is not itself unsure (seed 88205 #48: '3-1-—64-2-2' at 0.36)."""
+
+    def dig(text: str, probs: list[float], **kw: object) -> records.LineReading:
+        digits = [int(ch) for ch in text if ch.isdigit()]
+        per_digit = tuple(tuple(p if d == k else (1.0 - p) / 9 for k in range(10)) for d, p in zip(digits, probs))
+        return records.LineReading("digits", text, min(probs), (), L.normalise_label(text, ITEMS, DOCS), per_digit, **kw)  # type: ignore[arg-type]
+
+    got = fuse.agreed_with_ppocr(dig("4-2-3", [0.99, 0.65, 0.99]), _reading("ppocr", "4-2-3", 0.7), [], ITEMS, DOCS)
+    assert got is not None and got.ids == ("4-2-3",)
+    assert fuse.agreed_with_ppocr(dig("4-2-3", [0.99, 0.45, 0.99]), _reading("ppocr", "4-2-3", 0.7), [], ITEMS, DOCS) is None
+    assert fuse.agreed_with_ppocr(dig("4-2-3", [0.99, 0.65, 0.99]), _reading("ppocr", "4-2-3", 0.55), [], ITEMS, DOCS) is None
+    assert fuse.agreed_with_ppocr(dig("1-5-1", [0.69, 0.99, 0.99]), _reading("ppocr", "1-5-1", 0.78), [], ITEMS, DOCS) is None
+    five = _reading("ppocr", "S-2-1", 0.95)
+    got = fuse.agreed_with_ppocr(dig("5-2-1", [0.95, 0.99, 0.99]), five, [], ITEMS, DOCS)
+    assert got is not None and got.ids == ("5-2-1",)
+    assert fuse.agreed_with_ppocr(dig("5-2-1", [0.8, 0.99, 0.99]), five, [], ITEMS, DOCS) is None
+    bar = dig("6-1-1", [0.99, 0.99, 0.95], shapes=(None, None, "7"))  # a '!' where the glyph's top is a 7's bar
+    assert fuse.agreed_with_ppocr(bar, _reading("ppocr", "6-1-!", 0.95), [], ITEMS, DOCS) is None
+    assert fuse.agreed_with_ppocr(dig("6-1-1", [0.99, 0.99, 0.95]), _reading("ppocr", "6-1-!", 0.95), [], ITEMS, DOCS) is not None
+    two = dig("3-1-6 4-2-3", [0.99, 0.99, 0.99, 0.99, 0.99, 0.76])
+    pp = _reading("ppocr", "3-1-64-2-3", 0.99)
+    assert fuse.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.36)], ITEMS, DOCS) is not None
+    assert fuse.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.9)], ITEMS, DOCS) is None
+
+
+def test_an_id_that_takes_no_document_stands_only_when_tesseract_spells_it_surely() -> None:
+    """Ensures that a scanned line read as an id that takes no document is uncertain, with the document ids one digit
+    away as candidates, unless Tesseract spells it surely and PP-OCR spells no other digits: 4-2-3 read 4-9-3 by the
+    classifier and PP-OCR, Tesseract '-2-3' (independent tuning set 86500-04, A13, counted a silent mislabel), and
+    7-2-2 read 7-2-8 by Tesseract alone at 0.91, PP-OCR '7-2-2' (validation rows seed 88204 #88)."""
+    nine = L.normalise_label("4-9-3", ITEMS, DOCS)
+    assert (nine.status, nine.unknown) == ("read", ("4-9-3",))
+    got = fuse.unknown_doubted(nine, _reading("ppocr", "4-9-3", 0.96), [_reading("ocr", "-2-3", 0.62)], ITEMS, DOCS)
+    assert got.status == "uncertain" and "4-2-3" in got.candidates and "4-9-3" not in got.candidates
+    eight = L.normalise_label("7-2-8", ITEMS, DOCS)
+    got = fuse.unknown_doubted(eight, _reading("ppocr", "7-2-2", 0.77), [_reading("ocr", "7-2-8", 0.91)], ITEMS, DOCS)
+    assert got.status == "uncertain" and got.candidates == ("7-2-2",)
+    typed = L.normalise_label("9-1-1", ITEMS, DOCS)  # a typed id Tesseract is sure of: the applicant's own slip, flagged
+    assert fuse.unknown_doubted(typed, _reading("ppocr", "9-1-1", 0.99), [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
+    assert fuse.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
+    assert fuse.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.6)], ITEMS, DOCS).status == "uncertain"
+    known = L.normalise_label("4-2-3", ITEMS, DOCS)
+    assert fuse.unknown_doubted(known, None, [], ITEMS, DOCS) == known
+
+
+def test_a_thin_open_four_is_no_frame() -> None:
+    """Ensures that a handwritten 4, wide, thin and open, is not taken for a frame and erased (validation rows seed 88203
+    #47: this 4, binarised at 200 dpi, was erased and 4-1-3 7-1-1 went unread), while a frame round a label still is."""
+    four = [
+        ".........................###", "........................####", ".......................####.",
+        ".........###..........####..", ".........###.........####...", ".......####..........####...",
+        "......####..........####....", ".....####..........####.....", "....####..........####......",
+        "...####..........#####......", "..####..........#######.....", ".#####....#############.....",
+        "#####################.......", "##################..........", "#######..#######............",
+        "...........####.............", "..........####..............", "..........####..............",
+        ".........####...............", "........#####...............", "........####................",
+        "........###.................", ".........##.................",
+    ]
+    crop = np.full((100, 300), 235, np.uint8)
+    crop[30:53, 40:68][np.array([[ch == "#" for ch in row] for row in four])] = 40
+    crop[44:48, 75:95] = 40  # the dash, a 1, a dash, a 1
+    crop[28:54, 104:108] = 40
+    crop[44:48, 115:135] = 40
+    crop[28:54, 144:148] = 40
+    lab, stats, idx, erased = ink.corner_ink(crop, px_per_pt(200))
+    assert erased is None and any(stats[i, 2] == 28 and stats[i, 3] == 23 for i in idx)
+    framed = crop.copy()
+    framed[18:20, 30:160] = framed[62:64, 30:160] = framed[18:64, 30:32] = framed[18:64, 158:160] = 40
+    assert ink.corner_ink(framed, px_per_pt(200))[3] is not None
+
+
 def test_a_read_overruling_the_classifier_needs_both_ocr_readers_behind_it() -> None:
     """Ensures that a read whose digit the classifier holds less likely than another is kept only when a Tesseract
     reading spells the whole read and PP-OCR reads the same digits; Tesseract seeing that digit alone ('6-/-'), with

@@ -15,8 +15,9 @@ from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
 CLOSING = "」』】〕）)]］}｝>＞。.,、，"  # closing brackets and stops PP-OCR may read after a label's last digit
 JOINING = "・·･,，、.。:：;；"  # what stands between two labels or for a dash (not '/': PP-OCR reads a handwritten 1 so)
 # Letters PP-OCR reads for a handwritten digit's usual shape (bench_handwritten_labels validation rows, seed 86100: 2 read
-# 'd' or 'a', 1 read '!' or '/'): read there, they agree with that digit. Kept to shapes seen; another letter vetoes.
-LOOKALIKES = {"0": "oO", "1": "!/|lIi", "2": "dazZ"}
+# 'd' or 'a', 1 read '!' or '/'; seeds 88200 #5, 88204 #72, 88205 #179: 5 read 'S'): read there, they agree with that
+# digit. Kept to shapes seen; another letter vetoes.
+LOOKALIKES = {"0": "oO", "1": "!/|lIi", "2": "dazZ", "5": "Ss"}
 
 
 def _aligned(
@@ -390,9 +391,10 @@ def agreed_with_ppocr(
     """A line the fusion left unread, read when the classifier and PP-OCR, two readers that err apart, agree digit by digit.
 
     Every digit the classifier's likeliest is what PP-OCR read in its place (its last characters, as ppocr_vetoes
-    aligns them), the classifier gives each at least settings.agree_digit_probability and PP-OCR each at least
-    settings.ppocr_min_confidence; the ids they spell all take a document, no Tesseract reading spells another
-    document id and no digit touches an erased frame line. The 1-or-7 shape of a top stroke is overruled here:
+    aligns them). A 1 or a 7 the classifier gives at least settings.agree_digit_probability and PP-OCR at least
+    settings.ppocr_min_confidence; any other digit each gives at least its floor (settings.agree_classifier_floor,
+    agree_ppocr_floor) and the two together (_joint) at least settings.agree_joint. The ids they spell all take a
+    document, no Tesseract reading spells another document id and no digit touches an erased frame line. The 1-or-7 shape of a top stroke is overruled here:
     MNIST writers' 7s with a short bar measure as 1s. None when they do not agree so.
     """
     n, width = id_shape(item_ids)
@@ -402,17 +404,73 @@ def agreed_with_ppocr(
     if width != 1 or not k or len(places) < k or any(len(r) != n for r in runs) or any(dig.framed):
         return None
     best = [int(np.argmax(p)) for p in dig.per_digit]
-    for (ch, seen), d, probs in zip(places[-k:], best, dig.per_digit):
+    shapes = dig.shapes if len(dig.shapes) == k else (None,) * k
+    for (ch, seen), d, probs, shape in zip(places[-k:], best, dig.per_digit, shapes):
         sure = seen[d] if seen else pp.confidence  # a digit PP-OCR read: its probability there is its confidence
-        if ch != str(d) or probs[d] < settings.agree_digit_probability or sure < settings.ppocr_min_confidence:
+        if ch != str(d):
+            # a letter PP-OCR reads for the digit's handwritten shape ('!' for a 1, 'S' for a 5) agrees only with a classifier
+            # sure of the digit on its own, and a 1 so only when its top stroke is not a 7's bar
+            if ch not in LOOKALIKES.get(str(d), "") or probs[d] < settings.digit_sure_probability or (d == 1 and shape == "7"):
+                return None
+            continue
+        if str(d) in CONFUSABLE:  # a 1 or a 7: both readers sure of it (MNIST 7s with a short bar are 1s to both)
+            if probs[d] < settings.agree_digit_probability or sure < settings.ppocr_min_confidence:
+                return None
+        elif probs[d] < settings.agree_classifier_floor or sure < settings.agree_ppocr_floor or _joint(probs, seen, d, sure) < settings.agree_joint:
             return None
     spelled = "".join(map(str, best))
     ids = tuple("-".join(spelled[j : j + n]) for j in range(0, k, n))
     if not all(i in document_items for i in ids):
         return None
-    if any(r.parse.status == "read" and set(r.parse.ids) - set(ids) for r in ocrs):
+    # Tesseract spelling another document id speaks against them, unless it is itself unsure of its words (validation rows
+    # seed 88205 #48: 3-1-6 4-2-3, Tesseract '3-1-—64-2-2' at 0.36 against the classifier and PP-OCR's 3 at 0.76 and 1.00)
+    if any(r.parse.status == "read" and set(r.parse.ids) - set(ids) and r.confidence >= settings.min_confidence for r in ocrs):
         return None
     return LabelParse(ids, (), "read")
+
+
+def _joint(probs: Sequence[float], seen: Sequence[float], d: int, sure: float) -> float:
+    """How likely digit ``d`` is to the classifier (``probs``) and PP-OCR (``seen``: its digit probabilities there, or
+    () with ``sure`` its confidence in ``d``) taken together as independent witnesses (each floored at 1e-3)."""
+    a = np.maximum(np.asarray(probs, np.float64), 1e-3)
+    if len(seen) == 10:
+        b = np.maximum(np.asarray(seen, np.float64), 1e-3)
+    else:
+        b = np.full(10, max(1.0 - sure, 1e-3) / 9.0)
+        b[d] = sure
+    joint = a * b
+    return float(joint[d] / joint.sum())
+
+
+def unknown_doubted(
+    parse: LabelParse,
+    pp: LineReading | None,
+    ocrs: Sequence[LineReading],
+    item_ids: Collection[str],
+    document_items: Collection[str],
+    settings: LabelSettings = LABEL_SETTINGS,
+) -> LabelParse:
+    """A scanned line read as an id that takes no document, made uncertain unless Tesseract spells it surely and PP-OCR
+    spells no other digits; the candidates are the document ids one digit away from it.
+
+    Handwriting misread by one digit names no document far oftener than an applicant writes a wrong id, and such a
+    read took the page from its document (its own then missing): 4-2-3 read 4-9-3 by the classifier (0.90, its 3 at
+    0.57) and PP-OCR, Tesseract '-2-3' (independent tuning set seed 86500-04, A13); 3-1-6 read 3-1-0 and 2-1-5 read
+    2-1-6 (validation rows seeds 88203 #106, 88204 #117); 7-2-2 read 7-2-8 by Tesseract alone at 0.91, PP-OCR '7-2-2'
+    (its 8 there 0.12, no veto; 88204 #88). A typed 9-1-1 Tesseract reads surely, PP-OCR alike or not at all, stays unknown.
+    """
+    if parse.status != "read" or not parse.unknown:
+        return parse
+    spelled = (parse.ids, parse.unknown)
+    sure = any(r.source == "ocr" and r.confidence >= settings.sure_confidence and _spells(r, spelled, item_ids, document_items, settings) for r in ocrs)
+    mine = _plain_ids(pp, item_ids, document_items, settings) if pp is not None else MISSING
+    if sure and (pp is None or not (ppocr_vetoes(parse, pp, mine, settings) or (mine.status == "read" and (mine.ids, mine.unknown) != spelled))):
+        return parse
+    near = {i for u in parse.unknown for i in document_items if len(i) == len(u) and sum(a != b for a, b in zip(i, u)) == 1}
+    note = f"{' '.join(parse.unknown)} names no document item, and no reader spells it surely" + (
+        f"; could be {', '.join(sorted(near))}" if near else ""
+    )
+    return LabelParse((), (), "uncertain", tuple(sorted(near | set(parse.ids))), note)
 
 
 def with_ppocr(

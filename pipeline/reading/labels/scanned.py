@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import OcrError
 from pipeline.model.geometry import bbox_to_pt, px_per_pt
-from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, overruled_alone, vote_readings, with_ppocr
+from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, overruled_alone, unknown_doubted, vote_readings, with_ppocr
 from pipeline.reading.labels.glyphs import digit_reading
 from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
 from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, normalise_label, swaps
@@ -65,7 +65,25 @@ def _checked(
     readings: Sequence[LineReading],
     readers: _Readers,
 ) -> tuple[LabelParse, LineReading | None, str]:
-    """The verdict checked by PP-OCR, unless nobody saw a label there (Tesseract no digit or dash, the classifier no N-N-N).
+    """The verdict checked by PP-OCR (_checked_by_ppocr), then a read naming an id that takes no document checked by
+    fuse.unknown_doubted: handwriting misread by a digit names no document more often than an applicant does."""
+    parse, chosen, source = verdict
+    if parse.status == "missing" and dig is None and not any(_marks(r.text) for r in readings):
+        return verdict
+    pp = _ppocr_reading(img, readers)
+    parse, chosen, source = _checked_by_ppocr(verdict, pp, dig, readings, readers) if pp is not None else verdict
+    doubted = unknown_doubted(parse, pp, readings, readers.item_ids, readers.document_items, readers.settings)
+    return doubted, chosen, source
+
+
+def _checked_by_ppocr(
+    verdict: tuple[LabelParse, LineReading | None, str],
+    pp: LineReading,
+    dig: LineReading | None,
+    readings: Sequence[LineReading],
+    readers: _Readers,
+) -> tuple[LabelParse, LineReading | None, str]:
+    """The verdict checked by PP-OCR's reading ``pp`` of the line (someone saw a label there: a digit, a dash or N-N-N).
 
     A read, however sure, is asked too: Tesseract and the classifier err together on a digit the scan broke
     (a 2 read 4 by both at 0.98), PP-OCR apart from them; spelling other digits, it makes the read uncertain.
@@ -73,11 +91,6 @@ def _checked(
     asked too: PP-OCR spelling a document id there makes it uncertain (shown with its crop), never a read.
     """
     parse, chosen, source = verdict
-    if parse.status == "missing" and dig is None and not any(_marks(r.text) for r in readings):
-        return verdict
-    pp = _ppocr_reading(img, readers)
-    if pp is None:
-        return verdict
     if parse.status == "read":
         if dig is not None and overruled_alone(parse, dig, pp, readings, readers.item_ids, readers.document_items, readers.settings):
             own = set(normalise_label(dig.text, readers.item_ids, readers.document_items).ids)

@@ -59,6 +59,15 @@ class LabelSettings:
     # Lines this rule reads (900 pages): 0.8 → 35 right, 0.7 → 46, 0.6 → 53, none wrong (the 0.64 one had Tesseract
     # reading another id); 0.7 keeps a margin over 0.64. Seeds 86100-86103 replayed, 0.8 → 0.7: right +2, silent +0.
     agree_digit_probability: float = 0.70
+    # … a 1 or a 7 so (a 7 with a short bar is a 1 to both); any other digit when the classifier gives it at least
+    # agree_classifier_floor, PP-OCR at least agree_ppocr_floor and both together (fuse._joint) at least agree_joint.
+    # bench_handwritten_labels validation rows seeds 88203-88205 (900 pages, tuned there): of 779 lines the two read
+    # alike, 6 wrong: two 7s read 1 (1-5-1 at 0.69 / 0.78, 1-1-2 at 0.75 / 0.40, caught by the 1-or-7 bounds), an MNIST 5
+    # that is a 6 to the eye twice (read already, joint 1.0), 2-1-6 and 3-1-0 (ids that take no document:
+    # fuse.unknown_doubted). The 9 right lines left uncertain had joint 0.979-0.999, classifier >= 0.57, PP-OCR >= 0.62.
+    agree_classifier_floor: float = 0.50
+    agree_ppocr_floor: float = 0.60
+    agree_joint: float = 0.97
 
     # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
     # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.
