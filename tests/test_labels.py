@@ -515,6 +515,31 @@ def test_classifier_and_ppocr_agree_on_digits_other_than_one_and_seven_less_sure
     assert fuse.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.9)], ITEMS, DOCS) is None
 
 
+def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:
+    """Ensures that a read PP-OCR witnessed may overrule one classifier digit held below 0.9, not one held surely (7-1-1
+    read 2-1-1 against the classifier's 7 at 0.92, validation rows seed 88207 #145) nor two (4-2-3 7-5-2 read
+    4-2-3 7-6-2, #206); and that a read resting on a digit the classifier gives < 0.5 needs PP-OCR to have read that
+    digit in its place (3-3-1 read 3-2-1 on Tesseract's '-2-1' at 0.3, PP-OCR '3--1': #286)."""
+
+    def dig(text: str, probs: list[float]) -> records.LineReading:
+        digits = [int(ch) for ch in text if ch.isdigit()]
+        per_digit = tuple(tuple(p if d == k else (1.0 - p) / 9 for k in range(10)) for d, p in zip(digits, probs))
+        return records.LineReading("digits", text, min(probs), (), L.normalise_label(text, ITEMS, DOCS), per_digit)
+
+    read = L.normalise_label("2-1-1", ITEMS, DOCS)
+    assert not fuse.overrules_classifier(read, dig("7-1-1", [0.78, 0.99, 0.99]))
+    assert fuse.overrules_classifier(read, dig("7-1-1", [0.92, 0.99, 0.99]))
+    two = L.normalise_label("4-2-3 7-6-2", ITEMS, DOCS)
+    assert fuse.overrules_classifier(two, dig("4-2-1 7-5-2", [0.99, 0.99, 0.56, 0.99, 0.63, 0.99]))
+    assert not fuse.overrules_classifier(two, dig("4-2-3 7-6-2", [0.99] * 6))
+    weak = dig("3-2-1", [0.99, 0.25, 0.99])
+    got = L.normalise_label("3-2-1", ITEMS, DOCS)
+    assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3--1", 0.99))
+    assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-3-1", 0.99))
+    assert not fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.99))
+    assert not fuse.weak_digit_unseen(got, dig("3-2-1", [0.99, 0.55, 0.99]), _reading("ppocr", "3--1", 0.99))
+
+
 def test_an_id_that_takes_no_document_stands_only_when_tesseract_spells_it_surely() -> None:
     """Ensures that a scanned line read as an id that takes no document is uncertain, with the document ids one digit
     away as candidates, unless Tesseract spells it surely and PP-OCR spells no other digits: 4-2-3 read 4-9-3 by the

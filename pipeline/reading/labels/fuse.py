@@ -380,6 +380,47 @@ def overruled_alone(
     return not (tesseract and [ch for ch in unicodedata.normalize("NFKC", pp.text) if ch.isdigit()] == ours)
 
 
+def _digits_of(parse: LabelParse) -> list[str]:
+    return [ch for i in (*parse.ids, *parse.unknown) for ch in i if ch.isdigit()]
+
+
+def overrules_classifier(parse: LabelParse, dig: LineReading, settings: LabelSettings = LABEL_SETTINGS) -> bool:
+    """Whether a read PP-OCR witnessed overrules the classifier too far: a digit it was sure of (≥
+    settings.digit_sure_probability), or more than one digit.
+
+    PP-OCR as a third witness settles one digit the classifier doubted (validation rows seeds 88203-88207: 18 such reads
+    right, the classifier's own digit ≤ 0.78). Beyond that the readers disagree: 7-1-1 read 2-1-1 against the
+    classifier's 7 at 0.92 and its 7-shaped top (88207 #145), 4-2-3 7-5-2 read 4-2-3 7-6-2 over two of its digits
+    (0.56, 0.63; 88207 #206), both silently.
+    """
+    ours = _digits_of(parse)
+    if len(ours) != len(dig.per_digit):
+        return False
+    over = [max(q) for q, d in zip(dig.per_digit, ours) if int(np.argmax(q)) != int(d)]
+    return len(over) > 1 or any(q >= settings.digit_sure_probability for q in over)
+
+
+def weak_digit_unseen(parse: LabelParse, dig: LineReading, pp: LineReading, settings: LabelSettings = LABEL_SETTINGS) -> bool:
+    """Whether a read holds a digit the classifier gives less than settings.agree_classifier_floor that PP-OCR did not
+    read in its place (the places aligned as ppocr_vetoes aligns them; a lookalike letter counts as read).
+
+    Tesseract at 0.3 outweighed the classifier's 0.25 on a 3 and made 3-3-1 3-2-1, PP-OCR '3--1' seeing no digit there
+    (validation rows seed 88207 #286, silent). The reads of seeds 88203-88207 resting on so weak a classifier digit and
+    right (6) all had PP-OCR reading it.
+    """
+    ours = _digits_of(parse)
+    if len(ours) != len(dig.per_digit):
+        return False
+    weak = [k for k, (q, d) in enumerate(zip(dig.per_digit, ours)) if q[int(d)] < settings.agree_classifier_floor]
+    if not weak:
+        return False
+    places = _places(pp)
+    if len(places) < len(ours):
+        return True
+    tail = places[-len(ours) :]
+    return any(tail[k][0] != ours[k] and tail[k][0] not in LOOKALIKES.get(ours[k], "") for k in weak)
+
+
 def agreed_with_ppocr(
     dig: LineReading,
     pp: LineReading,

@@ -13,7 +13,16 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import OcrError
 from pipeline.model.geometry import bbox_to_pt, px_per_pt
-from pipeline.reading.labels.fuse import agreed_with_ppocr, fuse_readings, overruled_alone, unknown_doubted, vote_readings, with_ppocr
+from pipeline.reading.labels.fuse import (
+    agreed_with_ppocr,
+    fuse_readings,
+    overruled_alone,
+    overrules_classifier,
+    unknown_doubted,
+    vote_readings,
+    weak_digit_unseen,
+    with_ppocr,
+)
 from pipeline.reading.labels.glyphs import digit_reading
 from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
 from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, normalise_label, swaps
@@ -97,6 +106,9 @@ def _checked_by_ppocr(
             cands = tuple(sorted((set(parse.ids) | own) & set(readers.document_items)))
             note = f"{' '.join((*parse.ids, *parse.unknown))} overrules the digit classifier's '{dig.text}'"
             return LabelParse((), (), "uncertain", cands, note), chosen, source
+        if dig is not None and weak_digit_unseen(parse, dig, pp, readers.settings):
+            note = f"{' '.join((*parse.ids, *parse.unknown))}: a digit the classifier doubts, not read by PP-OCR ('{pp.text}')"
+            return LabelParse((), (), "uncertain", tuple(sorted(set(parse.ids))), note), chosen, source
         vetted, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
         return vetted, chosen2, source
     if dig is not None and parse.status != "read" and pp.confidence >= readers.settings.ppocr_min_confidence:
@@ -108,7 +120,7 @@ def _checked_by_ppocr(
         # the classifier's 5 at 0.88 (87703 #30), and at another size a 6 to every reader, the classifier too (87707
         # #291), which no rule between the readers can catch
         third, p3, _ = fuse_readings(dig, readings, readers.item_ids, readers.document_items, readers.settings, apart=[pp])
-        if third.status == "read" and (pp.parse.ids, pp.parse.unknown) == (third.ids, third.unknown):
+        if third.status == "read" and (pp.parse.ids, pp.parse.unknown) == (third.ids, third.unknown) and not overrules_classifier(third, dig, readers.settings):
             return third, LineReading("digits", pp.text, min(p3, pp.confidence), dig.alternates, third), "ocr+digits"
     agreed = agreed_with_ppocr(dig, pp, readings, readers.item_ids, readers.document_items, readers.settings) if dig else None
     if agreed is not None:
