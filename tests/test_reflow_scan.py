@@ -11,6 +11,7 @@ import pytest
 from pipeline.form.definition import load_form
 from pipeline.reading.engines import Engines
 from pipeline.reading.reflow_lines import Lines, align
+from pipeline.reading.reflow_scan import UNFOLLOWED_NOTE
 from pipeline.reading.scan import ScanDetail, read_scan_detail
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
@@ -206,6 +207,8 @@ def test_unmoved_scans_of_both_printings_are_read_as_registered(form, alt, tmp_p
                 assert detail.layout is not None and detail.layout.number == number, (f.name, seed, number, detail.rejection)
                 assert detail.located is None, f"{f.name}#{seed} page {number} read as moved"
                 assert not any(r.status == "not_located" for r in detail.reading.fields)
+                unfollowed = [r.name for r in detail.reading.fields if r.note == UNFOLLOWED_NOTE] + [m.owner for m in detail.reading.marks if m.note == UNFOLLOWED_NOTE]
+                assert not unfollowed, f"{f.name}#{seed} page {number}: taken as pushed past its end ({unfollowed})"
 
 
 def _lines(desc: np.ndarray, ys: np.ndarray) -> Lines:

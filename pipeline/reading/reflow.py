@@ -134,6 +134,21 @@ def element_line(lines: Lines, el: Element, k: float) -> int | None:
     return line_of(lines, y0, y1)
 
 
+def _own_line(lines: Lines, ref: Reference, el: Element, cfg: ReflowDefaults) -> int | None:
+    """The blank's line an element goes with (element_line); a signature or seal place in a table row (a Word printing): the row's line.
+
+    A seal's place there reaches 40 pt down from the row's top, past the row: its bottom met
+    the next line's, which element_line took for its own (seed 88002-00: 3-1-5's seal placed
+    on the line after its row, on the next page, and read empty there).
+    """
+    k = px_per_pt(ref.dpi)
+    if isinstance(el, FieldLayout) and el.kind in ("signature", "seal"):
+        row = table_row(ref.dark, (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k))), cfg)
+        if row is not None:
+            return line_of(lines, row.top + 1, row.bottom - 1)
+    return element_line(lines, el, k)
+
+
 def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
     """How far line i of `lines` sits below line j of `other` (px): the median of its top's, centre's and bottom's moves.
 
@@ -293,10 +308,16 @@ def _unexplained(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults) -
 
 
 def _around(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[float | None, float | None]:
-    """The offsets (px) of the nearest aligned lines above and below flow line j on its page (None where there is none); j's own pair left out."""
+    """How far the nearest aligned lines above and below flow line j on its page moved (px; None where there is none; j's own pair left out), each the looser way.
+
+    The line above: its pair's offset or its bottom's move, the less; the line below: its
+    pair's or its top's, the more. A line merged on the blank with the next one moves its
+    bottom further than itself (seed 86500-09 p10: the line under 7-0-1's grown row paired
+    at -37 px, its top moved -32).
+    """
     same = [(i, jj) for i, jj in al.pairs if jj != j and flow.page[jj] == flow.page[j]]
-    above = [pair_dy(lines, i, flow.lines, jj) for i, jj in same if jj < j]
-    below = [pair_dy(lines, i, flow.lines, jj) for i, jj in same if jj > j]
+    above = [min(pair_dy(lines, i, flow.lines, jj), float(lines.y1[i] - flow.lines.y1[jj])) for i, jj in same if jj < j]
+    below = [max(pair_dy(lines, i, flow.lines, jj), float(lines.y0[i] - flow.lines.y0[jj])) for i, jj in same if jj > j]
     return (above[-1] if above else None), (below[0] if below else None)
 
 
@@ -414,7 +435,7 @@ def place_elements(
         ref, own = refs[p], flow.per_page[p]
         elements: list[Element] = [*ref.layout.boxes, *ref.layout.fields]
         for el in elements:
-            li = element_line(own, el, k)
+            li = _own_line(own, ref, el, cfg)
             if li is None:
                 continue
             found = _line_offset(flow, lines, al, first[p] + li)

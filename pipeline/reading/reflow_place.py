@@ -54,27 +54,32 @@ def rule_rows(dark: NDArray[np.float32], y0: int, y1: int, x0: int, x1: int, cfg
     return [(r[0] + r[-1]) // 2 for r in runs]
 
 
-def _extent(dark: NDArray[np.float32], y: int, x0: int, x1: int, cfg: ReflowDefaults) -> tuple[int, int]:
-    """The columns the rule at row y (±1) runs over, from x0..x1 outwards."""
-    ink = (dark[max(0, y - 1) : y + 2] > cfg.rule_ink).any(axis=0)
+def _extent(ink: NDArray[np.bool_], x0: int, x1: int) -> tuple[int, int]:
+    """The columns a rule (one row's ink) runs over, from x0..x1 outwards."""
     gaps = np.flatnonzero(~ink)
     left = gaps[gaps < x0]
     right = gaps[gaps >= x1]
-    return (int(left[-1]) + 1 if len(left) else 0), (int(right[0]) if len(right) else dark.shape[1])
+    return (int(left[-1]) + 1 if len(left) else 0), (int(right[0]) if len(right) else len(ink))
 
 
 def table_row(dark: NDArray[np.float32], box: tuple[int, int, int, int], cfg: ReflowDefaults = REFLOW) -> Row | None:
-    """The blank's table row around a place (box px): the nearest rule within row_reach_px above its top and the first below it (a seal's place reaches past its row), running alike (±4 px); None when there is none."""
+    """The blank's table row around a place (box px): the nearest rule within row_reach_px above its top and the first below it running alike (±4 px); None when there is none.
+
+    Rows of the blank one at a time (a clean print): an underline just above the row (the
+    「氏名」 line's, 3 px above it in printing p1) is another rule, not the row's. A seal's
+    place reaches below its row: the bottom is looked for from just under the place's top.
+    """
     x0, y0, x1, y1 = box
-    above = rule_rows(dark, y0 - cfg.row_reach_px, y0 + 3, x0, x1, cfg)
-    below = rule_rows(dark, y0 + 6, y1 + cfg.row_reach_px, x0, x1, cfg)  # a seal's place reaches below its row
-    if not above or not below:
-        return None
-    top, bottom = above[-1], below[0]
-    (a0, a1), (b0, b1) = _extent(dark, top, x0, x1, cfg), _extent(dark, bottom, x0, x1, cfg)
-    if bottom - top < 8 or abs(a0 - b0) > 4 or abs(a1 - b1) > 4:
-        return None
-    return Row(top, bottom, max(a0, b0), min(a1, b1))
+    h = dark.shape[0]
+    ink = dark > cfg.rule_ink
+    rows = [y for y in range(max(0, y0 - cfg.row_reach_px), min(h, y1 + cfg.row_reach_px)) if x1 > x0 and float(ink[y, x0:x1].mean()) >= cfg.rule_cover]
+    spans = {y: _extent(ink[y], x0, x1) for y in rows}
+    for top in (y for y in reversed(rows) if y <= y0 + 3):
+        (a0, a1) = spans[top]
+        bottom = next((y for y in rows if y >= max(y0 + 6, top + 8) and abs(spans[y][0] - a0) <= 4 and abs(spans[y][1] - a1) <= 4), None)
+        if bottom is not None:
+            return Row(top, bottom, max(a0, spans[bottom][0]), min(a1, spans[bottom][1]))
+    return None
 
 
 def _label_match(dark: NDArray[np.float32], blank: NDArray[np.float32], row: Row, label_x1: int, dy: int, cfg: ReflowDefaults) -> tuple[float, int, int]:

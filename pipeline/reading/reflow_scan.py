@@ -21,7 +21,7 @@ from pipeline.model.records import BoxLayout, FieldLayout, FieldReading, FormDef
 from pipeline.reading.affine import aligned_view
 from pipeline.reading.references import Reference, references
 from pipeline.reading.reflow import Located, centred, element_line, locate, pair_dy, place_one
-from pipeline.reading.reflow_lines import align, form_flow, page_lines, similarity
+from pipeline.reading.reflow_lines import Alignment, Lines, align, form_flow, page_lines, similarity
 from pipeline.reading.reflow_moved import moved_registration
 from pipeline.reading.reflow_place import moved_bbox
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
@@ -59,7 +59,20 @@ def _moved_runs(dys: list[float], cfg: ReflowDefaults) -> list[tuple[int, int]]:
     return [(r[0], r[-1] + 1) for r in runs if len(r) >= cfg.moved_lines]
 
 
-def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> float | None:
+def _own_lines(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> tuple[NDArray[np.float32], Lines, Lines, Alignment] | None:
+    """The registered scan's darkness and lines in the blank's frame, the blank page's own lines and their alignment (order kept); None when the reference is not one of the form's."""
+    ref = reg.reference
+    index = next((i for i, r in enumerate(refs) if r is ref), None)
+    if index is None:
+        return None
+    paper, ink = levels(gray)
+    dark = darkness(aligned_view(gray, reg.matrix, (ref.dark.shape[1], ref.dark.shape[0])), paper, ink)
+    lines = page_lines(dark, cfg)
+    own = form_flow(refs, cfg).per_page[index]
+    return dark, lines, own, align(similarity(lines, own), lines.yc, own.yc, cfg, cfg.detail_floor)
+
+
+def _moved(dark: NDArray[np.float32], ref: Reference, lines: Lines, own: Lines, al: Alignment, cfg: ReflowDefaults) -> float | None:
     """Whether the registered page's content moved: some of its lines, and a box or field on them, sit away from where the registration puts them.
 
     The scan's lines (in the blank's frame) are aligned to the page's own. The page moved
@@ -70,15 +83,6 @@ def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ..
     writing change the lines they sit on. Returns where the moved content starts (points, the
     blank's frame: the top of the run's first line), None when nothing moved.
     """
-    ref = reg.reference
-    index = next((i for i, r in enumerate(refs) if r is ref), None)
-    if index is None:
-        return None
-    paper, ink = levels(gray)
-    dark = darkness(aligned_view(gray, reg.matrix, (ref.dark.shape[1], ref.dark.shape[0])), paper, ink)
-    lines = page_lines(dark, cfg)
-    own = form_flow(refs, cfg).per_page[index]
-    al = align(similarity(lines, own), lines.yc, own.yc, cfg, cfg.detail_floor)
     dys = [pair_dy(lines, i, own, j) for i, j in al.pairs]
     k = px_per_pt(ref.dpi)
     elements: list[BoxLayout | FieldLayout] = [*ref.layout.boxes, *ref.layout.fields]
@@ -98,6 +102,21 @@ def _moved(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ..
     return None
 
 
+def _pushed_off(lines: Lines, own: Lines, al: Alignment, cfg: ReflowDefaults) -> int | None:
+    """The top (px) of the first of the blank page's lines that the scan holds nothing at or below (past search_y_px): Word pushed the page's end onto the next page; None when there is none.
+
+    Read where the blank has it, a signature place there is empty: seed 88002-00 p2 ended
+    with 「氏名」 typed, 1-1-3's signed row went to p3, and p2 read it empty (silently).
+    """
+    if not al.pairs:
+        return None
+    i1, j1 = al.pairs[-1]
+    dy = pair_dy(lines, i1, own, j1)
+    lowest = max([float(lines.y1[i]) for i in range(i1, len(lines)) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px] or [float(lines.y1[i1])])
+    after = [j for j in range(j1 + 1, len(own)) if own.y0[j] + dy > lowest + cfg.search_y_px]
+    return int(own.y0[after[0]]) if after else None
+
+
 def settle(
     gray: NDArray[np.uint8],
     outcome: Registration | Rejection,
@@ -111,9 +130,14 @@ def settle(
         return Settled(outcome)
     moved_from = None
     if isinstance(outcome, Registration):
-        moved_from = _moved(gray, outcome, refs, cfg)
-        if moved_from is None:
+        seen = _own_lines(gray, outcome, refs, cfg)
+        if seen is None:
             return Settled(outcome)
+        dark, lines, own, al = seen
+        moved_from = _moved(dark, outcome.reference, lines, own, al, cfg)
+        if moved_from is None:
+            off = _pushed_off(lines, own, al, cfg)  # read as registered, what went past the page's end uncertain
+            return Settled(outcome, None, None if off is None else off / px_per_pt(outcome.reference.dpi))
         frame, quality = outcome.matrix, outcome.quality
     elif outcome.fit is not None:
         frame, quality = outcome.fit.matrix, outcome.fit.quality
