@@ -517,9 +517,9 @@ def test_classifier_and_ppocr_agree_on_digits_other_than_one_and_seven_less_sure
 
 def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:
     """Ensures that a read PP-OCR witnessed may overrule one classifier digit held below 0.9, not one held surely (7-1-1
-    read 2-1-1 against the classifier's 7 at 0.92, validation rows seed 88207 #145) nor two (4-2-3 7-5-2 read
+    read 2-1-1 against the classifier's 7 at 0.92, validation rows seed 88207 #145; 0.8 and up) nor two (4-2-3 7-5-2 read
     4-2-3 7-6-2, #206); and that a read resting on a digit the classifier gives < 0.5 needs PP-OCR to have read that
-    digit in its place (3-3-1 read 3-2-1 on Tesseract's '-2-1' at 0.3, PP-OCR '3--1': #286)."""
+    digit in its place, at least 0.6 likely (3-3-1 read 3-2-1 on Tesseract's '-2-1' at 0.3, PP-OCR '3--1': #286)."""
 
     def dig(text: str, probs: list[float]) -> records.LineReading:
         digits = [int(ch) for ch in text if ch.isdigit()]
@@ -529,6 +529,7 @@ def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:
     read = L.normalise_label("2-1-1", ITEMS, DOCS)
     assert not fuse.overrules_classifier(read, dig("7-1-1", [0.78, 0.99, 0.99]))
     assert fuse.overrules_classifier(read, dig("7-1-1", [0.92, 0.99, 0.99]))
+    assert fuse.overrules_classifier(L.normalise_label("7-6-1", ITEMS, DOCS), dig("7-5-1", [0.99, 0.85, 0.99]))  # 88209 #13
     two = L.normalise_label("4-2-3 7-6-2", ITEMS, DOCS)
     assert fuse.overrules_classifier(two, dig("4-2-1 7-5-2", [0.99, 0.99, 0.56, 0.99, 0.63, 0.99]))
     assert not fuse.overrules_classifier(two, dig("4-2-3 7-6-2", [0.99] * 6))
@@ -537,6 +538,7 @@ def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:
     assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3--1", 0.99))
     assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-3-1", 0.99))
     assert not fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.99))
+    assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.49))  # read, but not surely (88209 #293)
     assert not fuse.weak_digit_unseen(got, dig("3-2-1", [0.99, 0.55, 0.99]), _reading("ppocr", "3--1", 0.99))
 
 

@@ -385,28 +385,30 @@ def _digits_of(parse: LabelParse) -> list[str]:
 
 
 def overrules_classifier(parse: LabelParse, dig: LineReading, settings: LabelSettings = LABEL_SETTINGS) -> bool:
-    """Whether a read PP-OCR witnessed overrules the classifier too far: a digit it was sure of (≥
-    settings.digit_sure_probability), or more than one digit.
+    """Whether a read PP-OCR witnessed overrules the classifier too far: a digit it held at least settings.overrule_max,
+    or more than one digit.
 
     PP-OCR as a third witness settles one digit the classifier doubted (validation rows seeds 88203-88207: 18 such reads
     right, the classifier's own digit ≤ 0.78). Beyond that the readers disagree: 7-1-1 read 2-1-1 against the
-    classifier's 7 at 0.92 and its 7-shaped top (88207 #145), 4-2-3 7-5-2 read 4-2-3 7-6-2 over two of its digits
-    (0.56, 0.63; 88207 #206), both silently.
+    classifier's 7 at 0.92 and its 7-shaped top (88207 #145), 7-5-1 read 7-6-1 against its 5 at 0.85 (88209 #13),
+    4-2-3 7-5-2 read 4-2-3 7-6-2 over two of its digits (0.56, 0.63; 88207 #206), all silently.
     """
     ours = _digits_of(parse)
     if len(ours) != len(dig.per_digit):
         return False
     over = [max(q) for q, d in zip(dig.per_digit, ours) if int(np.argmax(q)) != int(d)]
-    return len(over) > 1 or any(q >= settings.digit_sure_probability for q in over)
+    return len(over) > 1 or any(q >= settings.overrule_max for q in over)
 
 
 def weak_digit_unseen(parse: LabelParse, dig: LineReading, pp: LineReading, settings: LabelSettings = LABEL_SETTINGS) -> bool:
     """Whether a read holds a digit the classifier gives less than settings.agree_classifier_floor that PP-OCR did not
-    read in its place (the places aligned as ppocr_vetoes aligns them; a lookalike letter counts as read).
+    read in its place at least settings.agree_ppocr_floor likely (the places aligned as ppocr_vetoes aligns them; a
+    lookalike letter counts as read).
 
     Tesseract at 0.3 outweighed the classifier's 0.25 on a 3 and made 3-3-1 3-2-1, PP-OCR '3--1' seeing no digit there
-    (validation rows seed 88207 #286, silent). The reads of seeds 88203-88207 resting on so weak a classifier digit and
-    right (6) all had PP-OCR reading it.
+    (validation rows seed 88207 #286, silent); 7-1-2 read 1-1-2, the classifier's 1 at 0.48, PP-OCR's at 0.49 (88209
+    #293). The reads of seeds 88203-88207 resting on so weak a classifier digit and right (6) all had PP-OCR reading it
+    at >= 0.97.
     """
     ours = _digits_of(parse)
     if len(ours) != len(dig.per_digit):
@@ -418,7 +420,13 @@ def weak_digit_unseen(parse: LabelParse, dig: LineReading, pp: LineReading, sett
     if len(places) < len(ours):
         return True
     tail = places[-len(ours) :]
-    return any(tail[k][0] != ours[k] and tail[k][0] not in LOOKALIKES.get(ours[k], "") for k in weak)
+    for k in weak:
+        ch, seen = tail[k]
+        if ch not in (ours[k], *LOOKALIKES.get(ours[k], "")):
+            return True
+        if (seen[int(ours[k])] if seen else pp.confidence) < settings.agree_ppocr_floor:
+            return True
+    return False
 
 
 def agreed_with_ppocr(

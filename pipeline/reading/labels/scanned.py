@@ -107,7 +107,7 @@ def _checked_by_ppocr(
             note = f"{' '.join((*parse.ids, *parse.unknown))} overrules the digit classifier's '{dig.text}'"
             return LabelParse((), (), "uncertain", cands, note), chosen, source
         if dig is not None and weak_digit_unseen(parse, dig, pp, readers.settings):
-            note = f"{' '.join((*parse.ids, *parse.unknown))}: a digit the classifier doubts, not read by PP-OCR ('{pp.text}')"
+            note = f"{' '.join((*parse.ids, *parse.unknown))}: a digit the classifier doubts, not read surely by PP-OCR ('{pp.text}')"
             return LabelParse((), (), "uncertain", tuple(sorted(set(parse.ids))), note), chosen, source
         vetted, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
         return vetted, chosen2, source

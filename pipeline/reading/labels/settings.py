@@ -68,6 +68,10 @@ class LabelSettings:
     agree_classifier_floor: float = 0.50
     agree_ppocr_floor: float = 0.60
     agree_joint: float = 0.97
+    # PP-OCR as a third witness (scanned._checked_by_ppocr) never overrules a classifier digit held at least this likely
+    # (fuse.overrules_classifier): validation rows seeds 88203-88209, right overrules had the classifier's own digit at
+    # <= 0.78, the silent ones at 0.85 and 0.92.
+    overrule_max: float = 0.80
 
     # --- 1 or 7 by the top stroke's sideways reach (digits.top_stroke_share, share of the glyph height) ---
     # A 45° flag ≈ 0.1, a bar ≈ 0.5. Generated digits: 97 % of 1s ≤ 0.20, 98 % of 7s ≥ 0.32, none across.
