@@ -8,10 +8,12 @@ see reflow_lines.py. A box or field is then looked for where its line went: the 
 picture of its surroundings is matched on the scan a few pixels around that place. Placed,
 it is read there, with the blank's own ink carried along (what marks and fields subtract);
 in the page's span but not found, it is `uncertain` where it was expected; outside the span
-(on another page) it is not this page's.
+(on another page) it is not this page's. Signature and seal places in a Word table row, and
+places reaching into another line, are checked in reflow_place.py.
 
-The result is a Registration whose reference is the blank moved to the scan (layout, ink
-and printed characters where this page has them), so marks and fields read it unchanged.
+The result (reflow_moved.py) is a Registration whose reference is the blank moved to the
+scan (layout, ink and printed characters where this page has them), so marks and fields
+read it unchanged.
 Pixels at work dpi in the frame (the blank page's size), origin top left.
 """
 
@@ -28,8 +30,8 @@ from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BoxLayout, FieldLayout
 from pipeline.reading.affine import aligned_view, compose, turn_points
 from pipeline.reading.references import Reference, as_f32
-from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow, median3
-from pipeline.reading.reflow_place import grown_row, intrudes, moved_bbox, table_row
+from pipeline.reading.reflow_lines import Alignment, Flow, Lines, Warp, align_page, form_flow, pair_dy
+from pipeline.reading.reflow_place import moved_bbox, own_line, settled_place
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import darkness, levels
 
@@ -104,57 +106,6 @@ def _written_over(lines: Lines, i: int, al: Alignment, flow: Flow) -> bool:
         return False
     dy = pair_dy(lines, i_ref, flow.lines, j_ref)
     return bool(min(lines.y1[i] - dy, flow.lines.y1[j]) > max(lines.y0[i] - dy, flow.lines.y0[j]))
-
-
-def line_of(lines: Lines, y0: float, y1: float) -> int | None:
-    """The line of a page holding rows y0..y1 (the one overlapping most, then the one nearest their middle), else the nearest within 12 px."""
-    if len(lines) == 0:
-        return None
-    over = np.minimum(lines.y1, y1) - np.maximum(lines.y0, y0)
-    mid = np.abs(lines.yc - (y0 + y1) / 2)
-    if over.max() > 0:
-        return int(np.argmax(over - 0.01 * mid))
-    k = int(np.argmin(mid))
-    return k if mid[k] <= 12 else None
-
-
-def element_line(lines: Lines, el: Element, k: float) -> int | None:
-    """The blank's line an element goes with (`k` px per pt): a box's own; a field's label line.
-
-    A place for handwriting reaches up from its label's line (a signature: the label's
-    bottom is the place's bottom) or is centred on it (a seal spot on 「印」): the line whose
-    bottom is the place's bottom, else the one overlapping it most (nearest its middle).
-    """
-    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
-    if isinstance(el, FieldLayout) and len(lines):
-        d = np.abs(lines.y1 - y1)
-        j = int(np.argmin(d))
-        if d[j] <= 3 and lines.y0[j] >= y0 - 3:
-            return j
-    return line_of(lines, y0, y1)
-
-
-def _own_line(lines: Lines, ref: Reference, el: Element, cfg: ReflowDefaults) -> int | None:
-    """The blank's line an element goes with (element_line); a signature or seal place in a table row (a Word printing): the row's line.
-
-    A seal's place there reaches 40 pt down from the row's top, past the row: its bottom met
-    the next line's, which element_line took for its own (seed 88002-00: 3-1-5's seal placed
-    on the line after its row, on the next page, and read empty there).
-    """
-    k = px_per_pt(ref.dpi)
-    if isinstance(el, FieldLayout) and el.kind in ("signature", "seal"):
-        row = table_row(ref.dark, (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k))), cfg)
-        if row is not None:
-            return line_of(lines, row.top + 1, row.bottom - 1)
-    return element_line(lines, el, k)
-
-
-def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
-    """How far line i of `lines` sits below line j of `other` (px): the median of its top's, centre's and bottom's moves.
-
-    A mark or handwriting on a line pulls its top or its bottom (and its centre), rarely both.
-    """
-    return median3(float(lines.y0[i] - other.y0[j]), float(lines.yc[i] - other.yc[j]), float(lines.y1[i] - other.y1[j]))
 
 
 def _line_offset(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[int, ...]:
@@ -307,82 +258,6 @@ def _unexplained(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults) -
     return [i for i in tall if (i < i0 or i > i1) and i not in over]
 
 
-def _around(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[float | None, float | None]:
-    """How far the nearest aligned lines above and below flow line j on its page moved (px; None where there is none; j's own pair left out), each the looser way.
-
-    The line above: its pair's offset or its bottom's move, the less; the line below: its
-    pair's or its top's, the more. A line merged on the blank with the next one moves its
-    bottom further than itself (seed 86500-09 p10: the line under 7-0-1's grown row paired
-    at -37 px, its top moved -32).
-    """
-    same = [(i, jj) for i, jj in al.pairs if jj != j and flow.page[jj] == flow.page[j]]
-    above = [min(pair_dy(lines, i, flow.lines, jj), float(lines.y1[i] - flow.lines.y1[jj])) for i, jj in same if jj < j]
-    below = [max(pair_dy(lines, i, flow.lines, jj), float(lines.y0[i] - flow.lines.y0[jj])) for i, jj in same if jj > j]
-    return (above[-1] if above else None), (below[0] if below else None)
-
-
-def _grown_under(around: tuple[float | None, float | None], dy: int, cfg: ReflowDefaults) -> bool:
-    """Whether a signature or seal place placed at offset dy has its row grown under it: the next aligned line of its page sits grown_px or more further down.
-
-    Word grows a table row around a pasted signature or seal, and its label stays at the
-    row's top: the writing is then below the place its label puts it (seed 84004 p3:
-    1-1-3's signature read empty, its row 1.6 times as tall). Unless the row is found by its
-    rules (_in_row), it is not read there.
-    """
-    below = around[1]
-    return below is not None and below - dy >= cfg.grown_px
-
-
-def _in_row(
-    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, around: tuple[float | None, float | None], found: tuple[int, ...], cfg: ReflowDefaults
-) -> tuple[FieldLayout, tuple[int, int] | None, int] | None:
-    """A signature or seal place found by its table row (reflow_place.grown_row): (the place cut at the row's bottom, offset, px the row grew); offset None when the row found is at odds with the line below it; None without a row.
-
-    The row's top lies between the lines aligned above and below it (its neighbours' offsets
-    when there are none). The line below the row sits under its grown bottom: one above it
-    means the rules found are not the row's. What is pasted there stays in the row's cell: a
-    seal's place, 40 pt tall, reached past the row into the next line (seed 86500-05 p3).
-    """
-    k = px_per_pt(ref.dpi)
-    box = (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k)))
-    row = table_row(ref.dark, box, cfg)
-    if row is None:
-        return None
-    on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
-    above, below = around
-    lo = above if above is not None else min(found)
-    hi = below if below is not None else max(found)
-    got = grown_row(dark, ref.dark, row, int(round(min(on_row) * k)), lo, hi, cfg)
-    if got is None:
-        return None
-    (dx, dy), growth = got
-    cut = replace(el, bbox=(*el.bbox[:3], min(el.bbox[3], (row.bottom - 1) / k)))
-    if below is not None and below < dy + growth - cfg.search_y_px:
-        return cut, None, 0
-    return cut, (dx, dy), growth
-
-
-def pair_offsets(flow: Flow, lines: Lines, al: Alignment) -> list[float]:
-    """Each aligned pair's offset (px): the median of its own and its neighbours' on its page (a line merged with what was typed just above it pulls its own: seed 86500-09 p5, 6 px)."""
-    dys = [pair_dy(lines, i, flow.lines, jj) for i, jj in al.pairs]
-    out = []
-    for n, (_, jj) in enumerate(al.pairs):
-        near = [dys[m] if 0 <= m < len(dys) and flow.page[al.pairs[m][1]] == flow.page[jj] else dys[n] for m in (n - 1, n + 1)]
-        out.append(median3(near[0], dys[n], near[1]))
-    return out
-
-
-def _intruded(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, k: float, cfg: ReflowDefaults) -> bool:
-    """Whether a field placed at offset dy reaches into another aligned line on the scan (at pair_offsets), one its place did not hold on the blank (reflow_place.intrudes)."""
-    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
-    others = []
-    for (_, jj), d in zip(al.pairs, pair_offsets(flow, lines, al), strict=True):
-        a, b = float(flow.lines.y0[jj]), float(flow.lines.y1[jj])
-        if jj != j and not (flow.page[jj] == flow.page[j] and min(b, y1) > max(a, y0)):
-            others.append((a + d, b + d))
-    return intrudes((y0 + dy, y1 + dy), others, cfg.intrude_px)
-
-
 def _overlapping(placements: list[Placement], k: float) -> set[int]:
     """The indices of placed boxes that landed on another placed box (two of the blank's boxes cannot be one on the scan)."""
     boxes = [(n, pl) for n, pl in enumerate(placements) if pl.offset is not None and isinstance(pl.element, BoxLayout)]
@@ -395,24 +270,6 @@ def _overlapping(placements: list[Placement], k: float) -> set[int]:
             if min(ba[2], bb[2]) - max(ba[0], bb[0]) > 0 and min(ba[3], bb[3]) - max(ba[1], bb[1]) > 0:
                 out |= {na, nb}
     return out
-
-
-def _settled(
-    dark: NDArray[np.float32], ref: Reference, el: Element, at: tuple[Flow, Lines, Alignment, int], found: tuple[int, ...], offset: tuple[int, int] | None, cfg: ReflowDefaults
-) -> tuple[Element, tuple[int, int] | None, int]:
-    """An element's place checked: a signature or seal place by its table row (else not read in a grown row), a field's not reaching into another line; (element, offset, px its row grew)."""
-    if not isinstance(el, FieldLayout):
-        return el, offset, 0
-    flow, lines, al, j = at
-    if el.kind in ("signature", "seal"):
-        around = _around(flow, lines, al, j)
-        row = _in_row(dark, ref, el, around, found, cfg)
-        if row is not None:
-            return row
-        return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
-    if offset is not None and _intruded(flow, lines, al, el, j, offset[1], px_per_pt(ref.dpi), cfg):
-        return el, None, 0
-    return el, offset, 0
 
 
 def place_elements(
@@ -435,21 +292,22 @@ def place_elements(
         ref, own = refs[p], flow.per_page[p]
         elements: list[Element] = [*ref.layout.boxes, *ref.layout.fields]
         for el in elements:
-            li = _own_line(own, ref, el, cfg)
+            li = own_line(own, ref, el, cfg)
             if li is None:
                 continue
             found = _line_offset(flow, lines, al, first[p] + li)
             if not found:
                 maybe = _beyond_span(flow, lines, al, first[p] + li, loose, cfg)
                 if maybe is not None:
-                    out.append(Placement(el, p, None, (0, maybe), 0.0))
+                    el_at, offset, grow = settled_place(dark, ref, el, (flow, lines, al, first[p] + li), (maybe,), None, cfg)  # a grown row pushed past the run
+                    out.append(Placement(el_at, p, offset, (0, maybe), 0.0, grow))
                 continue  # not on this page
             tries = [((0, dy), *place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, (0, dy), cfg)) for dy in found]
             placed = [t for t in tries if t[1] is not None]
             guess, offset, corr = max(placed, key=lambda t: t[2]) if placed else tries[0]
             if len({t[1] for t in placed}) > 1 and min(t[2] for t in placed) >= corr - cfg.placement_margin:
                 offset = None  # two places fit nearly as well: which one is its own is not known
-            el, offset, grow = _settled(dark, ref, el, (flow, lines, al, first[p] + li), found, offset, cfg)
+            el, offset, grow = settled_place(dark, ref, el, (flow, lines, al, first[p] + li), found, offset, cfg)
             out.append(Placement(el, p, offset, guess, corr, grow))
     clash = _overlapping(out, k)
     return tuple(replace(pl, offset=None) if n in clash else pl for n, pl in enumerate(out))

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.model.records import BoxLayout, FieldLayout
 from pipeline.reading.affine import compose
 from pipeline.reading.references import Reference
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
@@ -446,3 +447,39 @@ def labelled(al: Alignment, lines: Lines, flow: Flow, cfg: ReflowDefaults = REFL
     if len(pairs) == len(al.pairs):
         return al
     return replace(al, pairs=tuple(pairs), sims=tuple(sims))
+
+
+def pair_dy(lines: Lines, i: int, other: Lines, j: int) -> float:
+    """How far line i of `lines` sits below line j of `other` (px): the median of its top's, centre's and bottom's moves.
+
+    A mark or handwriting on a line pulls its top or its bottom (and its centre), rarely both.
+    """
+    return median3(float(lines.y0[i] - other.y0[j]), float(lines.yc[i] - other.yc[j]), float(lines.y1[i] - other.y1[j]))
+
+
+def line_of(lines: Lines, y0: float, y1: float) -> int | None:
+    """The line of a page holding rows y0..y1 (the one overlapping most, then the one nearest their middle), else the nearest within 12 px."""
+    if len(lines) == 0:
+        return None
+    over = np.minimum(lines.y1, y1) - np.maximum(lines.y0, y0)
+    mid = np.abs(lines.yc - (y0 + y1) / 2)
+    if over.max() > 0:
+        return int(np.argmax(over - 0.01 * mid))
+    k = int(np.argmin(mid))
+    return k if mid[k] <= 12 else None
+
+
+def element_line(lines: Lines, el: BoxLayout | FieldLayout, k: float) -> int | None:
+    """The blank's line an element goes with (`k` px per pt): a box's own; a field's label line.
+
+    A place for handwriting reaches up from its label's line (a signature: the label's
+    bottom is the place's bottom) or is centred on it (a seal spot on 「印」): the line whose
+    bottom is the place's bottom, else the one overlapping it most (nearest its middle).
+    """
+    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+    if isinstance(el, FieldLayout) and len(lines):
+        d = np.abs(lines.y1 - y1)
+        j = int(np.argmin(d))
+        if d[j] <= 3 and lines.y0[j] >= y0 - 3:
+            return j
+    return line_of(lines, y0, y1)

@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.references import Reference, as_f32
-from pipeline.reading.reflow import Located, Placement, pair_offsets
+from pipeline.reading.reflow import Located, Placement
 from pipeline.reading.reflow_lines import form_flow
-from pipeline.reading.reflow_place import moved_bbox, stretched
+from pipeline.reading.reflow_place import moved_bbox, pair_offsets, stretched
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration
 

@@ -1,29 +1,38 @@
-"""Where a signature or seal place went when Word grew its table row, and places that reach into a line not theirs (reflow.py's placements).
+"""Checking a box's or field's place on a scanned page whose content moved (reflow.py): a signature or seal place found by its Word table row, a place reaching into a line not its own.
 
 A Word printing puts 「担当者署名（肉筆）押印: … 印」 in a one-row table. Pasting a signature or
 seal image there grows the row: its label stays at the row's top, 印 and the image sit at
 its grown bottom, and the label line's own offset is not known from the lines around it
 (merged with the image into one tall band, paired with a piece of it, or its neighbours
-moved apart). The row is found by its rules instead: on the blank, the rules just above and
-below the place, as wide as each other; on the scan, a rule as wide between where the lines
-above and below put it, with the label under it (the label matches there 0.62-0.9, under a
-bottom rule 0.05-0.36), and the first rule as wide below it (the grown bottom).
+moved apart). The row is found by its rules instead (settled_place): on the blank, the rules
+just above and below the place, running alike; on the scan, a rule as wide between where the
+lines aligned above and below put it, with the label under it (the label matches there
+0.62-0.9, under a bottom rule 0.05-0.46), and the first rule as wide below it (the grown
+bottom). More than one such top, none, or a line below that sits above the grown bottom:
+not placed (uncertain), never read at a guess.
+
+A field whose place on the scan reaches into another aligned line, one it did not hold on
+the blank (a place at a blank page's end reaching into its bottom margin, where Word ran the
+next page's text on), is not placed either.
 
 Pixels at work dpi in the frame (the blank page's size), origin top left.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.model.geometry import px_per_pt
-from pipeline.model.records import BBox
-from pipeline.reading.references import as_f32
+from pipeline.model.records import BBox, BoxLayout, FieldLayout
+from pipeline.reading.references import Reference, as_f32
+from pipeline.reading.reflow_lines import Alignment, Flow, Lines, element_line, line_of, median3, pair_dy
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
+
+Element = BoxLayout | FieldLayout
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +158,120 @@ def stretched(blank: NDArray[np.float32], box: tuple[int, int, int, int]) -> NDA
     if part.size == 0:
         return np.zeros((1, 0), np.float32)
     return as_f32(part.min(axis=0, keepdims=True))
+
+
+def own_line(lines: Lines, ref: Reference, el: Element, cfg: ReflowDefaults) -> int | None:
+    """The blank's line an element goes with (element_line); a signature or seal place in a table row (a Word printing): the row's line.
+
+    A seal's place there reaches 40 pt down from the row's top, past the row: its bottom met
+    the next line's, which element_line took for its own (seed 88002-00: 3-1-5's seal placed
+    on the line after its row, on the next page, and read empty there).
+    """
+    k = px_per_pt(ref.dpi)
+    if isinstance(el, FieldLayout) and el.kind in ("signature", "seal"):
+        row = table_row(ref.dark, (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k))), cfg)
+        if row is not None:
+            return line_of(lines, row.top + 1, row.bottom - 1)
+    return element_line(lines, el, k)
+
+
+def _around(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[float | None, float | None]:
+    """How far the nearest aligned lines above and below flow line j on its page moved (px; None where there is none; j's own pair left out), each the looser way.
+
+    The line above: its pair's offset or its bottom's move, the less; the line below: its
+    pair's or its top's, the more. A line merged on the blank with the next one moves its
+    bottom further than itself (seed 86500-09 p10: the line under 7-0-1's grown row paired
+    at -37 px, its top moved -32).
+    """
+    same = [(i, jj) for i, jj in al.pairs if jj != j and flow.page[jj] == flow.page[j]]
+    above = [min(pair_dy(lines, i, flow.lines, jj), float(lines.y1[i] - flow.lines.y1[jj])) for i, jj in same if jj < j]
+    below = [max(pair_dy(lines, i, flow.lines, jj), float(lines.y0[i] - flow.lines.y0[jj])) for i, jj in same if jj > j]
+    return (above[-1] if above else None), (below[0] if below else None)
+
+
+def _grown_under(around: tuple[float | None, float | None], dy: int, cfg: ReflowDefaults) -> bool:
+    """Whether a signature or seal place placed at offset dy has its row grown under it: the next aligned line of its page sits grown_px or more further down.
+
+    Word grows a table row around a pasted signature or seal, and its label stays at the
+    row's top: the writing is then below the place its label puts it (seed 84004 p3:
+    1-1-3's signature read empty, its row 1.6 times as tall). Unless the row is found by its
+    rules (_in_row), it is not read there.
+    """
+    below = around[1]
+    return below is not None and below - dy >= cfg.grown_px
+
+
+def _in_row(
+    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, below: float | None, bounds: tuple[float, float], cfg: ReflowDefaults
+) -> tuple[FieldLayout, tuple[int, int] | None, int] | None:
+    """A signature or seal place found by its table row (reflow_place.grown_row): (the place cut at the row's bottom, offset, px the row grew); offset None when the row found is at odds with the line below it; None without a row.
+
+    The row's top lies within `bounds` (offsets px). The line below the row (`below`, its
+    offset) sits under its grown bottom: one above it
+    means the rules found are not the row's. What is pasted there stays in the row's cell: a
+    seal's place, 40 pt tall, reached past the row into the next line (seed 86500-05 p3).
+    """
+    k = px_per_pt(ref.dpi)
+    box = (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k)))
+    row = table_row(ref.dark, box, cfg)
+    if row is None:
+        return None
+    on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
+    got = grown_row(dark, ref.dark, row, int(round(min(on_row) * k)), *bounds, cfg)
+    if got is None:
+        return None
+    (dx, dy), growth = got
+    cut = replace(el, bbox=(*el.bbox[:3], min(el.bbox[3], (row.bottom - 1) / k)))
+    if below is not None and below < dy + growth - cfg.search_y_px:
+        return cut, None, 0
+    return cut, (dx, dy), growth
+
+
+def pair_offsets(flow: Flow, lines: Lines, al: Alignment) -> list[float]:
+    """Each aligned pair's offset (px): the median of its own and its neighbours' on its page (a line merged with what was typed just above it pulls its own: seed 86500-09 p5, 6 px)."""
+    dys = [pair_dy(lines, i, flow.lines, jj) for i, jj in al.pairs]
+    out = []
+    for n, (_, jj) in enumerate(al.pairs):
+        near = [dys[m] if 0 <= m < len(dys) and flow.page[al.pairs[m][1]] == flow.page[jj] else dys[n] for m in (n - 1, n + 1)]
+        out.append(median3(near[0], dys[n], near[1]))
+    return out
+
+
+def _intruded(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, k: float, cfg: ReflowDefaults) -> bool:
+    """Whether a field placed at offset dy reaches into another aligned line on the scan (at pair_offsets), one its place did not hold on the blank (reflow_place.intrudes)."""
+    y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+    others = []
+    for (_, jj), d in zip(al.pairs, pair_offsets(flow, lines, al), strict=True):
+        a, b = float(flow.lines.y0[jj]), float(flow.lines.y1[jj])
+        if jj != j and not (flow.page[jj] == flow.page[j] and min(b, y1) > max(a, y0)):
+            others.append((a + d, b + d))
+    return intrudes((y0 + dy, y1 + dy), others, cfg.intrude_px)
+
+
+def _bounds(above: float | None, below: float | None, found: tuple[int, ...], cfg: ReflowDefaults) -> tuple[float, float]:
+    """Where a signed row's top may be (offsets px): between the lines aligned above and below it; with one of them, up to row_max_growth_px from it (the row grew, or Word pushed it to the next page's top: seed 86500-09 p5, 3-1-8's row 33 px above the first line aligned there); with neither, its tries'."""
+    if above is not None and below is not None:
+        return above, below
+    if below is not None:
+        return below - cfg.row_max_growth_px, below
+    if above is not None:
+        return above, above + cfg.row_max_growth_px
+    return float(min(found)), float(max(found))
+
+
+def settled_place(
+    dark: NDArray[np.float32], ref: Reference, el: Element, at: tuple[Flow, Lines, Alignment, int], found: tuple[int, ...], offset: tuple[int, int] | None, cfg: ReflowDefaults
+) -> tuple[Element, tuple[int, int] | None, int]:
+    """An element's place checked: a signature or seal place by its table row (else not read in a grown row), a field's not reaching into another line; (element, offset, px its row grew)."""
+    if not isinstance(el, FieldLayout):
+        return el, offset, 0
+    flow, lines, al, j = at
+    if el.kind in ("signature", "seal"):
+        above, below = around = _around(flow, lines, al, j)
+        row = _in_row(dark, ref, el, below, _bounds(above, below, found, cfg), cfg)
+        if row is not None:
+            return row
+        return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
+    if offset is not None and _intruded(flow, lines, al, el, j, offset[1], px_per_pt(ref.dpi), cfg):
+        return el, None, 0
+    return el, offset, 0

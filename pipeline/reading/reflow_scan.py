@@ -20,8 +20,8 @@ from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BoxLayout, FieldLayout, FieldReading, FormDef, MarkReading, PageRef
 from pipeline.reading.affine import aligned_view
 from pipeline.reading.references import Reference, references
-from pipeline.reading.reflow import Located, centred, element_line, locate, pair_dy, place_one
-from pipeline.reading.reflow_lines import Alignment, Lines, align, form_flow, page_lines, similarity
+from pipeline.reading.reflow import Located, centred, locate, place_one
+from pipeline.reading.reflow_lines import Alignment, Lines, align, element_line, form_flow, page_lines, pair_dy, similarity
 from pipeline.reading.reflow_moved import moved_registration
 from pipeline.reading.reflow_place import moved_bbox
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
