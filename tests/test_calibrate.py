@@ -353,3 +353,32 @@ def test_calibrate_places_everything_on_independent_printings(tmp_path, form, se
     layout = yaml.safe_load((tmp_path / "form" / "layout.yaml").read_text(encoding="utf-8"))
     narrow = [f["name"] for p in layout["pages"] for f in p["fields"] if f["bbox"][2] - f["bbox"][0] < 18]  # two characters
     assert narrow == [], "a field too narrow to type a value in"
+
+
+@pytest.mark.slow
+def test_a_label_in_a_table_cell_with_room_after_it_gets_that_room(tmp_path, form):
+    """Ensures that on a printing whose cover is a table (label cell | value cell), a field starts right after its label, not at the value cell: writing after 「会社名」 in the label's own cell is the field's (seed 86700-00: 33 values written there read empty, silently).
+
+    Seed 89508 is a framed printing without colons, found by its style alone.
+    """
+    import pdfplumber
+
+    from pipeline.form.calibrate import calibrate
+    from pipeline.form.printing.style import FIELD_GAP_PT
+    from tests.independent_printing import independent_printing
+
+    printing, pdf_bytes = independent_printing(89508)
+    assert printing.blank_style == "frame"
+    pdf = tmp_path / "blank.pdf"
+    pdf.write_bytes(pdf_bytes)
+    assert calibrate(pdf, tmp_path / "form", form).ok
+    layout = yaml.safe_load((tmp_path / "form" / "layout.yaml").read_text(encoding="utf-8"))
+    fields = {f["name"]: f["bbox"] for p in layout["pages"] for f in p["fields"]}
+    with pdfplumber.open(pdf) as doc:
+        chars = doc.pages[0].chars
+    text = "".join(c["text"] for c in chars)
+    for name, label in (("applicant.company_name", "会社名"), ("applicant.tel", "TEL")):
+        end = chars[text.index(label) + len(label) - 1]["x1"]
+        x0, _, x1, _ = fields[name]
+        assert end < x0 <= end + FIELD_GAP_PT + 12.0, (name, end, x0)  # after the label (and its colon, if printed)
+        assert x1 - x0 > 200.0, name  # on through the value cell
