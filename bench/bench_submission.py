@@ -65,6 +65,8 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
     ("scan: moved content", (("reading/reflow_scan.py", "settle"),), "scan pages"),
     ("scan: marks", (("reading/marks.py", "read_marks"),), "scan pages"),
     ("scan: field OCR", (("reading/fields.py", "read_fields"),), "scan pages"),
+    # the second reader of `read` fields (PP-OCR; fields.SecondCheck), inside field OCR: the profiled run is --jobs 1, so on one thread
+    ("  field 2nd reader", (("reading/fields.py", "__call__"),), "scan: field OCR"),
     ("scan pages", (("reading/scan.py", "read_scan"),), ""),
     (
         "digital pages",

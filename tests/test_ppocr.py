@@ -193,3 +193,42 @@ def test_the_second_readers_line_keeps_descenders_across_the_underline(reader: P
     assert kept is not None and cut is not None
     assert reader.read(kept).text == "www.example.jp/"
     assert int((kept < 128).sum()) > int((cut < 128).sum())  # the strokes across the line are there only in the second's
+
+
+def test_fields_read_on_two_threads_are_read_again_as_on_one(form, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Ensures that a scanned page's fields read on two threads, each `read` field read again by PP-OCR as soon as it is
+    read, end exactly as on one thread with the page's lines read again in one batch; and that without PP-OCR both keep
+    the first reader's readings and say so once for the page."""
+    import logging
+    from dataclasses import replace
+
+    from pipeline.reading.scan import read_scan_detail
+    from pipeline.reading.settings import REGISTER
+    from pipeline.sources.ingest import open_source
+    from pipeline.sources.limits import Limits
+    from pipeline.tools.tesseract import TesserocrEngine
+    from samples.synth.scans import GenOptions, write_submission
+
+    page = max(form.pages, key=lambda p: sum(f.kind in ("text", "url", "date") for f in p.fields))
+    opts = GenOptions(dpi=200, mode="gray", pages=(page.number,), upside_down=0, handwriting_rate=0.5)
+    write_submission(form, tmp_path, 88102, opts, name="r")  # Tesseract misreads one typed value of it (部明 for 部長)
+    first = TesserocrEngine()
+
+    def fields(second: object, threads: int) -> list:
+        with open_source(tmp_path / "r.pdf", "r.pdf", Limits()) as opened:
+            slow_ok = replace(REGISTER, page_seconds=300.0)  # the 10 s page budget is not what is tested (loaded machines)
+            engines = Engines.using(first, ppocr=second, ocr_threads=threads)  # type: ignore[arg-type]
+            d = read_scan_detail(opened.pages[0], form, engines, register_cfg=slow_ok)
+        assert d.reading is not None
+        return [(f, f.name in d.reading.crops) for f in d.reading.fields]
+
+    pp = PPOcrRecognizer.load()
+    one, two = fields(pp, 1), fields(pp, 2)
+    assert two == one
+    statuses = [f.status for f, _ in one]
+    assert statuses.count("read") >= 4 and any(f.note and "二つの読み取り" in f.note for f, _ in one), statuses  # both readers had work
+    with caplog.at_level(logging.WARNING, logger="pipeline.reading.fields"):
+        alone_one, alone_two = fields(_Unavailable(), 1), fields(_Unavailable(), 2)
+    assert alone_two == alone_one
+    assert [r.message.count("second reader unavailable") for r in caplog.records] == [1, 1]
+    assert [f.status for f, _ in alone_one].count("read") > statuses.count("read")  # the check did something with PP-OCR

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -430,21 +431,35 @@ def crosses_edge(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tup
 Result = tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]
 
 
-def check_reads(results: dict[str, Result], fields: list[FieldLayout], engines: Engines, crop: Callable[[FieldLayout], NDArray[np.uint8]], where: str) -> dict[str, Result]:
-    """The `read` fields among `fields` whose second reading differs: now uncertain, with their crop (field_text.second_read).
+class SecondCheck:
+    """The second reading of one page's `read` fields (field_text.second_read), on the process's PP-OCR.
 
-    All the page's lines go to PP-OCR in one batch. When PP-OCR cannot load or fails, the
-    readings stay as the first reader left them (logged).
+    Called once with the whole page's fields (their lines read in one batch), or field by field
+    on the field-OCR threads as each field is read, so that PP-OCR on one thread overlaps
+    Tesseract on the other (PP-OCR reads a line the same alone or in a batch). When PP-OCR
+    cannot load or fails, that is logged once for the page and the page's readings stay as the
+    first reader left them.
     """
-    pending = [Pending(f, r, m.line) for f in fields for r, m, _ in [results[f.name]] if r.status == "read" and m.line is not None]
-    if not pending:
-        return {}
-    try:
-        checked = second_read(pending, engines.ppocr())
-    except (PipelineError, ImportError) as exc:
-        log.warning("%s: second reader unavailable (%s); fields read by Tesseract alone", where, exc)
-        return {}
-    return {p.fld.name: (r, results[p.fld.name][1], crop(p.fld)) for p, r in zip(pending, checked) if r is not p.reading}
+
+    def __init__(self, engines: Engines, crop: Callable[[FieldLayout], NDArray[np.uint8]], where: str) -> None:
+        self._engines, self._crop, self._where = engines, crop, where
+        self._lock = threading.Lock()
+        self._off = False
+
+    def __call__(self, results: dict[str, Result], fields: list[FieldLayout]) -> dict[str, Result]:
+        """The `read` fields among `fields` whose second reading differs: now uncertain, with their crop."""
+        pending = [Pending(f, r, m.line) for f in fields for r, m, _ in [results[f.name]] if r.status == "read" and m.line is not None]
+        if not pending or self._off:
+            return {}
+        try:
+            checked = second_read(pending, self._engines.ppocr())
+        except (PipelineError, ImportError) as exc:
+            with self._lock:
+                first, self._off = not self._off, True
+            if first:
+                log.warning("%s: second reader unavailable (%s); fields read by Tesseract alone", self._where, exc)
+            return {}
+        return {p.fld.name: (r, results[p.fld.name][1], self._crop(p.fld)) for p, r in zip(pending, checked) if r is not p.reading}
 
 
 def _measure(view: InkView, fld: FieldLayout, cfg: FieldDefaults) -> tuple[tuple[int, int], float]:
@@ -474,7 +489,8 @@ def read_fields(
 
     Written fields are read on up to cfg.ocr_threads threads (held to `engines`' cap), each with
     its own engine of `engine`'s kind from `engines`; without `engines`, on one thread with `engine`.
-    Then the lines that would be `read` are read again by `engines`' PP-OCR (check_reads).
+    The lines that would be `read` are read again by `engines`' PP-OCR (SecondCheck): each as
+    soon as it is read when the fields are read on several threads, else the page's in one batch.
     """
     results: dict[str, tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]] = {}
     texts: list[FieldLayout] = []
@@ -494,6 +510,10 @@ def read_fields(
     for fld in texts:
         if fld not in inked:
             results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
+    check = None
+    if engines is not None and second.enabled and hires is not None:
+        cut_at = {f.name: measured[f.name][0] for f in inked}
+        check = SecondCheck(engines, lambda f: cut(view, f, hires, cut_at[f.name], cfg.ocr_dpi), f"{ref.file} p{ref.page}")
     if engines is None:
         workers: list[OcrEngine | None] = [engine]
     else:
@@ -506,9 +526,10 @@ def read_fields(
         def job(fld: FieldLayout) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
             e = free.get()
             try:
-                return read_text(view, fld, ref, hires, e, cfg, blank_hires, deadline, printed, measured[fld.name])
+                res = read_text(view, fld, ref, hires, e, cfg, blank_hires, deadline, printed, measured[fld.name])
             finally:
                 free.put(e)
+            return res if check is None else check({fld.name: res}, [fld]).get(fld.name, res)  # read again while the other thread reads on
 
         longest_first = sorted(inked, key=lambda f: -(f.bbox[2] - f.bbox[0]) * measured[f.name][1])
         for fld, res in zip(longest_first, engines.field_pool(len(workers)).map(job, longest_first)):
@@ -516,9 +537,8 @@ def read_fields(
     else:
         for fld in inked:
             results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
-    if engines is not None and second.enabled and hires is not None:
-        cut_at = {f.name: measured[f.name][0] for f in inked}
-        results.update(check_reads(results, inked, engines, lambda f: cut(view, f, hires, cut_at[f.name], cfg.ocr_dpi), f"{ref.file} p{ref.page}"))
+        if check is not None:
+            results.update(check(results, inked))
     readings, crops, measures = [], {}, {}
     for fld in layout.fields:
         r, m, picture = results[fld.name]
