@@ -248,6 +248,26 @@ def _beyond_span(flow: Flow, lines: Lines, al: Alignment, j: int, loose: list[in
     return None
 
 
+def _fits_before(flow: Flow, lines: Lines, al: Alignment, j: int, dy: int, cfg: ReflowDefaults) -> bool:
+    """Whether the blank's lines from j to the aligned run's first (on its page) are on the scan at the run's offset dy: a text line over each, none between or beside them.
+
+    The run may start a line late: the line just before it merged on the scan with it (seed
+    86500-01 p11: 「e-mail: info@…」 touched the next printed line; FAX and e-mail, unaligned,
+    were not_located at the right offset). Nothing pushed them apart from the run when every
+    text line of the scan from there down to the run's first is one of them.
+    """
+    i0, j0 = al.pairs[0]
+    if not j < j0 or flow.page[j] != flow.page[j0]:
+        return False
+    rows = [(float(flow.lines.y0[jj]) + dy, float(flow.lines.y1[jj]) + dy) for jj in range(j, j0)]
+    text = [i for i in range(i0) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px and lines.y0[i] >= rows[0][0] - cfg.search_y_px]
+
+    def over(i: int, a: float, b: float) -> bool:
+        return bool(min(float(lines.y1[i]), b) > max(float(lines.y0[i]), a))
+
+    return all(any(over(i, a, b) for a, b in rows) for i in text) and all(any(over(i, a, b) for i in [*text, i0]) for a, b in rows)
+
+
 def _unexplained(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults) -> list[int]:
     """The scan's text lines outside the aligned run that nothing explains: not written over the blank's line next to the run, nor touching one that is."""
     over = {i for i in range(len(lines)) if _written_over(lines, i, al, flow)}
@@ -299,8 +319,9 @@ def place_elements(
             if not found:
                 maybe = _beyond_span(flow, lines, al, first[p] + li, loose, cfg)
                 if maybe is not None:
-                    el_at, offset, grow = settled_place(dark, ref, el, (flow, lines, al, first[p] + li), (maybe,), None, cfg)  # a grown row pushed past the run
-                    out.append(Placement(el_at, p, offset, (0, maybe), 0.0, grow))
+                    near = place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, (0, maybe), cfg) if _fits_before(flow, lines, al, first[p] + li, maybe, cfg) else (None, 0.0)
+                    el_at, offset, grow = settled_place(dark, ref, el, (flow, lines, al, first[p] + li), (maybe,), near[0], cfg)  # a grown row pushed past the run
+                    out.append(Placement(el_at, p, offset, (0, maybe), near[1], grow))
                 continue  # not on this page
             tries = [((0, dy), *place_one(dark, ref, (int(own.y0[li]), int(own.y1[li])), el, (0, dy), cfg)) for dy in found]
             placed = [t for t in tries if t[1] is not None]

@@ -238,13 +238,26 @@ def pair_offsets(flow: Flow, lines: Lines, al: Alignment) -> list[float]:
 
 
 def _intruded(flow: Flow, lines: Lines, al: Alignment, el: Element, j: int, dy: int, k: float, cfg: ReflowDefaults) -> bool:
-    """Whether a field placed at offset dy reaches into another aligned line on the scan (at pair_offsets), one its place did not hold on the blank (reflow_place.intrudes)."""
+    """Whether a field placed at offset dy reaches into a line on the scan that its place did not hold on the blank (reflow_place.intrudes).
+
+    Such a line: another aligned line where it went (pair_offsets); or a text line of the scan
+    left unaligned that overlaps none of the lines the place held, where they went with it. A
+    place calibrated on a blank page's first line reaches up into the top margin, and on the
+    scan the line before sits there (seed 86500-05 p11: respondent.fax, placed just before
+    the run, held the TEL line's value above it, read 03-1494-3006 for 03-5941-8799).
+    """
     y0, y1 = el.bbox[1] * k, el.bbox[3] * k
+    held = [jj for jj in range(len(flow.page)) if flow.page[jj] == flow.page[j] and min(float(flow.lines.y1[jj]), y1) > max(float(flow.lines.y0[jj]), y0)]
     others = []
     for (_, jj), d in zip(al.pairs, pair_offsets(flow, lines, al), strict=True):
-        a, b = float(flow.lines.y0[jj]), float(flow.lines.y1[jj])
-        if jj != j and not (flow.page[jj] == flow.page[j] and min(b, y1) > max(a, y0)):
-            others.append((a + d, b + d))
+        if jj != j and jj not in held:
+            others.append((float(flow.lines.y0[jj]) + d, float(flow.lines.y1[jj]) + d))
+    paired = {i for i, _ in al.pairs}
+    mine = [(float(flow.lines.y0[jj]) + dy, float(flow.lines.y1[jj]) + dy) for jj in {*held, j}]
+    for i in range(len(lines)):
+        a, b = float(lines.y0[i]), float(lines.y1[i])
+        if i not in paired and b - a >= cfg.few_lines_min_height_px and not intrudes((a, b), mine, cfg.intrude_px):
+            others.append((a, b))
     return intrudes((y0 + dy, y1 + dy), others, cfg.intrude_px)
 
 
