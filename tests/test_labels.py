@@ -554,6 +554,9 @@ def test_an_id_that_takes_no_document_stands_only_when_tesseract_spells_it_surel
     eight = L.normalise_label("7-2-8", ITEMS, DOCS)
     got = fuse.unknown_doubted(eight, _reading("ppocr", "7-2-2", 0.77), [_reading("ocr", "7-2-8", 0.91)], ITEMS, DOCS)
     assert got.status == "uncertain" and got.candidates == ("7-2-2",)
+    nine = L.normalise_label("6-1-9", ITEMS, DOCS)  # PP-OCR seeing fewer digits, one of them other (seed 88210 #168)
+    got = fuse.unknown_doubted(nine, _reading("ppocr", "6-.-2", 0.99), [_reading("ocr", "6-1-9", 0.92)], ITEMS, DOCS)
+    assert got.status == "uncertain" and "6-1-1" in got.candidates
     typed = L.normalise_label("9-1-1", ITEMS, DOCS)  # a typed id Tesseract is sure of: the applicant's own slip, flagged
     assert fuse.unknown_doubted(typed, _reading("ppocr", "9-1-1", 0.99), [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
     assert fuse.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
@@ -956,6 +959,21 @@ def test_only_ink_running_all_round_its_box_is_a_frame() -> None:
     assert not ink._outlined(*ring_of(five), 1.0)
 
 
+def test_a_piece_of_a_digit_inside_a_line_joins_the_line() -> None:
+    """Ensures that a piece of a digit the scan broke off, chained to nothing (its rows overlap no neighbour's enough),
+    joins the line it lies inside: the foot of a 5 (validation rows seed 88206 #211, 5-2-1 read as '--D-D', unread)."""
+    stats = np.array(
+        [[0, 0, 0, 0, 0], [411, 89, 23, 13, 66], [438, 96, 24, 7, 91], [473, 83, 32, 30, 213], [510, 95, 20, 6, 63],
+         [544, 78, 17, 36, 186], [413, 104, 6, 10, 27]],
+        np.int32,
+    )
+    lines = ink.chain_lines(stats, [1, 2, 3, 4, 5, 6], 1.5)
+    assert len(lines) == 1 and sorted(lines[0].comps) == [1, 2, 3, 4, 5, 6]
+    apart = stats.copy()
+    apart[6] = [413, 130, 6, 10, 27]  # under the line: not inside it
+    assert len(ink.chain_lines(apart, [1, 2, 3, 4, 5, 6], 1.5)) == 2
+
+
 def test_a_bracket_pair_as_tall_as_digits_is_dropped() -> None:
     """Ensures that 『7-5-2』 segmented as DD-D-DD is read as D-D-D between brackets, and nothing lopsided is touched."""
     masks = [np.full((3, 3), k, np.uint8) for k in range(7)]
@@ -1057,6 +1075,16 @@ def test_a_digit_written_off_the_line_is_a_digit_where_the_dash_beside_it_meets_
     # the dash written into the 2 after it (split off) is a dash beside the low digit too (seed 86200 #90: 3-3-1 was X-D-D)
     joined = [*_at(_ONE, 0.0, 0.4), [(0.45, 0.5), (1.5, 0.5)], *_at(_TWO, 1.1), _dash(2.0), *_at(_ONE, 2.7)]
     assert _pen_pattern(joined, split=True) == "D-D-D"
+
+
+def test_a_tall_digit_with_the_dash_written_into_it_is_split() -> None:
+    """Ensures that a last digit written taller than the others, its dash in the same stroke, is split into dash and
+    digit (validation rows seed 88206 #266: 4-1-3's '-3', 1.27 line heights tall, was D-DX and the line unread)."""
+    three = [(2.2, -0.1), (2.7, 0.0), (2.4, 0.5), (2.7, 0.8), (2.2, 1.1)]  # 1.3 line heights, its dash ending at its cusp
+    short_one = [[(0.1, 0.2), (0.0, 1.0)]]
+    line = [*short_one, _dash(0.4), *_at(_ONE, 1.1), [(1.5, 0.5), (2.4, 0.5)], three]
+    assert _pen_pattern(line) != "D-D-D"
+    assert _pen_pattern(line, split=True) == "D-D-D"
 
 
 def test_a_speck_between_a_digit_and_its_dash_leaves_the_digit_beside_the_dash() -> None:

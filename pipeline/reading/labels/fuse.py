@@ -500,20 +500,20 @@ def unknown_doubted(
     settings: LabelSettings = LABEL_SETTINGS,
 ) -> LabelParse:
     """A scanned line read as an id that takes no document, made uncertain unless Tesseract spells it surely and PP-OCR
-    spells no other digits; the candidates are the document ids one digit away from it.
+    reads the same digits (or is not asked); the candidates are the document ids one digit away from it.
 
     Handwriting misread by one digit names no document far oftener than an applicant writes a wrong id, and such a
     read took the page from its document (its own then missing): 4-2-3 read 4-9-3 by the classifier (0.90, its 3 at
     0.57) and PP-OCR, Tesseract '-2-3' (independent tuning set seed 86500-04, A13); 3-1-6 read 3-1-0 and 2-1-5 read
     2-1-6 (validation rows seeds 88203 #106, 88204 #117); 7-2-2 read 7-2-8 by Tesseract alone at 0.91, PP-OCR '7-2-2'
-    (its 8 there 0.12, no veto; 88204 #88). A typed 9-1-1 Tesseract reads surely, PP-OCR alike or not at all, stays unknown.
+    (its 8 there 0.12, no veto; 88204 #88); 6-2-2 read 6-1-9 by Tesseract alone at 0.92, PP-OCR '6-.-2' (88210 #168).
+    A typed 9-1-1 Tesseract reads surely, PP-OCR alike or not asked, stays unknown.
     """
     if parse.status != "read" or not parse.unknown:
         return parse
     spelled = (parse.ids, parse.unknown)
     sure = any(r.source == "ocr" and r.confidence >= settings.sure_confidence and _spells(r, spelled, item_ids, document_items, settings) for r in ocrs)
-    mine = _plain_ids(pp, item_ids, document_items, settings) if pp is not None else MISSING
-    if sure and (pp is None or not (ppocr_vetoes(parse, pp, mine, settings) or (mine.status == "read" and (mine.ids, mine.unknown) != spelled))):
+    if sure and (pp is None or [ch for ch in unicodedata.normalize("NFKC", pp.text) if ch.isdigit()] == _digits_of(parse)):
         return parse
     near = {i for u in parse.unknown for i in document_items if len(i) == len(u) and sum(a != b for a, b in zip(i, u)) == 1}
     note = f"{' '.join(parse.unknown)} names no document item, and no reader spells it surely" + (

@@ -66,8 +66,10 @@ def _glyphs(
             pattern += " "
         cy = (y + h / 2.0 - top) / line_h
         # a glyph beside a dash is a digit by its place: it may stand taller or lower than the others, as written
-        # digits do (MNIST's 3s and 7s reach below the line: 7-1-3 was X-D-D and no label to the classifier)
-        off = 0.45 if k in beside else 0.3
+        # digits do (MNIST's 3s and 7s reach below the line: 7-1-3 was X-D-D and no label to the classifier); so is one
+        # with a dash written into it, the dash its neighbour (validation rows seed 88206 #266: 4-1-3's '-3', 1.27 line
+        # heights tall, was D-DX)
+        off = 0.45 if k in beside or cuts[k] is not None else 0.3
         # ... and so is one the dash beside it meets in its middle, however far off the others' line it is written
         # (validation rows seed 86200: a 4 written low, 0.03 px past the 0.45 bound, left 4-3-1 unread), or as wide as
         # MNIST's 2s with a long foot (1.33 line heights: seed 86202, 7-5-2 was D-D-X)
