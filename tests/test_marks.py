@@ -265,3 +265,13 @@ def test_marks_people_make_are_read_right_or_uncertain(tmp_path):
                 continue  # the scan lost the tick entirely: nothing to read
             silent.append((seed, key, kind, m.state, m.score))
     assert read > 80 and not silent
+
+
+def test_a_light_pencil_tick_on_a_grey_scan_is_uncertain_not_empty():
+    """Ensures that a light ✓ on a 150 dpi colour scan, a few pixels over the noise floor and faint ink around them (independent set 86700-04 2-3-2 and 7-6-1, both read empty before), is uncertain; a lone dust pixel is not."""
+    for inner, core, peak, specks in ((0.00497, 0.0112, 0.179, 0.314), (0.00364, 0.0082, 0.131, 0.376)):
+        tick = BoxMeasure(inner, 0.0, 0.0, N, False, (0, 0), core, 0, peak, 0.0, 0.0, 1.0, specks)
+        state, _, note = decide(tick)
+        assert state == "uncertain" and "鉛筆" in (note or "")
+    speck = BoxMeasure(0.0011, 0.0, 0.0, N, False, (0, 0), 0.0, 0, 0.3, 0.0, 0.0, 1.0, 0.3)
+    assert decide(speck)[0] == "empty"

@@ -120,6 +120,15 @@ class MarkDefaults:
     # leaves (100/dpi)² — 0.44 at 150 dpi — so the bound sits just above it; empty boxes 0.0.
     speck_floor: float = 0.05
     speck_uncertain: float = 0.48
+    # On a grey or colour scan a light pencil ✓ keeps some pixels above noise_floor (inner > 0)
+    # and faint ink around them: such a box with specks from speck_faint up is uncertain too.
+    # Independent set 86700-04 (150 dpi colour, JPEG 90): a visible faint ✓ measured inner
+    # 0.005, specks 0.31, and read empty; over 556 truly empty boxes of tuning seeds 86400,
+    # 86500 and 86700 (scans, every way) none had inner > 0, and specks reached 0.11. The ink
+    # must spread over more than one pixel (specks ≥ speck_spread × peak: the ✓ 1.75, another
+    # 2.9): one dust pixel of a 150 dpi bw scan is specks = peak = 0.44.
+    speck_faint: float = 0.2
+    speck_spread: float = 1.5
     # Ring around the box (catches a ○ drawn around it): from ring_gap_pt inside the box edge
     # (the frame itself is masked by the blank's ink grown by 2 px) out to ring_pt beyond it,
     # split into ring_sectors angular sectors; a sector is inked when its ink reaches
