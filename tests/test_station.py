@@ -405,3 +405,4 @@ def test_a_url_path_in_doubt_is_queued_for_the_reviewer_with_its_crop(tree):
     entries = [e for e in queue_entries(data, {i.id: i for i in form.items}) if e.kind == "evidence" and e.owner == "4-3-2"]
     assert [e.control for e in entries] == ["item:4-3-2:evidence:url_path"]
     assert entries[0].crops == ("crops/p7_4-3-2.url_target.png",) and entries[0].kind_ja == "URLの確認"
+    assert entries[0].confirm is None  # 不確実: no reading to confirm, neither あり nor なし is 読取どおり

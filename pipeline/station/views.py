@@ -371,7 +371,7 @@ def _item_entries(
                 crops,
                 f"item:{item_id}:evidence:{kind}",
                 choices,
-                "missing",
+                "missing" if ev.get("status") == "missing" else None,  # an uncertain reading has nothing to confirm
             )
 
 
