@@ -118,3 +118,41 @@ def test_engines_refuse_colour_images() -> None:
     """Ensures that a colour or float image is refused before Tesseract sees it."""
     with pytest.raises(ValueError, match="grayscale"):
         TesserocrEngine().read_line(np.zeros((10, 10, 3), np.uint8), lang="eng", whitelist=None, psm=7)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "second", "status", "calls"),
+    [
+        (0.95, "03-2790-1234", "read", 2),  # unsure, read again at another size: the same, so read
+        (0.95, "03-2790-1284", "uncertain", 2),  # read again otherwise: uncertain, the first reading kept
+        (0.85, "03-2790-1234", "uncertain", 1),  # under ocr_agree_mean: uncertain whatever a second read says, so none
+    ],
+)
+def test_an_unsure_typed_line_is_read_again_only_where_that_decides(confidence: float, second: str, status: str, calls: int) -> None:
+    """Ensures that a typed line Tesseract is unsure of (under ocr_sure_mean) is read again at another size and kept
+    only when both reads agree, and that a line under ocr_agree_mean, uncertain either way, is not read again."""
+    from pipeline.model.records import FieldLayout, PageRef
+    from pipeline.reading.fields import read_text
+    from pipeline.reading.marks import InkView
+    from pipeline.reading.settings import FIELDS
+
+    assert FIELDS.ocr_agree_mean <= 0.95 < FIELDS.ocr_sure_mean and FIELDS.ocr_handwritten < 0.85 < FIELDS.ocr_agree_mean
+    fld = FieldLayout(name="applicant.tel", owner="applicant", kind="text", bbox=(72.0, 72.0, 504.0, 90.0), script="latin")
+    blank = np.zeros((300, 800), np.float32)
+    scan = blank.copy()
+    scan[104:122, 110:400] = 0.6  # ink in the field at 100 dpi: it is read
+    view = InkView(100.0, scan, blank, blank, None, blank)
+    typed = _line("03-2790-1234", 30)
+
+    def hires(f: FieldLayout, dpi: float) -> NDArray[np.uint8]:
+        w, h = round((f.bbox[2] - f.bbox[0]) / 72 * dpi), round((f.bbox[3] - f.bbox[1]) / 72 * dpi)
+        crop = np.full((h, w), 255, np.uint8)
+        part = typed[: min(h, typed.shape[0]), : min(w, typed.shape[1])]
+        crop[: part.shape[0], : part.shape[1]] = part
+        return crop
+
+    ocr = FakeOcr([OcrLine("03-2790-1234", confidence), OcrLine(second, confidence)])
+    reading, _, crop = read_text(view, fld, PageRef("scan.pdf", 1), hires, ocr)
+    assert (reading.status, reading.value) == (status, "03-2790-1234")
+    assert (crop is None) == (status == "read")
+    assert len(ocr.calls) == calls

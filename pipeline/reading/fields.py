@@ -362,9 +362,11 @@ def read_text(
         sure = mean >= cfg.ocr_sure_mean and least >= cfg.ocr_sure_least
         hand = bool(text) and not sure and fld.kind != "url" and handwriting_like(line)
         agree = False
-        if text and not sure and not hand:  # (handwriting that is not sure is `handwritten` whatever a re-read says)
+        if text and not sure and not hand and mean >= cfg.ocr_agree_mean and dropped <= DROPPED_INK:
             # Not sure: read it again at another size. Typed text reads the same; what
-            # Tesseract guesses at (handwriting, smudges) comes out different.
+            # Tesseract guesses at (handwriting, smudges) comes out different. Only where the
+            # re-read can decide: handwriting that is not sure is `handwritten`, a line under
+            # ocr_agree_mean or cut short (DROPPED_INK) `uncertain`, whatever a re-read says.
             other = 34 if (px or line.shape[0] - 20) < 27 else 22
             again = engine.read_line(_scaled(line, other), lang=lang, whitelist=whitelist, psm=cfg.ocr_psm, region=fld.name, alternatives=False)  # type: ignore[attr-defined]
             agree = _same_text(tidy_line(again.text), text)
