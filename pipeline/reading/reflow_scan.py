@@ -136,8 +136,8 @@ def settle(
         dark, lines, own, al = seen
         moved_from = _moved(dark, outcome.reference, lines, own, al, cfg)
         if moved_from is None:
-            off = _pushed_off(lines, own, al, cfg)  # read as registered, what went past the page's end uncertain
-            return Settled(outcome, None, None if off is None else off / px_per_pt(outcome.reference.dpi))
+            off = _pushed_off(lines, own, al, cfg)  # read as registered, what reaches where the page's end went uncertain (unsure_below's slop cancelled: the cut is exact)
+            return Settled(outcome, None, None if off is None else off / px_per_pt(outcome.reference.dpi) + UNSURE_MARGIN_PT)
         frame, quality = outcome.matrix, outcome.quality
     elif outcome.fit is not None:
         frame, quality = outcome.fit.matrix, outcome.fit.quality
@@ -170,11 +170,15 @@ def unplaced(loc: Located, page: PageRef, dpi: float) -> tuple[list[MarkReading]
     return marks, fields
 
 
+# Places within this of where moved content starts (points, above it) are uncertain too: a
+# registration's slop (unsure_below).
+UNSURE_MARGIN_PT = 6.0
+
 UNFOLLOWED_NOTE = "記入で位置がずれた部分にあり、ずれを追えなかったため様式どおりの位置で読みました。頁を目視で確認してください"
 
 
 def unsure_below(
-    marks: tuple[MarkReading, ...], fields: tuple[FieldReading, ...], moved_from_pt: float, margin_pt: float = 6.0
+    marks: tuple[MarkReading, ...], fields: tuple[FieldReading, ...], moved_from_pt: float, margin_pt: float = UNSURE_MARGIN_PT
 ) -> tuple[tuple[MarkReading, ...], tuple[FieldReading, ...]]:
     """The readings of a page whose moved content could not be followed: every box and field from where it moved down is uncertain.
 
