@@ -326,3 +326,30 @@ def test_a_seal_pasted_beside_its_place_is_uncertain_not_missing() -> None:
     assert x0 <= 371 and x1 >= 399 and y0 <= 171 and y1 >= 240
     assert around(seal, read_seal(view(blank.copy()), None, seal, ref, others=others)[0]) == seal
     assert read_seal(view(signed), None, seal, ref, others=others)[0].status == "empty"
+
+
+def test_a_short_value_in_a_wide_row_that_no_reader_makes_out_is_uncertain_not_empty() -> None:
+    """Ensures that writing too small a share of a wide field (a table row from the label's end to the row's end) to count as written, which OCR reads nothing in, is uncertain with its crop, not empty (seed 86700-04: eight contact values read empty); a clean field stays empty."""
+    import numpy as np
+
+    from pipeline.model.records import FieldLayout, PageRef
+    from pipeline.reading.fields import read_text
+    from pipeline.reading.marks import InkView
+    from tests.fakes import FakeOcr
+
+    blank = np.zeros((300, 800), np.float32)
+    scan = blank.copy()
+    for x in range(130, 160, 6):  # 「03-18」 written 9 pt high in pen: five strokes at the row's start
+        scan[104:116, x : x + 1] = 0.8
+    fld = FieldLayout(name="contact.tel", owner="contact", kind="text", bbox=(80.0, 70.0, 551.0, 88.0))
+    ref = PageRef("scan.pdf", 9)
+    engine = FakeOcr()  # reads nothing at all
+
+    def hires(f: FieldLayout, dpi: float) -> np.ndarray:
+        return np.full((int((f.bbox[3] - f.bbox[1]) * dpi / 72), int((f.bbox[2] - f.bbox[0]) * dpi / 72)), 255, np.uint8)
+
+    written, m, crop = read_text(InkView(100.0, scan, blank, blank, None, blank), fld, ref, hires, engine)
+    assert 0.0015 < m.ink < 0.004  # between the field's empty and written bounds
+    assert written.status == "uncertain" and crop is not None
+    clean, _, _ = read_text(InkView(100.0, blank.copy(), blank, blank, None, blank), fld, ref, hires, engine)
+    assert clean.status == "empty"
