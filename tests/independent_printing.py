@@ -21,3 +21,26 @@ def independent_printing(seed: int) -> tuple[Any, bytes]:
     printing = style.random_style(random.Random(seed * 7919 + 1), f"ind{seed}-p0")
     [pdf] = office.to_pdf_many([docbuild.build_docx(seedform.parse(), printing)])
     return printing, pdf
+
+
+def independent_word_scan(tmp_path: Any, seed: int, index: int) -> tuple[Any, Any, dict]:
+    """(form calibrated on its printing, the scanned form's path, truth) of independent-set submission `index` of `seed`, filled in Word and scanned, without attachments."""
+    import json
+    from pathlib import Path
+
+    from pipeline.form.calibrate.api import calibrate
+    from pipeline.form.definition import load_form
+    from samples.independent.generate import make_printings, make_submission
+
+    renewal = Path(__file__).resolve().parents[1] / "forms" / "renewal"
+    printings = make_printings(tmp_path / "set", seed, 2)
+    printing = make_submission(tmp_path / "set", seed, index, "word_scan", printings, 0)
+    form_dir = tmp_path / "form"
+    form_dir.mkdir()
+    for name in ("items.yaml", "form.yaml"):
+        (form_dir / name).write_bytes((renewal / name).read_bytes())
+    calibrate(printings[printing] / "blank.pdf", form_dir, load_form(renewal, with_layout=False))
+    name = f"ind{seed}-{index:02d}-word_scan"
+    truth = json.loads((tmp_path / "set" / "truth" / f"{name}.json").read_text(encoding="utf-8"))
+    (path,) = (tmp_path / "set" / "inbox" / name).glob("*.pdf")  # no attachments: the form alone
+    return load_form(form_dir), path, truth

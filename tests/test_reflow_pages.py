@@ -17,6 +17,7 @@ from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
 from samples.synth.scans import GenOptions, ScannedPage, ScanSpec, blank_gray, fill_page, plan_answers, scan_image, write_pdf
 from tests.fakes import FakeOcr
+from tests.independent_printing import independent_word_scan
 from tests.test_reflow_scan import no_silent_errors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -178,26 +179,6 @@ SEED_DIR = REPO.parent / "shared" / "seed"
 needs_seed = pytest.mark.skipif(not any(SEED_DIR.glob("*.txt")), reason="../shared/seed is absent (the independent set is built from it)")
 
 
-def _independent_scan(tmp_path: Path, seed: int, index: int):
-    """(form calibrated on its printing, the scanned form's path, truth) of independent-set submission `index` filled in Word and scanned, without attachments."""
-    import json
-
-    from pipeline.form.calibrate.api import calibrate
-    from samples.independent.generate import make_printings, make_submission
-
-    printings = make_printings(tmp_path / "set", seed, 2)
-    printing = make_submission(tmp_path / "set", seed, index, "word_scan", printings, 0)
-    form_dir = tmp_path / "form"
-    form_dir.mkdir()
-    for name in ("items.yaml", "form.yaml"):
-        (form_dir / name).write_bytes((REPO / "forms" / "renewal" / name).read_bytes())
-    calibrate(printings[printing] / "blank.pdf", form_dir, load_form(REPO / "forms" / "renewal", with_layout=False))
-    name = f"ind{seed}-{index:02d}-word_scan"
-    truth = json.loads((tmp_path / "set" / "truth" / f"{name}.json").read_text(encoding="utf-8"))
-    (path,) = (tmp_path / "set" / "inbox" / name).glob("*.pdf")  # no attachments: the form alone
-    return load_form(form_dir), path, truth
-
-
 @pytest.mark.slow
 @needs_seed
 def test_registered_page_of_typed_answers_is_read_in_the_registrations_frame(tmp_path: Path) -> None:
@@ -207,7 +188,7 @@ def test_registered_page_of_typed_answers_is_read_in_the_registrations_frame(tmp
     answers put the frame's x correction at scale 0.9675, where 5 lines aligned; the page was
     read as registered and 1-1-3 "no" came out checked, 1-2-1 "yes" empty (both silently).
     """
-    form, path, truth = _independent_scan(tmp_path, 84102, 1)
+    form, path, truth = independent_word_scan(tmp_path, 84102, 1)
     with open_source(path, path.name, Limits()) as opened:
         detail = read_scan_detail(opened.pages[2], form, Engines.using(FakeOcr()))
     assert detail.layout is not None and detail.layout.number == 3
@@ -231,7 +212,7 @@ def test_pushed_end_of_the_contacts_page_is_the_forms_with_its_fields_placed(tmp
     Independent set seed 84500, submission 01 (word_scan), page 13: two lines aligned, the six
     label lines did not; taken for an attachment (contact.fax and others not_located).
     """
-    form, path, _ = _independent_scan(tmp_path, 84500, 1)
+    form, path, _ = independent_word_scan(tmp_path, 84500, 1)
     with open_source(path, path.name, Limits()) as opened:
         detail = read_scan_detail(opened.pages[len(opened.pages) - 1], form, Engines.using(FakeOcr()))
     assert detail.layout is not None and detail.layout.number == form.pages[-1].number, detail.rejection
@@ -255,7 +236,7 @@ def test_many_lines_page_fitted_to_the_wrong_page_at_a_larger_scale_is_not_let_g
     from pipeline.reading.scan import decode_page
     from pipeline.reading.settings import FIELDS, REGISTER
 
-    form, path, _ = _independent_scan(tmp_path, 88100, 0)
+    form, path, _ = independent_word_scan(tmp_path, 88100, 0)
     refs = references(form, REGISTER)
     size = (refs[0].dark.shape[1], refs[0].dark.shape[0])
     fits = (  # 86400-02 p8's fit, and that fit's rows centred

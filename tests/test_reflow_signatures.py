@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from pipeline.form.definition import load_form
 from pipeline.reading.engines import Engines
 from pipeline.reading.reflow_place import grown_row, intrudes, table_row
 from pipeline.reading.scan import read_scan_detail
@@ -101,21 +99,9 @@ def test_word_scan_signatures_and_seals_read_right_or_uncertain(tmp_path: Path) 
     Before the rows were found by their rules, 12 of 46 places of seed 88000-02 were read and
     the rest uncertain; a grown row read at its label's place would read empty.
     """
-    from pipeline.form.calibrate.api import calibrate
-    from samples.independent.generate import make_printings, make_submission
+    from tests.independent_printing import independent_word_scan
 
-    seed, index = 88002, 0
-    printings = make_printings(tmp_path / "set", seed, 2)
-    printing = make_submission(tmp_path / "set", seed, index, "word_scan", printings, 0)
-    form_dir = tmp_path / "form"
-    form_dir.mkdir()
-    for name in ("items.yaml", "form.yaml"):
-        (form_dir / name).write_bytes((REPO / "forms" / "renewal" / name).read_bytes())
-    calibrate(printings[printing] / "blank.pdf", form_dir, load_form(REPO / "forms" / "renewal", with_layout=False))
-    form = load_form(form_dir)
-    name = f"ind{seed}-{index:02d}-word_scan"
-    truth = json.loads((tmp_path / "set" / "truth" / f"{name}.json").read_text(encoding="utf-8"))
-    (path,) = (tmp_path / "set" / "inbox" / name).glob("*.pdf")
+    form, path, truth = independent_word_scan(tmp_path, 88002, 0)
     want = {f"{k}.{kind}": v[flag] for k, v in truth["items"].items() for kind, flag in (("signature", "signed"), ("seal", "sealed"))}
     read, unsure = 0, 0
     with open_source(path, path.name, Limits()) as opened:
