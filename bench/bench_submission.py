@@ -255,8 +255,8 @@ def measure(data: Path, kind: str, work: Path, runs: int, warmup: int, ocr: bool
     outbox = work / kind / "outbox"
     for i in range(warmup + runs):
         t, err = timed(pipeline_argv(inbox, outbox, form), env=env)
-        if t.rc not in (0, 2):
-            print(f"{kind}: run failed (exit {t.rc}): {err[-800:]}", file=sys.stderr)
+        if t.rc not in (0, 2):  # a failed run's seconds are no measure: stop rather than print a ratio from them
+            raise SystemExit(f"{kind}: run failed (exit {t.rc}): {err[-800:]}\n(a --keep set made by another checkout? remove it: {data})")
         if i >= warmup:
             row.runs.append(t)
     result = outbox / kind / "result.json"
