@@ -164,11 +164,16 @@ def _not_required(ev: Evidence) -> Evidence:
     return Evidence(kind=ev.kind, status="not_required", attachments=ev.attachments, page=ev.page, file=ev.file, bbox=ev.bbox, text=ev.text, crop=ev.crop)
 
 
+def url_in_doubt(item: Item, evidence: Sequence[Evidence]) -> bool:
+    """Whether the item takes a document or a URL path and its URL place is in doubt: a written path may yet replace a missing document."""
+    return "doc|url" in item.evidence and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in evidence)
+
+
 def _flags(item: Item, wanted: Sequence[Evidence], docs: Documents) -> list[Flag]:
     severity = "error" if item.required or item.scoring == "reviewer" else "warning"
     flags: list[Flag] = []
     either = "doc|url" in item.evidence
-    url_unsure = either and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in wanted)
+    url_unsure = url_in_doubt(item, wanted)
     for ev in wanted:
         if ev.status != "missing":
             continue
@@ -200,7 +205,7 @@ def _missing_if_yes(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
     if not any(ev.kind == "document" and ev.status == "missing" for ev in wanted):
         return []
     either = "doc|url" in item.evidence
-    if either and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in wanted):
+    if url_in_doubt(item, wanted):
         what = "添付書類がなく、URL 経路の記入も確定できません"
     else:
         what = "添付書類も URL 経路もありません" if either else "添付書類がありません"

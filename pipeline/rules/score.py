@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from pipeline.model.records import Evidence, Flag, FormDef, Item, ItemAnswer, Score
 from pipeline.model.results import ItemScore
 from pipeline.model.words import flag_word
+from pipeline.rules.evidence import url_in_doubt
 
 # Flag codes that stand between the data and a decision even when their severity is a warning.
 BLOCKING_CODES = {"uncertain_mark"}
 
 
-def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool, either: bool) -> str:
-    """present, uncertain or missing for the item's evidence as a whole (`either`: a document or a URL path suffices).
+def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool, url_unsure: bool) -> str:
+    """present, uncertain or missing for the item's evidence as a whole (`url_unsure`: evidence.url_in_doubt).
 
     A missing document is not yet missing while an unlabelled attachment could be it, or, where
     a URL path would do instead, while that path's place is in doubt.
@@ -27,7 +28,6 @@ def _evidence_state(evidence: Sequence[Evidence], could_be_unlabeled: bool, eith
     statuses = [ev.status for ev in evidence if ev.status != "not_required"]
     if "missing" in statuses:
         doc_only = all(ev.kind == "document" for ev in evidence if ev.status == "missing")
-        url_unsure = either and any(ev.kind == "url_path" and ev.status == "uncertain" for ev in evidence)
         return "uncertain" if doc_only and (could_be_unlabeled or url_unsure) else "missing"
     if "uncertain" in statuses:
         return "uncertain"
@@ -86,7 +86,7 @@ def score_item(
         flags.append(Flag("missing_choice", "warning", item.id, f"{item.id}: 選択肢（{'・'.join(c.text for c in item.choices)}）のいずれにも○がありません"))
     elif problem == "conflict":
         flags.append(Flag("conflicting_answer", "error", item.id, f"{item.id}: 選択肢に複数の○があります"))
-    state = _evidence_state(evidence, could_be_unlabeled, "doc|url" in item.evidence)
+    state = _evidence_state(evidence, could_be_unlabeled, url_in_doubt(item, evidence))
     if state == "missing":
         return ItemScore(points=0, low=0, high=0, met_low=False, met_high=False, pending=False), flags
     if state == "uncertain":
