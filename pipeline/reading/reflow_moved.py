@@ -20,7 +20,7 @@ from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.references import Reference, as_f32
 from pipeline.reading.reflow import Located, Placement
 from pipeline.reading.reflow_lines import form_flow
-from pipeline.reading.reflow_place import moved_bbox, pair_offsets, stretched
+from pipeline.reading.reflow_place import moved_bbox, pair_offsets, pasted_room, stretched
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration
 
@@ -42,15 +42,8 @@ def _paste(
 
 
 def _reached(fld: FieldLayout, grow_pt: float) -> FieldLayout:
-    """A placed field with the room Word gives what is pasted there: a row grown under it, and a seal's place one seal width right of 印.
-
-    A seal pasted into a Word form lands after the printed 印 (the cursor is there), not over
-    it (as in reflowed._grown for the born-digital file; seed 86500-09 p2 scanned: every seal
-    beside its 印).
-    """
-    x0, y0, x1, y1 = fld.bbox
-    right = x1 - x0 if fld.kind == "seal" else 0.0
-    return replace(fld, bbox=(x0, y0, x1 + right, y1 + grow_pt))
+    """A placed field with the room Word gives what is pasted there (reflow_place.pasted_room)."""
+    return replace(fld, bbox=pasted_room(fld.bbox, grow_pt, fld.kind))
 
 
 def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], pl: Placement, k: float, c: int) -> None:

@@ -21,6 +21,7 @@ from pipeline.model.records import BBox, BoxLayout, FieldLayout, FieldReading, F
 from pipeline.reading.digital_page import blank_page, page_gray
 from pipeline.reading.fields import fit_pattern
 from pipeline.reading.read_digital import DIGITAL_DPI, PageReading, read_page
+from pipeline.reading.reflow_place import pasted_room
 from pipeline.reading.text_anchor import BOX_GLYPHS, Alignment, Placed, Shift, align, growth_below, placed_stream, shift_of, typed_in
 from pipeline.sources.page import Page
 from pipeline.sources.textlayer import Char, text_of
@@ -141,7 +142,7 @@ def _read_layout_page(
         sub = replace(
             layout,
             boxes=tuple(replace(e, bbox=_moved(e.bbox, dx, dy)) for e in entries if isinstance(e, BoxLayout)),
-            fields=tuple(replace(e, bbox=_grown(_moved(e.bbox, dx, dy), grow, e.kind)) for e in entries if isinstance(e, FieldLayout)),
+            fields=tuple(replace(e, bbox=pasted_room(_moved(e.bbox, dx, dy), grow, e.kind)) for e in entries if isinstance(e, FieldLayout)),
         )
         moved_blank = _shift_image(blank_image, dx, dy)
         moved_chars = [_moved_char(c, dx, dy) for c in blank_chars]
@@ -173,13 +174,6 @@ def _typed_value(al: Alignment, number: int, fld: FieldLayout, reading: FieldRea
 def _key(shift: Shift) -> tuple[int, float, float, float]:
     step = SHIFT_STEP_PT
     return shift.page, round(shift.dx / step) * step, round(shift.dy / step) * step, round(shift.grow / step) * step
-
-
-def _grown(box: BBox, grow: float, kind: str) -> BBox:
-    # A seal pasted into a Word form lands after the printed 印 (the cursor is there), not over it:
-    # its place reaches one seal width further right (seen in every Word filling of seeds 87000-87003).
-    right = box[2] - box[0] if kind == "seal" else 0.0
-    return (box[0], box[1], box[2] + right, box[3] + grow)
 
 
 def _print_on(al: Alignment, index: int) -> list[Char]:
