@@ -339,7 +339,9 @@ def read_text(
     crop = cut(view, fld, hires, shift, dpi)
     # Ink, but no line of text in it: empty only when little and no stroke a character tall
     # (a value written in a wide table row, label end to row end, is 0.003 of it: seed 86700-04)
-    nothing = "empty" if share < cfg.text_present and not faint_writing(view, fld, cfg, shift) else "uncertain"
+    def nothing() -> str:  # asked only when OCR found no line: the strokes are measured then, not for every field
+        return "empty" if share < cfg.text_present and not faint_writing(view, fld, cfg, shift) else "uncertain"
+
     blank = same_size(blank_hires(fld, dpi), crop.shape) if blank_hires is not None else None
     inside = [(ch, b) for ch, b in printed if b[0] >= fld.bbox[0] - 1 and b[2] <= fld.bbox[2] + 1 and b[1] >= fld.bbox[1] - 1 and b[3] <= fld.bbox[3] + 1]
     if fld.kind == "date" and inside:  # an era name printed just before the field belongs to its date (令和　年　月　日)
@@ -348,7 +350,7 @@ def read_text(
         if fld.kind == "date" and inside and blank is not None:
             got = read_date_line(engine, crop, blank, inside, (fld.bbox[0] - 2.0, fld.bbox[1] - 2.0), dpi, cfg, fld.name)
             if got is None:
-                return result(nothing, None, None, crop)
+                return result(nothing(), None, None, crop)
             text, least = got
             ok = "?" not in text and least >= cfg.ocr_agree_mean
             second = prepare_line(crop, printed_mask(blank).astype(np.float32), whole=True, crossings=True) if ok else None  # the written digits alone
@@ -356,7 +358,7 @@ def read_text(
             return _kept(result("read" if ok else "uncertain", text, round(least, 3), None if ok else crop), fld, crop, crosses_edge(view, fld, cfg, shift))
         line, dropped = prepare_line_cut(crop, blank if fld.kind != "date" else None)
         if line is None or line.shape[0] - 20 < cfg.min_text_px:  # a dot, a speck, the end of a stray stroke
-            return result(nothing, None, None, crop)
+            return result(nothing(), None, None, crop)
         read, lang, whitelist, px = _ocr_line(engine, line, fld, cfg)
         text = tidy_line(read.text)
         _, mean, least = _conf_parts(read)
@@ -377,7 +379,7 @@ def read_text(
         return result("uncertain", None, None, crop)
     conf = round(mean, 3)
     if not text:
-        return result(nothing, None, None, crop)
+        return result(nothing(), None, None, crop)
     if dropped > DROPPED_INK and not hand:  # the line read is only part of what is written there
         return result("uncertain", text, conf, crop)
     if sure or (agree and mean >= cfg.ocr_agree_mean and not hand):
