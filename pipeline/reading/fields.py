@@ -337,11 +337,8 @@ def read_text(
         return result("uncertain", None, None, None)
     dpi = cfg.ocr_dpi
     crop = cut(view, fld, hires, shift, dpi)
-    # Ink, but no line of text in it: empty only when little and no stroke a character tall
-    # (a value written in a wide table row, label end to row end, is 0.003 of it: seed 86700-04)
-    def nothing() -> str:  # asked only when OCR found no line: the strokes are measured then, not for every field
+    def nothing() -> str:  # ink, OCR found no line: empty only when little and no stroke a character tall (86700-04: a wide row's value is 0.003)
         return "empty" if share < cfg.text_present and not faint_writing(view, fld, cfg, shift) else "uncertain"
-
     blank = same_size(blank_hires(fld, dpi), crop.shape) if blank_hires is not None else None
     inside = [(ch, b) for ch, b in printed if b[0] >= fld.bbox[0] - 1 and b[2] <= fld.bbox[2] + 1 and b[1] >= fld.bbox[1] - 1 and b[3] <= fld.bbox[3] + 1]
     if fld.kind == "date" and inside:  # an era name printed just before the field belongs to its date (令和　年　月　日)
