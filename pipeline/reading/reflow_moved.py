@@ -46,19 +46,32 @@ def _reached(fld: FieldLayout, grow_pt: float) -> FieldLayout:
     return replace(fld, bbox=pasted_room(fld.bbox, grow_pt, fld.kind))
 
 
-def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], pl: Placement, k: float, c: int) -> None:
-    """The blank's print around a placed element (± c px) onto the canvas where it went; a grown row's at its top and at its grown bottom (印 and the bottom rule sit there), its vertical rules all down."""
+def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], pl: Placement, k: float, c: int, own_top: float) -> None:
+    """The blank's print around a placed element (± c px) onto the canvas where it went; a grown row's at its top and at its grown bottom (印 and the bottom rule sit there), its vertical rules all down.
+
+    A place risen above its layout top (`own_top`, points: reflow_place.risen) carries the
+    blank only from that top down: above it the blank printed the line before, which on the
+    scan sits higher (where the aligned lines' print puts it), and the picture is there.
+    """
     assert pl.offset is not None
     fld = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, 0.0)
     x0, y0, x1, y1 = (int(round(v * k)) for v in fld.bbox)
     dx, dy = pl.offset
-    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), pl.offset, covered)
+    up = c if y0 >= int(round(own_top * k)) else y0 - int(round(own_top * k))  # a risen place: the line above's print is not carried into it
+    _paste(canvas, blank, (x0 - c, y0 - up, x1 + c, y1 + c), pl.offset, covered)
     if pl.grow <= 0:
         return
     _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), (dx, dy + pl.grow), covered)
     left = max(0, x0 - c)
     rows = np.repeat(stretched(blank, (left, y0, x1 + c, y1)), y1 - y0 + pl.grow, axis=0)
     _paste(canvas, rows, (0, 0, rows.shape[1], rows.shape[0]), (left + dx, y0 + dy), covered)
+
+
+def _own_bbox(ref: Reference, el: BoxLayout | FieldLayout) -> BBox:
+    """An element's bbox in its page's layout (a placed field may reach further: reflow_place.risen, _in_row)."""
+    if isinstance(el, FieldLayout):
+        return next((f.bbox for f in ref.layout.fields if f.name == el.name), el.bbox)
+    return el.bbox
 
 
 def _line_print(loc: Located, refs: tuple[Reference, ...], shape: tuple[int, int], cfg: ReflowDefaults) -> NDArray[np.float32]:
@@ -92,14 +105,15 @@ def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, c
             continue
         src = refs[pl.page]
         el = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, pl.grow / k)
-        _carry(canvas, covered, src.dark, pl, k, c)
+        own = _own_bbox(src, pl.element)
+        _carry(canvas, covered, src.dark, pl, k, c, own[1])
         moved = replace(el, bbox=moved_bbox(el.bbox, pl.offset, dpi))
         if isinstance(moved, BoxLayout):
             boxes.append(moved)
             continue
         fields.append(moved)
         g = 6.0
-        eb = pl.element.bbox
+        eb = own
         for ch, cb in src.printed:
             cx, cy = (cb[0] + cb[2]) / 2, (cb[1] + cb[3]) / 2
             if eb[0] - g <= cx <= eb[2] + g and eb[1] - g <= cy <= eb[3] + g:

@@ -31,6 +31,7 @@ from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.references import Reference, as_f32
 from pipeline.reading.reflow_lines import Alignment, Flow, Lines, element_line, line_of, median3, pair_dy
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
+from pipeline.reading.sign_settings import SIGN
 
 Element = BoxLayout | FieldLayout
 
@@ -182,7 +183,23 @@ def own_line(lines: Lines, ref: Reference, el: Element, cfg: ReflowDefaults) -> 
         row = table_row(ref.dark, (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k))), cfg)
         if row is not None:
             return line_of(lines, row.top + 1, row.bottom - 1)
+        signed = _signature_beside(ref, el)
+        if signed is not None:
+            return element_line(lines, signed, k)
     return element_line(lines, el, k)
+
+
+def _signature_beside(ref: Reference, el: FieldLayout) -> FieldLayout | None:
+    """A seal place's signature place: the same item's, on its rows (the seal goes with the signed line, printed 「…押印: ____ 印」).
+
+    Off a table, a seal's place (24-40 pt around 印) reaches past its line into the next, whose
+    bottom can be the place's: element_line took that line for its own, and where Word ran
+    that line onto the next page the seal was read there, in its top margin, empty (seeds
+    88500-00 7-2-1, 88500-02 3-1-7: signed and sealed, read missing).
+    """
+    if el.kind != "seal":
+        return None
+    return next((f for f in ref.layout.fields if f.kind == "signature" and f.owner == el.owner and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])), None)
 
 
 def _around(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[float | None, float | None]:
@@ -294,7 +311,95 @@ def settled_place(
         row = _in_row(dark, ref, el, below, _bounds(above, below, found, cfg), cfg)
         if row is not None:
             return row
-        return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
+        if table_row(ref.dark, _px_box(el.bbox, px_per_pt(ref.dpi)), cfg) is not None:  # its row not found on the scan
+            return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
+        if offset is None or _grown_under(around, offset[1], cfg):
+            offset = label_offset(dark, ref, el, at, _bounds(above, below, found, cfg), cfg)
+        return (el, None, 0) if offset is None else (risen(lines, ref, el, at, offset, cfg), offset, 0)
     if offset is not None and _intruded(flow, lines, al, el, j, offset[1], px_per_pt(ref.dpi), cfg):
         return el, None, 0
     return el, offset, 0
+
+
+def _px_box(bbox: BBox, k: float) -> tuple[int, int, int, int]:
+    """A bbox (points) in px at k px per pt, rounded."""
+    return int(round(bbox[0] * k)), int(round(bbox[1] * k)), int(round(bbox[2] * k)), int(round(bbox[3] * k))
+
+
+def _label_box(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: ReflowDefaults) -> tuple[int, int] | None:
+    """The columns (px) of the blank's print left of the signature and seal places on a line's rows: its label (「…署名（肉筆）押印：」)."""
+    k = px_per_pt(ref.dpi)
+    on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
+    x1 = int(round(min(on_row) * k)) - 2
+    cols = np.flatnonzero((ref.dark[rows[0] : rows[1] + 1, : max(0, x1)] > cfg.ink).any(axis=0))
+    if len(cols) == 0 or x1 - int(cols[0]) < 3 * cfg.rule_px:
+        return None
+    return max(0, int(cols[0]) - 4), x1
+
+
+def label_offset(
+    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], bounds: tuple[float, float], cfg: ReflowDefaults
+) -> tuple[int, int] | None:
+    """Where a signature or seal place's label line is on the scan, off a table: (dx, dy) px of the one place within `bounds` (offsets) its label matches; None when none or two do.
+
+    A picture pasted on a plain line (not in a table) makes the line as tall as itself: the
+    label (「…押印：」) sinks under it by the picture's height past the line's, and everything
+    after moves with it. The line's own offset is then nowhere near its neighbours' (seed
+    88500-00 p10: 7-2-1's label 30 px below where the line above put it, not placed). The
+    label left of the places is looked for between the lines aligned above and below; a
+    place where the label would cover another aligned line is not it.
+    """
+    flow, lines, al, j = at
+    y0, y1 = int(flow.lines.y0[j]), int(flow.lines.y1[j])
+    cols = _label_box(ref, el, (y0, y1), cfg)
+    if cols is None:
+        return None
+    (lx0, lx1), sx, pad = cols, cfg.search_x_px, cfg.pad_y_px
+    ty0, ty1 = max(0, y0 - pad), y1 + pad + 1
+    tmpl = as_f32(ref.dark[ty0:ty1, lx0:lx1])
+    h, w = dark.shape
+    ay0, ay1 = max(0, ty0 + int(np.floor(bounds[0])) - cfg.search_y_px), min(h, ty1 + int(np.ceil(bounds[1])) + cfg.search_y_px)
+    ax0, ax1 = max(0, lx0 - sx), min(w, lx1 + sx)
+    if float(tmpl.std()) < 0.02 or ay1 - ay0 < tmpl.shape[0] or ax1 - ax0 < tmpl.shape[1]:
+        return None
+    res = cv2.matchTemplate(as_f32(dark[ay0:ay1, ax0:ax1]), tmpl, cv2.TM_CCOEFF_NORMED)
+    by_row = res.max(axis=1)
+    r = int(np.argmax(by_row))
+    best = float(by_row[r])
+    far = np.abs(np.arange(len(by_row)) - r) >= max(4, (y1 - y0) // 2)
+    if best < cfg.place_min_corr or (far & (by_row >= max(cfg.place_min_corr, best - SIGN.label_rival))).any():
+        return None
+    dy = ay0 + r - ty0
+    dx = ax0 + int(np.argmax(res[r])) - lx0
+    if any(jj != j and min(float(lines.y1[i]), y1 + dy) - max(float(lines.y0[i]), y0 + dy) > cfg.intrude_px for i, jj in al.pairs):
+        return None
+    return dx, dy
+
+
+def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], offset: tuple[int, int], cfg: ReflowDefaults) -> FieldLayout:
+    """A signature or seal place off a table reaching up to the line above it where that went: a picture pasted there rises above the label's line (a Word printing).
+
+    The line above is the blank's line just before the place's; where it was aligned, its top
+    where it went plus its height (a picture touching it pulls its bottom, never its top);
+    else where the place's offset puts it (it moved no further than the place). A place that
+    would then reach into another aligned line stays as it was.
+    """
+    flow, _, al, j = at
+    k = px_per_pt(ref.dpi)
+    dy = offset[1]
+    top = el.bbox[1] * k + dy
+    prev = j - 1
+    if prev < 0 or flow.page[prev] != flow.page[j]:
+        return el
+    pair = next((i for i, jj in al.pairs if jj == prev), None)
+    if pair is not None:
+        ceiling = float(lines.y0[pair]) + float(flow.lines.y1[prev] - flow.lines.y0[prev]) + SIGN.rise_gap_px
+    else:
+        ceiling = float(flow.lines.y1[prev]) + dy + SIGN.rise_gap_px
+    new_top = max(ceiling, top - cfg.row_max_growth_px)
+    if new_top >= top:
+        return el
+    others = [(float(lines.y0[i]), float(lines.y1[i])) for i, jj in al.pairs if jj != j]
+    if intrudes((new_top, top + cfg.intrude_px + 1), others, cfg.intrude_px):  # what it gains (a seal's place may reach below its line already)
+        return el
+    return replace(el, bbox=(el.bbox[0], (new_top - dy) / k, el.bbox[2], el.bbox[3]))

@@ -20,11 +20,11 @@ from numpy.typing import NDArray
 from pipeline.model.records import BBox, BoxLayout, FieldLayout, FieldReading, FormDef, MarkReading, PageLayout, PageRef
 from pipeline.reading.digital_page import blank_page, page_gray
 from pipeline.reading.fields import fit_pattern
-from pipeline.reading.read_digital import DIGITAL_DPI, PageReading, read_page
+from pipeline.reading.read_digital import DIGITAL_DPI, INK_FIELD_PRESENT, PageReading, ink_share, read_page
 from pipeline.reading.reflow_place import pasted_room
 from pipeline.reading.text_anchor import BOX_GLYPHS, Alignment, Placed, Shift, align, growth_below, placed_stream, shift_of, typed_in
 from pipeline.sources.page import Page
-from pipeline.sources.textlayer import Char, text_of
+from pipeline.sources.textlayer import Char, chars_in, text_of
 
 # A layout page counts as present in the file when this share of its print was found there.
 PAGE_FOUND_SHARE = 0.5
@@ -35,6 +35,7 @@ UNPLACED_BOX = "記入で文字の位置が様式からずれ、この枠の位�
 SHINGLE = 6
 RULE_MIN_PT = 28.0  # a straight line this long in a born-digital file is print (an underline, a frame), not ink
 MIN_SHINGLE_SHARE = 0.2
+SEAL_PRINT = "印㊞"  # the form's own print in a seal place, never a typed name
 
 
 @dataclass(slots=True)
@@ -150,7 +151,8 @@ def _read_layout_page(
         got = read_page(sub, pages[index].ref, chars[index], image, moved_blank, None, moved_chars, DIGITAL_DPI, witness)
         marks += got.marks
         originals = {e.name: e for e in entries if isinstance(e, FieldLayout)}
-        fields += [_typed_value(al, layout.number, originals[f.name], f) for f in got.fields]
+        pictures = (_rules_removed(_print_removed(image, chars[index])), witness[1])
+        fields += [_pasted(al, layout.number, index, originals[f.name], f, pictures) if f.kind in ("signature", "seal") else _typed_value(al, layout.number, originals[f.name], f) for f in got.fields]
         crops.update(got.crops)
     return PageReading(tuple(marks), tuple(fields), crops)
 
@@ -169,6 +171,27 @@ def _typed_value(al: Alignment, number: int, fld: FieldLayout, reading: FieldRea
     for c in typed:  # a value wrapped onto the next line is shown whole
         box = (min(box[0], c.bbox[0]), min(box[1], c.bbox[1]), max(box[2], c.bbox[2]), max(box[3], c.bbox[3]))
     return fit_pattern(replace(reading, value=value, status="read", confidence=1.0, note=None, bbox=box), fld)
+
+
+def _pasted(al: Alignment, number: int, index: int, fld: FieldLayout, reading: FieldReading, pictures: tuple[NDArray[np.uint8], NDArray[np.uint8]]) -> FieldReading:
+    """A signature or seal place's reading from what was pasted there: a picture's ink, every character of the file left out; typed there (the text stream between its label and what follows), uncertain.
+
+    Word moves 「印」 left into the signature place when the pasted signature is narrower than
+    the blank's spaces, and a place grown to a pasted picture's height reaches the line above:
+    their characters read as a typed name (seed 88500-05: 19 signatures uncertain), and a
+    value typed on the line above counted as a seal's ink (88500-05 2-1-4: no seal, read
+    present). None of them is typed between the place's label and its 印.
+    """
+    if reading.bbox is None:
+        return reading
+    typed = typed_in(al, number, fld.bbox)
+    if typed is None:  # its label or what follows not found: what the file adds inside the place
+        typed = [al.doc[j].char for j in np.flatnonzero(al.blank_of_doc < 0) if al.doc[j].page == index and chars_in([al.doc[j].char], reading.bbox)]
+    text = "".join(c.text for c in typed if c.text not in SEAL_PRINT and not c.text.isspace())
+    if text:
+        return replace(reading, value=text_of(typed).strip(), status="uncertain")
+    share = ink_share(pictures[0], pictures[1], reading.bbox, DIGITAL_DPI)
+    return replace(reading, value=None, status="handwritten" if share >= INK_FIELD_PRESENT else "empty", confidence=round(share, 4))
 
 
 def _key(shift: Shift) -> tuple[int, float, float, float]:

@@ -1,0 +1,25 @@
+"""Thresholds for finding a signature or seal place on a scanned Word filling off a table (reflow_place.label_offset, risen).
+
+Measured on the independent set's `word_scan` submissions of debugging seeds 88500-88502
+(never the held-out 80000-80999). Pixels at the registration's work resolution (100 dpi).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SignDefaults:
+    """A signed line's label looked for below where its neighbours put it, and the place grown up to the line above."""
+
+    # The label (「…署名（肉筆）押印：」, left of the places) is where it matches best; another
+    # place at least half a line away matching within label_rival of it (the same label on
+    # another signed line within reach) leaves it unplaced.
+    label_rival: float = 0.15
+    # The place reaches up to rise_gap_px under the line above's bottom where that went
+    # (its print never inside the place; a scanned line's edge blurs by 1-2 px).
+    rise_gap_px: int = 2
+
+
+SIGN = SignDefaults()
