@@ -259,10 +259,12 @@ def _x_correction(lines: Lines, flow: Flow, cfg: ReflowDefaults) -> NDArray[np.f
     hist = np.convolve(np.minimum(hist, np.percentile(hist[hist > 0], 90) if (hist > 0).any() else 1.0), [0.5, 1.0, 0.5], mode="same")
     hist /= max(hist.max(), 1e-9)
     lags = np.arange(-cfg.frame_search_px, cfg.frame_search_px + 1)
+    scales = np.arange(1.0 - cfg.frame_scale_range, 1.0 + cfg.frame_scale_range + 1e-9, 0.0025)
+    # every scale at once (the sums run over the line ends in the same order as one scale at a time)
+    at = np.rint((xs[:, None] - lags[None, :])[None, :, :] / scales[:, None, None]).astype(np.int64)
+    fits = hist[at.clip(0, w - 1)].sum(axis=1) - 0.002 * np.abs(lags)[None, :] - 2.0 * np.abs(scales - 1.0)[:, None]
     best = (0.0, 1.0, 0.0)
-    for scale in np.arange(1.0 - cfg.frame_scale_range, 1.0 + cfg.frame_scale_range + 1e-9, 0.0025):
-        at = np.rint((xs[:, None] - lags[None, :]) / scale).astype(np.int64)
-        fit = hist[at.clip(0, w - 1)].sum(axis=0) - 0.002 * np.abs(lags) - 2.0 * abs(scale - 1.0)
+    for scale, fit in zip(scales, fits):
         t = int(np.argmax(fit))
         if fit[t] > best[0]:
             best = (float(fit[t]), float(scale), float(lags[t]))

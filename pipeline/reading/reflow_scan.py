@@ -40,6 +40,10 @@ class Settled:
     # A registered page whose content moved from here down (points, the blank's frame) and whose
     # flow could not be followed: read at the registration's places, so nothing below is sure.
     moved_from_pt: float | None = None
+    # The scan resampled into the blank's frame by `outcome`'s matrix (grey, white outside) and its
+    # darkness, when `outcome` is the registration settle was given: measured here for the page's
+    # lines, the page is read from them (scan.py) instead of resampling it again.
+    aligned: tuple[NDArray[np.uint8], NDArray[np.float32]] | None = None
 
 
 def _moved_runs(dys: list[float], cfg: ReflowDefaults) -> list[tuple[int, int]]:
@@ -59,17 +63,20 @@ def _moved_runs(dys: list[float], cfg: ReflowDefaults) -> list[tuple[int, int]]:
     return [(r[0], r[-1] + 1) for r in runs if len(r) >= cfg.moved_lines]
 
 
-def _own_lines(gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults) -> tuple[NDArray[np.float32], Lines, Lines, Alignment] | None:
-    """The registered scan's darkness and lines in the blank's frame, the blank page's own lines and their alignment (order kept); None when the reference is not one of the form's."""
+def _own_lines(
+    gray: NDArray[np.uint8], reg: Registration, refs: tuple[Reference, ...], cfg: ReflowDefaults
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], Lines, Lines, Alignment] | None:
+    """The registered scan in the blank's frame (grey, darkness), its lines, the blank page's own lines and their alignment (order kept); None when the reference is not one of the form's."""
     ref = reg.reference
     index = next((i for i, r in enumerate(refs) if r is ref), None)
     if index is None:
         return None
     paper, ink = levels(gray)
-    dark = darkness(aligned_view(gray, reg.matrix, (ref.dark.shape[1], ref.dark.shape[0])), paper, ink)
+    grey = aligned_view(gray, reg.matrix, (ref.dark.shape[1], ref.dark.shape[0]))
+    dark = darkness(grey, paper, ink)
     lines = page_lines(dark, cfg)
     own = form_flow(refs, cfg).per_page[index]
-    return dark, lines, own, align(similarity(lines, own), lines.yc, own.yc, cfg, cfg.detail_floor)
+    return grey, dark, lines, own, align(similarity(lines, own), lines.yc, own.yc, cfg, cfg.detail_floor)
 
 
 def _moved(dark: NDArray[np.float32], ref: Reference, lines: Lines, own: Lines, al: Alignment, cfg: ReflowDefaults) -> float | None:
@@ -129,15 +136,17 @@ def settle(
     if not refs:
         return Settled(outcome)
     moved_from = None
+    kept: tuple[NDArray[np.uint8], NDArray[np.float32]] | None = None  # the registered scan in the blank's frame, should it stand
     if isinstance(outcome, Registration):
         seen = _own_lines(gray, outcome, refs, cfg)
         if seen is None:
             return Settled(outcome)
-        dark, lines, own, al = seen
+        grey, dark, lines, own, al = seen
+        kept = (grey, dark)
         moved_from = _moved(dark, outcome.reference, lines, own, al, cfg)
         if moved_from is None:
             off = _pushed_off(lines, own, al, cfg)  # read as registered, what reaches where the page's end went uncertain (unsure_below's slop cancelled: the cut is exact)
-            return Settled(outcome, None, None if off is None else off / px_per_pt(outcome.reference.dpi) + UNSURE_MARGIN_PT)
+            return Settled(outcome, None, None if off is None else off / px_per_pt(outcome.reference.dpi) + UNSURE_MARGIN_PT, kept)
         frame, quality = outcome.matrix, outcome.quality
     elif outcome.fit is not None:
         frame, quality = outcome.fit.matrix, outcome.fit.quality
@@ -149,7 +158,7 @@ def settle(
         return Settled(outcome)
     loc = locate(gray, frame, refs, cfg, registered=isinstance(outcome, Registration))
     if loc is None:  # registered: read as registered, but below where it moved nothing is sure; rejected: not the form's
-        return Settled(outcome, None, moved_from)
+        return Settled(outcome, None, moved_from, kept)
     reg = moved_registration(loc, refs, register_cfg.work_dpi, quality, cfg)
     return Settled(reg, loc)
 

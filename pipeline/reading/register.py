@@ -85,8 +85,17 @@ def levels(gray: NDArray[np.uint8]) -> tuple[float, float]:
 
 
 def darkness(gray: NDArray[np.uint8], paper: float, ink: float) -> NDArray[np.float32]:
-    """Grey levels → darkness 0 (paper) .. 1 (ink), float32."""
+    """Grey levels → darkness 0 (paper) .. 1 (ink), float32.
+
+    A grey page (uint8) goes through a table of its 256 levels, worked out with the same float32
+    arithmetic as the whole image was (so bit for bit the same values): 0.4 ms instead of 0.7 at
+    100 dpi, called several times a page.
+    """
     scale = 1.0 / max(paper - ink, 1.0)
+    if gray.dtype == np.uint8 and gray.ndim == 2:
+        table = (np.float32(paper) - np.arange(256, dtype=np.float32)) * np.float32(scale)
+        np.clip(table, 0.0, 1.0, out=table)
+        return as_f32(cv2.LUT(gray, table))
     d = (np.float32(paper) - gray.astype(np.float32)) * np.float32(scale)
     return np.clip(d, 0.0, 1.0, out=d)
 
@@ -459,18 +468,19 @@ def _with_matrix(reg: Registration, m: NDArray[np.float64], quality: float | Non
 
 
 def register(
-    gray: NDArray[np.uint8], form: FormDef, cfg: RegisterDefaults = REGISTER
+    gray: NDArray[np.uint8], form: FormDef, cfg: RegisterDefaults = REGISTER, dark: NDArray[np.float32] | None = None
 ) -> Registration | Rejection:
     """Find the form page a scan shows (grey image at cfg.work_dpi) and its transform, or why not.
 
     Args:
         gray: the scan as delivered, grey, at cfg.work_dpi (pixel size 72/work_dpi points).
         form: the form whose blank pages are candidates.
+        dark: darkness(gray, *levels(gray)) when the caller has it already, else worked out here.
     Returns:
         A Registration (its `quality` ≥ cfg.min_quality), or a Rejection with the reason.
     """
     refs = references(form, cfg)
-    dark = darkness(gray, *levels(gray))
+    dark = darkness(gray, *levels(gray)) if dark is None else dark
     early = blank_or_photo(dark, cfg)
     if early is not None:
         return early
@@ -503,14 +513,16 @@ def register(
     return best
 
 
-def page_search_only(gray: NDArray[np.uint8], form: FormDef, why: str, cfg: RegisterDefaults = REGISTER) -> Rejection:
+def page_search_only(
+    gray: NDArray[np.uint8], form: FormDef, why: str, cfg: RegisterDefaults = REGISTER, dark: NDArray[np.float32] | None = None
+) -> Rejection:
     """A page not matched to the form (`why`), with the page search's best guess as the frame to look for moved content in.
 
     For a page the cheap test (page_gate.py) lets go: no feature matching, only the thumbnail
     search (a few ms), so that a page holding what a Word filling pushed off a form page can still
-    be found by its text lines (reflow_scan.settle).
+    be found by its text lines (reflow_scan.settle). `dark` as register's.
     """
-    dark = darkness(gray, *levels(gray))
+    dark = darkness(gray, *levels(gray)) if dark is None else dark
     cands = _candidates(dark, references(form, cfg), cfg)
     return Rejection("no_match", why, coarse=_coarse(cands))
 

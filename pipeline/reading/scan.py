@@ -206,15 +206,17 @@ def decode_page(page: Page, form: FormDef, work_dpi: float, cfg: FieldDefaults, 
     return Decoded(hd, hi_gray, gray, fit, small_rgb)
 
 
-def ink_view(gray: NDArray[np.uint8], reg: Registration, aligned: NDArray[np.uint8] | None = None) -> InkView:
+def ink_view(gray: NDArray[np.uint8], reg: Registration, aligned: NDArray[np.uint8] | None = None, dark: NDArray[np.float32] | None = None) -> InkView:
     """The scan's darkness in the blank's frame beside the blank's own (both at the registration's dpi).
 
-    `aligned`: the scan already resampled into the blank's frame (aligned_page), else done here.
+    `aligned`: the scan already resampled into the blank's frame (aligned_page), else done here;
+    `dark`: its darkness (darkness(aligned, *levels(gray))) when measured already.
     """
     ref = reg.reference
-    paper, ink = levels(gray)
-    aligned = aligned_page(gray, reg) if aligned is None else aligned
-    return InkView(reg.dpi, darkness(aligned, paper, ink), ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
+    if dark is None:
+        aligned = aligned_page(gray, reg) if aligned is None else aligned
+        dark = darkness(aligned, *levels(gray))
+    return InkView(reg.dpi, dark, ref.dark, ref.dark_max, ref.cache, ref.dark_wide)
 
 
 def aligned_page(gray: NDArray[np.uint8], reg: Registration) -> NDArray[np.uint8]:
@@ -316,18 +318,19 @@ def read_scan_detail(
     detail.colour = decoded.small_rgb is not None
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
-    early = blank_or_photo(darkness(decoded.gray, *levels(decoded.gray)), register_cfg)
+    page_dark = darkness(decoded.gray, *levels(decoded.gray))  # measured once, for the rejections, the page search and registration
+    early = blank_or_photo(page_dark, register_cfg)
     verdict = could_be_form_page(decoded.gray, form, register_cfg) if early is None else None
     settled = None
     if verdict is not None and not verdict.passed:
         # Not the form's by its marks (page_gate.py): no feature matching, unless the page search's
         # guess finds a form page's moved content on it (a page Word pushed it onto) — then it is
         # registered as any page, for the precise frame its places are read in.
-        settled = settle(decoded.gray, page_search_only(decoded.gray, form, verdict.why, register_cfg), form, register_cfg)
+        settled = settle(decoded.gray, page_search_only(decoded.gray, form, verdict.why, register_cfg, page_dark), form, register_cfg)
         if settled.located is not None:
             settled = None
     if settled is None:
-        settled = settle(decoded.gray, register(decoded.gray, form, register_cfg), form, register_cfg)
+        settled = settle(decoded.gray, register(decoded.gray, form, register_cfg, page_dark), form, register_cfg)
     reg = settled.outcome
     t2 = time.monotonic()
     detail.seconds["register"] = t2 - t1
@@ -337,8 +340,9 @@ def read_scan_detail(
         return detail
     detail.registration = reg
     layout = reg.layout
-    aligned = aligned_page(decoded.gray, reg)
-    view = ink_view(decoded.gray, reg, aligned)
+    # the registered page in the blank's frame, as settle measured it when the registration stood
+    aligned, dark = settled.aligned if settled.aligned is not None else (aligned_page(decoded.gray, reg), None)
+    view = ink_view(decoded.gray, reg, aligned, dark)
     rgb = colour_aligned(decoded, reg)
     marks = read_marks(view, layout, page.ref, mark_cfg)
     detail.box_measures = {f"{m.owner}.{m.option}": bm for m, bm in marks}
