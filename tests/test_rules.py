@@ -158,6 +158,19 @@ def test_unlabeled_attachment_keeps_a_missing_document_open(form):
     assert result.score.decision == "needs_review"
 
 
+def test_an_unsettled_answer_still_says_its_document_is_unconfirmed(form):
+    """Ensures that an item whose tick is uncertain, whose only possible document is unlabelled, says so as an "if yes" unconfirmed_document (seed 86900-03 7-1-2: no document flag at all before)."""
+    marks, fields, atts = perfect(form)
+    marks = set_mark(marks, "1-1-2", "yes", "uncertain")
+    atts = [replace(a, labels=(), label_status="missing", label_text=None) if "1-1-2" in a.labels else a for a in atts]
+    unlabelled = next(a.id for a in atts if a.label_status == "missing")
+    result = run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL))
+    assert result.answers["1-1-2"].answer == "uncertain"
+    flag = next(f for f in result.flags if f.code == "unconfirmed_document" and f.item == "1-1-2")
+    assert flag.severity == "warning" and "「はい」であれば" in flag.message and unlabelled in flag.message
+    assert "missing_document" not in codes(result, "1-1-2")
+
+
 def test_uncertain_label_is_not_missing_document(form):
     """Ensures that an attachment whose label reads uncertainly as the item is a review flag, not missing_document."""
     marks, fields, atts = perfect(form)

@@ -145,7 +145,7 @@ def item_evidence(
                     ev = _from_field("text", fields.get(f"{item.id}.{blank.name}"), page_missing)
                     wanted.append(ev)
     if answer.answer in ("uncertain", "conflict"):
-        return tuple(wanted), _missing_if_yes(item, wanted)
+        return tuple(wanted), _missing_if_yes(item, wanted) + _unconfirmed(item, wanted, settled=False)
     if answer.answer != "yes":
         return tuple(_not_required(ev) for ev in wanted), []
     return tuple(wanted), _flags(item, wanted, docs) + _unconfirmed(item, wanted) + ([] if page_missing else _unread(item, wanted))
@@ -213,14 +213,18 @@ def _missing_if_yes(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
     return [Flag(code="missing_document_if_yes", severity="warning", item=item.id, message=message)]
 
 
-def _unconfirmed(item: Item, wanted: Sequence[Evidence]) -> list[Flag]:
+def _unconfirmed(item: Item, wanted: Sequence[Evidence], settled: bool = True) -> list[Flag]:
     """`unconfirmed_document` when no labelled document is there but an unlabelled or uncertain one could be it.
 
-    Not missing_document: that is said only when no document at all could be the one.
+    Not missing_document: that is said only when no document at all could be the one. Said for
+    an answer not `settled` too, as what holds if it is yes: otherwise nothing told the reviewer
+    that the document may be missing (seed 86900-03 7-1-2, a faint tick and no document).
     """
     docs = [ev for ev in wanted if ev.kind == "document" and ev.status == "uncertain"]
     if not docs or any(ev.kind == "url_path" and ev.status == "present" for ev in wanted):
         return []
     which = ", ".join(docs[0].attachments)
     message = f"{item.id}: 右肩「{item.id}」と読める添付書類はありませんが、ラベルが読めない／不確かな添付（{which}）がこの書類かもしれません。確認してください"
+    if not settled:
+        message = f"{item.id}: 回答が確定していません。「はい」であれば、" + message.removeprefix(f"{item.id}: ")
     return [Flag(code="unconfirmed_document", severity="warning", item=item.id, message=message)]
