@@ -2,8 +2,9 @@
 
 Each form page of the blank PDF is rendered at work_dpi (grey), turned into darkness maps (as
 printed, and grown by 1 and 2 px for a scan's registration error and blur), thumbnails for the
-page search and the quality measure, and ORB features. The page code's QR box and the text
-layer are read from the blank PDF when a page first asks for them (`Reference.qr_bbox`,
+page search and the quality measure; their ORB features when a scan is first matched to the
+page (`Reference.points`: a short run matches its scans to a page or two of the 15). The page
+code's QR box and the text layer are read from the blank PDF when a page first asks for them (`Reference.qr_bbox`,
 `Reference.printed`): most scans never do (the code is read only when the layout alone is not
 clear, the printed characters only for a date field with ink), and reading them for every page
 was most of the preparation (own-scan's 15 pages: text layer 0.47 s, QR boxes 0.17 s of 1.16 s
@@ -64,12 +65,31 @@ class Reference:
     dark_wide: NDArray[np.float32]  # 5x5 max of dark: allowing ±2 px (blurred, bolder print on a scan)
     thumb: NDArray[np.float32]  # darkness at thumb_dpi, blurred
     qual: NDArray[np.float32]  # darkness at quality_dpi, blurred
-    points: NDArray[np.float32]  # ORB keypoints (N, 2), px at dpi
-    desc: NDArray[np.uint8]  # ORB descriptors (N, 32)
     # the blank PDF's page, for what is read from it on first use (qr_bbox, printed); None: all of it is in `cache` already
     blank: BlankPage | None = field(default=None, compare=False, hash=False, repr=False)
     # per-page geometry (marks.py), search data (register.py), the QR box and text layer: it lives and dies with the page
     cache: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # the settings the ORB features are found with (on first use: `points`, `desc`)
+    cfg: RegisterDefaults = field(default=REGISTER, compare=False, hash=False, repr=False)
+
+    @property
+    def points(self) -> NDArray[np.float32]:
+        """ORB keypoints (N, 2), px at dpi, strongest first: found on the blank when a scan is first matched to this page."""
+        return self._features()[0]
+
+    @property
+    def desc(self) -> NDArray[np.uint8]:
+        """ORB descriptors (N, 32), in the order of `points`."""
+        return self._features()[1]
+
+    def _features(self) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+        # Found on first use, not when the blank pages are prepared: 15 pages' features are 0.28 s of
+        # the preparation's 0.5 s CPU, and a run of a page or two matches a scan to one or two of them.
+        # The same features either way (ORB on the same rendering). A pool's parent finds them all
+        # before forking (prepare_features), so that its workers share them.
+        if "orb" not in self.cache:  # two threads asking at once find them twice, alike
+            self.cache["orb"] = features(self.gray, self.cfg)
+        return self.cache["orb"]  # type: ignore[return-value]
 
     def _from_blank(self, key: str, what: Callable[[Any], T], default: T) -> T:
         if key not in self.cache:  # two threads asking at once read it twice, alike
@@ -170,13 +190,12 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             page.close()
             gray = np.ascontiguousarray(bmp if bmp.ndim == 2 else bmp[:, :, 0])
             dark = (255.0 - gray.astype(np.float32)) / 255.0
-            points, desc = features(gray, cfg)
             out.append(Reference(
                 layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=as_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
                 dark_wide=as_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))),
                 thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
-                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7), points=points, desc=desc,
-                blank=BlankPage(form.blank_pdf, layout.number - 1, lock),
+                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7),
+                blank=BlankPage(form.blank_pdf, layout.number - 1, lock), cfg=cfg,
             ))
     finally:
         doc.close()
@@ -186,3 +205,9 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             _CACHE.clear()
         _CACHE[key] = refs
     return refs
+
+
+def prepare_features(refs: tuple[Reference, ...]) -> None:
+    """Find every blank page's ORB features now (a pool's parent, before its workers are forked: they share them)."""
+    for ref in refs:
+        _ = ref.points  # found and kept in the page's cache

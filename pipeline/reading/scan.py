@@ -290,6 +290,21 @@ def uncertain_mark_crops(gray: NDArray[np.uint8], reg: Registration, marks: Iter
     }
 
 
+def _settled(gray: NDArray[np.uint8], form: FormDef, register_cfg: RegisterDefaults) -> Settled:
+    """The page registered and settled (reflow_scan.settle), or why it is not a form page; `gray` at work_dpi."""
+    page_dark = darkness(gray, *levels(gray))  # measured once, for the rejections, the page search and registration
+    early = blank_or_photo(page_dark, register_cfg)
+    verdict = could_be_form_page(gray, form, register_cfg) if early is None else None
+    if verdict is not None and not verdict.passed:
+        # Not the form's by its marks (page_gate.py): no feature matching, unless the page search's
+        # guess finds a form page's moved content on it (a page Word pushed it onto) — then it is
+        # registered as any page, for the precise frame its places are read in.
+        settled = settle(gray, page_search_only(gray, form, verdict.why, register_cfg, page_dark), form, register_cfg)
+        if settled.located is None:
+            return settled
+    return settle(gray, register(gray, form, register_cfg, page_dark), form, register_cfg)
+
+
 def read_scan_detail(
     page: Page,
     form: FormDef,
@@ -318,19 +333,7 @@ def read_scan_detail(
     detail.colour = decoded.small_rgb is not None
     t1 = time.monotonic()
     detail.seconds["decode"] = t1 - t0
-    page_dark = darkness(decoded.gray, *levels(decoded.gray))  # measured once, for the rejections, the page search and registration
-    early = blank_or_photo(page_dark, register_cfg)
-    verdict = could_be_form_page(decoded.gray, form, register_cfg) if early is None else None
-    settled = None
-    if verdict is not None and not verdict.passed:
-        # Not the form's by its marks (page_gate.py): no feature matching, unless the page search's
-        # guess finds a form page's moved content on it (a page Word pushed it onto) — then it is
-        # registered as any page, for the precise frame its places are read in.
-        settled = settle(decoded.gray, page_search_only(decoded.gray, form, verdict.why, register_cfg, page_dark), form, register_cfg)
-        if settled.located is not None:
-            settled = None
-    if settled is None:
-        settled = settle(decoded.gray, register(decoded.gray, form, register_cfg, page_dark), form, register_cfg)
+    settled = _settled(decoded.gray, form, register_cfg)
     reg = settled.outcome
     t2 = time.monotonic()
     detail.seconds["register"] = t2 - t1

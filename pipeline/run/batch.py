@@ -309,12 +309,13 @@ def _load_readers(form_dir: Path) -> None:
     ONNX runtime session's threads do not survive a fork) and Tesseract's language models (built
     per language and mode as pages ask).
     """
-    from pipeline.reading.references import references
+    from pipeline.reading.references import prepare_features, references
     from pipeline.run.submission import process_engines
 
     try:
-        # loaded as the worker loads it (a resolved folder): the same blank_pdf, the same cache entry
-        references(load_form(str(Path(form_dir).resolve())))
+        # loaded as the worker loads it (a resolved folder): the same blank_pdf, the same cache entry;
+        # the ORB features too (found on first use otherwise: each worker would find them again)
+        prepare_features(references(load_form(str(Path(form_dir).resolve()))))
         process_engines().classifier()
     except (PipelineError, OSError, ImportError) as exc:  # the worker tries again, and reports it there
         log.warning("readers not loaded before the workers start: %s", exc)
