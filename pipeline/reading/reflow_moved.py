@@ -20,7 +20,7 @@ from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.references import Reference, as_f32
 from pipeline.reading.reflow import Located, Placement
 from pipeline.reading.reflow_lines import form_flow
-from pipeline.reading.reflow_place import moved_bbox, pair_offsets, pasted_room, stretched
+from pipeline.reading.reflow_place import Row, moved_bbox, pair_offsets, pasted_room, stretched, table_row
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.register import Registration
 
@@ -46,25 +46,48 @@ def _reached(fld: FieldLayout, grow_pt: float) -> FieldLayout:
     return replace(fld, bbox=pasted_room(fld.bbox, grow_pt, fld.kind))
 
 
-def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], pl: Placement, k: float, c: int, own_top: float) -> None:
+def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], pl: Placement, k: float, c: int, own: BBox) -> None:
     """The blank's print around a placed element (± c px) onto the canvas where it went; a grown row's at its top and at its grown bottom (印 and the bottom rule sit there), its vertical rules all down.
 
-    A place risen above its layout top (`own_top`, points: reflow_place.risen) carries the
-    blank only from that top down: above it the blank printed the line before, which on the
-    scan sits higher (where the aligned lines' print puts it), and the picture is there.
+    A place risen above its layout place (`own`, points: reflow_place.risen) carries the
+    blank only from its own top down: above it the blank printed the line before, which on
+    the scan sits higher (where the aligned lines' print puts it), and the picture is there.
     """
     assert pl.offset is not None
     fld = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, 0.0)
     x0, y0, x1, y1 = (int(round(v * k)) for v in fld.bbox)
     dx, dy = pl.offset
-    up = c if y0 >= int(round(own_top * k)) else y0 - int(round(own_top * k))  # a risen place: the line above's print is not carried into it
-    _paste(canvas, blank, (x0 - c, y0 - up, x1 + c, y1 + c), pl.offset, covered)
-    if pl.grow <= 0:
+    row = table_row(blank, _px(own, k)) if pl.grow > 0 else None
+    if row is None:
+        up = c if y0 >= int(round(own[1] * k)) else y0 - int(round(own[1] * k))  # a risen place: the line above's print is not carried into it
+        _paste(canvas, blank, (x0 - c, y0 - up, x1 + c, y1 + c), pl.offset, covered)
         return
-    _paste(canvas, blank, (x0 - c, y0 - c, x1 + c, y1 + c), (dx, dy + pl.grow), covered)
-    left = max(0, x0 - c)
-    rows = np.repeat(stretched(blank, (left, y0, x1 + c, y1)), y1 - y0 + pl.grow, axis=0)
-    _paste(canvas, rows, (0, 0, rows.shape[1], rows.shape[0]), (left + dx, y0 + dy), covered)
+    _grown_carry(canvas, covered, blank, (x0 - c, y0 - c, x1 + c, y1 + c), row, pl)
+
+
+def _grown_carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArray[np.float32], box: tuple[int, int, int, int], row: Row, pl: Placement) -> None:
+    """A grown row's print over columns box[0]..box[2] (px): the row's top with what is above it from box[1] down, at its grown bottom its bottom rule and below it down to box[3]; its vertical rules all down.
+
+    The blank's print above the row is never carried to the grown bottom, nor the bottom rule
+    and the line below it to the top: there they would lie over the picture pasted in the
+    row and hide it (seed 88501-02 p5 3-1-5: the line above the row, carried into its grown
+    bottom, covered the signature, read empty). The whole row is carried so: its rules and
+    right border, left where the blank had them, read as a stamp beside an empty seal place
+    (88501-02 3-1-4, uncertain).
+    """
+    assert pl.offset is not None
+    x0, top, x1, below = box
+    x0, x1 = min(x0, row.x0 - 2), max(x1, row.x1 + 3)  # the whole row: its rules and borders beside the place are where it grew too
+    dx, dy = pl.offset
+    _paste(canvas, blank, (x0, top, x1, row.bottom - 1), pl.offset, covered)
+    _paste(canvas, blank, (x0, row.top + 2, x1, max(below, row.bottom + 2)), (dx, dy + pl.grow), covered)
+    left = max(0, x0)
+    rows = np.repeat(stretched(blank, (left, row.top + 2, x1, row.bottom - 1)), row.bottom - row.top + pl.grow, axis=0)
+    _paste(canvas, rows, (0, 0, rows.shape[1], rows.shape[0]), (left + dx, row.top + dy), covered)
+
+
+def _px(box: BBox, k: float) -> tuple[int, int, int, int]:
+    return int(round(box[0] * k)), int(round(box[1] * k)), int(round(box[2] * k)), int(round(box[3] * k))
 
 
 def _own_bbox(ref: Reference, el: BoxLayout | FieldLayout) -> BBox:
@@ -106,7 +129,7 @@ def moved_reference(loc: Located, refs: tuple[Reference, ...], principal: int, c
         src = refs[pl.page]
         el = pl.element if isinstance(pl.element, BoxLayout) else _reached(pl.element, pl.grow / k)
         own = _own_bbox(src, pl.element)
-        _carry(canvas, covered, src.dark, pl, k, c, own[1])
+        _carry(canvas, covered, src.dark, pl, k, c, own)
         moved = replace(el, bbox=moved_bbox(el.bbox, pl.offset, dpi))
         if isinstance(moved, BoxLayout):
             boxes.append(moved)

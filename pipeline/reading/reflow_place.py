@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BBox, BoxLayout, FieldLayout
 from pipeline.reading.references import Reference, as_f32
-from pipeline.reading.reflow_lines import Alignment, Flow, Lines, element_line, line_of, median3, pair_dy
+from pipeline.reading.reflow_lines import Alignment, Flow, Lines, element_line, ink_mask, line_of, median3, pair_dy
 from pipeline.reading.reflow_settings import REFLOW, ReflowDefaults
 from pipeline.reading.sign_settings import SIGN
 
@@ -307,18 +307,78 @@ def settled_place(
         return el, offset, 0
     flow, lines, al, j = at
     if el.kind in ("signature", "seal"):
-        above, below = around = _around(flow, lines, al, j)
-        row = _in_row(dark, ref, el, below, _bounds(above, below, found, cfg), cfg)
-        if row is not None:
-            return row
-        if table_row(ref.dark, _px_box(el.bbox, px_per_pt(ref.dpi)), cfg) is not None:  # its row not found on the scan
-            return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
-        if offset is None or _grown_under(around, offset[1], cfg):
-            offset = label_offset(dark, ref, el, at, _bounds(above, below, found, cfg), cfg)
-        return (el, None, 0) if offset is None else (risen(lines, ref, el, at, offset, cfg), offset, 0)
+        got, offset, grow = _signed_place(dark, ref, el, at, found, offset, cfg)
+        if offset is not None and el.kind == "seal":
+            offset = print_shift(dark, ref, el, offset, grow, cfg)
+        return got, offset, grow
     if offset is not None and _intruded(flow, lines, al, el, j, offset[1], px_per_pt(ref.dpi), cfg):
         return el, None, 0
     return el, offset, 0
+
+
+def _signed_place(
+    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], found: tuple[int, ...], offset: tuple[int, int] | None, cfg: ReflowDefaults
+) -> tuple[FieldLayout, tuple[int, int] | None, int]:
+    """A signature or seal place: by its table row (_in_row; not read where the row is not found and grew), else by its label off a table, risen to the line above (label_offset, risen)."""
+    flow, lines, al, j = at
+    above, below = around = _around(flow, lines, al, j)
+    row = _in_row(dark, ref, el, below, _bounds(above, below, found, cfg), cfg)
+    if row is not None:
+        return row
+    if table_row(ref.dark, _px_box(el.bbox, px_per_pt(ref.dpi)), cfg) is not None:  # its row not found on the scan
+        return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
+    if offset is None or _grown_under(around, offset[1], cfg):
+        offset = label_offset(dark, ref, el, at, _bounds(above, below, found, cfg), cfg)
+    return (el, None, 0) if offset is None else (risen(lines, ref, el, at, offset, cfg), offset, 0)
+
+
+def print_shift(dark: NDArray[np.float32], ref: Reference, el: FieldLayout, offset: tuple[int, int], grow: int, cfg: ReflowDefaults) -> tuple[int, int]:
+    """A seal place's offset moved sideways as far as its printed 「印」 moved on its line (px), found by the blank's glyph; the offset as it was when the glyph is not found once.
+
+    Word types 「　　印」 after what was pasted in the signature place: a picture narrower than
+    the blank's spaces brings 印 and the seal after it left (seed 88501-02 p5: 12 px); the
+    blank's 印 carried where it was then read as a stamp's ink (3-1-4, 3-1-7: no seal, read
+    uncertain). Grown rows hold 印 at their grown bottom.
+    """
+    k = px_per_pt(ref.dpi)
+    own = next((f.bbox for f in ref.layout.fields if f.name == el.name), el.bbox)
+    x0, y0, x1, y1 = _px_box(own, k)
+    h, w = dark.shape
+    ink = np.zeros(ref.dark.shape, np.uint8)
+    ink[y0:y1, x0:x1] = ink_mask(ref.dark[y0:y1, x0:x1], cfg)
+    ys, xs = np.nonzero(ink)
+    if len(xs) < 10:
+        return offset
+    pad = 2
+    gx0, gy0, gx1, gy1 = int(xs.min()) - pad, int(ys.min()) - pad, int(xs.max()) + 1 + pad, int(ys.max()) + 1 + pad
+    if gy1 - gy0 < 8 or gx1 - gx0 > 2 * (gy1 - gy0) or gx0 < 0 or gy0 < 0:
+        return offset  # not one glyph
+    tmpl = as_f32(ref.dark[gy0:gy1, gx0:gx1])
+    dx, dy = offset
+    signed = _signature_beside(ref, el)
+    left = int(round(signed.bbox[0] * k)) + dx if signed is not None else gx0 + dx - (x1 - x0)
+    ay0, ay1 = max(0, gy0 + dy + grow - SIGN.print_search_px), min(h, gy1 + dy + grow + SIGN.print_search_px)
+    ax0, ax1 = max(0, left), min(w, x1 + dx + (x1 - x0))
+    if ay1 - ay0 < tmpl.shape[0] or ax1 - ax0 < tmpl.shape[1] or float(tmpl.std()) < 0.02:
+        return offset
+    res = match(as_f32(dark[ay0:ay1, ax0:ax1]), tmpl)
+    by_col = res.max(axis=0)
+    c = int(np.argmax(by_col))
+    best = float(by_col[c])
+    far = np.abs(np.arange(len(by_col)) - c) >= gx1 - gx0
+    if best < SIGN.print_min or (far & (by_col >= best - SIGN.label_rival)).any():
+        return offset
+    return ax0 + c - gx0, dy
+
+
+def match(area: NDArray[np.float32], tmpl: NDArray[np.float32]) -> NDArray[np.float32]:
+    """cv2.TM_CCOEFF_NORMED of tmpl over area, 0 where the area under it is flat (white paper: OpenCV gives 1.0 there, seed 88501-02 p5)."""
+    res = cv2.matchTemplate(area, tmpl, cv2.TM_CCOEFF_NORMED)
+    th, tw = tmpl.shape
+    mean = cv2.boxFilter(area, -1, (tw, th), normalize=True, borderType=cv2.BORDER_ISOLATED)
+    sq = cv2.boxFilter(area * area, -1, (tw, th), normalize=True, borderType=cv2.BORDER_ISOLATED)
+    var = (sq - mean * mean)[th // 2 : th // 2 + res.shape[0], tw // 2 : tw // 2 + res.shape[1]]
+    return as_f32(np.where(var > 1e-4, np.nan_to_num(res, nan=0.0, posinf=0.0, neginf=0.0), 0.0))
 
 
 def _px_box(bbox: BBox, k: float) -> tuple[int, int, int, int]:
@@ -362,7 +422,7 @@ def label_offset(
     ax0, ax1 = max(0, lx0 - sx), min(w, lx1 + sx)
     if float(tmpl.std()) < 0.02 or ay1 - ay0 < tmpl.shape[0] or ax1 - ax0 < tmpl.shape[1]:
         return None
-    res = cv2.matchTemplate(as_f32(dark[ay0:ay1, ax0:ax1]), tmpl, cv2.TM_CCOEFF_NORMED)
+    res = match(as_f32(dark[ay0:ay1, ax0:ax1]), tmpl)
     by_row = res.max(axis=1)
     r = int(np.argmax(by_row))
     best = float(by_row[r])

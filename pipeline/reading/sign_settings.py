@@ -20,6 +20,13 @@ class SignDefaults:
     # The place reaches up to rise_gap_px under the line above's bottom where that went
     # (its print never inside the place; a scanned line's edge blurs by 1-2 px).
     rise_gap_px: int = 2
+    # A seal place's printed 「印」 is looked for on the scan within print_search_px rows of where
+    # its place put it, anywhere from the signature place's left to a place's width past its
+    # own, matching at print_min (TM_CCOEFF_NORMED) and no other place a glyph away within
+    # label_rival. Seeds 88500-00 and 88501-02 (bw 300 dpi): the moved 印 matched 0.50-0.95
+    # (one 0.37, left unmoved), the best elsewhere 0.0-0.55, always 0.15 or more below.
+    print_search_px: int = 4
+    print_min: float = 0.5
 
 
 SIGN = SignDefaults()
