@@ -59,8 +59,11 @@ def _carry(canvas: NDArray[np.float32], covered: NDArray[np.bool_], blank: NDArr
     dx, dy = pl.offset
     row = table_row(blank, _px(own, k)) if pl.grow > 0 else None
     if row is None:
-        up = c if y0 >= int(round(own[1] * k)) else y0 - int(round(own[1] * k))  # a risen place: the line above's print is not carried into it
+        own_top = int(round(own[1] * k))
+        up = c if y0 >= own_top else y0 - own_top  # a risen place: the line above's print is not carried into it
         _paste(canvas, blank, (x0 - c, y0 - up, x1 + c, y1 + c), pl.offset, covered)
+        if y0 < own_top:  # nor any aligned line's (one merged with the pictures is pasted too high): the scan holds no print there
+            covered[max(0, y0 + dy) : max(0, own_top + dy), max(0, x0 + dx) : max(0, x1 + dx)] = True
         return
     _grown_carry(canvas, covered, blank, (x0 - c, y0 - c, x1 + c, y1 + c), row, pl)
 

@@ -439,10 +439,13 @@ def label_offset(
 def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], offset: tuple[int, int], cfg: ReflowDefaults) -> FieldLayout:
     """A signature or seal place off a table reaching up to the line above it where that went: a picture pasted there rises above the label's line (a Word printing).
 
-    The line above is the blank's line just before the place's; where it was aligned, its top
-    where it went plus its height (a picture touching it pulls its bottom, never its top);
-    else where the place's offset puts it (it moved no further than the place). A place that
-    would then reach into another aligned line stays as it was.
+    It reaches up to the scan's nearest text line ending above its label (nothing of the scan
+    lies between: the pictures sit on the label's baseline and join its band) and, where the
+    blank's line just before it was aligned, no higher than that line's top where it went plus
+    its height (a picture touching it pulls its bottom, never its top). Seed 88501-00 p3: the
+    name line above 1-1-3's label unaligned, its seal rose 8 pt above the place (read
+    uncertain, 16.6 pt tall). A place whose gain would reach into another aligned line stays
+    as it was.
     """
     flow, _, al, j = at
     k = px_per_pt(ref.dpi)
@@ -451,11 +454,12 @@ def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, 
     prev = j - 1
     if prev < 0 or flow.page[prev] != flow.page[j]:
         return el
+    label_top = float(flow.lines.y0[j]) + dy
+    over = [float(lines.y1[i]) for i in range(len(lines)) if lines.y1[i] < label_top - 1]
+    ceiling = (max(over) if over else label_top - cfg.row_max_growth_px) + SIGN.rise_gap_px  # nothing of the scan's between
     pair = next((i for i, jj in al.pairs if jj == prev), None)
     if pair is not None:
-        ceiling = float(lines.y0[pair]) + float(flow.lines.y1[prev] - flow.lines.y0[prev]) + SIGN.rise_gap_px
-    else:
-        ceiling = float(flow.lines.y1[prev]) + dy + SIGN.rise_gap_px
+        ceiling = max(ceiling, float(lines.y0[pair]) + float(flow.lines.y1[prev] - flow.lines.y0[prev]) + SIGN.rise_gap_px)
     new_top = max(ceiling, top - cfg.row_max_growth_px)
     if new_top >= top:
         return el
