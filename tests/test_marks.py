@@ -275,3 +275,13 @@ def test_a_light_pencil_tick_on_a_grey_scan_is_uncertain_not_empty():
         assert state == "uncertain" and "鉛筆" in (note or "")
     speck = BoxMeasure(0.0011, 0.0, 0.0, N, False, (0, 0), 0.0, 0, 0.3, 0.0, 0.0, 1.0, 0.3)
     assert decide(speck)[0] == "empty"
+
+
+def test_a_tick_with_no_pixel_over_the_noise_floor_is_uncertain_not_empty():
+    """Ensures that a ✓ so light that no pixel passes the noise floor (inner 0, peak 0) but whose faint ink spreads inside is uncertain (86900-02 2-2-1, a colour scan, read empty before), while an empty box's scan noise (specks up to 0.162 on 1,280 empty boxes and brackets) stays empty."""
+    for specks in (0.45, 0.18):  # 86900-02 2-2-1; a tick of 86500-07
+        faint = BoxMeasure(0.0, 0.0, 0.0, N, False, (0, 0), 0.0, 0, 0.0, 0.0, 0.0, 0.0, specks)
+        state, _, note = decide(faint)
+        assert state == "uncertain" and "鉛筆" in (note or ""), specks
+    noise = BoxMeasure(0.0, 0.0, 0.0, N, False, (0, 0), 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.162)
+    assert decide(noise)[0] == "empty"

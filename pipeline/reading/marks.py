@@ -316,7 +316,7 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
         if m.edge >= cfg.edge_uncertain or (m.edge >= cfg.reach_edge and m.edge_reach >= cfg.reach_share):
             return "uncertain", score, f"枠の縁に記入（はみ出した印？ インク {m.edge:.3f}）"
-        if m.specks >= cfg.speck_uncertain or (m.inner > 0.0 and m.specks >= max(cfg.speck_faint, cfg.speck_spread * m.peak)):
+        if m.specks >= cfg.speck_uncertain or m.specks >= max(cfg.speck_faint, cfg.speck_spread * m.peak):
             return "uncertain", round(max(score, m.specks / cfg.speck_uncertain * 0.1), 3), f"枠内に薄い点（鉛筆の印？ {m.specks:.2f}）"
         return "empty", score, None
     if m.inner > cfg.inner_empty:
