@@ -60,8 +60,15 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
     ("model loads", (("reading/engines.py", "classifier"), ("reading/engines.py", "ocr"), ("reading/engines.py", "ppocr")), ""),
     ("open files", (("sources/ingest.py", "open_source"),), ""),
     ("scan: form test+register", (("reading/register.py", "register"),), "scan pages"),
-    ("scan: QR/page code", (("reading/references.py", "references"),), "scan pages"),
+    # inside registration: the page code read from the scan (only when the layout alone is not clear),
+    # and the blank pages' ORB features, found when a scan is first matched to a page (references.py)
+    ("  page code (QR) read", (("reading/register.py", "_read_code"),), "scan: form test+register"),
+    ("  blank page features", (("reading/references.py", "_features"),), "scan: form test+register"),
+    # the blank pages rendered and prepared, once per process (references.py; was "QR/page code")
+    ("scan: blank pages prepared", (("reading/references.py", "references"),), "scan pages"),
     ("scan: page gate", (("reading/page_gate.py", "could_be_form_page"),), "scan pages"),
+    # a page the gate let go: the page search's guess only, for the moved-content check
+    ("scan: page search (gated)", (("reading/register.py", "page_search_only"),), "scan pages"),
     ("scan: moved content", (("reading/reflow_scan.py", "settle"),), "scan pages"),
     ("scan: marks", (("reading/marks.py", "read_marks"),), "scan pages"),
     ("scan: field OCR", (("reading/fields.py", "read_fields"),), "scan pages"),
@@ -96,7 +103,14 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
 
 # The blank pages are prepared (references) on the first call from whichever stage needs them first:
 # that call's time is taken out of the stage it was made from (its direct caller), not counted twice.
-PREPARED_IN = ("scan: QR/page code", (("reading/register.py", "register", "scan: form test+register"), ("reading/reflow_scan.py", "settle", "scan: moved content")))
+PREPARED_IN = (
+    "scan: blank pages prepared",
+    (
+        ("reading/register.py", "register", "scan: form test+register"),
+        ("reading/register.py", "page_search_only", "scan: page search (gated)"),
+        ("reading/reflow_scan.py", "settle", "scan: moved content"),
+    ),
+)
 
 
 @dataclass
