@@ -172,20 +172,22 @@ def stretched(blank: NDArray[np.float32], box: tuple[int, int, int, int]) -> NDA
 
 
 def own_line(lines: Lines, ref: Reference, el: Element, cfg: ReflowDefaults) -> int | None:
-    """The blank's line an element goes with (element_line); a signature or seal place in a table row (a Word printing): the row's line.
+    """The blank's line an element goes with (element_line); a signature or seal place in a table row (a Word printing): the row's line; off a table, its label's (label_rows).
 
     A seal's place there reaches 40 pt down from the row's top, past the row: its bottom met
     the next line's, which element_line took for its own (seed 88002-00: 3-1-5's seal placed
-    on the line after its row, on the next page, and read empty there).
+    on the line after its row, on the next page, and read empty there). Off a table a
+    signature place can reach up over the 氏名 line too, and element_line took that (seed
+    88503-00 1-1-4: placed 27 px high).
     """
     k = px_per_pt(ref.dpi)
     if isinstance(el, FieldLayout) and el.kind in ("signature", "seal"):
         row = table_row(ref.dark, (int(round(el.bbox[0] * k)), int(round(el.bbox[1] * k)), int(round(el.bbox[2] * k)), int(round(el.bbox[3] * k))), cfg)
         if row is not None:
             return line_of(lines, row.top + 1, row.bottom - 1)
-        signed = _signature_beside(ref, el)
-        if signed is not None:
-            return element_line(lines, signed, k)
+        signed = _signature_beside(ref, el) or el
+        _, y0, _, y1 = _px_box(signed.bbox, k)
+        return line_of(lines, *label_rows(ref, signed, (y0, y1), cfg))
     return element_line(lines, el, k)
 
 
@@ -397,6 +399,24 @@ def _label_box(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: Refl
     return max(0, int(cols[0]) - 4), x1
 
 
+def label_rows(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: ReflowDefaults) -> tuple[int, int]:
+    """The rows (px) of a signed line's label within its blank line's `rows`: the lowest run of printed rows left of the places.
+
+    The blank's line can hold the 氏名 line above the label too (printing ind88503-p0: set
+    tight, one band); pictures pasted on the label's line push the two apart, and the label
+    matched as a pair of lines found 氏名's place (seed 88503-00 1-1-4: 27 px high).
+    """
+    k = px_per_pt(ref.dpi)
+    on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
+    x1 = max(1, int(round(min(on_row) * k)) - 2)
+    inked = np.flatnonzero((ref.dark[rows[0] : rows[1] + 1, :x1] > cfg.ink).any(axis=1)) + rows[0]
+    if len(inked) == 0:
+        return rows
+    gaps = np.flatnonzero(np.diff(inked) > 2)
+    start = int(inked[gaps[-1] + 1]) if len(gaps) else int(inked[0])
+    return max(rows[0], start - 1), rows[1]
+
+
 def label_offset(
     dark: NDArray[np.float32], ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], bounds: tuple[float, float], cfg: ReflowDefaults
 ) -> tuple[int, int] | None:
@@ -410,7 +430,7 @@ def label_offset(
     place where the label would cover another aligned line is not it.
     """
     flow, lines, al, j = at
-    y0, y1 = int(flow.lines.y0[j]), int(flow.lines.y1[j])
+    y0, y1 = label_rows(ref, el, (int(flow.lines.y0[j]), int(flow.lines.y1[j])), cfg)
     cols = _label_box(ref, el, (y0, y1), cfg)
     if cols is None:
         return None
@@ -427,7 +447,7 @@ def label_offset(
     r = int(np.argmax(by_row))
     best = float(by_row[r])
     far = np.abs(np.arange(len(by_row)) - r) >= max(4, (y1 - y0) // 2)
-    if best < cfg.place_min_corr or (far & (by_row >= max(cfg.place_min_corr, best - SIGN.label_rival))).any():
+    if best < SIGN.label_min or (far & (by_row >= max(SIGN.label_min, best - SIGN.label_rival))).any():
         return None
     dy = ay0 + r - ty0
     dx = ax0 + int(np.argmax(res[r])) - lx0
@@ -454,7 +474,7 @@ def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, 
     prev = j - 1
     if prev < 0 or flow.page[prev] != flow.page[j]:
         return el
-    label_top = float(flow.lines.y0[j]) + dy
+    label_top = float(label_rows(ref, el, (int(flow.lines.y0[j]), int(flow.lines.y1[j])), cfg)[0]) + dy
     over = [float(lines.y1[i]) for i in range(len(lines)) if lines.y1[i] < label_top - 1]
     ceiling = (max(over) if over else label_top - cfg.row_max_growth_px) + SIGN.rise_gap_px  # nothing of the scan's between
     pair = next((i for i, jj in al.pairs if jj == prev), None)

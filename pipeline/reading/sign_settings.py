@@ -13,9 +13,12 @@ from dataclasses import dataclass
 class SignDefaults:
     """A signed line's label looked for below where its neighbours put it, and the place grown up to the line above."""
 
-    # The label (「…署名（肉筆）押印：」, left of the places) is where it matches best; another
-    # place at least half a line away matching within label_rival of it (the same label on
-    # another signed line within reach) leaves it unplaced.
+    # The label (「…署名（肉筆）押印：」, left of the places) is where it matches best, at
+    # label_min or more (TM_CCOEFF_NORMED); another place at least half a line away matching
+    # within label_rival of it (the same label on another signed line within reach) leaves it
+    # unplaced. Seeds 88500-00, 88503-00: the label 0.48-0.8 (0.48 where the blank's line holds
+    # the 氏名 line above it too, which the pictures pushed apart), elsewhere within reach 0.07-0.23.
+    label_min: float = 0.4
     label_rival: float = 0.15
     # The place reaches up to rise_gap_px under the line above's bottom where that went
     # (its print never inside the place; a scanned line's edge blurs by 1-2 px).
