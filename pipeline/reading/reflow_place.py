@@ -460,12 +460,15 @@ def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, 
     """A signature or seal place off a table reaching up to the line above it where that went: a picture pasted there rises above the label's line (a Word printing).
 
     It reaches up to the scan's nearest text line ending above its label (nothing of the scan
-    lies between: the pictures sit on the label's baseline and join its band) and, where the
-    blank's line just before it was aligned, no higher than that line's top where it went plus
-    its height (a picture touching it pulls its bottom, never its top). Seed 88501-00 p3: the
+    lies between: the pictures sit on the label's baseline and join its band; a picture
+    touching the line above makes that band end lower, never higher). Seed 88501-00 p3: the
     name line above 1-1-3's label unaligned, its seal rose 8 pt above the place (read
-    uncertain, 16.6 pt tall). A place whose gain would reach into another aligned line stays
-    as it was.
+    uncertain, 16.6 pt tall). A band of the scan within the places' columns that ends where the
+    next begins is a picture's top cut off (a tall band is cut at its emptiest rows), not a line,
+    even when aligned with one (88503-00 2-3-2: the seal's top paired with a line of the blank,
+    the place kept under it, the stamp 10 pt tall in it; five such tops on its page, each
+    meeting the label's band, every text line 3 px or more from the next). A place whose
+    gain would reach into another aligned line stays as it was.
     """
     flow, _, al, j = at
     k = px_per_pt(ref.dpi)
@@ -475,15 +478,16 @@ def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, 
     if prev < 0 or flow.page[prev] != flow.page[j]:
         return el
     label_top = float(label_rows(ref, el, (int(flow.lines.y0[j]), int(flow.lines.y1[j])), cfg)[0]) + dy
-    over = [float(lines.y1[i]) for i in range(len(lines)) if lines.y1[i] < label_top - 1]
+    span = [f.bbox for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
+    xs0, xs1 = min(b[0] for b in span) * k + offset[0] - 4, max(pasted_room(b, 0.0, "seal")[2] for b in span) * k + offset[0] + 4
+    tops = {int(v) for v in lines.y0}
+    text = [i for i in range(len(lines)) if not (lines.x0[i] >= xs0 and lines.x1[i] <= xs1 and {int(lines.y1[i]) - 1, int(lines.y1[i]), int(lines.y1[i]) + 1} & tops)]  # a picture's top, cut off its band
+    over = [float(lines.y1[i]) for i in text if lines.y1[i] < label_top - 1]
     ceiling = (max(over) if over else label_top - cfg.row_max_growth_px) + SIGN.rise_gap_px  # nothing of the scan's between
-    pair = next((i for i, jj in al.pairs if jj == prev), None)
-    if pair is not None:
-        ceiling = max(ceiling, float(lines.y0[pair]) + float(flow.lines.y1[prev] - flow.lines.y0[prev]) + SIGN.rise_gap_px)
     new_top = max(ceiling, top - cfg.row_max_growth_px)
     if new_top >= top:
         return el
-    others = [(float(lines.y0[i]), float(lines.y1[i])) for i, jj in al.pairs if jj != j]
+    others = [(float(lines.y0[i]), float(lines.y1[i])) for i, jj in al.pairs if jj != j and i in text]
     if intrudes((new_top, top + cfg.intrude_px + 1), others, cfg.intrude_px):  # what it gains (a seal's place may reach below its line already)
         return el
     return replace(el, bbox=(el.bbox[0], (new_top - dy) / k, el.bbox[2], el.bbox[3]))
