@@ -451,6 +451,10 @@ def label_offset(
         return None
     dy = ay0 + r - ty0
     dx = ax0 + int(np.argmax(res[r])) - lx0
+    printed = int((tmpl > cfg.ink).sum())
+    there = int((dark[ty0 + dy : ty1 + dy, lx0 + dx : lx1 + dx] > cfg.ink).sum())
+    if not printed / 2 <= there <= printed * 2:  # a faint or stray match, not the label's print (seed 88500-00 p5: 3-1-7's line went to the next page)
+        return None
     if any(jj != j and min(float(lines.y1[i]), y1 + dy) - max(float(lines.y0[i]), y0 + dy) > cfg.intrude_px for i, jj in al.pairs):
         return None
     return dx, dy
@@ -483,8 +487,8 @@ def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, 
     tops = {int(v) for v in lines.y0}
     text = [i for i in range(len(lines)) if not (lines.x0[i] >= xs0 and lines.x1[i] <= xs1 and {int(lines.y1[i]) - 1, int(lines.y1[i]), int(lines.y1[i]) + 1} & tops)]  # a picture's top, cut off its band
     over = [float(lines.y1[i]) for i in text if lines.y1[i] < label_top - 1]
-    ceiling = (max(over) if over else label_top - cfg.row_max_growth_px) + SIGN.rise_gap_px  # nothing of the scan's between
-    new_top = max(ceiling, top - cfg.row_max_growth_px)
+    ceiling = (max(over) if over else label_top - SIGN.max_rise_px) + SIGN.rise_gap_px  # nothing of the scan's between
+    new_top = max(ceiling, label_top - SIGN.max_rise_px)
     if new_top >= top:
         return el
     others = [(float(lines.y0[i]), float(lines.y1[i])) for i, jj in al.pairs if jj != j and i in text]

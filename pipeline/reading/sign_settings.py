@@ -23,6 +23,10 @@ class SignDefaults:
     # The place reaches up to rise_gap_px under the line above's bottom where that went
     # (its print never inside the place; a scanned line's edge blurs by 1-2 px).
     rise_gap_px: int = 2
+    # ... and no higher than max_rise_px above its label's top: a pasted seal is 11 mm (43 px),
+    # a signature 8 mm (independent set's Word fillings); a label at a page's top has nothing
+    # above it to stop the place (seed 88500-00 p6: 3-1-7's place rose 98 pt).
+    max_rise_px: int = 50
     # A seal place's printed 「印」 is looked for on the scan within print_search_px rows of where
     # its place put it, anywhere from the signature place's left to a place's width past its
     # own, matching at print_min (TM_CCOEFF_NORMED) and no other place a glyph away within
