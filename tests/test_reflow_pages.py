@@ -286,3 +286,44 @@ def test_label_lines_between_two_pairs_of_one_page_are_paired_at_the_runs_offset
     assert labelled(base, scan, flow).pairs == tuple((i, i) for i in range(n))
     off = _lines(sdesc.astype(np.float32), (fy + 15 + np.where(np.arange(n) == 3, 20, 0)).astype(np.float32))  # one a line off
     assert labelled(base, off, flow).pairs == base.pairs
+
+
+def test_a_block_of_label_lines_across_a_blank_pages_end_is_paired_at_one_offset() -> None:
+    """Ensures that the label lines before an aligned run that come from the end of the previous blank page (values typed after each) are paired as a block at one offset, and not when the block is too short, off its offset, or unlike the labels.
+
+    Seed 86900-05 p14 (tuning, word_scan): the last 8 label lines of blank page 11 pushed onto a
+    sheet of their own above blank page 12's 6 lines; only those 6 aligned and the page was taken
+    for an attachment (unconfirmed instead of missing documents). One label line alone across a
+    page's end must be alike at label_sim (0.975); these were 0.81-0.98.
+    """
+    from pipeline.reading.reflow_lines import label_similarity, labelled
+
+    rng = np.random.default_rng(86905)
+    n, label_bins = 14, 28
+    fdesc = _unit_rows(rng, n)
+    fdesc[:8, label_bins:] = 0.0  # blank page 0's last 8 lines: a label alone on each
+    fdesc /= np.linalg.norm(fdesc, axis=1, keepdims=True)
+    fy = np.arange(n, dtype=np.float32) * 24 + np.where(np.arange(n) >= 8, 2000, 0)  # page 1 further down the flow
+    flow = _flow(fdesc, fy, np.array([0] * 8 + [1] * 6))
+    flow.lines.x1[:8] = label_bins * 3 + 6
+
+    def scan_of(noise: float, off: np.ndarray | None = None) -> Lines:
+        sdesc = fdesc.copy()
+        sdesc[:8, :label_bins] += rng.normal(0.0, noise, (8, label_bins)).astype(np.float32)
+        sdesc[:8, label_bins + 1 :] = rng.random((8, 40 - label_bins - 1)).astype(np.float32)  # the value typed after it
+        sdesc /= np.linalg.norm(sdesc, axis=1, keepdims=True)
+        sy = np.arange(n, dtype=np.float32) * 24 + 40 + (0 if off is None else off)
+        return _lines(sdesc.astype(np.float32), sy.astype(np.float32))
+
+    run = Alignment(tuple((i, i) for i in range(8, 14)), (1.0,) * 6, 6.0)
+    scan = scan_of(0.12)
+    sims = [label_similarity(scan, i, flow.lines, i) for i in range(8)]
+    assert min(sims) >= 0.78 and min(sims) < 0.975, sims  # alike as scanned labels, not enough for one line alone
+    assert labelled(run, scan, flow).pairs == tuple((i, i) for i in range(n))
+    shifted = scan_of(0.12, np.where(np.arange(n) == 2, 12, 0).astype(np.float32))  # line 2 off the block's offset
+    assert labelled(run, shifted, flow).pairs == tuple((i, i) for i in range(3, n))  # the block ends above line 3
+    short = scan_of(0.12, np.where(np.arange(n) == 5, 12, 0).astype(np.float32))
+    assert labelled(run, short, flow).pairs == run.pairs  # lines 6 and 7 alone: under label_block_lines
+    other = _lines(_unit_rows(rng, n), np.arange(n, dtype=np.float32) * 24 + 40)  # another document's lines there
+    other.desc[8:] = scan.desc[8:]
+    assert labelled(run, other, flow).pairs == run.pairs

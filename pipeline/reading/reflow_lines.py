@@ -409,6 +409,32 @@ def _label_pair(lines: Lines, flow: Flow, at: tuple[int, int], step: int, d0: fl
     return (i, j, v) if v >= (cfg.label_sim_same if same else cfg.label_sim) else None
 
 
+def _label_block(lines: Lines, flow: Flow, at: tuple[int, int], step: int, cfg: ReflowDefaults) -> list[tuple[int, int, float]]:
+    """The label lines past `at` across a blank page's end, as a block: each starts where the blank's does, all at one offset, alike over the blank's columns.
+
+    Across a page's end one line must be alike at label_sim (its offset is free); a block of
+    label_block_lines or more lines, one to one with the other page's and at one offset, is
+    told apart by that alone (seed 86900-05 p14: the contacts page's last 8 lines pushed onto a
+    sheet of their own, alike 0.81-0.98, offsets within 2 px; the page was taken for an
+    attachment). Empty when there is no such block.
+    """
+    i, j = at[0] + step, at[1] + step
+    if not (0 <= i < len(lines) and 0 <= j < len(flow.page)) or flow.page[j] == flow.page[at[1]]:
+        return []
+    page, d0, found = flow.page[j], _dy(lines, i, flow.lines, j), []
+    while 0 <= i < len(lines) and 0 <= j < len(flow.page) and flow.page[j] == page:
+        if abs(int(lines.x0[i]) - int(flow.lines.x0[j])) > cfg.label_x_px or abs(_dy(lines, i, flow.lines, j) - d0) > cfg.label_drift_px:
+            break
+        v = label_similarity(lines, i, flow.lines, j, cfg)
+        if v < cfg.label_block_least:
+            break
+        found.append((i, j, v))
+        i, j = i + step, j + step
+    if len(found) < cfg.label_block_lines or float(np.median([v for _, _, v in found])) < cfg.label_sim_same:
+        return []
+    return found
+
+
 def _label_gaps(pairs: list[tuple[int, int]], sims: list[float], lines: Lines, flow: Flow, cfg: ReflowDefaults) -> None:
     """Fill, in place, the lines between two pairs of one blank page as many apart on both sides and at one offset with the label lines they are (_label_pair)."""
     k = 0
@@ -440,12 +466,16 @@ def labelled(al: Alignment, lines: Lines, flow: Flow, cfg: ReflowDefaults = REFL
     for step in (1, -1):
         end = (lambda: pairs[-1]) if step > 0 else (lambda: pairs[0])
         d0 = _dy(lines, end()[0], flow.lines, end()[1])
-        while (nxt := _label_pair(lines, flow, end(), step, d0, cfg)) is not None:
-            i, j, v = nxt
-            at = len(pairs) if step > 0 else 0
-            pairs.insert(at, (i, j))
-            sims.insert(at, v)
-            d0 = _dy(lines, i, flow.lines, j)  # across a page's end: the next page's own offset from here on
+        while True:
+            nxt = _label_pair(lines, flow, end(), step, d0, cfg)
+            found = [nxt] if nxt is not None else _label_block(lines, flow, end(), step, cfg)
+            if not found:
+                break
+            for i, j, v in found:
+                at = len(pairs) if step > 0 else 0
+                pairs.insert(at, (i, j))
+                sims.insert(at, v)
+            d0 = _dy(lines, end()[0], flow.lines, end()[1])  # across a page's end: the next page's own offset from here on
     if len(pairs) == len(al.pairs):
         return al
     return replace(al, pairs=tuple(pairs), sims=tuple(sims))

@@ -131,6 +131,12 @@ class ReflowDefaults:
     # the closing contacts page, every label with its value typed after it) measured the right
     # label lines 0.87-0.98, and only 3 of its 19 lines aligned (taken for an attachment).
     label_sim_same: float = 0.85
+    # ... and across a page's end, a block of label_block_lines or more such lines one to one with
+    # the other blank page's, at one offset, each alike at label_block_least or more and their
+    # median at label_sim_same (seed 86900-05 p14: 8 label lines 0.81-0.98 across the end of
+    # blank page 11, offsets within 2 px, where one line alone needs label_sim).
+    label_block_lines: int = 3
+    label_block_least: float = 0.78
     # A registered page counts as moved when at least moved_lines consecutive aligned lines sit
     # moved_px or more from where the registration put them, within moved_agree_px of each
     # other (a Word reflow moves what follows by a line, 15-20 px). On unmoved scans of both
