@@ -65,6 +65,17 @@ def test_typed_values_are_read_from_the_stream_even_when_wrapped() -> None:
     assert name is not None and "".join(c.text for c in name) == "山田"
 
 
+def test_a_seal_spot_printed_in_a_name_place_is_not_part_of_the_typed_name() -> None:
+    """Ensures that the blank's 印 inside a name's place, which Word moves to after the typed name, is left out of the name (seed 86900-08 respondent.name read 「佐藤拓也印」), while a date keeps its own printed 年 月 日."""
+    blank = [(1, line("氏名：", 80, 130) + line("印", 280, 130) + line("日付：", 80, 160) + line("年", 140, 160) + line("月", 180, 160) + line("日", 220, 160) + line("1-2-1□従業員に対し、啓発活動を行っている。", 60, 200))]
+    doc = [(0, line("氏名：佐藤拓也印", 80, 130) + line("日付：2025年4月1日", 80, 160) + line("1-2-1■従業員に対し、啓発活動を行っている。", 60, 200))]
+    al = align(placed_stream(blank), placed_stream(doc))
+    name = typed_in(al, 1, (110.0, 128.0, 300.0, 142.0))
+    assert name is not None and "".join(c.text for c in name) == "佐藤拓也"
+    date = typed_in(al, 1, (110.0, 158.0, 300.0, 172.0))
+    assert date is not None and "".join(c.text for c in date) == "2025年4月1日"
+
+
 def test_the_blank_itself_is_in_place() -> None:
     al = align(placed_stream(BLANK), placed_stream([(0, BLANK[0][1]), (1, BLANK[1][1])]))
     assert al.in_place()

@@ -261,6 +261,9 @@ def growth_below(al: Alignment, layout_page: int, box: BBox, shift: Shift, *, an
 
 # What a blank prints as the place to write on, never part of a value.
 PLACEHOLDERS = frozenset("＿_‗￣ 　")
+# A seal spot the blank prints inside a name's place: its own print, never part of the name (seed
+# 86900-08 respondent.name read 「佐藤拓也印」: Word moved 印 after the typed name, still inside the place).
+SEAL_SPOTS = frozenset("印㊞")
 
 
 def typed_in(al: Alignment, layout_page: int, box: BBox) -> list[Char] | None:
@@ -270,7 +273,7 @@ def typed_in(al: Alignment, layout_page: int, box: BBox) -> list[Char] | None:
     sentence above) and the print that follows it (what is right of it on its line, or the next
     line). Whatever the file has between those two, once found, is the field's: the applicant's
     typing however many lines it wrapped onto, plus the field's own print (年 月 日) but not its
-    underscores. This does not depend on where the typing pushed the line.
+    underscores nor a seal spot (印). This does not depend on where the typing pushed the line.
     """
     geo = al.blank_geo
     page = geo[:, 0] == layout_page
@@ -294,7 +297,7 @@ def typed_in(al: Alignment, layout_page: int, box: BBox) -> list[Char] | None:
     out = []
     for j in range(start + 1, end):
         c = al.doc[j].char
-        if c.text in PLACEHOLDERS or (of_doc[j] >= 0 and j not in own):
+        if c.text in PLACEHOLDERS or (of_doc[j] >= 0 and (j not in own or c.text in SEAL_SPOTS)):
             continue
         out.append(c)
     return out
