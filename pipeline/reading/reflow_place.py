@@ -327,7 +327,8 @@ def _signed_place(
     row = _in_row(dark, ref, el, below, _bounds(above, below, found, cfg), cfg)
     if row is not None:
         return row
-    if table_row(ref.dark, _px_box(el.bbox, px_per_pt(ref.dpi)), cfg) is not None:  # its row not found on the scan
+    k = px_per_pt(ref.dpi)
+    if any(table_row(ref.dark, _px_box(f.bbox, k), cfg) is not None for f in (el, _signature_beside(ref, el) or el)):  # its row (or its signature's: a seal's place reaches past the row) not found on the scan
         return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
     if offset is None or _grown_under(around, offset[1], cfg):
         offset = label_offset(dark, ref, el, at, _bounds(above, below, found, cfg), cfg)
