@@ -331,7 +331,7 @@ def _signed_place(
     if any(table_row(ref.dark, _px_box(f.bbox, k), cfg) is not None for f in (el, _signature_beside(ref, el) or el)):  # its row (or its signature's: a seal's place reaches past the row) not found on the scan
         return el, (None if offset is None or _grown_under(around, offset[1], cfg) else offset), 0
     if offset is None or _grown_under(around, offset[1], cfg):
-        offset = label_offset(dark, ref, el, at, _bounds(above, below, found, cfg), cfg)
+        offset = label_offset(dark, ref, el, at, (_bounds(above, below, found, cfg), found), cfg)
     return (el, None, 0) if offset is None else (risen(lines, ref, el, at, offset, cfg), offset, 0)
 
 
@@ -394,10 +394,17 @@ def _label_box(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: Refl
     k = px_per_pt(ref.dpi)
     on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
     x1 = int(round(min(on_row) * k)) - 2
-    cols = np.flatnonzero((ref.dark[rows[0] : rows[1] + 1, : max(0, x1)] > cfg.ink).any(axis=0))
+    cols = np.flatnonzero((_text_dark(ref.dark, rows[0], rows[1] + 1, max(0, x1), cfg) > cfg.ink).any(axis=0))
     if len(cols) == 0 or x1 - int(cols[0]) < 3 * cfg.rule_px:
         return None
     return max(0, int(cols[0]) - 4), x1
+
+
+def _text_dark(dark: NDArray[np.float32], y0: int, y1: int, x1: int, cfg: ReflowDefaults) -> NDArray[np.float32]:
+    """The blank's darkness over rows y0..y1, columns 0..x1, its rules left out (reflow_lines.ink_mask, ±1 px): a label under a table's bottom rule matched that rule wherever another row's was (seed 88502-04 p8, 4-4-1)."""
+    part = dark[max(0, y0) : y1, :x1]
+    keep = cv2.dilate(ink_mask(part, cfg), np.ones((3, 3), np.uint8)) > 0
+    return as_f32(np.where(keep, part, 0.0))
 
 
 def label_rows(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: ReflowDefaults) -> tuple[int, int]:
@@ -410,7 +417,7 @@ def label_rows(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: Refl
     k = px_per_pt(ref.dpi)
     on_row = [f.bbox[0] for f in ref.layout.fields if f.kind in ("signature", "seal") and min(f.bbox[3], el.bbox[3]) > max(f.bbox[1], el.bbox[1])]
     x1 = max(1, int(round(min(on_row) * k)) - 2)
-    inked = np.flatnonzero((ref.dark[rows[0] : rows[1] + 1, :x1] > cfg.ink).any(axis=1)) + rows[0]
+    inked = np.flatnonzero((_text_dark(ref.dark, rows[0], rows[1] + 1, x1, cfg) > cfg.ink).any(axis=1)) + rows[0]
     if len(inked) == 0:
         return rows
     gaps = np.flatnonzero(np.diff(inked) > 2)
@@ -419,9 +426,9 @@ def label_rows(ref: Reference, el: FieldLayout, rows: tuple[int, int], cfg: Refl
 
 
 def label_offset(
-    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], bounds: tuple[float, float], cfg: ReflowDefaults
+    dark: NDArray[np.float32], ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], within: tuple[tuple[float, float], tuple[int, ...]], cfg: ReflowDefaults
 ) -> tuple[int, int] | None:
-    """Where a signature or seal place's label line is on the scan, off a table: (dx, dy) px of the one place within `bounds` (offsets) its label matches; None when none or two do.
+    """Where a signature or seal place's label line is on the scan, off a table: (dx, dy) px of the one place within `within[0]` (offsets) its label matches; None when none or two do (unless one of them is where its neighbours put its line, `within[1]`, and the other not).
 
     A picture pasted on a plain line (not in a table) makes the line as tall as itself: the
     label (「…押印：」) sinks under it by the picture's height past the line's, and everything
@@ -435,9 +442,9 @@ def label_offset(
     cols = _label_box(ref, el, (y0, y1), cfg)
     if cols is None:
         return None
-    (lx0, lx1), sx, pad = cols, cfg.search_x_px, cfg.pad_y_px
+    (lx0, lx1), sx, pad, bounds = cols, cfg.search_x_px, cfg.pad_y_px, within[0]
     ty0, ty1 = max(0, y0 - pad), y1 + pad + 1
-    tmpl = as_f32(ref.dark[ty0:ty1, lx0:lx1])
+    tmpl = as_f32(_text_dark(ref.dark, ty0, ty1, lx1, cfg)[:, lx0:])
     h, w = dark.shape
     ay0, ay1 = max(0, ty0 + int(np.floor(bounds[0])) - cfg.search_y_px), min(h, ty1 + int(np.ceil(bounds[1])) + cfg.search_y_px)
     ax0, ax1 = max(0, lx0 - sx), min(w, lx1 + sx)
@@ -448,17 +455,29 @@ def label_offset(
     r = int(np.argmax(by_row))
     best = float(by_row[r])
     far = np.abs(np.arange(len(by_row)) - r) >= max(4, (y1 - y0) // 2)
-    if best < SIGN.label_min or (far & (by_row >= max(SIGN.label_min, best - SIGN.label_rival))).any():
+    rivals = np.flatnonzero(far & (by_row >= max(SIGN.label_min, best - SIGN.label_rival))) + ay0 - ty0
+    if best < SIGN.label_min or (len(rivals) and not _told_apart(ay0 + r - ty0, rivals, within[1], cfg)):
         return None
     dy = ay0 + r - ty0
     dx = ax0 + int(np.argmax(res[r])) - lx0
     printed = int((tmpl > cfg.ink).sum())
-    there = int((dark[ty0 + dy : ty1 + dy, lx0 + dx : lx1 + dx] > cfg.ink).sum())
+    there = int(ink_mask(dark[ty0 + dy : ty1 + dy, max(0, lx0 + dx) : lx1 + dx], cfg).sum())
     if not printed / 2 <= there <= printed * 2:  # a faint or stray match, not the label's print (seed 88500-00 p5: 3-1-7's line went to the next page)
         return None
     if any(jj != j and min(float(lines.y1[i]), y1 + dy) - max(float(lines.y0[i]), y0 + dy) > cfg.intrude_px for i, jj in al.pairs):
         return None
     return dx, dy
+
+
+def _told_apart(dy: int, rivals: NDArray[np.intp], near: tuple[int, ...], cfg: ReflowDefaults) -> bool:
+    """Whether the best label match (offset dy px) stands against rivals as good: it is where the line's neighbours put it (within search_y_px of `near`), none of them is.
+
+    Seed 88502-04 p4: 3-1-2's label 0.57 where its neighbours put it, 0.49 a line higher.
+    """
+    def close(d: int) -> bool:
+        return any(abs(d - n) <= cfg.search_y_px for n in near)
+
+    return close(dy) and not any(close(int(d)) for d in rivals)
 
 
 def risen(lines: Lines, ref: Reference, el: FieldLayout, at: tuple[Flow, Lines, Alignment, int], offset: tuple[int, int], cfg: ReflowDefaults) -> FieldLayout:
