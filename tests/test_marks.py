@@ -285,3 +285,12 @@ def test_a_tick_with_no_pixel_over_the_noise_floor_is_uncertain_not_empty():
         assert state == "uncertain" and "鉛筆" in (note or ""), specks
     noise = BoxMeasure(0.0, 0.0, 0.0, N, False, (0, 0), 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.162)
     assert decide(noise)[0] == "empty"
+
+
+def test_a_large_circle_away_from_the_frame_is_uncertain_not_empty():
+    """Ensures that a box with nothing inside whose ring a large ○ crosses in part (no ink at the frame) is uncertain (seed 87000-02 7-2-2: ring 0.44, read empty before), while an empty box's ring up to 0.25 stays empty."""
+    for ring in (0.44, 0.3):
+        circled = BoxMeasure(0.0, 0.0017, ring, 16, False, (0, 0), 0.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        state, _, note = decide(circled)
+        assert state == "uncertain" and "○" in (note or ""), ring
+    assert decide(BoxMeasure(0.0, 0.0, 0.25, 16, False, (0, 0), 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0))[0] == "empty"

@@ -316,6 +316,8 @@ def decide(m: BoxMeasure, cfg: MarkDefaults = MARKS) -> tuple[MarkState, float, 
     if m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
         if m.edge >= cfg.edge_uncertain or (m.edge >= cfg.reach_edge and m.edge_reach >= cfg.reach_share):
             return "uncertain", score, f"枠の縁に記入（はみ出した印？ インク {m.edge:.3f}）"
+        if m.ring >= cfg.ring_unsure:
+            return "uncertain", score, f"枠の周りに記入（{m.ring:.0%} の範囲：大きな○？）"
         if m.specks >= cfg.speck_uncertain or m.specks >= max(cfg.speck_faint, cfg.speck_spread * m.peak):
             return "uncertain", round(max(score, m.specks / cfg.speck_uncertain * 0.1), 3), f"枠内に薄い点（鉛筆の印？ {m.specks:.2f}）"
         return "empty", score, None

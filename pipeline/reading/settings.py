@@ -147,6 +147,12 @@ class MarkDefaults:
     # neighbour's ○ passes); ticks and crosses ≤ 0.44; strays ≤ 0.38.
     ring_checked: float = 0.6
     ring_empty: float = 0.45
+    # ... but a box with nothing inside whose ring is inked from ring_unsure up is uncertain, not
+    # empty: a large ○ drawn well away from the frame crosses only part of the ring (seed 87000-02
+    # 7-2-2: 0.44, no ink at the frame, read empty, silently; 86500-10 4-1-4 and 7-1-1: 0.3, 0.4).
+    # Empty boxes of tuning seeds 86400-86900 reached 0.33 where a neighbour's ○ passes (then
+    # read_marks' neighbour rules make them empty again), 0.25 otherwise.
+    ring_unsure: float = 0.3
     # Edge band: from the inner measure's edge out to edge_pt beyond the box, ink darker than
     # edge_floor beyond the blank's ink ±1 px. A mark that strays over the edge puts 0.019-0.18
     # here; an empty box 0.0 (p99 0.004), up to 0.016 where a bw scan thickens a □ glyph, and
