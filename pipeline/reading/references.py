@@ -8,14 +8,22 @@ code's QR box and the text layer are read from the blank PDF when a page first a
 `Reference.printed`): most scans never do (the code is read only when the layout alone is not
 clear, the printed characters only for a date field with ink), and reading them for every page
 was most of the preparation (own-scan's 15 pages: text layer 0.47 s, QR boxes 0.17 s of 1.16 s
-CPU, profiled). Pixels at the reference's dpi, origin top left; boxes in points.
+CPU, profiled). The renderings and thumbnails are kept on disk in the cache folder (`stored`) and
+read back by later processes; the darkness maps are made from the rendering in each process.
+Pixels at the reference's dpi, origin top left; boxes in points.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
+import os
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import cv2
@@ -29,6 +37,7 @@ from pipeline.reading.settings import REGISTER, RegisterDefaults
 from pipeline.sources.textlayer import page_chars
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class BlankPage:
@@ -170,16 +179,43 @@ def _printed(pdf_page: Any) -> tuple[tuple[str, BBox], ...]:
         return ()
 
 
+# What a stored preparation is made by: change it whenever the renderings or the thumbnails are
+# made otherwise (the settings and the libraries' versions are in the key already).
+RECIPE = "blank-pages v1: pdfium grayscale at work_dpi; thumb, qual: INTER_AREA then Gaussian"
+
+
 def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Reference, ...]:
-    """Every form page of `form` prepared for registration (cached per process and form)."""
+    """Every form page of `form` prepared for registration (cached per process and form, and on disk: `stored`)."""
     key = (form.blank_pdf, form.fingerprint, cfg.work_dpi)
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
+    lock = threading.Lock()  # one per blank PDF: its pages are read one at a time
+    by_number = {layout.number: layout for layout in form.pages}
+    out = []
+    for number, gray, thumb, qual in stored(form, cfg):
+        dark = (255.0 - gray.astype(np.float32)) / 255.0
+        out.append(Reference(
+            layout=by_number[number], dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=as_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
+            dark_wide=as_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))), thumb=thumb, qual=qual,
+            blank=BlankPage(form.blank_pdf, number - 1, lock), cfg=cfg,
+        ))
+    refs = tuple(out)
+    with _CACHE_LOCK:
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        _CACHE[key] = refs
+    return refs
+
+
+Prepared = tuple[int, NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]]  # page number, grey, thumb, qual
+
+
+def rendered(form: FormDef, cfg: RegisterDefaults = REGISTER) -> list[Prepared]:
+    """Each form page of the blank PDF rendered at work_dpi (grey), with its thumbnails for the page search and quality measure."""
     import pypdfium2 as pdfium
 
     out = []
-    lock = threading.Lock()  # one per blank PDF: its pages are read one at a time
     doc = pdfium.PdfDocument(form.blank_pdf)
     try:
         for layout in form.pages:
@@ -190,21 +226,81 @@ def references(form: FormDef, cfg: RegisterDefaults = REGISTER) -> tuple[Referen
             page.close()
             gray = np.ascontiguousarray(bmp if bmp.ndim == 2 else bmp[:, :, 0])
             dark = (255.0 - gray.astype(np.float32)) / 255.0
-            out.append(Reference(
-                layout=layout, dpi=cfg.work_dpi, gray=gray, dark=dark, dark_max=as_f32(cv2.dilate(dark, np.ones((3, 3), np.uint8))),
-                dark_wide=as_f32(cv2.dilate(dark, np.ones((5, 5), np.uint8))),
-                thumb=_thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px),
-                qual=_thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7),
-                blank=BlankPage(form.blank_pdf, layout.number - 1, lock), cfg=cfg,
-            ))
+            thumb = _thumb(dark, cfg.thumb_dpi / cfg.work_dpi, cfg.thumb_blur_px)
+            out.append((layout.number, gray, thumb, _thumb(dark, cfg.quality_dpi / cfg.work_dpi, 0.7)))
     finally:
         doc.close()
-    refs = tuple(out)
-    with _CACHE_LOCK:
-        if len(_CACHE) > 8:
-            _CACHE.clear()
-        _CACHE[key] = refs
-    return refs
+    return out
+
+
+def stored(form: FormDef, cfg: RegisterDefaults = REGISTER) -> list[Prepared]:
+    """The blank pages `rendered`, kept on disk beside the digit model (digits.cache_dir) and read from there by later processes.
+
+    Rendering the 15 pages and their thumbnails was 0.13 s of the preparation's 0.3 s CPU, paid by
+    every process before its first page (reading them back: 0.02 s). The file is named by a key
+    over everything the arrays depend on (`store_key`), so a changed blank, layout, setting or
+    library never meets an old file; it is .npz (arrays only, no pickle), written through a
+    temporary name. A file that cannot be read or does not hold what its name says is logged and
+    made again; a cache folder that cannot be written only means the next process renders too.
+    """
+    from pipeline.reading.digits import cache_dir
+
+    try:
+        key = store_key(form, cfg)
+    except OSError:  # the blank PDF unreadable: rendering says so
+        return rendered(form, cfg)
+    path = cache_dir() / f"blank-pages-{key}.npz"
+    pages = _load(path, key, form) if path.is_file() else None
+    if pages is None:
+        pages = rendered(form, cfg)
+        _save(path, key, pages)
+    return pages
+
+
+def store_key(form: FormDef, cfg: RegisterDefaults = REGISTER) -> str:
+    """What the stored blank pages depend on: the blank PDF's bytes, the form's files (layout.yaml), the recipe, settings, libraries."""
+    import pypdfium2 as pdfium
+
+    digest = hashlib.sha256()
+    digest.update(Path(form.blank_pdf).read_bytes())
+    versions = (np.__version__, cv2.__version__, str(pdfium.PYPDFIUM_INFO), str(pdfium.PDFIUM_INFO))
+    pages = ",".join(str(p.number) for p in form.pages)
+    dpis = (cfg.work_dpi, cfg.thumb_dpi, cfg.thumb_blur_px, cfg.quality_dpi)
+    digest.update("|".join([RECIPE, form.fingerprint, pages, *map(repr, dpis), *versions]).encode())
+    return digest.hexdigest()[:24]
+
+
+def _load(path: Path, key: str, form: FormDef) -> list[Prepared] | None:
+    """The pages stored at `path`; None (logged) when it cannot be read or is not what its key says."""
+    numbers = {p.number for p in form.pages}
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["key"]) != key:
+                raise ValueError(f"it holds key {z['key']}")
+            pages = [(int(n), z[f"gray{n}"], z[f"thumb{n}"], z[f"qual{n}"]) for n in z["numbers"]]
+        for n, gray, thumb, qual in pages:
+            if n not in numbers or gray.dtype != np.uint8 or gray.ndim != 2 or thumb.dtype != np.float32 or qual.dtype != np.float32:
+                raise ValueError(f"page {n}: not a stored blank page")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("blank pages cache %s unreadable (%s); rendering them again", path, exc)
+        return None
+    return pages
+
+
+def _save(path: Path, key: str, pages: list[Prepared]) -> None:
+    arrays: dict[str, Any] = {"key": np.array(key), "numbers": np.array([p[0] for p in pages], np.int32)}
+    for n, gray, thumb, qual in pages:
+        arrays.update({f"gray{n}": gray, f"thumb{n}": thumb, f"qual{n}": qual})
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as fh:
+            np.savez(fh, allow_pickle=False, **arrays)
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("could not keep the blank pages at %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def prepare_features(refs: tuple[Reference, ...]) -> None:
