@@ -382,3 +382,19 @@ def test_a_label_in_a_table_cell_with_room_after_it_gets_that_room(tmp_path, for
         x0, _, x1, _ = fields[name]
         assert end < x0 <= end + FIELD_GAP_PT + 12.0, (name, end, x0)  # after the label (and its colon, if printed)
         assert x1 - x0 > 200.0, name  # on through the value cell
+
+
+def test_a_signature_place_stops_at_the_blank_for_text_above_it() -> None:
+    """Ensures that a signature place reaching up into the item's text blank on the line above is cut at that blank's bottom (seed 87000-06 2-1-4: the text written there read as a signature, silently), while its seal and a signature with nothing above keep their places."""
+    from pipeline.form.calibrate.found import below_the_lines_above
+    from pipeline.model.records import FieldLayout
+
+    measures = FieldLayout("2-1-4.measures", "2-1-4", "text", (120.4, 336.35, 548.7, 354.88))
+    signature = FieldLayout("2-1-4.signature", "2-1-4", "signature", (190.9, 341.15, 289.15, 371.1))
+    seal = FieldLayout("2-1-4.seal", "2-1-4", "seal", (295.15, 341.15, 335.15, 381.15))
+    alone = FieldLayout("2-1-3.signature", "2-1-3", "signature", (190.9, 246.4, 289.15, 266.4))
+    out = {f.name: f.bbox for f in below_the_lines_above([measures, signature, seal, alone])}
+    assert out["2-1-4.signature"] == (190.9, 354.88, 289.15, 371.1)
+    assert out["2-1-4.seal"] == seal.bbox and out["2-1-3.signature"] == alone.bbox and out["2-1-4.measures"] == measures.bbox
+    squeezed = FieldLayout("x.signature", "x", "signature", (190.9, 341.15, 289.15, 358.0))  # under 6 pt would be left
+    assert {f.name: f.bbox for f in below_the_lines_above([measures, squeezed])}["x.signature"] == squeezed.bbox

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pipeline.form.calibrate.anchors import Anchor
@@ -104,7 +105,7 @@ class Found:
         missing = self.unplaced_entries(anchors or [], order or [])
         for s in self.blank.scans:
             boxes = sorted(self.boxes[s.number], key=lambda b: (b.bbox[1], b.bbox[0]))
-            fields = sorted(self.fields[s.number], key=lambda f: (f.bbox[1], f.bbox[0]))
+            fields = sorted(below_the_lines_above(self.fields[s.number]), key=lambda f: (f.bbox[1], f.bbox[0]))
             lost = missing.get(s.number, [])
             pages.append(
                 {
@@ -119,6 +120,26 @@ class Found:
                 }
             )
         return {"form": form_name, "printing": "calibrated", "source": source, "pages": pages}
+
+
+def below_the_lines_above(fields: list[FieldLayout]) -> list[FieldLayout]:
+    """The fields with each signature place's top moved down to the bottom of a place for writing it reaches up into.
+
+    A signature place reaches well above its label's line, and a Word-made printing may set a
+    blank for the item's text right above it: the text written there read as a signature (seed
+    87000-06 2-1-4, truth unsigned, read present, silently). A seal keeps its height: a stamp
+    crosses the line above. Kept as it was when too little would be left.
+    """
+    out = []
+    for f in fields:
+        top = f.bbox[1]
+        if f.kind == "signature":
+            for o in fields:
+                above = o.kind in ("text", "url", "date") and o.bbox[1] + o.bbox[3] < f.bbox[1] + f.bbox[3] and top < o.bbox[3]  # its middle higher
+                if above and o.bbox[0] < f.bbox[2] and o.bbox[2] > f.bbox[0]:
+                    top = max(top, o.bbox[3])
+        out.append(f if top == f.bbox[1] or f.bbox[3] - top < MIN_FIELD_PT else replace(f, bbox=rounded((f.bbox[0], top, f.bbox[2], f.bbox[3]))))
+    return out
 
 
 def _kind_of(key: str) -> FieldKind:
