@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline.form.definition import load_form
 from pipeline.model.errors import PipelineError
 from pipeline.model.records import FormDef
 from pipeline.model.text_safety import visible_text
 from pipeline.model.words import decision_word
 from pipeline.output.result import ROW_OUTCOMES, SUMMARY_COLUMNS, RowFacts, open_questions_text, summary_row
+from pipeline.run.forms import loaded_form
 from pipeline.run.inbox import (
     entry_problem,
     find_entries,
@@ -182,7 +182,7 @@ def run_batch(options: RunOptions, stream: TextIO | None = None) -> list[Outcome
         FormDefinitionError: the form definition is broken.
         OutboxLocked: another live run holds the outbox.
     """
-    form = load_form(options.form)
+    form = loaded_form(options.form)  # kept for the workers forked after it
     names = outbox_names(find_entries(options.inbox))
     try:
         with outbox_lock(options.outbox) as lock_fd:
@@ -315,7 +315,7 @@ def _load_readers(form_dir: Path) -> None:
     try:
         # loaded as the worker loads it (a resolved folder): the same blank_pdf, the same cache entry;
         # the ORB features too (found on first use otherwise: each worker would find them again)
-        prepare_features(references(load_form(str(Path(form_dir).resolve()))))
+        prepare_features(references(loaded_form(form_dir)))
         process_engines().classifier()
     except (PipelineError, OSError, ImportError) as exc:  # the worker tries again, and reports it there
         log.warning("readers not loaded before the workers start: %s", exc)

@@ -12,7 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import __version__
-from pipeline.form.definition import load_form
 from pipeline.model.errors import PipelineError
 from pipeline.model.records import FieldReading, Flag, FormDef, MarkReading, PageLayout, PageRef, SourceFile
 from pipeline.output.result import to_json, write_json_atomic
@@ -31,6 +30,7 @@ from pipeline.rules.apply import apply_rules
 from pipeline.rules.overrides import Attribution
 from pipeline.rules.signoff import review_block
 from pipeline.run.crops import FormPageImage, cut_missing_crops, link_mark_crops, save_field_crops, save_label_crops, save_page_images
+from pipeline.run.forms import loaded_form
 from pipeline.run.inbox import submission_name
 from pipeline.run.review import checked_review, previous_overrides, review_sha256, write_blank_review
 from pipeline.sources import ingest
@@ -77,7 +77,7 @@ def process_submission(
     Raises:
         ReviewFileError: review.yaml has a problem; nothing in out_dir but review_errors.txt changed.
     """
-    form = _load_form_cached(str(Path(form_dir).resolve()), _form_stamp(Path(form_dir)))
+    form = loaded_form(form_dir)  # the run's process loaded it before forking this worker
     out_dir.mkdir(parents=True, exist_ok=True)
     # Sources → pages: each form page read, every other page's label read.
     collected = read_submission(entry, form, engines)
@@ -121,16 +121,6 @@ def process_submission(
         write_debug_overlays(data, out_dir)
     write_blank_review(out_dir, form, result.submission, [f"{f.code}: {f.message}" for f in result.flags], result.score.reasons)
     return data
-
-
-def _form_stamp(folder: Path) -> tuple[tuple[str, int], ...]:
-    return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
-
-
-@lru_cache(maxsize=4)
-def _load_form_cached(folder: str, stamp: tuple[tuple[str, int], ...]) -> FormDef:
-    """One load per worker process for the whole batch; a changed form file is loaded again."""
-    return load_form(folder)
 
 
 @lru_cache(maxsize=1)
