@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -80,3 +81,19 @@ def test_the_key_follows_the_blank_the_layout_and_the_settings(form, tmp_path):
     folder.mkdir()
     (folder / "blank.pdf").write_bytes(open(form.blank_pdf, "rb").read() + b"\n% one more comment\n")
     assert references.store_key(replace(form, folder=str(folder))) != key
+
+
+def test_only_the_most_recently_used_stored_blanks_are_kept(form, cache):
+    cache.mkdir()
+    old = []
+    for k in range(references.KEEP_STORED + 2):
+        path = cache / f"blank-pages-old{k:02d}.npz"
+        path.write_bytes(b"a stored blank of another printing")
+        os.utime(path, (1_000_000 + k, 1_000_000 + k))
+        old.append(path)
+    references.stored(form)
+    left = sorted(cache.glob("blank-pages-*.npz"))
+    assert len(left) == references.KEEP_STORED
+    assert cache / f"blank-pages-{references.store_key(form)}.npz" in left
+    assert all(p in left for p in old[-(references.KEEP_STORED - 1) :])  # the newest of the others stay
+    assert not any(p in left for p in old[: 3])

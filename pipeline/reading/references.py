@@ -181,6 +181,7 @@ def _printed(pdf_page: Any) -> tuple[tuple[str, BBox], ...]:
 
 # What a stored preparation is made by: change it whenever the renderings or the thumbnails are
 # made otherwise (the settings and the libraries' versions are in the key already).
+KEEP_STORED = 8  # stored blanks kept in the cache folder (~19 MB each for the 15-page renewal form at 100 dpi)
 RECIPE = "blank-pages v1: pdfium grayscale at work_dpi; thumb, qual: INTER_AREA then Gaussian"
 
 
@@ -251,9 +252,13 @@ def stored(form: FormDef, cfg: RegisterDefaults = REGISTER) -> list[Prepared]:
         return rendered(form, cfg)
     path = cache_dir() / f"blank-pages-{key}.npz"
     pages = _load(path, key, form) if path.is_file() else None
-    if pages is None:
-        pages = rendered(form, cfg)
-        _save(path, key, pages)
+    if pages is not None:
+        with contextlib.suppress(OSError):  # the newest used are the ones kept (_prune)
+            os.utime(path)
+        return pages
+    pages = rendered(form, cfg)
+    if _save(path, key, pages):
+        _prune(path.parent, KEEP_STORED)
     return pages
 
 
@@ -287,7 +292,8 @@ def _load(path: Path, key: str, form: FormDef) -> list[Prepared] | None:
     return pages
 
 
-def _save(path: Path, key: str, pages: list[Prepared]) -> None:
+def _save(path: Path, key: str, pages: list[Prepared]) -> bool:
+    """Write the pages at `path` through a temporary name; False (logged) when the folder cannot take it."""
     arrays: dict[str, Any] = {"key": np.array(key), "numbers": np.array([p[0] for p in pages], np.int32)}
     for n, gray, thumb, qual in pages:
         arrays.update({f"gray{n}": gray, f"thumb{n}": thumb, f"qual{n}": qual})
@@ -301,6 +307,21 @@ def _save(path: Path, key: str, pages: list[Prepared]) -> None:
         log.warning("could not keep the blank pages at %s: %s", path, exc)
         with contextlib.suppress(OSError):
             tmp.unlink()
+        return False
+    return True
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Remove all but the `keep` most recently used stored blanks (each printing calibrated leaves one of ~19 MB)."""
+    def used(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for old in sorted(folder.glob("blank-pages-*.npz"), key=used, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):  # another process removed it first, or it is in use: it goes next time
+            old.unlink()
 
 
 def prepare_features(refs: tuple[Reference, ...]) -> None:
