@@ -25,6 +25,9 @@ The pipeline's processes run as an installed copy runs: Python keeps their compi
 ones, even where the environment says PYTHONDONTWRITEBYTECODE (these sessions' machines do: every
 run then compiled the pipeline's ~140 modules anew, 0.35 s of a profiled start-up).
 `--no-bytecode-cache` keeps the environment as it is.
+Likewise the blank pages' renderings (reading/references.py `stored`) are kept in the cache folder
+($PIPELINE_CACHE_DIR or ~/.cache/isp-mark-review) by the warm-up run and read back by the timed ones;
+with --quick and an empty cache folder the one run renders them (~0.15 s CPU more).
 
 When `ocrmypdf` is on PATH (Debian: `apt-get install --no-install-recommends ocrmypdf`; it is a bench
 tool, not a requirement of the product), every PDF of each submission also goes through
