@@ -106,29 +106,35 @@ def judge(read: L.LabelRead, truth: list[str]) -> str:
 
 LOAD = """
 import sys, time
-import numpy as np
+import cv2, numpy as np  # the run has both before its first label
 if sys.argv[2] == "ort":
     import onnxruntime  # a run has it already when PP-OCR read a line first
-t = time.perf_counter()
-from pipeline.reading.digits import DigitClassifier
+from pipeline.reading.digits import DigitClassifier  # the same module for both: its import is not timed
+t0 = time.perf_counter()
 c = DigitClassifier.load(kind=sys.argv[1])
+t1 = time.perf_counter()
 c.classify([np.ones((20, 12), np.uint8)])
-print(time.perf_counter() - t)
+t2 = time.perf_counter()
+c.classify([np.ones((20, 12), np.uint8)] * 3)
+print(t1 - t0, t2 - t1, time.perf_counter() - t2)
 """
 
 
 def load_times(repeat: int = 7) -> None:
-    """Print the median wall time of loading each classifier and reading one glyph, in new processes (ratios only)."""
+    """Print the median wall times of loading each classifier, its first glyph and then a line of three, in new processes
+    (cv2 and numpy imported before; with and without onnxruntime imported before); ratios only on a loaded machine."""
     import subprocess
 
     root = Path(__file__).resolve().parents[1]
-    got: dict[tuple[str, str], float] = {}
     for pre in ("none", "ort"):
+        got: dict[str, list[float]] = {}
         for kind in ("svc", "cnn"):
             runs = [subprocess.run([sys.executable, "-c", LOAD, kind, pre], cwd=root, capture_output=True, text=True, check=True) for _ in range(repeat)]
-            got[kind, pre] = statistics.median(float(r.stdout.split()[-1]) for r in runs)
-        print(f"onnxruntime {'imported before' if pre == 'ort' else 'not imported'}: load + first glyph, median of {repeat}:"
-              f" svc {got['svc', pre] * 1000:.0f} ms, cnn {got['cnn', pre] * 1000:.0f} ms, cnn/svc {got['cnn', pre] / got['svc', pre]:.2f}")
+            cols = list(zip(*(map(float, r.stdout.split()[-3:]) for r in runs)))
+            got[kind] = [statistics.median(c) * 1000 for c in cols]
+        print(f"onnxruntime {'imported before' if pre == 'ort' else 'not imported'} (median of {repeat}, ms): "
+              + "; ".join(f"{what} svc {got['svc'][k]:.1f}, cnn {got['cnn'][k]:.1f}, cnn/svc {got['cnn'][k] / got['svc'][k]:.2f}"
+                          for k, what in enumerate(("load", "first glyph", "three glyphs"))))
 
 
 def main() -> None:
