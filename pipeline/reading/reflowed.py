@@ -34,8 +34,14 @@ UNPLACED_BOX = "記入で文字の位置が様式からずれ、この枠の位�
 # A file whose pages share less than this of their 6-character runs with the blank is not the form (no alignment tried).
 SHINGLE = 6
 RULE_MIN_PT = 28.0  # a straight line this long in a born-digital file is print (an underline, a frame), not ink
+# ... and in a signature or seal place an upright line this tall: a table row's cell border, 9 pt
+# on an unsigned row of seed 88506-01 (3-3-2), read as a signature where the file's row sat a
+# little off the blank's. A pasted picture's strokes are antialiased, never that straight.
+CELL_RULE_PT = 8.0
+NEXT_LINE_PT = 16.0  # the blank's line after a signature place starts within this below it
 MIN_SHINGLE_SHARE = 0.2
 SEAL_PRINT = "印㊞"  # the form's own print in a seal place, never a typed name
+SPLIT_NOTE = "この署名・押印欄の行が頁の境目で分かれています（記入で行が送られたため）。原本の両頁で確認してください"
 
 
 @dataclass(slots=True)
@@ -127,7 +133,7 @@ def _read_layout_page(
     fields: list[FieldReading] = []
     entries: list[BoxLayout | FieldLayout] = [*layout.boxes, *layout.fields]
     for entry in entries:
-        shift = shift_of(al, layout.number, entry.bbox)
+        shift = shift_of(al, layout.number, _signed_line(layout, entry).bbox)
         if shift is None:
             lost_mark, lost_field = _unplaced(entry, pages[main].ref)
             marks += lost_mark
@@ -151,8 +157,8 @@ def _read_layout_page(
         got = read_page(sub, pages[index].ref, chars[index], image, moved_blank, None, moved_chars, DIGITAL_DPI, witness)
         marks += got.marks
         originals = {e.name: e for e in entries if isinstance(e, FieldLayout)}
-        pictures = (_rules_removed(_print_removed(image, chars[index])), witness[1])
-        fields += [_pasted(al, layout.number, index, originals[f.name], f, pictures) if f.kind in ("signature", "seal") else _typed_value(al, layout.number, originals[f.name], f) for f in got.fields]
+        pictures = (_rules_removed(_print_removed(image, chars[index]), CELL_RULE_PT), witness[1])
+        fields += [_pasted(al, layout.number, index, originals[f.name], f, pictures, _signed_line(layout, originals[f.name])) if f.kind in ("signature", "seal") else _typed_value(al, layout.number, originals[f.name], f) for f in got.fields]
         crops.update(got.crops)
     return PageReading(tuple(marks), tuple(fields), crops)
 
@@ -173,7 +179,7 @@ def _typed_value(al: Alignment, number: int, fld: FieldLayout, reading: FieldRea
     return fit_pattern(replace(reading, value=value, status="read", confidence=1.0, note=None, bbox=box), fld)
 
 
-def _pasted(al: Alignment, number: int, index: int, fld: FieldLayout, reading: FieldReading, pictures: tuple[NDArray[np.uint8], NDArray[np.uint8]]) -> FieldReading:
+def _pasted(al: Alignment, number: int, index: int, fld: FieldLayout, reading: FieldReading, pictures: tuple[NDArray[np.uint8], NDArray[np.uint8]], signed_line: BoxLayout | FieldLayout) -> FieldReading:
     """A signature or seal place's reading from what was pasted there: a picture's ink, every character of the file left out; typed there (the text stream between its label and what follows), uncertain.
 
     Word moves 「印」 left into the signature place when the pasted signature is narrower than
@@ -191,7 +197,31 @@ def _pasted(al: Alignment, number: int, index: int, fld: FieldLayout, reading: F
     if text:
         return replace(reading, value=text_of(typed).strip(), status="uncertain")
     share = ink_share(pictures[0], pictures[1], reading.bbox, DIGITAL_DPI)
+    bottom = signed_line.bbox[3]
+    if share < INK_FIELD_PRESENT and _split(al, number, index, (bottom + 2.0, bottom + NEXT_LINE_PT)):
+        return replace(reading, value=None, status="uncertain", note=SPLIT_NOTE, confidence=round(share, 4))  # how far its row grew is not known
     return replace(reading, value=None, status="handwritten" if share >= INK_FIELD_PRESENT else "empty", confidence=round(share, 4))
+
+
+def _signed_line(layout: PageLayout, entry: BoxLayout | FieldLayout) -> BoxLayout | FieldLayout:
+    """The element whose print places `entry`: a seal place's signature place (its 40 pt place reaches the next line, which Word may put on the next page: seed 88506-01 5-1-3's seal was read there, empty); else itself."""
+    if isinstance(entry, FieldLayout) and entry.kind == "seal":
+        return next((f for f in layout.fields if f.kind == "signature" and f.owner == entry.owner and min(f.bbox[3], entry.bbox[3]) > max(f.bbox[1], entry.bbox[1])), entry)
+    return entry
+
+
+def _split(al: Alignment, number: int, index: int, rows: tuple[float, float]) -> bool:
+    """Whether the blank's print on rows (points) of layout page `number` went to another file page than `index`, where a place is read.
+
+    Just below an empty signature place (a seal's: its signature's): its row's end, how far a
+    picture grew it, is then on another page (seed 88506-01 5-1-3: a row grown around a
+    signature at a page's end, the line after it on the next page; the place, not grown, read
+    empty at the row's top).
+    """
+    geo = al.blank_geo
+    mine = np.flatnonzero((geo[:, 0] == number) & (geo[:, 2] >= rows[0]) & (geo[:, 2] <= rows[1]))
+    partners = al.doc_of_blank[mine]
+    return any(al.doc[int(j)].page != index for j in partners[partners >= 0])
 
 
 def _key(shift: Shift) -> tuple[int, float, float, float]:
@@ -228,7 +258,7 @@ def _print_removed(image: NDArray[np.uint8], chars: list[Char], spread: bool = F
     return out
 
 
-def _rules_removed(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+def _rules_removed(image: NDArray[np.uint8], upright_pt: float = RULE_MIN_PT) -> NDArray[np.uint8]:
     """The file's own straight lines painted out: Word draws an underline as long as what was typed on it.
 
     An empty URL line of a Word filling ends where the applicant's underlined spaces end, not
@@ -239,8 +269,9 @@ def _rules_removed(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     import cv2
 
     run = max(3, round(RULE_MIN_PT * DIGITAL_DPI / 72.0))
+    up = max(3, round(upright_pt * DIGITAL_DPI / 72.0))
     dark = np.asarray(image < 160, np.uint8)
-    lines = np.maximum(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)), cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)))
+    lines = np.maximum(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)), cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((up, 1), np.uint8)))
     out = image.copy()
     out[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 255
     return out
