@@ -118,7 +118,7 @@ class Engines:
         return self.loaded.ocr()
 
     def classifier(self) -> DigitClassifier:
-        """The digit classifier (loaded from its cache, or trained and cached on first use)."""
+        """The digit classifier: the shipped CNN (reading/digit_cnn.onnx); the SVC, loaded from its cache or trained, only when the CNN cannot load."""
         return self.loaded.classifier()
 
     def ppocr(self) -> PPOcrRecognizer:
