@@ -23,8 +23,11 @@ def independent_printing(seed: int) -> tuple[Any, bytes]:
     return printing, pdf
 
 
-def independent_word_scan(tmp_path: Any, seed: int, index: int) -> tuple[Any, Any, dict]:
-    """(form calibrated on its printing, the scanned form's path, truth) of independent-set submission `index` of `seed`, filled in Word and scanned, without attachments."""
+def independent_word_scan(tmp_path: Any, seed: int, index: int, printings_made: int = 2) -> tuple[Any, Any, dict]:
+    """(form calibrated on its printing, the scanned form's path, truth) of independent-set submission `index` of `seed`, filled in Word and scanned, without attachments.
+
+    `printings_made`: how many printings the set makes (the generator makes 3 for a set of 5 or more submissions).
+    """
     import json
     from pathlib import Path
 
@@ -33,7 +36,7 @@ def independent_word_scan(tmp_path: Any, seed: int, index: int) -> tuple[Any, An
     from samples.independent.generate import make_printings, make_submission
 
     renewal = Path(__file__).resolve().parents[1] / "forms" / "renewal"
-    printings = make_printings(tmp_path / "set", seed, 2)
+    printings = make_printings(tmp_path / "set", seed, printings_made)
     printing = make_submission(tmp_path / "set", seed, index, "word_scan", printings, 0)
     form_dir = tmp_path / "form"
     form_dir.mkdir()

@@ -327,3 +327,24 @@ def test_a_block_of_label_lines_across_a_blank_pages_end_is_paired_at_one_offset
     other = _lines(_unit_rows(rng, n), np.arange(n, dtype=np.float32) * 24 + 40)  # another document's lines there
     other.desc[8:] = scan.desc[8:]
     assert labelled(run, other, flow).pairs == run.pairs
+
+
+@pytest.mark.slow
+@needs_seed
+def test_content_below_the_last_aligned_line_that_moved_is_followed_not_read_at_the_registrations_places(tmp_path: Path) -> None:
+    """Ensures that a page whose lines below a grown row moved and aligned to nothing is taken as moved there, and every box below is read right or uncertain.
+
+    Seed 88502-02 (a helper's tuning seed), page 2: 1-1-3's row grew with the pasted pictures,
+    the page's last 11 lines sat 20 px lower and unaligned, the page counted as not moved, and
+    what lay below was read at the blank's places (1-1-4's signature and seal read present over
+    the moved print, silently).
+    """
+    form, path, truth = independent_word_scan(tmp_path, 88502, 2, printings_made=3)
+    with open_source(path, path.name, Limits()) as opened:
+        detail = read_scan_detail(opened.pages[1], form, Engines.using(FakeOcr()))
+    assert detail.layout is not None and detail.layout.number == 2, detail.rejection
+    assert detail.located is not None, "the moved lines below the grown row were not noticed"
+    marks = [m for m in detail.reading.marks if m.owner in ("1-1-3", "1-1-4")]
+    assert len(marks) >= 3  # 1-1-4's 「いいえ」 went to the next page
+    for m in marks:
+        assert m.state in (truth["items"][m.owner]["marks"][m.option], "uncertain"), (m.owner, m.option, m.state)

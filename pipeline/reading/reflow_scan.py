@@ -106,7 +106,37 @@ def _moved(dark: NDArray[np.float32], ref: Reference, lines: Lines, own: Lines, 
                 return float(own.y0[first]) / k
         if end - start > cfg.moved_lines:
             return float(own.y0[first]) / k
+    return _tail_moved(dark, ref, own, al, elements, cfg)
+
+
+def _tail_moved(dark: NDArray[np.float32], ref: Reference, own: Lines, al: Alignment, elements: list[BoxLayout | FieldLayout], cfg: ReflowDefaults) -> float | None:
+    """Where the page's content below its last aligned line moved from (points), when a box or field there is found displaced; else None.
+
+    The alignment may stop short of the page's end where a pasted picture grew a row: the
+    lines below it moved by the growth and matched nothing. Seed 88502-02 p2: 1-1-3's row
+    grew, the last 11 lines sat 20 px lower and unaligned, and 1-1-4's signature and seal
+    were read present over the moved print, silently.
+    """
+    if not al.pairs:
+        return None
+    k = px_per_pt(ref.dpi)
+    j1 = al.pairs[-1][1]
+    for el in elements:
+        j = element_line(own, el, k)
+        if j is None or j <= j1:
+            continue
+        for down in range(0, TAIL_REACH_PX + 1, 2 * cfg.search_y_px):  # what grew above pushed it down, by any amount
+            offset, _ = place_one(dark, ref, (int(own.y0[j]), int(own.y1[j])), el, (0, down), cfg)
+            if offset is None:
+                continue
+            if abs(offset[1]) >= cfg.moved_px:
+                log.debug("page %d: %s, below the aligned lines, is %s px from where the registration puts it", ref.layout.number, getattr(el, "name", el.owner), offset)
+                return float(own.y0[j1 + 1]) / k if j1 + 1 < len(own) else None
+            break
     return None
+
+
+TAIL_REACH_PX = 60  # how far below its place an element under the aligned lines is looked for (a pasted picture grows a row 15-40 px)
 
 
 def _pushed_off(lines: Lines, own: Lines, al: Alignment, cfg: ReflowDefaults) -> int | None:
