@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ import pytest
 from pipeline.reading.engines import Engines
 from pipeline.reading.reflow_place import grown_row, intrudes, match, table_row
 from pipeline.reading.scan import read_scan_detail
+from pipeline.reading.settings import REGISTER
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
 from tests.fakes import FakeOcr
@@ -125,7 +127,8 @@ def test_word_scan_signatures_and_seals_read_right_or_uncertain(tmp_path: Path) 
     read, unsure = 0, 0
     with open_source(path, path.name, Limits()) as opened:
         for page in opened.pages:
-            detail = read_scan_detail(page, form, Engines.using(FakeOcr()))
+            # no per-page deadline: on a loaded machine (the whole suite on 2 cores) a page past it leaves places uncertain
+            detail = read_scan_detail(page, form, Engines.using(FakeOcr()), register_cfg=replace(REGISTER, page_seconds=600.0))
             if detail.reading is None:
                 continue
             for f in detail.reading.fields:
@@ -149,7 +152,8 @@ def _read_places(tmp_path: Path, seed: int, index: int) -> tuple[list[str], int,
     read, unsure = 0, 0
     with open_source(path, path.name, Limits()) as opened:
         for page in opened.pages:
-            detail = read_scan_detail(page, form, Engines.using(FakeOcr()))
+            # no per-page deadline: on a loaded machine (the whole suite on 2 cores) a page past it leaves places uncertain
+            detail = read_scan_detail(page, form, Engines.using(FakeOcr()), register_cfg=replace(REGISTER, page_seconds=600.0))
             if detail.reading is None:
                 continue
             for f in detail.reading.fields:
