@@ -120,25 +120,8 @@ def test_word_scan_signatures_and_seals_read_right_or_uncertain(tmp_path: Path) 
     Before the rows were found by their rules, 12 of 46 places of seed 88000-02 were read and
     the rest uncertain; a grown row read at its label's place would read empty.
     """
-    from tests.independent_printing import independent_word_scan
-
-    form, path, truth = independent_word_scan(tmp_path, 88002, 0)
-    want = {f"{k}.{kind}": v[flag] for k, v in truth["items"].items() for kind, flag in (("signature", "signed"), ("seal", "sealed"))}
-    read, unsure = 0, 0
-    with open_source(path, path.name, Limits()) as opened:
-        for page in opened.pages:
-            # no per-page deadline: on a loaded machine (the whole suite on 2 cores) a page past it leaves places uncertain
-            detail = read_scan_detail(page, form, Engines.using(FakeOcr()), register_cfg=replace(REGISTER, page_seconds=600.0))
-            if detail.reading is None:
-                continue
-            for f in detail.reading.fields:
-                if f.kind not in ("signature", "seal") or f.name not in want:
-                    continue
-                if f.status in ("handwritten", "empty"):
-                    assert (f.status == "handwritten") == bool(want[f.name]), f"{f.name} read {f.status}, truth {want[f.name]} (page {f.page})"
-                    read += 1
-                else:
-                    unsure += 1
+    wrong, read, unsure = _read_places(tmp_path, 88002, 0)
+    assert not wrong, wrong
     assert read >= 2 * unsure, (read, unsure)
 
 
