@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.reading.cache import cache_dir
+
 log = logging.getLogger(__name__)
 
 RECIPE = "v5:deslant:grad8x4x4+ink8x8:fonts,cv-fonts,pen-skeletons,elastic*25,drawn-1-7*800,mnist[0,300)*2:svc-rbf-C3-platt"
@@ -104,14 +106,6 @@ class DigitGuess:
     @property
     def margin(self) -> float:
         return self.probability - self.runner_up_probability
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("PIPELINE_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "isp-mark-review"
 
 
 def glyph_box(ink: NDArray[Any]) -> NDArray[np.uint8] | None:

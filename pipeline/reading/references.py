@@ -235,7 +235,7 @@ def rendered(form: FormDef, cfg: RegisterDefaults = REGISTER) -> list[Prepared]:
 
 
 def stored(form: FormDef, cfg: RegisterDefaults = REGISTER) -> list[Prepared]:
-    """The blank pages `rendered`, kept on disk beside the digit model (digits.cache_dir) and read from there by later processes.
+    """The blank pages `rendered`, kept on disk beside the digit model (cache.cache_dir) and read from there by later processes.
 
     Rendering the 15 pages and their thumbnails was 0.13 s of the preparation's 0.3 s CPU, paid by
     every process before its first page (reading them back: 0.02 s). The file is named by a key
@@ -244,7 +244,7 @@ def stored(form: FormDef, cfg: RegisterDefaults = REGISTER) -> list[Prepared]:
     temporary name. A file that cannot be read or does not hold what its name says is logged and
     made again; a cache folder that cannot be written only means the next process renders too.
     """
-    from pipeline.reading.digits import cache_dir
+    from pipeline.reading.cache import cache_dir
 
     try:
         key = store_key(form, cfg)

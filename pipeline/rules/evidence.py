@@ -224,7 +224,6 @@ def _unconfirmed(item: Item, wanted: Sequence[Evidence], settled: bool = True) -
     if not docs or any(ev.kind == "url_path" and ev.status == "present" for ev in wanted):
         return []
     which = ", ".join(docs[0].attachments)
-    message = f"{item.id}: 右肩「{item.id}」と読める添付書類はありませんが、ラベルが読めない／不確かな添付（{which}）がこの書類かもしれません。確認してください"
-    if not settled:
-        message = f"{item.id}: 回答が確定していません。「はい」であれば、" + message.removeprefix(f"{item.id}: ")
+    unsettled = "" if settled else "回答が確定していません。「はい」であれば、"
+    message = f"{item.id}: {unsettled}右肩「{item.id}」と読める添付書類はありませんが、ラベルが読めない／不確かな添付（{which}）がこの書類かもしれません。確認してください"
     return [Flag(code="unconfirmed_document", severity="warning", item=item.id, message=message)]
