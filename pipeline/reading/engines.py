@@ -55,9 +55,10 @@ class Loaded:
     def ppocr(self) -> PPOcrRecognizer:
         with self._lock:
             if self._ppocr is None:  # a failed load (OcrError) is not kept either
+                from pipeline.reading.cache import cache_dir
                 from pipeline.tools.ppocr import PPOcrRecognizer
 
-                self._ppocr = PPOcrRecognizer.load(threads=1)
+                self._ppocr = PPOcrRecognizer.load(threads=1, keep_in=cache_dir())  # optimised once, kept for later processes
             return self._ppocr
 
     def more_engines(self, engine: OcrEngine | None, n: int) -> list[OcrEngine | None]:
