@@ -24,7 +24,7 @@ from pipeline.model.records import BBox
 from pipeline.sources.display import page_space_box
 from pipeline.sources.limits import Limits
 from pipeline.sources.pdf_inspect import SCAN_COVER, PdfPageInfo
-from pipeline.sources.pull import pull_jpeg
+from pipeline.sources.pull import LastDecode, pull_jpeg
 from pipeline.sources.textlayer import Char, Word, page_text, textpage_chars, textpage_words
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class PdfBackend:
         self.pike: pikepdf.Pdf | None = pike
         self.limits = limits
         self.infos: list[PdfPageInfo] = []
+        self.last_decode = LastDecode()  # a page's JPEG asked for twice (reading, then its label) is decoded once
 
     def _doc(self) -> pdfium.PdfDocument:
         if self.doc is None:
@@ -128,7 +129,7 @@ class PdfBackend:
         try:
             if plan is not None:
                 try:
-                    pulled = pull_jpeg(page, plan, width_px, height_px, gray, self.limits)
+                    pulled = pull_jpeg(page, plan, width_px, height_px, gray, self.limits, (self.last_decode, index))
                 except (OSError, ValueError, zlib.error, Image.DecompressionBombError) as exc:
                     logger.debug("%s: embedded JPEG not usable (%s); rendering", where, exc)
                     pulled = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import threading
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -133,8 +134,41 @@ def _plain_image_dict(pike: pikepdf.Pdf, index: int, obj: object) -> bool:
         return False
 
 
-def pull_jpeg(page: pdfium.PdfPage, plan: PullPlan, width_px: int, height_px: int, gray: bool, limits: Limits) -> NDArray[np.uint8] | None:
-    """Decode the page's only image, a JPEG, at reduced size; None when that is not safe."""
+class LastDecode:
+    """The JPEG a document decoded last, kept for the next ask of the same page decoded the same way (thread-safe).
+
+    A scanned page is decoded for reading at its own resolution, and a page that is not the
+    form's again for its label at 200 dpi: from a 300 dpi scan both decode the whole JPEG (libjpeg
+    scales by 1/2 at the least), 18 ms a page. The second ask resizes a copy of the first's pixels,
+    the same pixels it would have decoded. One page is kept, as a copy (no caller's change reaches it).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: object = None
+        self._pixels: NDArray[np.uint8] | None = None
+
+    def decode(self, key: object, data: bytes, flags: int) -> NDArray[np.uint8] | None:
+        """cv2.imdecode(data, flags), or a copy of what it gave for `key` last time."""
+        with self._lock:
+            if self._pixels is not None and self._key == key:
+                return self._pixels.copy()
+        got = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        if got is None:
+            return None
+        decoded = np.asarray(got, np.uint8)
+        with self._lock:
+            self._key, self._pixels = key, decoded.copy()
+        return decoded
+
+
+def pull_jpeg(
+    page: pdfium.PdfPage, plan: PullPlan, width_px: int, height_px: int, gray: bool, limits: Limits, last: tuple[LastDecode, object] | None = None
+) -> NDArray[np.uint8] | None:
+    """Decode the page's only image, a JPEG, at reduced size; None when that is not safe.
+
+    `last`: the document's LastDecode and this page's key in it (its index), to decode a page asked for twice once.
+    """
     obj = pdfium_c.FPDFPage_GetObject(page, plan.obj_index)
     if not obj or pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
         return None
@@ -170,7 +204,7 @@ def pull_jpeg(page: pdfium.PdfPage, plan: PullPlan, width_px: int, height_px: in
     scale = min(size[0] // max(1, want[0] - 2), size[1] // max(1, want[1] - 2))
     scale = next(k for k in (8, 4, 2, 1) if scale >= k or k == 1)
     flags = _CV_DECODE[(gray, scale)] | cv2.IMREAD_IGNORE_ORIENTATION  # a PDF shows the pixels as stored
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if last is None else last[0].decode((last[1], plan.obj_index, flags), data, flags)
     if decoded is None:
         raise ValueError("OpenCV could not decode the JPEG")
     out = np.asarray(decoded if gray else cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), np.uint8)
