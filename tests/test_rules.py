@@ -185,12 +185,55 @@ def test_an_uncertain_label_one_digit_off_or_no_item_at_all_could_be_the_documen
     """Ensures that a handwritten 「1-1-2」 read uncertainly as 「1-7-2」 or as 「0-1-2」 (no such item) keeps 1-1-2 open, while one read as a far label does not."""
     marks, fields, atts = perfect(form)
     for guess in ("1-7-2", "0-1-2"):
-        changed = [replace(a, labels=(), label_status="uncertain", candidates=(guess,)) if "1-1-2" in a.labels else a for a in atts]
+        changed = [replace(a, labels=(), label_status="uncertain", label_text=guess, candidates=(guess,)) if "1-1-2" in a.labels else a for a in atts]
         result = run(form, marks, fields, changed, review=Review(items=REVIEWER_FULL))
         assert "missing_document" not in codes(result, "1-1-2"), guess
         assert "unconfirmed_document" in codes(result, "1-1-2"), guess
-    far = [replace(a, labels=(), label_status="uncertain", candidates=("7-6-3",)) if "1-1-2" in a.labels else a for a in atts]
+    far = [replace(a, labels=(), label_status="uncertain", label_text="7-6-3", candidates=("7-6-3",)) if "1-1-2" in a.labels else a for a in atts]
     assert "missing_document" in codes(run(form, marks, fields, far, review=Review(items=REVIEWER_FULL)), "1-1-2")
+
+
+def _doc_flags(form, atts, item):
+    marks, fields, _ = perfect(form)
+    return codes(run(form, marks, fields, atts, review=Review(items=REVIEWER_FULL)), item)
+
+
+def test_an_uncertain_label_naming_an_item_that_wants_it_is_not_its_neighbours_document(form):
+    """Ensures that an attachment read uncertainly as 7-6-1, whose document is otherwise missing, stands for 7-6-1 only: 7-6-3, one digit off, with no document, is missing_document.
+
+    Seed 87100-06 (hand_scan): A15's handwritten 7-6-1 read uncertain (candidates 7-6-1) made the
+    missing 7-6-3 unconfirmed; 87100-11: A14 (7-1-1 7-1-2, candidates 1-1-1 7-1-1 7-1-2) made
+    3-1-1 and 7-6-1 unconfirmed.
+    """
+    _, _, atts = perfect(form)
+    unsure = [replace(a, labels=(), label_status="uncertain", label_text="7-6-1", candidates=("7-6-1",)) if a.labels == ("7-6-1",) else a for a in atts]
+    without = [a for a in unsure if a.labels != ("7-6-3",)]
+    assert "unconfirmed_document" in _doc_flags(form, without, "7-6-1")
+    assert "missing_document" in _doc_flags(form, without, "7-6-3")
+    pair = [
+        replace(a, labels=(), label_status="uncertain", label_text="7-1-1 7-1-2", candidates=("1-1-1", "7-1-1", "7-1-2")) if a.labels == ("7-1-1",) else a
+        for a in atts
+        if a.labels not in (("7-1-2",), ("3-1-1",), ("7-6-1",))
+    ]
+    assert {"missing_document"} & _doc_flags(form, pair, "3-1-1") and {"missing_document"} & _doc_flags(form, pair, "7-6-1")
+    # 7-6-1 has its own document read: the uncertain one stands for nothing wanted, so it may be 7-6-3's
+    read_too = [*without, replace(atts[0], id="att-99", labels=("7-6-1",), label_text="7-6-1")]
+    assert "unconfirmed_document" in _doc_flags(form, read_too, "7-6-3")
+
+
+def test_an_uncertain_label_read_as_an_id_without_candidates_could_be_its_neighbours_only(form):
+    """Ensures that an attachment whose label's raw text reads 「7-2-3」 with no candidate keeps only ids one character off it open (7-2-2), while 1-1-2 and 3-1-1 without a document are missing_document, and a raw text with nothing id-shaped (「47--2」) could still be any document.
+
+    Seed 87100-03 (project_hand_scan): A11's handwritten 7-2-2 read 「7-2-3」, uncertain with no
+    candidates, was taken as unlabelled: the missing 1-1-2 and 4-2-2 became unconfirmed.
+    """
+    _, _, atts = perfect(form)
+    kept = [a for a in atts if a.labels not in (("1-1-2",), ("3-1-1",))]
+    misread = [replace(a, labels=(), label_status="uncertain", label_text="【7-2-3】", candidates=()) if a.labels == ("7-2-2",) else a for a in kept]
+    assert "unconfirmed_document" in _doc_flags(form, misread, "7-2-2")
+    assert "missing_document" in _doc_flags(form, misread, "1-1-2") and "missing_document" in _doc_flags(form, misread, "3-1-1")
+    garbled = [replace(a, labels=(), label_status="uncertain", label_text="47--2", candidates=()) if a.labels == ("7-2-2",) else a for a in kept]
+    assert "unconfirmed_document" in _doc_flags(form, garbled, "1-1-2") and "unconfirmed_document" in _doc_flags(form, garbled, "3-1-1")
 
 
 def test_handwritten_url_path_counts_as_written(form):

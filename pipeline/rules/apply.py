@@ -8,7 +8,7 @@ from dataclasses import replace
 from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, FormDef, ItemAnswer, MarkReading, PageRef, SourceFile
 from pipeline.model.results import SEVERITY_ORDER, Result
 from pipeline.rules import answers as answers_mod
-from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence
+from pipeline.rules.evidence import MISSING_CODE, Documents, item_evidence, wanting_documents
 from pipeline.rules.overrides import AppliedLog, Attribution, apply_answers, apply_evidence, apply_fields, apply_labels, points_overrides
 from pipeline.rules.review_check import Corrections
 from pipeline.rules.score import decide, score_item, zero_point_flags
@@ -155,7 +155,7 @@ def apply_rules(
     attachments = apply_labels(list(attachments), corrections, log)
     points_override = points_overrides(corrections)
 
-    docs = Documents.from_attachments(attachments, known={i.id for i in form.items})
+    docs = Documents.from_attachments(attachments, known={i.id for i in form.items}, wanting=wanting_documents(form.items, items))
     field_by_name = answers_mod.index_fields(fields)
     found_pages = set(form_pages)
     missing_page_items = {i for p in form.pages if p.number not in found_pages for i in p.item_ids}

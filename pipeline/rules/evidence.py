@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer
 from pipeline.model.words import NOT_WRITTEN_NOTES
@@ -21,6 +22,17 @@ MISSING_CODE = {
 KIND_JA = {"document": "添付書類", "signature": "署名", "seal": "押印", "url_path": "URL 経路", "text": "記入欄"}
 
 
+# An id-shaped run in a label's raw text (after NFKC; any dash between digits): 「7-2-3」 read for a written 7-2-2.
+ID_RUN = re.compile(r"(?<![\d])\d{1,2}(?:\s*[-‐‑‒–—―−ーｰ]\s*\d{1,2}){2}(?![\d])")
+_DASH = re.compile(r"\s*[-‐‑‒–—―−ーｰ]\s*")
+
+
+def id_runs(text: str | None) -> tuple[str, ...]:
+    """The item-id-shaped runs of a label's raw text, dashes unified: 「【7－2－3】」 → ('7-2-3',)."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    return tuple(dict.fromkeys(_DASH.sub("-", run) for run in ID_RUN.findall(plain)))
+
+
 @dataclass(frozen=True, slots=True)
 class Documents:
     """Which attachments carry which item's label, and whether any document's label is in doubt."""
@@ -28,30 +40,63 @@ class Documents:
     by_item: Mapping[str, tuple[str, ...]]  # item id → attachment ids labelled with it
     uncertain_by_item: Mapping[str, tuple[str, ...]]  # item id → attachments that may be it
     unlabeled: tuple[str, ...]  # attachments without a readable label: could be anything
+    # a reading → attachments whose label may be one character off it (an item one misread away may be theirs)
+    misread_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_attachments(cls, attachments: Sequence[Attachment], known: Collection[str] = ()) -> Documents:
-        """`known`: the form's item ids; an uncertain label that is none of them (「0-1-1」) could be any item."""
+    def from_attachments(cls, attachments: Sequence[Attachment], known: Collection[str] = (), wanting: Collection[str] | None = None) -> Documents:
+        """The documents by item; `known`: the form's item ids; `wanting`: the items a document may be needed for.
+
+        An uncertain label that is none of the known ids (「0-1-1」), or whose raw text only is
+        id-shaped (「7-2-3」 read, no candidate), could be any item one character off its reading;
+        a raw text with nothing id-shaped (「47--2」) could be any item at all. An uncertain label
+        that names an item in `wanting` (answered yes or unsettled, no document read for it) is
+        taken as that item's candidate only: the reader's own candidates already hold the
+        confusions it saw, and its one-character neighbours would make every nearby missing
+        document unconfirmed (seed 87100-06: 7-6-1's document, read uncertain as 7-6-1, kept
+        7-6-3's missing document from being said). None: no item is known to want one (as before).
+        """
         by_item: dict[str, list[str]] = {}
         uncertain: dict[str, list[str]] = {}
+        misread: dict[str, list[str]] = {}
         unlabeled: list[str] = []
         for att in attachments:
-            guesses = att.candidates or att.labels
             if att.label_status == "read":
                 for label in att.labels:
                     by_item.setdefault(label, []).append(att.id)
                 for label in att.unknown_labels:  # 「7-9-2」 for a written 7-2-2: a document one misread away may be it (_document)
                     uncertain.setdefault(label, []).append(att.id)
-            elif att.label_status == "uncertain" and guesses and (not known or any(g in known for g in guesses)):
+                    misread.setdefault(label, []).append(att.id)
+        found = set(by_item)
+        for att in attachments:
+            if att.label_status == "read":
+                continue
+            guesses = att.candidates or att.labels
+            ours = [g for g in guesses if not known or g in known]
+            readings = tuple(dict.fromkeys((*guesses, *id_runs(att.label_text)))) if att.label_status == "uncertain" else ()
+            if ours:
                 for label in guesses:
                     uncertain.setdefault(label, []).append(att.id)
+                if wanting is not None and any(g in wanting and g not in found for g in ours):
+                    continue  # that item's candidate: not its neighbours'
+                for label in readings:
+                    misread.setdefault(label, []).append(att.id)
+            elif readings:
+                for label in readings:
+                    misread.setdefault(label, []).append(att.id)
             else:
                 unlabeled.append(att.id)
         return cls(
             by_item={k: tuple(v) for k, v in by_item.items()},
             uncertain_by_item={k: tuple(v) for k, v in uncertain.items()},
             unlabeled=tuple(unlabeled),
+            misread_from={k: tuple(v) for k, v in misread.items()},
         )
+
+
+def wanting_documents(items: Sequence[Item], answers: Mapping[str, ItemAnswer]) -> set[str]:
+    """The items that take a document and are answered yes or not settled: those a document may be needed for."""
+    return {it.id for it in items if it.needs_document and it.id in answers and answers[it.id].answer in ("yes", "uncertain", "conflict")}
 
 
 def _field_status(reading: FieldReading | None, page_missing: bool) -> str:
@@ -93,7 +138,7 @@ def _document(item: Item, docs: Documents) -> Evidence:
     found = docs.by_item.get(item.id, ())
     if found:
         return Evidence(kind="document", status="present", attachments=found)
-    near = tuple(a for label, atts in docs.uncertain_by_item.items() if label != item.id and one_misread(label, item.id) for a in atts)
+    near = tuple(a for label, atts in docs.misread_from.items() if label == item.id or one_misread(label, item.id) for a in atts)
     maybe = tuple(dict.fromkeys(docs.uncertain_by_item.get(item.id, ()) + near + docs.unlabeled))
     if maybe:  # a document whose label is unread or in doubt could be this one: a person decides
         return Evidence(kind="document", status="uncertain", attachments=maybe)
