@@ -35,6 +35,7 @@ class Loaded:
         self._ppocr = ppocr
         self._extra: list[OcrEngine] = []  # more engines like _ocr, one per further field-OCR thread
         self._pool: ThreadPoolExecutor | None = None
+        self._aside: ThreadPoolExecutor | None = None
 
     def ocr(self) -> OcrEngine:
         with self._lock:
@@ -76,6 +77,13 @@ class Loaded:
             while len(self._extra) < n - 1:
                 self._extra.append(TesserocrEngine())
             return [engine, *self._extra[: n - 1]]
+
+    def aside(self) -> ThreadPoolExecutor:
+        """One thread, kept for the process, for work a page hands off while the next page is read (labels)."""
+        with self._lock:
+            if self._aside is None:
+                self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aside")
+            return self._aside
 
     def pool(self, n: int) -> ThreadPoolExecutor:
         """A thread pool of at least n workers, grown once and kept for the process."""
@@ -137,6 +145,10 @@ class Engines:
     def field_pool(self, n: int) -> ThreadPoolExecutor:
         """The process's field-OCR thread pool, with at least n workers."""
         return self.loaded.pool(n)
+
+    def aside_pool(self) -> ThreadPoolExecutor | None:
+        """A thread to read a page's label on while the next page is read; None when the run keeps to one thread (the cap)."""
+        return self.loaded.aside() if self.field_threads(2) >= 2 else None
 
 
 __all__ = ["Engines", "Loaded"]
