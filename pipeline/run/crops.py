@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,23 +48,21 @@ class FormPageImage:
     height_pt: float
 
 
-def save_page_images(pages: dict[int, FormPageImage], out_dir: Path) -> list[dict[str, Any]]:
+def save_page_images(pages: dict[int, FormPageImage], out_dir: Path, pool: Executor | None = None) -> list[dict[str, Any]]:
     """Save each form page once as pages/<n>.png (grey, at most PAGE_IMAGE_DPI); result.json's `page_images`.
 
     The pixels are the reader's own (never rasterised again). A page image of an earlier run
     that this run did not find is removed, so pages/ holds exactly what result.json lists.
+    `pool`: threads to encode the pages on (OpenCV's PNG encoder lets go of the GIL: 15 pages,
+    ~10 ms each); None encodes them here, one after another.
     """
     folder = out_dir / "pages"
     entries = []
     kept = set()
-    for number in sorted(pages):
+    numbers = sorted(pages)
+    saved = (pool.map if pool is not None else map)(partial(_page_png, folder=folder), [(n, pages[n]) for n in numbers])
+    for number, (rel, dpi) in zip(numbers, saved):
         page = pages[number]
-        image, dpi = page.image, page.dpi
-        if dpi > PAGE_IMAGE_DPI * 1.05:
-            scale = PAGE_IMAGE_DPI / dpi
-            size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-            image, dpi = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8), PAGE_IMAGE_DPI
-        rel = _save_png(image, folder / f"{number}.png")
         kept.add(f"{number}.png")
         entries.append(
             {
@@ -79,6 +79,17 @@ def save_page_images(pages: dict[int, FormPageImage], out_dir: Path) -> list[dic
             if old.name not in kept:
                 old.unlink(missing_ok=True)
     return entries
+
+
+def _page_png(numbered: tuple[int, FormPageImage], folder: Path) -> tuple[str, float]:
+    """Form page n saved as folder/<n>.png, at most PAGE_IMAGE_DPI: (its path in the outbox, its dpi)."""
+    number, page = numbered
+    image, dpi = page.image, page.dpi
+    if dpi > PAGE_IMAGE_DPI * 1.05:
+        scale = PAGE_IMAGE_DPI / dpi
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+        image, dpi = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8), PAGE_IMAGE_DPI
+    return _save_png(image, folder / f"{number}.png"), dpi
 
 
 def cut_missing_crops(data: dict[str, Any], pages: dict[int, FormPageImage], out_dir: Path) -> None:

@@ -115,7 +115,8 @@ def process_submission(
     data = to_json(result)
     data["review"] = block
     link_mark_crops(data, collected.crops)
-    data["page_images"] = save_page_images(collected.page_images, out_dir)
+    threads = engines.field_threads(2) if engines is not None else 1
+    data["page_images"] = save_page_images(collected.page_images, out_dir, engines.field_pool(threads) if engines is not None and threads > 1 else None)
     cut_missing_crops(data, collected.page_images, out_dir)
     write_json_atomic(out_dir / "result.json", data)
     if debug:  # the answer-sheet pages with what was read drawn over them, for tuning
