@@ -348,3 +348,22 @@ def test_content_below_the_last_aligned_line_that_moved_is_followed_not_read_at_
     assert len(marks) >= 3  # 1-1-4's 「いいえ」 went to the next page
     for m in marks:
         assert m.state in (truth["items"][m.owner]["marks"][m.option], "uncertain"), (m.owner, m.option, m.state)
+
+
+@pytest.mark.slow
+@needs_seed
+def test_an_item_pushed_whole_onto_the_next_sheet_with_its_signed_line_is_the_forms_page(tmp_path: Path) -> None:
+    """Ensures that a scanned sheet holding one item pushed whole past a blank page's end (its typed line and its signed line unpaired between the aligned ones) is the form's page, its boxes read.
+
+    Seed 87150-05 (tuning, word_scan), page 3: 1-2-1's head (blank p2's last 3 lines), its
+    活動内容 line typed into, its signed line (signature and seal) and blank p3's 2 lines; 5 of
+    8 lines aligned, the typed and signed ones between them unexplained: the sheet went to the
+    attachments (missing_form_page p3, 1-2-1 uncertain, 4 missing documents unconfirmed).
+    """
+    form, path, truth = independent_word_scan(tmp_path, 87150, 5, printings_made=3)
+    with open_source(path, path.name, Limits()) as opened:
+        detail = read_scan_detail(opened.pages[2], form, Engines.using(FakeOcr()))
+    assert detail.layout is not None and detail.layout.number == 3, detail.rejection
+    assert detail.located is not None and detail.reading is not None
+    read = {(m.owner, m.option): m.state for m in detail.reading.marks if m.owner == "1-2-1"}
+    assert read == {("1-2-1", o): s for o, s in truth["items"]["1-2-1"]["marks"].items()}, read

@@ -81,7 +81,7 @@ def is_form_content(lines: Lines, al: Alignment, flow: Flow, cfg: ReflowDefaults
         strong = sum(1 for v in al.sims if v >= cfg.few_lines_sim)
         close = strong >= 2 and al.score - al.runner_up >= cfg.few_lines_margin
         text = [i for i in range(len(lines)) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px]
-        known = {i for i, _ in al.pairs} | {i for i in range(len(lines)) if _written_over(lines, i, al, flow)}
+        known = {i for i, _ in al.pairs} | {i for i in range(len(lines)) if _written_over(lines, i, al, flow) or _written_between(lines, i, al, flow, cfg)}
         for i in range(1, len(lines)):  # a seal or signature cut into bands: the pieces touching one known
             if i - 1 in known and lines.y0[i] - lines.y1[i - 1] <= 2:
                 known.add(i)
@@ -106,6 +106,34 @@ def _written_over(lines: Lines, i: int, al: Alignment, flow: Flow) -> bool:
         return False
     dy = pair_dy(lines, i_ref, flow.lines, j_ref)
     return bool(min(lines.y1[i] - dy, flow.lines.y1[j]) > max(lines.y0[i] - dy, flow.lines.y0[j]))
+
+
+def _written_between(lines: Lines, i: int, al: Alignment, flow: Flow, cfg: ReflowDefaults = REFLOW) -> bool:
+    """Whether unpaired scan line i, between two pairs at most max_skip blank lines apart, overlaps an unpaired blank line between them.
+
+    The blank line is put where the pair on its own blank page puts it: across a blank page's
+    end the two pairs' offsets differ by the page. Seed 87150-05 p3 (word_scan): 1-2-1 pushed
+    whole onto the next sheet, its 活動内容 line typed into and its signed line (signature and
+    seal) unpaired between blank p2's last aligned line and p3's first: 5 of 8 lines explained
+    and the form page went to the attachments.
+    """
+    if i in {a for a, _ in al.pairs}:
+        return False
+    before = [(a, b) for a, b in al.pairs if a < i]
+    after = [(a, b) for a, b in al.pairs if a > i]
+    if not before or not after:
+        return False
+    (ia, ja), (ib, jb) = before[-1], after[0]
+    if not 1 < jb - ja <= cfg.max_skip + 1:
+        return False
+    for j in range(ja + 1, jb):
+        ref = (ia, ja) if flow.page[j] == flow.page[ja] else (ib, jb) if flow.page[j] == flow.page[jb] else None
+        if ref is None:
+            continue
+        dy = pair_dy(lines, ref[0], flow.lines, ref[1])
+        if min(lines.y1[i] - dy, flow.lines.y1[j]) > max(lines.y0[i] - dy, flow.lines.y0[j]):
+            return True
+    return False
 
 
 def _line_offset(flow: Flow, lines: Lines, al: Alignment, j: int) -> tuple[int, ...]:
