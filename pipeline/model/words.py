@@ -61,6 +61,9 @@ TWO_PAGES_NOTE = "同じ様式の頁が二つあり、読み取りが食い違�
 ERASED_FIELD_NOTE = "白黒2値のスキャンで空欄と読めました。薄い鉛筆の記入は2値化で消えることがあるため、原本で確認してください"
 # The notes of a place read uncertain that do not show writing there: such a URL line is not a path
 # filled in (rules.evidence); a new note of that kind belongs here.
-NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE})
+# A text, date or URL place read empty with writing just beside it, over its label or above its line
+# (reading.fields): the writing may be its value, or may not; such a URL line is not taken as filled in.
+STRAY_FIELD_NOTE = "欄は空ですが、すぐ左か上に書き込みがあります（欄の外に書かれたかもしれません）。原本を確認してください"
+NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE, STRAY_FIELD_NOTE})
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
 STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

@@ -66,28 +66,32 @@ def faint_writing(view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tu
     return sum(strokes) * k * k >= cfg.faint_min_pt2
 
 
-def stray_band(fld: FieldLayout, cfg: FieldDefaults, sideways: bool) -> BBox:
-    """Where stray_writing looks: the place grown by stray_grow of its height (at least stray_min_grow_pt) above and below (`sideways`: of its width beside it too)."""
+def stray_band(fld: FieldLayout, cfg: FieldDefaults, sideways: bool, left_pt: float = 0.0) -> BBox:
+    """Where stray_writing looks: the place grown by stray_grow of its height (at least stray_min_grow_pt) above and below (`sideways`: of its width beside it too; `left_pt`: this far left of it)."""
     grow = max((fld.bbox[3] - fld.bbox[1]) * cfg.stray_grow, cfg.stray_min_grow_pt)
     wide = (fld.bbox[2] - fld.bbox[0]) * cfg.stray_grow if sideways else 0.0  # a seal pasted beside its 印
-    return (max(0.0, fld.bbox[0] - wide), max(0.0, fld.bbox[1] - grow), fld.bbox[2] + wide, fld.bbox[3] + grow)
+    return (max(0.0, fld.bbox[0] - max(wide, left_pt)), max(0.0, fld.bbox[1] - grow), fld.bbox[2] + wide, fld.bbox[3] + grow)
 
 
 def stray_writing(
-    view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int], others: list[BBox], sideways: bool = False
+    view: InkView, fld: FieldLayout, cfg: FieldDefaults, shift: tuple[int, int], others: list[BBox], sideways: bool = False, left_pt: float = 0.0
 ) -> bool:
-    """Whether writing the blank does not have lies just above or below the place (`sideways`: or beside it), outside the page's other places.
+    """Whether writing the blank does not have lies just above or below the place (`sideways`: or beside it; `left_pt`: or this far left of it), outside the page's other places.
 
     A signature place read empty while the name was written a line lower (typing moved the
     line) or higher would be lost silently; moved print there counts too, which is right: the
     place itself is then not where the page has it.
     """
-    band = stray_band(fld, cfg, sideways)
+    band = stray_band(fld, cfg, sideways, left_pt)
     extra = ink_share(view, band, cfg, shift=shift)[1]
     if extra.size == 0:
         return False
     ink = (extra > cfg.faint_ink).astype(np.uint8)
-    bx0, by0 = view.px(band, 0.0)[:2]
+    bx0, by0, bx1, by1 = view.px(band, 0.0)
+    if left_pt > 0:  # over a label, the print's edges left by a registration a few px off are not writing
+        r = 2 * cfg.stray_off_print_px + 1
+        printed = cv2.dilate((view.blank_dark[by0:by1, bx0:bx1] > cfg.faint_ink).astype(np.uint8), np.ones((r, r), np.uint8))
+        ink[printed[: ink.shape[0], : ink.shape[1]] > 0] = 0
     for box in others:  # the other places' own writing is theirs
         x0, y0, x1, y1 = view.px(box, 0.0)
         ink[max(0, y0 - by0) : max(0, y1 - by0), max(0, x0 - bx0) : max(0, x1 - bx0)] = 0

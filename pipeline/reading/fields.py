@@ -33,8 +33,8 @@ from numpy.typing import NDArray
 from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_per_px
 from pipeline.model.records import FieldLayout, FieldReading, PageLayout, PageRef
-from pipeline.model.words import FAINT_FIELD_NOTE
-from pipeline.reading.field_ink import faint_writing, ink_share
+from pipeline.model.words import FAINT_FIELD_NOTE, STRAY_FIELD_NOTE
+from pipeline.reading.field_ink import faint_writing, ink_share, stray_band, stray_writing
 from pipeline.reading.field_text import Pending, crossing, fit_pattern, pattern_text, second_read, tidy_line
 from pipeline.reading.marks import InkView, refine
 from pipeline.reading.settings import FIELDS, MARKS, SECOND_READ, FieldDefaults, SecondReadDefaults
@@ -471,6 +471,22 @@ def _measure(view: InkView, fld: FieldLayout, cfg: FieldDefaults) -> tuple[tuple
     return shift, ink_share(view, fld.bbox, cfg, shift=shift)[0]
 
 
+def _beside(
+    view: InkView, fld: FieldLayout, res: tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None], cfg: FieldDefaults,
+    crop_of: Callable[[FieldLayout], NDArray[np.uint8]], layout: PageLayout, shift: tuple[int, int],
+) -> tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]:
+    """An empty text field with writing just left of it (over its label's end) or above its line: uncertain, cropped with that band."""
+    reading, m, keep = res
+    if reading.status != "empty":
+        return res
+    spill = cfg.stray_seal_spill_pt  # a stamp is larger than its place
+    others = [(f.bbox[0] - spill, f.bbox[1] - spill, f.bbox[2] + spill, f.bbox[3] + spill) if f.kind == "seal" else f.bbox for f in layout.fields if f is not fld]
+    others += [b.bbox for b in layout.boxes]
+    if not stray_writing(view, fld, cfg, shift, others, left_pt=cfg.stray_left_pt):
+        return res
+    return replace(reading, status="uncertain", note=STRAY_FIELD_NOTE), m, crop_of(replace(fld, bbox=stray_band(fld, cfg, False, cfg.stray_left_pt)))
+
+
 def read_fields(
     view: InkView,
     layout: PageLayout,
@@ -485,8 +501,7 @@ def read_fields(
     cfg: FieldDefaults = FIELDS,
     deadline: float | None = None,
     printed: tuple[tuple[str, tuple[float, float, float, float]], ...] = (),
-    engines: Engines | None = None,
-    second: SecondReadDefaults = SECOND_READ,
+    engines: Engines | None = None, second: SecondReadDefaults = SECOND_READ, beside: bool = True,
 ) -> tuple[list[FieldReading], dict[str, NDArray[np.uint8]], dict[str, FieldMeasure]]:
     """Read every field of a registered page: readings, crops for the dossier, and the measures.
 
@@ -494,6 +509,7 @@ def read_fields(
     its own engine of `engine`'s kind from `engines`; without `engines`, on one thread with `engine`.
     The lines that would be `read` are read again by `engines`' PP-OCR (SecondCheck): each as
     soon as it is read when the fields are read on several threads, else the page's in one batch.
+    `beside` (_beside) is off on a page read where its content moved: its print is where the blank has none.
     """
     results: dict[str, tuple[FieldReading, FieldMeasure, NDArray[np.uint8] | None]] = {}
     texts: list[FieldLayout] = []
@@ -510,9 +526,9 @@ def read_fields(
     # Only inked fields cost anything: measure each once, then hand out the OCR work.
     measured = {f.name: _measure(view, f, cfg) for f in texts}
     inked = [f for f in texts if measured[f.name][1] > cfg.text_empty]
-    for fld in texts:
-        if fld not in inked:
-            results[fld.name] = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
+    for fld in (f for f in texts if f not in inked):
+        res = read_text(view, fld, ref, hires, engine, cfg, blank_hires, deadline, printed, measured[fld.name])
+        results[fld.name] = _beside(view, fld, res, cfg, crop_of, layout, measured[fld.name][0]) if beside else res
     check = None
     if engines is not None and second.enabled and hires is not None:
         cut_at = {f.name: measured[f.name][0] for f in inked}

@@ -359,7 +359,7 @@ def read_scan_detail(
     try:
         fields, field_crops, measures = read_fields(
             view, layout, page.ref, rgb=rgb, rgb_dpi=COLOUR_DPI, hires=cuts.hires, blank_hires=cuts.blank_hires, engine=engine, crop_of=cuts.crop_of,
-            cfg=field_cfg, deadline=deadline, printed=printed, engines=engines,
+            cfg=field_cfg, deadline=deadline, printed=printed, engines=engines, beside=settled.located is None,
         )
     except PipelineError as exc:
         log.warning("%s: fields not read: %s", where, exc)

@@ -291,6 +291,18 @@ class FieldDefaults:
     stray_min_grow_pt: float = 20.0
     stray_stroke_pt: float = 4.0
     stray_min_pt2: float = 20.0
+    # A text, URL or date field read empty is uncertain when the same band, reaching this far
+    # left of it too (over the end of its label), holds such writing: seed 87500-07 wrote
+    # 「5000」 after 「ユーザー数：」, above and left of the underline, and 87500-02/06/10 wrote
+    # the registration date over the label's 「年月日」; all four read empty, silently.
+    stray_left_pt: float = 60.0
+    # … not counting ink within this many work-dpi px of the blank's print: seed 87500-10 p13, an
+    # empty page registered 2-3 px off at its labels, left label-edge strokes 5-8 pt tall,
+    # 23-72 pt² in a band (all four places of a blank block read uncertain).
+    stray_off_print_px: int = 3
+    # … nor ink within this of a seal place: a 15-18 mm stamp spills 3-8 pt out of its 40 pt
+    # place (tests/test_scan mixed seed 11: the applicant's seal made the address uncertain).
+    stray_seal_spill_pt: float = 8.0
     # Resolution of the page decode that field crops are cut from (and, reduced, the work
     # image): 150 dpi gave 1.0 % typed CER, 200 dpi 0.85 %, at the same time per page.
     ocr_dpi: float = 200.0
