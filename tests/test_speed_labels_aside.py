@@ -26,8 +26,10 @@ def scanned_documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return entry
 
 
-def test_labels_read_aside_are_the_labels_read_in_line(form, scanned_documents: Path) -> None:
-    """Ensures that with a second thread (cap 2) every page's label, in submission order, is what one thread (cap 1) reads, and none is left pending."""
+@pytest.mark.parametrize("at_most", [submission.ASIDE_AT_MOST, 1])
+def test_labels_read_aside_are_the_labels_read_in_line(form, scanned_documents: Path, monkeypatch: pytest.MonkeyPatch, at_most: int) -> None:
+    """Ensures that with a second thread (cap 2) every page's label, in submission order, is what one thread (cap 1) reads, and none is left pending (also when the reading waits for each label)."""
+    monkeypatch.setattr(submission, "ASIDE_AT_MOST", at_most)
     engines = Engines()
     assert engines.capped(1).aside_pool() is None and engines.capped(2).aside_pool() is not None
     in_line = submission.read_submission(scanned_documents, form, engines.capped(1))

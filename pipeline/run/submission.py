@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 # Scanned attachment pages are decoded at this resolution to find and read their label.
 LABEL_DPI = 200
+# Labels read aside (Engines.aside_pool) waiting at most: each holds its page's picture (A4 at
+# LABEL_DPI, grey: 3.9 MB). A label read takes ~40 ms, the test that a page is not the form's ~70:
+# the aside thread keeps up, this only bounds a submission of many such pages on a busy machine.
+ASIDE_AT_MOST = 4
 
 # A scanner's black-and-white mode erases faint pencil before any reader sees it (seed 85900: 12
 # faint ticks, nothing left on the scan): said once per file, so that empty boxes are checked.
@@ -243,6 +247,9 @@ def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Co
     if found is None:
         label = _label_page(page, form, engines, engines.aside_pool())
         if isinstance(label, Future):  # read aside while the next page is read; its place kept (_labels_read)
+            waiting = [f for _, f, _ in collected.later if not f.done()]
+            if len(waiting) >= ASIDE_AT_MOST:  # each holds its page's picture: the reading waits for the oldest
+                wait(waiting[:1])
             collected.later.append((len(collected.other_pages), label, page.ref))
             label = labels.LabelledPage(page.ref, None, blank=False)
         collected.other_pages.append(label)
