@@ -64,6 +64,9 @@ ERASED_FIELD_NOTE = "白黒2値のスキャンで空欄と読めました。薄�
 # A text, date or URL place read empty with writing just beside it, over its label or above its line
 # (reading.fields): the writing may be its value, or may not; such a URL line is not taken as filled in.
 STRAY_FIELD_NOTE = "欄は空ですが、すぐ左か上に書き込みがあります（欄の外に書かれたかもしれません）。原本を確認してください"
-NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE, STRAY_FIELD_NOTE})
+# A URL place on a page whose content moved (a Word filling) holding ink that is not a line of text:
+# print moved into the place as likely as a path written by hand (reading.scan); not filled in either.
+MOVED_URL_NOTE = "記入で位置がずれた頁の URL 欄に、文字として読めない書き込みか印刷があります。原本を確認してください"
+NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE, STRAY_FIELD_NOTE, MOVED_URL_NOTE})
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
 STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

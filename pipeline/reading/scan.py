@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import cv2
@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from pipeline.model.errors import PipelineError
 from pipeline.model.geometry import pt_to_px, px_per_pt
 from pipeline.model.records import BBox, FieldLayout, FieldReading, FormDef, MarkReading, PageLayout
+from pipeline.model.words import MOVED_URL_NOTE
 from pipeline.reading.affine import aligned_view, compose, scaling
 from pipeline.reading.engines import Engines
 from pipeline.reading.fields import FieldMeasure, HiresCrop, read_fields
@@ -99,6 +100,16 @@ def _unfollowed(
         return marks, fields
     log.info("%s: content moved from %.0f pt down and could not be followed: read there as uncertain", where, settled.moved_from_pt)
     return unsure_below(marks, fields, settled.moved_from_pt)
+
+
+def _moved_urls(fields: tuple[FieldReading, ...]) -> tuple[FieldReading, ...]:
+    """A moved page's URL places read uncertain, with no text and no reason: said to be unreadable ink, not a path written by hand.
+
+    Word typed the page, so a path would have been read as text; the ink may be the next blank
+    page's first line, unaligned, under a place at its page's end (seed 87500-01 p6 and p8:
+    4-3-2's and 6-2-2's empty url_target read uncertain, counted as a path filled in, silently).
+    """
+    return tuple(replace(f, note=MOVED_URL_NOTE) if f.kind == "url" and f.status == "uncertain" and not f.note and not f.value else f for f in fields)
 
 
 def read_scan(page: Page, form: FormDef, engines: Engines) -> tuple[PageLayout, PageReading] | None:
@@ -367,6 +378,7 @@ def read_scan_detail(
     detail.field_measures = measures
     extra_marks, extra_fields = unplaced(settled.located, page.ref, reg.dpi) if settled.located else ([], [])
     read_marks_all, all_fields = _unfollowed(settled, where, tuple(m for m, _ in marks) + tuple(extra_marks), tuple(fields) + tuple(extra_fields))
+    all_fields = _moved_urls(all_fields) if settled.located is not None else all_fields
     crops: dict[str, NDArray[np.uint8]] = {**field_crops, **uncertain_mark_crops(decoded.gray, reg, read_marks_all)}
     # a place not found on a page whose content moved keeps the crop of where its line suggests
     crops |= {f.name: _warp_region(decoded.gray, reg.matrix, f.bbox, reg.dpi, reg.dpi, 30.0) for f in extra_fields if f.bbox is not None}
