@@ -45,3 +45,16 @@ def test_an_empty_url_place_holding_the_next_pages_print_is_not_a_path_filled_in
             assert f.status == "uncertain" and not f.value
     typed = [f for f in fields if truth["items"][f.owner].get("url_path") and f.value]
     assert typed and all(_field_status(f, page_missing=False) == "present" for f in typed), [(f.name, f.status, f.value) for f in typed]
+
+
+def test_an_empty_url_place_below_an_unfollowed_move_is_not_a_path_filled_in() -> None:
+    """Ensures that a URL place read empty below where a page's content moved, made uncertain because the move could not be followed, is not counted as a path given (it had counted as one)."""
+    from pipeline.model.records import FieldReading, PageRef
+    from pipeline.reading.reflow_scan import unsure_below
+
+    ref = PageRef("scan.pdf", 6)
+    empty = FieldReading("4-3-2.url_target", "4-3-2", "url", None, "empty", None, ref, (191.0, 400.0, 536.0, 418.0))
+    _, (moved,) = unsure_below((), (empty,), moved_from_pt=300.0)
+    assert moved.status == "uncertain"
+    assert _field_status(moved, page_missing=False) == "uncertain"
+    assert _field_status(empty, page_missing=False) == "missing"

@@ -67,6 +67,10 @@ STRAY_FIELD_NOTE = "欄は空ですが、すぐ左か上に書き込みがあり
 # A URL place on a page whose content moved (a Word filling) holding ink that is not a line of text:
 # print moved into the place as likely as a path written by hand (reading.scan); not filled in either.
 MOVED_URL_NOTE = "記入で位置がずれた頁の URL 欄に、文字として読めない書き込みか印刷があります。原本を確認してください"
-NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE, STRAY_FIELD_NOTE, MOVED_URL_NOTE})
+# A place below where a page's content moved, read at the blank's place because the move could not be
+# followed (reading.reflow_scan.unsure_below): what it holds may be another line's; such a URL line is
+# not taken as filled in (an empty one became uncertain and counted as a path given).
+UNFOLLOWED_NOTE = "記入で位置がずれた部分にあり、ずれを追えなかったため様式どおりの位置で読みました。頁を目視で確認してください"
+NOT_WRITTEN_NOTES = frozenset({FAINT_FIELD_NOTE, ERASED_FIELD_NOTE, TWO_PAGES_NOTE, STRAY_FIELD_NOTE, MOVED_URL_NOTE, UNFOLLOWED_NOTE})
 STRAY_SIGNATURE_NOTE = "署名欄は空ですが、すぐ上か下に筆跡があります（記入で位置がずれたかもしれません）。原本を確認してください"
 STRAY_SEAL_NOTE = "押印欄は空ですが、すぐそばに印影のようなものがあります（枠の外に押されたかもしれません）。原本を確認してください"

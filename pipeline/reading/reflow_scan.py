@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from pipeline.model.geometry import px_per_pt
 from pipeline.model.records import BoxLayout, FieldLayout, FieldReading, FormDef, MarkReading, PageRef
+from pipeline.model.words import UNFOLLOWED_NOTE
 from pipeline.reading.affine import aligned_view
 from pipeline.reading.references import Reference, references
 from pipeline.reading.reflow import Located, centred, locate, place_one
@@ -213,7 +214,6 @@ def unplaced(loc: Located, page: PageRef, dpi: float) -> tuple[list[MarkReading]
 # registration's slop (unsure_below).
 UNSURE_MARGIN_PT = 6.0
 
-UNFOLLOWED_NOTE = "記入で位置がずれた部分にあり、ずれを追えなかったため様式どおりの位置で読みました。頁を目視で確認してください"
 
 
 def unsure_below(
