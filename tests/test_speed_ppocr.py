@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from pipeline.tools.ppocr import PPOcrRecognizer
+from pipeline.tools.ppocr import MODEL_NAME, PPOcrRecognizer
 
 pytestmark = pytest.mark.ocr
 
@@ -58,10 +58,13 @@ def test_a_kept_model_that_does_not_load_is_made_again(tmp_path: Path, lines: li
     PPOcrRecognizer.load(keep_in=tmp_path)
     (kept,) = tmp_path.glob("ppocr-*.onnx")
     kept.write_bytes(b"not an onnx model")
+    stale = tmp_path / f"ppocr-{Path(MODEL_NAME).stem}-{'0' * 16}.onnx"  # kept by another onnxruntime version
+    stale.write_bytes(b"an older onnxruntime's optimised model")
     with caplog.at_level(logging.WARNING, logger="pipeline.tools.ppocr"):
         again = PPOcrRecognizer.load(keep_in=tmp_path)
     assert "does not load" in caplog.text
     assert kept.stat().st_size > 1_000_000
+    assert list(tmp_path.glob("ppocr-*.onnx")) == [kept]  # the other version's copy removed when this one was made
     assert again.read_many(lines[:4]) == PPOcrRecognizer.load().read_many(lines[:4])
 
 

@@ -162,6 +162,9 @@ def optimised_session(ort: Any, path: Path, threads: int, keep_in: Path | None) 
     with contextlib.suppress(OSError):
         if tmp.is_file():
             tmp.replace(kept)
+            for old in keep_in.glob(f"ppocr-{path.stem}-*.onnx"):  # made by another onnxruntime or model file: 21 MB each
+                if old != kept:
+                    old.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         tmp.unlink()
     return session
