@@ -11,7 +11,7 @@ import pytest
 from pipeline.model.geometry import pt_to_px, px_per_pt
 from pipeline.model.records import PageRef
 from pipeline.reading import labels as L
-from pipeline.reading.labels import fuse, glyphs, ink, records
+from pipeline.reading.labels import fuse, glyphs, ink, ppocr_check, records
 from pipeline.reading.labels import text as label_text
 from pipeline.tools.ppocr import LineRead
 from pipeline.tools.tesseract import OcrLine, OcrSymbol
@@ -321,21 +321,21 @@ def test_ppocr_checks_a_line_in_doubt_and_never_reads_it_alone() -> None:
     """
     unsure = L.LabelParse((), (), "uncertain", ("4-1-2",), "4-1-2 at probability 0.55")
     ocr, dig = _reading("ocr", "4-1-2", 0.9), _reading("digits", "4-1-2", 0.97)
-    read, _ = fuse.with_ppocr(ocr.parse, ocr, _reading("ppocr", "4-1-4", 0.95), None, [ocr], ITEMS, DOCS)
+    read, _ = ppocr_check.with_ppocr(ocr.parse, ocr, _reading("ppocr", "4-1-4", 0.95), None, [ocr], ITEMS, DOCS)
     assert read.status == "uncertain" and {"4-1-2", "4-1-4"} <= set(read.candidates)
-    read, _ = fuse.with_ppocr(ocr.parse, ocr, _reading("ppocr", "4-1-2", 0.95), None, [ocr], ITEMS, DOCS)
+    read, _ = ppocr_check.with_ppocr(ocr.parse, ocr, _reading("ppocr", "4-1-2", 0.95), None, [ocr], ITEMS, DOCS)
     assert (read.status, read.ids) == ("read", ("4-1-2",))
-    read, chosen = fuse.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.95), dig, [], ITEMS, DOCS)
+    read, chosen = ppocr_check.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.95), dig, [], ITEMS, DOCS)
     assert (read.status, read.ids) == ("read", ("4-1-2",)) and chosen is not None and chosen.source == "ppocr"
-    assert fuse.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.95), None, [], ITEMS, DOCS)[0].status == "uncertain"
-    assert fuse.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.6), dig, [], ITEMS, DOCS)[0].status == "uncertain"
+    assert ppocr_check.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.95), None, [], ITEMS, DOCS)[0].status == "uncertain"
+    assert ppocr_check.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.6), dig, [], ITEMS, DOCS)[0].status == "uncertain"
     doubtful = _reading("digits", "4-1-2", 0.5)  # below digit_min_probability
-    assert fuse.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.95), doubtful, [], ITEMS, DOCS)[0].status == "uncertain"
+    assert ppocr_check.with_ppocr(unsure, None, _reading("ppocr", "4-1-2", 0.95), doubtful, [], ITEMS, DOCS)[0].status == "uncertain"
     seven = _reading("digits", "7-1-1", 0.97)
     shaped = records.LineReading("digits", "7-1-1", 0.97, (), seven.parse, seven.per_digit, shapes=("1", None, None))
     unsure7 = L.LabelParse((), (), "uncertain", ("7-1-1",))
-    assert fuse.with_ppocr(unsure7, None, _reading("ppocr", "7-1-1", 0.95), shaped, [], ITEMS, DOCS)[0].status == "uncertain"
-    assert fuse.with_ppocr(unsure7, None, _reading("ppocr", "7-1-1", 0.95), seven, [], ITEMS, DOCS)[0].status == "read"
+    assert ppocr_check.with_ppocr(unsure7, None, _reading("ppocr", "7-1-1", 0.95), shaped, [], ITEMS, DOCS)[0].status == "uncertain"
+    assert ppocr_check.with_ppocr(unsure7, None, _reading("ppocr", "7-1-1", 0.95), seven, [], ITEMS, DOCS)[0].status == "read"
 
 
 def test_ppocr_very_sure_is_backed_by_tesseract_missing_one_digit() -> None:
@@ -347,7 +347,7 @@ def test_ppocr_very_sure_is_backed_by_tesseract_missing_one_digit() -> None:
 
     def judged(ocr_text: str, pp_conf: float) -> L.LabelParse:
         ocr = tess(ocr_text)
-        return fuse.with_ppocr(ocr.parse, ocr, _reading("ppocr", "No.3-2-1", pp_conf), None, [ocr], ITEMS, DOCS)[0]
+        return ppocr_check.with_ppocr(ocr.parse, ocr, _reading("ppocr", "No.3-2-1", pp_conf), None, [ocr], ITEMS, DOCS)[0]
 
     assert tess("No.3-2-]").parse.status != "read"
     assert (judged("No.3-2-]", 0.99).status, judged("No.3-2-]", 0.99).ids) == ("read", ("3-2-1",))
@@ -450,7 +450,7 @@ def test_ppocr_vetoes_by_digit_places() -> None:
 
     def vetoes(parse: L.LabelParse, text: str) -> bool:
         pp = _reading("ppocr", text, 0.9)
-        return fuse.ppocr_vetoes(parse, pp, pp.parse)
+        return ppocr_check.ppocr_vetoes(parse, pp, pp.parse)
 
     assert not vetoes(two, "2-3-17-1-3") and not vetoes(two, "2-3-1 7-1-3")
     assert vetoes(two, "2-3-14-1-3") and vetoes(two, "2-3-1 $-1-3")
@@ -475,23 +475,23 @@ def test_classifier_and_ppocr_agreeing_digit_by_digit_read_a_line_the_fusion_lef
 
     shaped = dig("7-1-1", 0.95, shapes=("1", None, None))
     pp = _reading("ppocr", "7-1-1", 0.95)
-    got = fuse.agreed_with_ppocr(shaped, pp, [], ITEMS, DOCS)
+    got = ppocr_check.agreed_with_ppocr(shaped, pp, [], ITEMS, DOCS)
     assert got is not None and (got.status, got.ids) == ("read", ("7-1-1",))
-    two = fuse.agreed_with_ppocr(dig("2-3-1 7-1-3", 0.9), _reading("ppocr", "2-3-17-1-3", 0.9), [], ITEMS, DOCS)
+    two = ppocr_check.agreed_with_ppocr(dig("2-3-1 7-1-3", 0.9), _reading("ppocr", "2-3-17-1-3", 0.9), [], ITEMS, DOCS)
     assert two is not None and two.ids == ("2-3-1", "7-1-3")
-    assert fuse.agreed_with_ppocr(dig("1-6-3", 0.64), _reading("ppocr", "1-6-3", 0.98), [], ITEMS, DOCS) is None
-    assert fuse.agreed_with_ppocr(shaped, _reading("ppocr", "7-1-1", 0.7), [], ITEMS, DOCS) is None
-    assert fuse.agreed_with_ppocr(shaped, _reading("ppocr", "1-1-1", 0.95), [], ITEMS, DOCS) is None
-    assert fuse.agreed_with_ppocr(shaped, pp, [_reading("ocr", "1-1-1", 0.9)], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(dig("1-6-3", 0.64), _reading("ppocr", "1-6-3", 0.98), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(shaped, _reading("ppocr", "7-1-1", 0.7), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(shaped, _reading("ppocr", "1-1-1", 0.95), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(shaped, pp, [_reading("ocr", "1-1-1", 0.9)], ITEMS, DOCS) is None
     framed = dig("7-1-1", 0.95, framed=(True, False, False))
-    assert fuse.agreed_with_ppocr(framed, pp, [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(framed, pp, [], ITEMS, DOCS) is None
 
 
 def test_classifier_and_ppocr_agree_on_digits_other_than_one_and_seven_less_surely() -> None:
     """Ensures that a digit other than 1 or 7 the classifier and PP-OCR read alike is taken on their joint likelihood
     (classifier 0.65, PP-OCR 0.7: a read), while a 1 or a 7 so weakly held is not (a 7 with a short bar is a 1 to both:
     validation rows seed 88203 #254, 7-5-1 read 1-5-1 at 0.69 / 0.78); that a letter PP-OCR reads for a digit's shape
-    ('S' for a 5) agrees only with a classifier sure of the digit; and that Tesseract spelling another id stops the
+    ('S' for a 5) agrees only with a classifier fairly sure of the digit; and that Tesseract spelling another id stops the
     read only when it is not itself unsure (seed 88205 #48: '3-1-—64-2-2' at 0.36)."""
 
     def dig(text: str, probs: list[float], **kw: object) -> records.LineReading:
@@ -499,22 +499,67 @@ def test_classifier_and_ppocr_agree_on_digits_other_than_one_and_seven_less_sure
         per_digit = tuple(tuple(p if d == k else (1.0 - p) / 9 for k in range(10)) for d, p in zip(digits, probs))
         return records.LineReading("digits", text, min(probs), (), L.normalise_label(text, ITEMS, DOCS), per_digit, **kw)  # type: ignore[arg-type]
 
-    got = fuse.agreed_with_ppocr(dig("4-2-3", [0.99, 0.65, 0.99]), _reading("ppocr", "4-2-3", 0.7), [], ITEMS, DOCS)
+    got = ppocr_check.agreed_with_ppocr(dig("4-2-3", [0.99, 0.65, 0.99]), _reading("ppocr", "4-2-3", 0.7), [], ITEMS, DOCS)
     assert got is not None and got.ids == ("4-2-3",)
-    assert fuse.agreed_with_ppocr(dig("4-2-3", [0.99, 0.45, 0.99]), _reading("ppocr", "4-2-3", 0.7), [], ITEMS, DOCS) is None
-    assert fuse.agreed_with_ppocr(dig("4-2-3", [0.99, 0.65, 0.99]), _reading("ppocr", "4-2-3", 0.55), [], ITEMS, DOCS) is None
-    assert fuse.agreed_with_ppocr(dig("1-5-1", [0.69, 0.99, 0.99]), _reading("ppocr", "1-5-1", 0.78), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(dig("4-2-3", [0.99, 0.45, 0.99]), _reading("ppocr", "4-2-3", 0.7), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(dig("4-2-3", [0.99, 0.65, 0.99]), _reading("ppocr", "4-2-3", 0.55), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(dig("1-5-1", [0.69, 0.99, 0.99]), _reading("ppocr", "1-5-1", 0.78), [], ITEMS, DOCS) is None
     five = _reading("ppocr", "S-2-1", 0.95)
-    got = fuse.agreed_with_ppocr(dig("5-2-1", [0.95, 0.99, 0.99]), five, [], ITEMS, DOCS)
+    got = ppocr_check.agreed_with_ppocr(dig("5-2-1", [0.95, 0.99, 0.99]), five, [], ITEMS, DOCS)
     assert got is not None and got.ids == ("5-2-1",)
-    assert fuse.agreed_with_ppocr(dig("5-2-1", [0.8, 0.99, 0.99]), five, [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(dig("5-2-1", [0.65, 0.99, 0.99]), five, [], ITEMS, DOCS) is None
     bar = dig("6-1-1", [0.99, 0.99, 0.95], shapes=(None, None, "7"))  # a '!' where the glyph's top is a 7's bar
-    assert fuse.agreed_with_ppocr(bar, _reading("ppocr", "6-1-!", 0.95), [], ITEMS, DOCS) is None
-    assert fuse.agreed_with_ppocr(dig("6-1-1", [0.99, 0.99, 0.95]), _reading("ppocr", "6-1-!", 0.95), [], ITEMS, DOCS) is not None
+    assert ppocr_check.agreed_with_ppocr(bar, _reading("ppocr", "6-1-!", 0.95), [], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(dig("6-1-1", [0.99, 0.99, 0.95]), _reading("ppocr", "6-1-!", 0.95), [], ITEMS, DOCS) is not None
     two = dig("3-1-6 4-2-3", [0.99, 0.99, 0.99, 0.99, 0.99, 0.76])
     pp = _reading("ppocr", "3-1-64-2-3", 0.99)
-    assert fuse.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.36)], ITEMS, DOCS) is not None
-    assert fuse.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.9)], ITEMS, DOCS) is None
+    assert ppocr_check.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.36)], ITEMS, DOCS) is not None
+    assert ppocr_check.agreed_with_ppocr(two, pp, [_reading("ocr", "3-1-6 4-2-2", 0.9)], ITEMS, DOCS) is None
+
+
+def _split_digits(text: str, probs: list[dict[int, float]], **kw: object) -> records.LineReading:
+    """The classifier's reading of ``text`` with each digit's probabilities as given (the rest shared by the other digits)."""
+    per_digit = tuple(tuple(p.get(k, (1.0 - sum(p.values())) / (10 - len(p))) for k in range(10)) for p in probs)
+    conf = min(max(p) for p in per_digit)
+    return records.LineReading("digits", text, conf, (), L.normalise_label(text, ITEMS, DOCS), per_digit, **kw)  # type: ignore[arg-type]
+
+
+def test_a_lookalike_letter_agrees_with_a_fairly_sure_classifier_without_a_rival() -> None:
+    """Ensures that a letter PP-OCR reads for a digit's handwritten shape ('(' for a 6, 'フ' for a 7, '!' for a 1) agrees
+    with the CNN's digit at 0.7-0.9 when no other digit is near (validation rows seeds 88702 #64, #77, #206: 6-2-1 and
+    6-1-1, the 6 at 0.72-0.82 and PP-OCR '(-2-1', left uncertain), and not when the classifier's runner-up is at 0.2 or
+    more, below 0.7, or the letter is also the runner-up's look (88703 #211: 4-3-2 read 4-3-4 at 0.61, PP-OCR 'd')."""
+    sure = {1: 0.99}
+    six = _split_digits("6-2-1", [{6: 0.75, 0: 0.1}, {2: 0.99}, sure])
+    got = ppocr_check.agreed_with_ppocr(six, _reading("ppocr", "(-2-1", 0.95), [], ITEMS, DOCS)
+    assert got is not None and got.ids == ("6-2-1",)
+    rival = _split_digits("6-2-1", [{6: 0.72, 5: 0.25}, {2: 0.99}, sure])
+    assert ppocr_check.agreed_with_ppocr(rival, _reading("ppocr", "(-2-1", 0.95), [], ITEMS, DOCS) is None
+    weak = _split_digits("6-2-1", [{6: 0.65, 0: 0.1}, {2: 0.99}, sure])
+    assert ppocr_check.agreed_with_ppocr(weak, _reading("ppocr", "(-2-1", 0.95), [], ITEMS, DOCS) is None
+    four = _split_digits("4-3-4", [{4: 0.99}, {3: 0.99}, {4: 0.75, 2: 0.18}])  # 'd' is a 2's look: the runner-up's
+    assert ppocr_check.agreed_with_ppocr(four, _reading("ppocr", "4-3-d", 0.9), [], ITEMS, DOCS) is None
+    seven = _split_digits("7-6-2", [{7: 0.97}, {6: 0.99}, {2: 0.99}], shapes=("7", None, None))
+    got = ppocr_check.agreed_with_ppocr(seven, _reading("ppocr", "フ-6-2", 0.9), [], ITEMS, DOCS)
+    assert got is not None and got.ids == ("7-6-2",)
+    flagged = _split_digits("7-6-2", [{7: 0.97}, {6: 0.99}, {2: 0.99}], shapes=("1", None, None))  # a 1's flag
+    assert ppocr_check.agreed_with_ppocr(flagged, _reading("ppocr", "フ-6-2", 0.9), [], ITEMS, DOCS) is None
+
+
+def test_a_digit_the_classifier_reads_two_ways_needs_tesseract_behind_it() -> None:
+    """Ensures that a read resting on a digit the classifier holds two ways (both at 0.3 or more) is uncertain unless a
+    Tesseract reading, not unsure of itself, reads that digit in its place: PP-OCR is sure of its guess there (validation
+    rows seed 88700 #82: 7-5-1 with a 5 closed like a 6, the CNN 6 at 0.51 and 5 at 0.47, PP-OCR '7-6-1' at 0.98 and
+    Tesseract '7-8]': read 7-6-1, silently; 88701 #56 and 88700 #41, right: Tesseract '77-3' and '-[-2')."""
+    tied = _split_digits("7-6-1", [{7: 0.99}, {6: 0.51, 5: 0.47}, {1: 0.99}])
+    read = L.normalise_label("7-6-1", ITEMS, DOCS)
+    assert ppocr_check.tie_unsettled(read, tied, [_reading("ocr", "7-8]", 0.9)])
+    assert ppocr_check.tie_unsettled(read, tied, [_reading("ocr", "7-8-1", 0.9)])
+    assert ppocr_check.tie_unsettled(read, tied, [_reading("ocr", "ー6ー", 0.32)])  # in place, but unsure of itself
+    assert not ppocr_check.tie_unsettled(read, tied, [_reading("ocr", "ー6ー", 0.7)])
+    assert not ppocr_check.tie_unsettled(read, tied, [_reading("ocr", "76-1", 0.7)])
+    apart = _split_digits("7-6-1", [{7: 0.99}, {6: 0.75, 5: 0.2}, {1: 0.99}])
+    assert not ppocr_check.tie_unsettled(read, apart, [])
 
 
 def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:
@@ -529,19 +574,19 @@ def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:
         return records.LineReading("digits", text, min(probs), (), L.normalise_label(text, ITEMS, DOCS), per_digit)
 
     read = L.normalise_label("2-1-1", ITEMS, DOCS)
-    assert not fuse.overrules_classifier(read, dig("7-1-1", [0.78, 0.99, 0.99]))
-    assert fuse.overrules_classifier(read, dig("7-1-1", [0.92, 0.99, 0.99]))
-    assert fuse.overrules_classifier(L.normalise_label("7-6-1", ITEMS, DOCS), dig("7-5-1", [0.99, 0.85, 0.99]))  # 88209 #13
+    assert not ppocr_check.overrules_classifier(read, dig("7-1-1", [0.78, 0.99, 0.99]))
+    assert ppocr_check.overrules_classifier(read, dig("7-1-1", [0.92, 0.99, 0.99]))
+    assert ppocr_check.overrules_classifier(L.normalise_label("7-6-1", ITEMS, DOCS), dig("7-5-1", [0.99, 0.85, 0.99]))  # 88209 #13
     two = L.normalise_label("4-2-3 7-6-2", ITEMS, DOCS)
-    assert fuse.overrules_classifier(two, dig("4-2-1 7-5-2", [0.99, 0.99, 0.56, 0.99, 0.63, 0.99]))
-    assert not fuse.overrules_classifier(two, dig("4-2-3 7-6-2", [0.99] * 6))
+    assert ppocr_check.overrules_classifier(two, dig("4-2-1 7-5-2", [0.99, 0.99, 0.56, 0.99, 0.63, 0.99]))
+    assert not ppocr_check.overrules_classifier(two, dig("4-2-3 7-6-2", [0.99] * 6))
     weak = dig("3-2-1", [0.99, 0.25, 0.99])
     got = L.normalise_label("3-2-1", ITEMS, DOCS)
-    assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3--1", 0.99))
-    assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-3-1", 0.99))
-    assert not fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.99))
-    assert fuse.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.49))  # read, but not surely (88209 #293)
-    assert not fuse.weak_digit_unseen(got, dig("3-2-1", [0.99, 0.55, 0.99]), _reading("ppocr", "3--1", 0.99))
+    assert ppocr_check.weak_digit_unseen(got, weak, _reading("ppocr", "3--1", 0.99))
+    assert ppocr_check.weak_digit_unseen(got, weak, _reading("ppocr", "3-3-1", 0.99))
+    assert not ppocr_check.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.99))
+    assert ppocr_check.weak_digit_unseen(got, weak, _reading("ppocr", "3-2-1", 0.49))  # read, but not surely (88209 #293)
+    assert not ppocr_check.weak_digit_unseen(got, dig("3-2-1", [0.99, 0.55, 0.99]), _reading("ppocr", "3--1", 0.99))
 
 
 def test_an_id_that_takes_no_document_stands_only_when_tesseract_spells_it_surely() -> None:
@@ -551,20 +596,20 @@ def test_an_id_that_takes_no_document_stands_only_when_tesseract_spells_it_surel
     7-2-2 read 7-2-8 by Tesseract alone at 0.91, PP-OCR '7-2-2' (validation rows seed 88204 #88)."""
     nine = L.normalise_label("4-9-3", ITEMS, DOCS)
     assert (nine.status, nine.unknown) == ("read", ("4-9-3",))
-    got = fuse.unknown_doubted(nine, _reading("ppocr", "4-9-3", 0.96), [_reading("ocr", "-2-3", 0.62)], ITEMS, DOCS)
+    got = ppocr_check.unknown_doubted(nine, _reading("ppocr", "4-9-3", 0.96), [_reading("ocr", "-2-3", 0.62)], ITEMS, DOCS)
     assert got.status == "uncertain" and "4-2-3" in got.candidates and "4-9-3" not in got.candidates
     eight = L.normalise_label("7-2-8", ITEMS, DOCS)
-    got = fuse.unknown_doubted(eight, _reading("ppocr", "7-2-2", 0.77), [_reading("ocr", "7-2-8", 0.91)], ITEMS, DOCS)
+    got = ppocr_check.unknown_doubted(eight, _reading("ppocr", "7-2-2", 0.77), [_reading("ocr", "7-2-8", 0.91)], ITEMS, DOCS)
     assert got.status == "uncertain" and got.candidates == ("7-2-2",)
     nine = L.normalise_label("6-1-9", ITEMS, DOCS)  # PP-OCR seeing fewer digits, one of them other (seed 88210 #168)
-    got = fuse.unknown_doubted(nine, _reading("ppocr", "6-.-2", 0.99), [_reading("ocr", "6-1-9", 0.92)], ITEMS, DOCS)
+    got = ppocr_check.unknown_doubted(nine, _reading("ppocr", "6-.-2", 0.99), [_reading("ocr", "6-1-9", 0.92)], ITEMS, DOCS)
     assert got.status == "uncertain" and "6-1-1" in got.candidates
     typed = L.normalise_label("9-1-1", ITEMS, DOCS)  # a typed id Tesseract is sure of: the applicant's own slip, flagged
-    assert fuse.unknown_doubted(typed, _reading("ppocr", "9-1-1", 0.99), [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
-    assert fuse.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
-    assert fuse.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.6)], ITEMS, DOCS).status == "uncertain"
+    assert ppocr_check.unknown_doubted(typed, _reading("ppocr", "9-1-1", 0.99), [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
+    assert ppocr_check.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.95)], ITEMS, DOCS) == typed
+    assert ppocr_check.unknown_doubted(typed, None, [_reading("ocr", "9-1-1", 0.6)], ITEMS, DOCS).status == "uncertain"
     known = L.normalise_label("4-2-3", ITEMS, DOCS)
-    assert fuse.unknown_doubted(known, None, [], ITEMS, DOCS) == known
+    assert ppocr_check.unknown_doubted(known, None, [], ITEMS, DOCS) == known
 
 
 def test_a_thin_open_four_is_no_frame() -> None:
@@ -603,12 +648,12 @@ def test_a_read_overruling_the_classifier_needs_both_ocr_readers_behind_it() -> 
     read = L.normalise_label("6-1-1", ITEMS, DOCS)
     pp = _reading("ppocr", "6-1-1", 0.99)
     partial = label_text.ocr_reading(OcrLine("6-/-", 0.9, tuple(OcrSymbol(ch, 0.9) for ch in "6-/-")), ITEMS, DOCS)
-    assert fuse.overruled_alone(read, dig, pp, [partial], ITEMS, DOCS)
+    assert ppocr_check.overruled_alone(read, dig, pp, [partial], ITEMS, DOCS)
     whole = _reading("ocr", "6-1-1", 0.9)
-    assert not fuse.overruled_alone(read, dig, pp, [whole], ITEMS, DOCS)
-    assert fuse.overruled_alone(read, dig, _reading("ppocr", "5-1-1", 0.99), [whole], ITEMS, DOCS)
+    assert not ppocr_check.overruled_alone(read, dig, pp, [whole], ITEMS, DOCS)
+    assert ppocr_check.overruled_alone(read, dig, _reading("ppocr", "5-1-1", 0.99), [whole], ITEMS, DOCS)
     agreeing = L.normalise_label("5-1-1", ITEMS, DOCS)  # the classifier's own digits: nothing overruled
-    assert not fuse.overruled_alone(agreeing, dig, _reading("ppocr", "", 0.0), [], ITEMS, DOCS)
+    assert not ppocr_check.overruled_alone(agreeing, dig, _reading("ppocr", "", 0.0), [], ITEMS, DOCS)
 
 
 def _first_line_ocr(text: str) -> FakeOcr:
@@ -975,6 +1020,25 @@ def test_a_piece_of_a_digit_inside_a_line_joins_the_line() -> None:
     apart = stats.copy()
     apart[6] = [413, 130, 6, 10, 27]  # under the line: not inside it
     assert len(ink.chain_lines(apart, [1, 2, 3, 4, 5, 6], 1.5)) == 2
+
+
+def test_a_piece_of_a_digit_just_under_the_line_joins_the_line() -> None:
+    """Ensures that a piece of a digit sticking out of the line's rows by a little (a 3's lower arc, 1 px under the line's
+    box: validation rows seed 88700 #105, 7-1-3 read 7-1-2 by every reader, silently) joins the line, and that one
+    further down, or a speck sticking out, does not."""
+    stats = np.array(
+        [[0, 0, 0, 0, 0], [405, 43, 6, 21, 91], [449, 42, 13, 15, 62], [363, 45, 16, 19, 103], [426, 51, 12, 3, 27],
+         [384, 52, 11, 3, 16], [448, 60, 14, 5, 28]],
+        np.int32,
+    )
+    lines = ink.chain_lines(stats, [1, 2, 3, 4, 5, 6], 1.5)
+    assert len(lines) == 1 and sorted(lines[0].comps) == [1, 2, 3, 4, 5, 6]
+    low = stats.copy()
+    low[6] = [448, 66, 14, 5, 28]  # 7 px under the line's box: more than a quarter of its 21 px
+    assert len(ink.chain_lines(low, [1, 2, 3, 4, 5, 6], 1.5)) == 2
+    speck = stats.copy()
+    speck[6] = [406, 38, 4, 4, 12]  # a speck over the 1 (seed 88703 #125: with it the 1 was a 7 to the classifier)
+    assert len(ink.chain_lines(speck, [1, 2, 3, 4, 5, 6], 1.5)) == 2
 
 
 def test_a_bracket_pair_as_tall_as_digits_is_dropped() -> None:

@@ -4,7 +4,7 @@ A label is read from the text layer of a born-digital page (text.py), or from a 
 ink in the top-right region, stripping any frame, straightening it and reading the one line with
 Tesseract restricted to what labels contain (ink.py, scanned.py); handwritten digits that Tesseract
 misses are read by the digit classifier (glyphs.py, reading/digits.py) and the readers fused or
-voted (fuse.py). Whatever was read goes through ``normalise_label`` (parse.py), which checks it
+voted (fuse.py), the verdict checked by PP-OCR, a reader that errs apart (ppocr_check.py). Whatever was read goes through ``normalise_label`` (parse.py), which checks it
 against the form's item ids and never guesses: a read that could be two ids is ``uncertain`` with
 its candidates. Pages are then grouped into attachments (group.py). Thresholds live in one
 ``LabelSettings`` (settings.py). Coordinates leave this package as PDF points, origin top left.

@@ -257,18 +257,22 @@ def chain_lines(stats: NDArray[np.int32], idx: list[int], gap: float) -> list[Gr
     members: dict[int, list[int]] = {}
     for k in range(len(idx)):
         members.setdefault(find(k), []).append(k)
-    _absorb_inside(members, x0, y0, x1, y1)
+    _absorb_inside(members, x0, y0, x1, y1, h)
     return [
         Group([idx[k] for k in ks], (int(x0[ks].min()), int(y0[ks].min()), int(x1[ks].max()), int(y1[ks].max())), int(h[ks].max()))
         for ks in members.values()
     ]
 
 
-def _absorb_inside(members: dict[int, list[int]], x0: Any, y0: Any, x1: Any, y1: Any) -> None:
-    """Lone components lying wholly inside a line of three or more joined into it, in place (``members``: root → indices).
+def _absorb_inside(members: dict[int, list[int]], x0: Any, y0: Any, x1: Any, y1: Any, h: Any) -> None:
+    """Lone components lying inside a line of three or more joined into it, in place (``members``: root → indices).
 
     A piece of a digit the scan broke off below the line's overlap with its neighbours is chained to nothing: the lower
     half of a 5 (validation rows seed 88206 #211: 5-2-1 lost its 5's foot, the rest read as a dash, the line unread).
+    A piece within the line's columns, 0.3 to 1 times its tallest glyph's height across, may stick out of its rows by up
+    to a quarter of that height: the foot of a 3 written low, 1 px under the line's box (seed 88700 #105: 7-1-3's 3 lost
+    its lower arc and was read 2 by the classifier, Tesseract and PP-OCR alike, silently); a speck above a 1 does not
+    (88703 #125: 1-1-2's 1 with it was a 7 to the classifier).
     """
     lines = [ks for ks in members.values() if len(ks) >= 3]
     for root, ks in list(members.items()):
@@ -276,7 +280,11 @@ def _absorb_inside(members: dict[int, list[int]], x0: Any, y0: Any, x1: Any, y1:
             continue
         k = ks[0]
         for line in lines:
-            if x0[line].min() <= x0[k] and x1[k] <= x1[line].max() and y0[line].min() <= y0[k] and y1[k] <= y1[line].max():
+            top, bottom, tall = y0[line].min(), y1[line].max(), h[line].max()
+            size = max(x1[k] - x0[k], y1[k] - y0[k])
+            out = 0.25 * tall if 0.3 * tall <= size <= tall else 0.0
+            rows = top - out <= y0[k] and y1[k] <= bottom + out and y0[k] < bottom and y1[k] > top
+            if x0[line].min() <= x0[k] and x1[k] <= x1[line].max() and rows:
                 line.append(k)
                 del members[root]
                 break

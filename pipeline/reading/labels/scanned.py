@@ -13,19 +13,19 @@ from numpy.typing import NDArray
 
 from pipeline.model.errors import OcrError
 from pipeline.model.geometry import bbox_to_pt, px_per_pt
-from pipeline.reading.labels.fuse import (
+from pipeline.reading.labels.fuse import fuse_readings, vote_readings
+from pipeline.reading.labels.glyphs import digit_reading
+from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
+from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, id_shape, normalise_label, swaps
+from pipeline.reading.labels.ppocr_check import (
     agreed_with_ppocr,
-    fuse_readings,
     overruled_alone,
     overrules_classifier,
+    tie_unsettled,
     unknown_doubted,
-    vote_readings,
     weak_digit_unseen,
     with_ppocr,
 )
-from pipeline.reading.labels.glyphs import digit_reading
-from pipeline.reading.labels.ink import CornerInk, Group, chain_lines, corner_ink, label_like, line_image, touches_frame_top
-from pipeline.reading.labels.parse import CONFUSABLE, DASHES, MISSING, LabelParse, normalise_label, swaps
 from pipeline.reading.labels.records import LabelRead, LineReading
 from pipeline.reading.labels.settings import LABEL_SETTINGS, LabelSettings
 from pipeline.reading.labels.text import OCR_WHITELIST, ocr_reading, ppocr_reading
@@ -75,7 +75,7 @@ def _checked(
     readers: _Readers,
 ) -> tuple[LabelParse, LineReading | None, str]:
     """The verdict checked by PP-OCR (_checked_by_ppocr), then a read naming an id that takes no document checked by
-    fuse.unknown_doubted: handwriting misread by a digit names no document more often than an applicant does."""
+    ppocr_check.unknown_doubted: handwriting misread by a digit names no document more often than an applicant does."""
     parse, chosen, source = verdict
     if parse.status == "missing" and dig is None and not any(_marks(r.text) for r in readings):
         return verdict
@@ -100,6 +100,8 @@ def _checked_by_ppocr(
     asked too: PP-OCR spelling a document id there makes it uncertain (shown with its crop), never a read.
     """
     parse, chosen, source = verdict
+    if parse.status == "read" and dig is not None and tie_unsettled(parse, dig, readings, readers.settings):
+        return _tied(parse, dig, readers), chosen, source
     if parse.status == "read":
         if dig is not None and overruled_alone(parse, dig, pp, readings, readers.item_ids, readers.document_items, readers.settings):
             own = set(normalise_label(dig.text, readers.item_ids, readers.document_items).ids)
@@ -121,14 +123,35 @@ def _checked_by_ppocr(
         # #291), which no rule between the readers can catch
         third, p3, _ = fuse_readings(dig, readings, readers.item_ids, readers.document_items, readers.settings, apart=[pp])
         if third.status == "read" and (pp.parse.ids, pp.parse.unknown) == (third.ids, third.unknown) and not overrules_classifier(third, dig, readers.settings):
+            if tie_unsettled(third, dig, readings, readers.settings):
+                return _tied(third, dig, readers), chosen, source
             return third, LineReading("digits", pp.text, min(p3, pp.confidence), dig.alternates, third), "ocr+digits"
     agreed = agreed_with_ppocr(dig, pp, readings, readers.item_ids, readers.document_items, readers.settings) if dig else None
-    if agreed is not None:
-        return agreed, LineReading("digits", pp.text, min(dig.confidence, pp.confidence), dig.alternates, agreed), "digits"  # type: ignore[union-attr]
+    if agreed is not None and dig is not None:
+        if tie_unsettled(agreed, dig, readings, readers.settings):
+            return _tied(agreed, dig, readers), chosen, source
+        return agreed, LineReading("digits", pp.text, min(dig.confidence, pp.confidence), dig.alternates, agreed), "digits"
     parse2, chosen2 = with_ppocr(parse, chosen, pp, dig, readings, readers.item_ids, readers.document_items, readers.settings)
     if chosen2 is not None and chosen2.source == "ppocr" and chosen2 is not chosen:
         return parse2, chosen2, "ocr"
     return parse2, chosen2, source
+
+
+def _tied(parse: LabelParse, dig: LineReading, readers: _Readers) -> LabelParse:
+    """A read made uncertain because the classifier holds one of its digits two ways (ppocr_check.tie_unsettled); its
+    candidates are the read's ids and those the classifier's other reading of such a digit makes."""
+    digits = [ch for i in (*parse.ids, *parse.unknown) for ch in i if ch.isdigit()]
+    n, width = id_shape(readers.item_ids)
+    cands = set(parse.ids)
+    for k, p in enumerate(dig.per_digit):
+        if width != 1 or sorted(p)[-2] < readers.settings.tie_probability:
+            continue
+        other = str(int(np.argsort(p)[-2])) if digits[k] == str(int(np.argmax(p))) else str(int(np.argmax(p)))
+        text = "".join([*digits[:k], other, *digits[k + 1 :]])
+        spelled = " ".join("-".join(text[j : j + n]) for j in range(0, len(text), n))
+        cands |= set(normalise_label(spelled, readers.item_ids, readers.document_items).ids)
+    note = f"{' '.join((*parse.ids, *parse.unknown))}: a digit the classifier reads two ways ('{dig.text}'), not read so by Tesseract"
+    return LabelParse((), (), "uncertain", tuple(sorted(cands)), note)
 
 
 def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _Readers) -> tuple[LabelParse, LineReading | None, str]:
@@ -265,7 +288,7 @@ def read_scanned_label(
     run of the page's top band is tried, and only a clean read is taken from there. ``engine`` and
     ``classifier`` default to newly loaded ones; ``use_digits=False`` reads with Tesseract alone.
     ``ppocr`` gives the process's PP-OCR recognizer (``Engines.ppocr``), asked only about a line the
-    others are not sure of (fuse.with_ppocr): PP-OCR agreeing makes a read, disagreeing makes it
+    others are not sure of (ppocr_check.with_ppocr): PP-OCR agreeing makes a read, disagreeing makes it
     uncertain; without it (None, or it fails to load) the line is judged as before.
     """
     # The run passes its process's engine and classifier (reading.engines); a caller without them gets new ones.

@@ -49,27 +49,40 @@ class LabelSettings:
     # ('No.3-2-]'): bench_labels seed 86002 typed scans, 1 of 2 uncertain labels; not tuned.
     ppocr_partial_confidence: float = 0.95
     # A read (Tesseract and the classifier agreeing, however sure) is uncertain when PP-OCR read another character in
-    # a digit's place and gave that digit less than this (fuse.ppocr_vetoes). bench_handwritten_labels validation rows,
+    # a digit's place and gave that digit less than this (ppocr_check.ppocr_vetoes). bench_handwritten_labels validation rows,
     # seeds 86100-86101 (600 pages, every read shown to PP-OCR): the 2 wrong reads (7-1-3 and 7-1-2 read 4-…, PP-OCR '$'
     # and '1' there, 4 at 0.017 and 0.010) are vetoed from 0.02 up; right reads vetoed: 1 at 0.02, 2 at 0.05-0.1, 6 at 0.2.
     ppocr_veto_probability: float = 0.05
     # A line the fusion left unread is read when the classifier's likeliest digits, each at least this likely, are what
-    # PP-OCR read (each ≥ ppocr_min_confidence): fuse.agreed_with_ppocr. Validation rows, seeds 86100-86102: the
+    # PP-OCR read (each ≥ ppocr_min_confidence): ppocr_check.agreed_with_ppocr. Validation rows, seeds 86100-86102: the
     # classifier and PP-OCR agreed on 3 wrong labels (7s read 1), the classifier's digits there ≤ 0.64 (0.36, 0.56, 0.64).
     # Lines this rule reads (900 pages): 0.8 → 35 right, 0.7 → 46, 0.6 → 53, none wrong (the 0.64 one had Tesseract
     # reading another id); 0.7 keeps a margin over 0.64. Seeds 86100-86103 replayed, 0.8 → 0.7: right +2, silent +0.
     agree_digit_probability: float = 0.70
     # … a 1 or a 7 so (a 7 with a short bar is a 1 to both); any other digit when the classifier gives it at least
-    # agree_classifier_floor, PP-OCR at least agree_ppocr_floor and both together (fuse._joint) at least agree_joint.
+    # agree_classifier_floor, PP-OCR at least agree_ppocr_floor and both together (ppocr_check._joint) at least agree_joint.
     # bench_handwritten_labels validation rows seeds 88203-88205 (900 pages, tuned there): of 779 lines the two read
     # alike, 6 wrong: two 7s read 1 (1-5-1 at 0.69 / 0.78, 1-1-2 at 0.75 / 0.40, caught by the 1-or-7 bounds), an MNIST 5
     # that is a 6 to the eye twice (read already, joint 1.0), 2-1-6 and 3-1-0 (ids that take no document:
-    # fuse.unknown_doubted). The 9 right lines left uncertain had joint 0.979-0.999, classifier >= 0.57, PP-OCR >= 0.62.
+    # ppocr_check.unknown_doubted). The 9 right lines left uncertain had joint 0.979-0.999, classifier >= 0.57, PP-OCR >= 0.62.
+    # A letter PP-OCR reads for a digit's handwritten shape (ppocr_check.LOOKALIKES: '(' for a 6, '!' for a 1) agrees with the
+    # classifier's digit when the classifier gives it digit_sure_probability, or at least lookalike_classifier_min with
+    # its runner-up at most lookalike_rival_max (ppocr_check._lookalike_agrees). The CNN's digits are calibrated (its
+    # temperature): validation rows seeds 88702-88703, of 2,058 digits, 0 wrong at >= 0.9, 1 of 29 at 0.8-0.9, 2 of 17
+    # at 0.7-0.8; the lines left uncertain with a lookalike there had the digit at 0.72-0.84, the runner-up <= 0.16.
+    lookalike_classifier_min: float = 0.70
+    lookalike_rival_max: float = 0.20
     agree_classifier_floor: float = 0.50
     agree_ppocr_floor: float = 0.60
     agree_joint: float = 0.97
+    # A digit the classifier holds two ways, its two likeliest each at least this, is read only when a Tesseract reading
+    # (at least min_confidence) reads it so in its place (ppocr_check.tie_unsettled): PP-OCR gives 1.00 to its guess there.
+    # Validation rows seeds 88700-88705 (CNN): 2 such reads wrong, one MNIST 5 closed like a 6 (88700 #82, 6 at 0.51 / 5 at
+    # 0.47; 88705 #276, 6 at 0.69 / 5 at 0.31, Tesseract '7-8-2' at 0.36); right ones with Tesseract reading the digit
+    # in place ('-[-2', '77-3') stay reads; below 0.30 (0.71 / 0.27, 0.69 / 0.29) every read was right.
+    tie_probability: float = 0.30
     # PP-OCR as a third witness (scanned._checked_by_ppocr) never overrules a classifier digit held at least this likely
-    # (fuse.overrules_classifier): validation rows seeds 88203-88209, right overrules had the classifier's own digit at
+    # (ppocr_check.overrules_classifier): validation rows seeds 88203-88209, right overrules had the classifier's own digit at
     # <= 0.78, the silent ones at 0.85 and 0.92.
     overrule_max: float = 0.80
 
