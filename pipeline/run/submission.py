@@ -243,6 +243,8 @@ def _acroform_values(opened: OpenedSource, form: FormDef, rel: str, flags: list[
 
 def _read_page(page: Page, form: FormDef, acro: AcroValues | None, collected: Collected, engines: Engines) -> None:
     """A page of the form is read into marks and fields; any other page has its label read."""
+    if page.scanned or not page.has_text:
+        engines.preload()  # the scan readers' models load beside this page's registration (once a process)
     found = _read_if_form_page(page, form, acro, engines)
     if found is None:
         label = _label_page(page, form, engines, engines.aside_pool())
