@@ -29,6 +29,10 @@ Likewise the blank pages' renderings (reading/references.py `stored`) are kept i
 ($PIPELINE_CACHE_DIR or ~/.cache/isp-mark-review) by the warm-up run and read back by the timed ones;
 with --quick and an empty cache folder the one run renders them (~0.15 s CPU more).
 
+Last, the pages of own-scan's attachments.pdf that are not form pages are measured one by one in a
+process of their own (CPU ms, medians after a warm-up page): the test that a page is not the form's
+(decode, page gate, page search, moved-content check; the issue's target: 25 ms) and its label read.
+
 When `ocrmypdf` is on PATH (Debian: `apt-get install --no-install-recommends ocrmypdf`; it is a bench
 tool, not a requirement of the product), every PDF of each submission also goes through
 `ocrmypdf -l jpn --jobs 2 --skip-text` in the same run, timed the same way, and the table gives
