@@ -367,3 +367,25 @@ def test_an_item_pushed_whole_onto_the_next_sheet_with_its_signed_line_is_the_fo
     assert detail.located is not None and detail.reading is not None
     read = {(m.owner, m.option): m.state for m in detail.reading.marks if m.owner == "1-2-1"}
     assert read == {("1-2-1", o): s for o, s in truth["items"]["1-2-1"]["marks"].items()}, read
+
+
+@pytest.mark.slow
+@needs_seed
+def test_two_lines_joined_by_a_brackets_tail_are_two_lines_and_the_pushed_end_is_the_forms(tmp_path: Path) -> None:
+    """Ensures that a sheet holding only an item's pushed end, scanned black-and-white, whose bracketed line's 「(」「)」 reach into the gap to the next line, is the form's page, its signed line placed.
+
+    Seed 87120-06 (tuning, word_scan, 300 dpi black-and-white), page 3: 1-2-1's signed line,
+    「(担当者は部署名・役職も明記して下さい)」 and its 「□ …行っていない。」 line; the brackets
+    filled the 2-row gap (5 and 2 pixels a row against ~140), the last two lines were one band,
+    nothing aligned twice and the sheet went to the attachments (7 missing documents unconfirmed).
+    """
+    form, path, truth = independent_word_scan(tmp_path, 87120, 6, printings_made=3)
+    with open_source(path, path.name, Limits()) as opened:
+        detail = read_scan_detail(opened.pages[2], form, Engines.using(FakeOcr()))
+    assert detail.layout is not None and detail.layout.number == 2, detail.rejection
+    assert detail.located is not None and detail.reading is not None
+    assert detail.located.matched >= 2, "the bracketed line and the next are still one band"
+    placed = {pl.element.name for pl in detail.located.placements if pl.offset is not None and isinstance(pl.element, FieldLayout)}
+    assert {"1-2-1.signature", "1-2-1.seal"} <= placed, placed
+    read = {(m.owner, m.option): m.state for m in detail.reading.marks if m.owner == "1-2-1"}
+    assert set(read) == {("1-2-1", "no")} and read[("1-2-1", "no")] in (truth["items"]["1-2-1"]["marks"]["no"], "uncertain"), read

@@ -453,12 +453,21 @@ def locate(
 
     first = aligned_in(frame, not registered)
     plain = plain_frame(gray, blank_size, cfg)
+    cut: list[tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]] = []
+
+    def split_plain() -> tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]:
+        """The page in its own frame with its bands of two lines cut (page_lines' split): a page of a few lines whose brackets joined two."""
+        if not cut:
+            cut.append(align_page(warp, plain, refs, cfg, True, split=True))
+        return cut[0]
+
     far = _far(frame, plain, cfg)
     shifted = float(np.abs(frame[:, 2] - plain[:, 2]).max()) > cfg.frame_keep_px
     if not registered and not far and not shifted and not first[3].pairs and len(first[2]) >= cfg.let_go_lines:
         return None  # a page of many lines none of which is the form's: another document's
     if not registered and len(first[3].pairs) < 2 and len(first[2]) >= cfg.let_go_few_pairs_lines and len(aligned_in(plain)[3].pairs) < 2:
-        return None  # a line paired at most, in its frame and in its own: another document's page
+        if len(aligned_in(plain)[2]) >= cfg.let_go_few_pairs_lines or len(split_plain()[3].pairs) < 2:
+            return None  # a line paired at most, in its frame and in its own: another document's page
     tries = [(frame, True)] if registered else []
     if abs(frame[1, 2] - whole[1, 2]) > cfg.frame_keep_px:
         tries.append((np.vstack([frame[0], whole[1]]), True))
@@ -476,6 +485,8 @@ def locate(
         # a page of a few lines tells the page search little of which way up it is
         t = aligned_in(compose(whole, turn_points(2, *blank_size)))
         found = [t] if 0 < len(t[2]) < cfg.min_lines and is_form_content(t[2], t[3], flow, cfg) else []
+    if not found and 0 < len(aligned_in(plain)[2]) < cfg.let_go_few_pairs_lines:
+        found = [t for t in [split_plain()] if is_form_content(t[2], t[3], flow, cfg)]
     if not found:
         return None
     frame, dark, lines, al = max(found, key=lambda t: t[3].score)

@@ -55,8 +55,8 @@ def ink_mask(dark: NDArray[np.float32], cfg: ReflowDefaults = REFLOW) -> NDArray
     return np.asarray(ink & (1 - rules), np.uint8)
 
 
-def _bands(rows: NDArray[np.int64], cfg: ReflowDefaults) -> list[tuple[int, int]]:
-    """Runs of rows with ink (gaps up to gap_px closed), too-tall runs cut at their emptiest rows."""
+def _bands(rows: NDArray[np.int64], cfg: ReflowDefaults, split: bool = False) -> list[tuple[int, int]]:
+    """Runs of rows with ink (gaps up to gap_px closed), too-tall runs cut at their emptiest rows (`split`: two lines' worth at a near-empty row too)."""
     on = rows >= cfg.row_min_ink
     edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
     runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
@@ -77,6 +77,12 @@ def _bands(rows: NDArray[np.int64], cfg: ReflowDefaults) -> list[tuple[int, int]
             cut = lo + int(np.argmin(rows[lo:hi]))
             stack += [(cut, b), (a, cut)]
             continue
+        if split and b - a >= cfg.split_height_px:  # two lines joined by a glyph's tail (a bracket), or a speck between them
+            lo, hi = a + cfg.split_min_px, b - cfg.split_min_px
+            cut = lo + int(np.argmin(rows[lo:hi]))
+            if rows[cut] <= cfg.valley_share * float(np.median(rows[a:b])):
+                stack += [(cut, b), (a, cut)]
+                continue
         out.append((a, b))
     return out
 
@@ -95,11 +101,11 @@ def _descriptors(cols: NDArray[np.float32], nb: int, cfg: ReflowDefaults) -> tup
     return _unit(smooth - local * (1.0 - cfg.keep_plateau)), _unit(smooth)
 
 
-def page_lines(dark: NDArray[np.float32], cfg: ReflowDefaults = REFLOW) -> Lines:
-    """The text lines of a page's darkness map (see the module docstring)."""
+def page_lines(dark: NDArray[np.float32], cfg: ReflowDefaults = REFLOW, split: bool = False) -> Lines:
+    """The text lines of a page's darkness map (see the module docstring); `split`: bands of two lines joined at a near-empty row cut there."""
     mask = ink_mask(dark, cfg)
     rows = mask.sum(axis=1, dtype=np.int64)
-    bands = _bands(rows, cfg)
+    bands = _bands(rows, cfg, split)
     h, w = mask.shape
     nb = w // cfg.bin_px
     desc = np.zeros((len(bands), nb), np.float32)
@@ -280,6 +286,7 @@ def align_page(
     refs: tuple[Reference, ...],
     cfg: ReflowDefaults = REFLOW,
     correct_x: bool = True,
+    split: bool = False,
 ) -> tuple[NDArray[np.float64], NDArray[np.float32], Lines, Alignment]:
     """(frame, darkness in it, lines, alignment) of a page against the blank's flow.
 
@@ -293,17 +300,18 @@ def align_page(
     frame as it is is aligned too and kept when it pairs min_lines or more: typed values end
     the lines anywhere, and their ends can outvote the margins (seed 86400-02 p14, the closing
     contacts page: corrected by 0.965 and -13 px, 1 of 19 lines; as it is, 12). A page none of
-    whose lines pairs (another document's) is not aligned twice.
+    whose lines pairs (another document's) is not aligned twice. `split`: the page's bands of
+    two lines cut at their valley (page_lines); the blank's flow is never cut.
     """
     flow = form_flow(refs, cfg)
     dark = warp(frame)
-    lines = page_lines(dark, cfg)
+    lines = page_lines(dark, cfg, split)
     corr = _x_correction(lines, flow, cfg) if correct_x else None
     if corr is None:
         return frame, dark, lines, _aligned(lines, flow, cfg)
     fixed = compose(frame, corr)
     fixed_dark = warp(fixed)
-    fixed_lines = page_lines(fixed_dark, cfg)
+    fixed_lines = page_lines(fixed_dark, cfg, split)
     al = _aligned(fixed_lines, flow, cfg)
     if len(lines) < cfg.many_lines and _strong(as_is := _aligned(lines, flow, cfg), cfg) > _strong(al, cfg):
         return frame, dark, lines, as_is

@@ -28,6 +28,18 @@ class ReflowDefaults:
     min_height_px: int = 4
     # A band taller than this (px; three lines of 11 pt text) is cut at its emptiest rows.
     max_height_px: int = 40
+    # On a page of a few lines that nothing else showed as the form's (reflow.locate), a band at
+    # least split_height_px tall (two lines: one is 13-17 px) is cut at its emptiest row, at
+    # least split_min_px from either end, when that row holds at most valley_share of the band's
+    # median row ink. Not on every page: cut everywhere, a page's bands no longer matched the
+    # blank's as before (tuning set 87120: 87120-00 p6 stopped aligning at blank p5's end, two
+    # cover pages lost their fields). Seed 87120-06 p3 (word_scan, 300 dpi black-and-white): the
+    # brackets of 「(担当者は部署名・役職も明記して下さい)」 reached into the 2-row gap below
+    # (rows of 5 and 2 pixels against ~140), the line and the next were one band of 31 px and
+    # the sheet (1-2-1's pushed end) went to the attachments.
+    split_height_px: int = 24
+    split_min_px: int = 8
+    valley_share: float = 0.05
     # The line's descriptor: ink per column in bins of bin_px, sqrt, smoothed.
     bin_px: int = 3
     # The characters' pattern along a line: the descriptor less keep_plateau of its local
