@@ -546,6 +546,29 @@ def test_a_lookalike_letter_agrees_with_a_fairly_sure_classifier_without_a_rival
     assert ppocr_check.agreed_with_ppocr(flagged, _reading("ppocr", "フ-6-2", 0.9), [], ITEMS, DOCS) is None
 
 
+def test_a_digit_the_classifier_is_sure_of_needs_ppocr_only_to_read_it_alike() -> None:
+    """Ensures that where the classifier holds a digit at 0.9 or more, PP-OCR reading the same digit agrees however unsure
+    it is of it (validation rows seed 88701 #8: 6-2-2, the last 2 at 0.99 to the CNN and 0.51 to PP-OCR, left unread),
+    but not where the glyph's top stroke says otherwise, and a digit the classifier doubts still needs PP-OCR sure."""
+    pp = records.LineReading("ppocr", "6-2-2", 0.51, (), L.normalise_label("6-2-2", ITEMS, DOCS), spelled=(
+        ("6", tuple(1.0 if k == 6 else 0.0 for k in range(10))), ("-", ()),
+        ("2", tuple(0.77 if k == 2 else 0.023 for k in range(10))), ("-", ()),
+        ("2", tuple(0.51 if k == 2 else 0.049 for k in range(10)))))
+    sure = _split_digits("6-2-2", [{6: 0.99}, {2: 0.83, 1: 0.16}, {2: 0.99}])
+    got = ppocr_check.agreed_with_ppocr(sure, pp, [], ITEMS, DOCS)
+    assert got is not None and got.ids == ("6-2-2",)
+    doubted = _split_digits("6-2-2", [{6: 0.99}, {2: 0.83, 1: 0.16}, {2: 0.85, 1: 0.1}])
+    assert ppocr_check.agreed_with_ppocr(doubted, pp, [], ITEMS, DOCS) is None
+    ones = records.LineReading("ppocr", "1-1-1", 0.43, (), L.normalise_label("1-1-1", ITEMS, DOCS), spelled=(
+        ("1", tuple(0.99 if k == 1 else 0.001 for k in range(10))), ("-", ()),
+        ("1", tuple(0.97 if k == 1 else 0.003 for k in range(10))), ("-", ()),
+        ("1", tuple(0.43 if k == 1 else 0.063 for k in range(10)))))
+    one = _split_digits("1-1-1", [{1: 0.8}, {1: 0.99}, {1: 0.99}], shapes=("1", "1", None))
+    assert ppocr_check.agreed_with_ppocr(one, ones, [], ITEMS, DOCS) is not None
+    barred = _split_digits("1-1-1", [{1: 0.8}, {1: 0.99}, {1: 0.99}], shapes=("1", "1", "7"))  # a 7's bar on the last
+    assert ppocr_check.agreed_with_ppocr(barred, ones, [], ITEMS, DOCS) is None
+
+
 def test_a_digit_the_classifier_reads_two_ways_needs_tesseract_behind_it() -> None:
     """Ensures that a read resting on a digit the classifier holds two ways (both at 0.3 or more) is uncertain unless a
     Tesseract reading, not unsure of itself, reads that digit in its place: PP-OCR is sure of its guess there (validation
@@ -560,6 +583,12 @@ def test_a_digit_the_classifier_reads_two_ways_needs_tesseract_behind_it() -> No
     assert not ppocr_check.tie_unsettled(read, tied, [_reading("ocr", "76-1", 0.7)])
     apart = _split_digits("7-6-1", [{7: 0.99}, {6: 0.75, 5: 0.2}, {1: 0.99}])
     assert not ppocr_check.tie_unsettled(read, apart, [])
+    # held less firmly two ways (runner-up 0.31): uncertain only when Tesseract reads another digit in its place
+    # (seed 88705 #276, '7-8-2'; seed 87400-05 att_14, a 2 at 0.53 / 7 at 0.31, Tesseract '7—--2': read, right)
+    leaning = _split_digits("7-6-2", [{7: 0.99}, {6: 0.69, 5: 0.31}, {2: 0.99}])
+    read = L.normalise_label("7-6-2", ITEMS, DOCS)
+    assert ppocr_check.tie_unsettled(read, leaning, [_reading("ocr", "7-8-2", 0.36)])
+    assert not ppocr_check.tie_unsettled(read, leaning, [_reading("ocr", "7—--2", 0.72)])
 
 
 def test_ppocr_settles_one_doubted_digit_never_a_sure_one_nor_two() -> None:

@@ -199,6 +199,8 @@ def agreed_with_ppocr(
             if not _lookalike_agrees(ch, d, probs, shape, settings):
                 return None
             continue
+        if probs[d] >= settings.agree_sure_classifier and shape in (None, str(d)):
+            continue  # the classifier this sure of a digit PP-OCR reads alike: PP-OCR's own certainty adds nothing needed
         if str(d) in CONFUSABLE:  # a 1 or a 7: both readers sure of it (MNIST 7s with a short bar are 1s to both)
             if probs[d] < settings.agree_digit_probability or sure < settings.ppocr_min_confidence:
                 return None
@@ -349,20 +351,26 @@ def tie_unsettled(
 ) -> bool:
     """Whether a read holds a digit the classifier reads two ways (its two likeliest digits each at least
     settings.tie_probability) that no Tesseract reading reads in its place: one spelling the read's digits, or one at least
-    settings.min_confidence sure with the digit in its place (_tesseract_places).
+    settings.min_confidence sure with the digit in its place (_tesseract_places); or one it holds less firmly (its
+    runner-up at least settings.tie_contradicted_probability) that a Tesseract reading reads as another digit in its place.
 
     PP-OCR is sure of nearly every digit it reads, right or wrong, so between two digits the classifier holds alike it is
     no judge on its own: 7-5-1 with a 5 closed like a 6 (classifier 6 at 0.51, 5 at 0.47) read 7-6-1 by PP-OCR at 1.00,
     Tesseract '7-8]' (validation rows seed 88700 #82, silent); the same 5 at another size, 6 at 0.69 / 5 at 0.31, Tesseract
-    '7-8-2' at 0.36 and 'ー6ー' at 0.32 (88705 #276, silent).
+    '7-8-2' at 0.36 and 'ー6ー' at 0.32 (88705 #276, silent). A 2 at 0.53 / 7 at 0.31 that Tesseract saw no digit in
+    ('7—--2', PP-OCR '7-2-2') is read (independent tuning set seed 87400-05, att_14: right).
     """
     ours = _digits_of(parse)
     k = len(dig.per_digit)
     if len(ours) != k:
         return False
-    places = [p for r in ocrs if r.source == "ocr" and r.confidence >= settings.min_confidence and (p := _tesseract_places(r, k))]
-    places += [ours for r in ocrs if r.source == "ocr" and [ch for ch in unicodedata.normalize("NFKC", r.text) if ch.isdigit()] == ours]
+    placed = [(r, p) for r in ocrs if r.source == "ocr" and (p := _tesseract_places(r, k))]
+    witness = [p for r, p in placed if r.confidence >= settings.min_confidence]
+    witness += [ours for r in ocrs if r.source == "ocr" and [ch for ch in unicodedata.normalize("NFKC", r.text) if ch.isdigit()] == ours]
     for q, probs in enumerate(dig.per_digit):
-        if sorted(probs)[-2] >= settings.tie_probability and not any(p[q] == ours[q] for p in places):
+        second = sorted(probs)[-2]
+        if second >= settings.tie_probability and not any(p[q] == ours[q] for p in witness):
+            return True
+        if second >= settings.tie_contradicted_probability and any(p[q].isdigit() and p[q] != ours[q] for _, p in placed):
             return True
     return False

@@ -73,14 +73,22 @@ class LabelSettings:
     lookalike_classifier_min: float = 0.70
     lookalike_rival_max: float = 0.20
     agree_classifier_floor: float = 0.50
+    # … and a digit the classifier holds at least this (its top stroke not against it) only needs PP-OCR to read it
+    # alike, however unsure PP-OCR is of it: the CNN's digits at >= 0.9 were 0 wrong of 1,994 (validation rows seeds
+    # 88702-88703); PP-OCR's per-character probability was the only bar to 6-2-2 (its last 2: CNN 0.99, PP-OCR 0.51)
+    # and 1-1-1 (CNN 1.00, PP-OCR 0.43), seeds 88701 #8, 88700 #69.
+    agree_sure_classifier: float = 0.90
     agree_ppocr_floor: float = 0.60
     agree_joint: float = 0.97
-    # A digit the classifier holds two ways, its two likeliest each at least this, is read only when a Tesseract reading
-    # (at least min_confidence) reads it so in its place (ppocr_check.tie_unsettled): PP-OCR gives 1.00 to its guess there.
-    # Validation rows seeds 88700-88705 (CNN): 2 such reads wrong, one MNIST 5 closed like a 6 (88700 #82, 6 at 0.51 / 5 at
-    # 0.47; 88705 #276, 6 at 0.69 / 5 at 0.31, Tesseract '7-8-2' at 0.36); right ones with Tesseract reading the digit
-    # in place ('-[-2', '77-3') stay reads; below 0.30 (0.71 / 0.27, 0.69 / 0.29) every read was right.
-    tie_probability: float = 0.30
+    # A digit the classifier holds two ways, its two likeliest each at least tie_probability, is read only when a
+    # Tesseract reading (at least min_confidence, or spelling the read's digits) reads it so in its place; one whose
+    # runner-up is at least tie_contradicted_probability, not when a Tesseract reading reads another digit there
+    # (ppocr_check.tie_unsettled): PP-OCR gives 1.00 to its guess there. Validation rows seeds 88700-88705 (CNN): 2 such
+    # reads wrong, one MNIST 5 closed like a 6 (88700 #82, 6 at 0.51 / 5 at 0.47, Tesseract '7-8]'; 88705 #276, 6 at
+    # 0.69 / 5 at 0.31, Tesseract '7-8-2'); 0.30 for both left a right 2 at 0.53 / 7 at 0.31 unread (independent tuning
+    # set seed 87400-05 att_14, Tesseract '7—--2'); below 0.30 (0.71 / 0.27, 0.69 / 0.29) every read was right.
+    tie_probability: float = 0.40
+    tie_contradicted_probability: float = 0.30
     # PP-OCR as a third witness (scanned._checked_by_ppocr) never overrules a classifier digit held at least this likely
     # (ppocr_check.overrules_classifier): validation rows seeds 88203-88209, right overrules had the classifier's own digit at
     # <= 0.78, the silent ones at 0.85 and 0.92.
