@@ -353,3 +353,21 @@ def test_a_short_value_in_a_wide_row_that_no_reader_makes_out_is_uncertain_not_e
     assert written.status == "uncertain" and crop is not None
     clean, _, _ = read_text(InkView(100.0, blank.copy(), blank, blank, None, blank), fld, ref, hires, engine)
     assert clean.status == "empty"
+
+
+def test_a_url_or_email_whose_top_level_domain_lost_its_dot_is_uncertain(form) -> None:
+    """Ensures that a URL or e-mail read with a top-level domain that does not exist (a dot lost: 「example.nejp」) is uncertain with the pattern's note, while real ones (.ne.jp, .com, .tokyo, capitals) stay read."""
+    fields = {f.name: f for p in form.pages for f in p.fields}
+    ref = PageRef("scan.pdf", 1)
+
+    def status(name: str, value: str) -> str:
+        fld = fields[name]
+        return fit_pattern(FieldReading(fld.name, fld.owner, fld.kind, value, "read", 0.97, ref, fld.bbox), fld).status
+
+    assert status("applicant.url", "https://www.midori.example.nejp/") == "uncertain"
+    assert status("applicant.url", "https://www.example.cojp") == "uncertain"
+    for good in ("https://www.midori.example.ne.jp/", "http://example.com", "https://EXAMPLE.CO.JP/x", "example.tokyo/abc"):
+        assert status("applicant.url", good) == "read", good
+    email = next(n for n in fields if n.endswith(".email"))
+    assert status(email, "info@midori.example.nejp") == "uncertain"
+    assert status(email, "info@midori.example.ne.jp") == "read"
