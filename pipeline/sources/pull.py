@@ -138,9 +138,12 @@ class LastDecode:
     """The JPEG a document decoded last, kept for the next ask of the same page decoded the same way (thread-safe).
 
     A scanned page is decoded for reading at its own resolution, and a page that is not the
-    form's again for its label at 200 dpi: from a 300 dpi scan both decode the whole JPEG (libjpeg
-    scales by 1/2 at the least), 18 ms a page. The second ask resizes a copy of the first's pixels,
-    the same pixels it would have decoded. One page is kept, as a copy (no caller's change reaches it).
+    form's again for its label at 200 dpi. LastImage (page.py) serves the second ask when both
+    are the same size (a 200 dpi scan); from a 300 dpi scan they are not, and both decode the
+    whole JPEG (libjpeg scales by 1/2 at the least: 15-20 ms a page). Here the second ask resizes
+    the first's pixels, the same pixels it would have decoded. One page is kept, read-only and not
+    copied: what the backend returns reaches the readers only through LastImage, which hands each
+    its own copy.
     """
 
     def __init__(self) -> None:
@@ -149,16 +152,17 @@ class LastDecode:
         self._pixels: NDArray[np.uint8] | None = None
 
     def decode(self, key: object, data: bytes, flags: int) -> NDArray[np.uint8] | None:
-        """cv2.imdecode(data, flags), or a copy of what it gave for `key` last time."""
+        """cv2.imdecode(data, flags) (read-only), or what it gave for `key` last time."""
         with self._lock:
             if self._pixels is not None and self._key == key:
-                return self._pixels.copy()
+                return self._pixels
         got = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
         if got is None:
             return None
         decoded = np.asarray(got, np.uint8)
+        decoded.flags.writeable = False
         with self._lock:
-            self._key, self._pixels = key, decoded.copy()
+            self._key, self._pixels = key, decoded
         return decoded
 
 
