@@ -141,7 +141,7 @@ def overrules_classifier(parse: LabelParse, dig: LineReading, settings: LabelSet
 
 def weak_digit_unseen(parse: LabelParse, dig: LineReading, pp: LineReading, settings: LabelSettings = LABEL_SETTINGS) -> bool:
     """Whether a read holds a digit the classifier gives less than settings.agree_classifier_floor that PP-OCR did not
-    read in its place at least settings.agree_ppocr_floor likely (the places aligned as ppocr_vetoes aligns them; a
+    read in its place at least settings.unseen_ppocr_floor likely (the places aligned as ppocr_vetoes aligns them; a
     lookalike letter counts as read).
 
     Tesseract at 0.3 outweighed the classifier's 0.25 on a 3 and made 3-3-1 3-2-1, PP-OCR '3--1' seeing no digit there
@@ -163,7 +163,7 @@ def weak_digit_unseen(parse: LabelParse, dig: LineReading, pp: LineReading, sett
         ch, seen = tail[k]
         if ch not in (ours[k], *LOOKALIKES.get(ours[k], "")):
             return True
-        if (seen[int(ours[k])] if seen else pp.confidence) < settings.agree_ppocr_floor:
+        if (seen[int(ours[k])] if seen else pp.confidence) < settings.unseen_ppocr_floor:
             return True
     return False
 

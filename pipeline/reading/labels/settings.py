@@ -65,6 +65,16 @@ class LabelSettings:
     # alike, 6 wrong: two 7s read 1 (1-5-1 at 0.69 / 0.78, 1-1-2 at 0.75 / 0.40, caught by the 1-or-7 bounds), an MNIST 5
     # that is a 6 to the eye twice (read already, joint 1.0), 2-1-6 and 3-1-0 (ids that take no document:
     # ppocr_check.unknown_doubted). The 9 right lines left uncertain had joint 0.979-0.999, classifier >= 0.57, PP-OCR >= 0.62.
+    agree_classifier_floor: float = 0.50
+    # (0.60 with the SVC; with the CNN, validation rows seeds 88700-88705 replayed: 0.50 read 5 more lines, PP-OCR's digit
+    # at 0.51-0.59 and the joint >= 0.97, all right; 0.40 read none more)
+    agree_ppocr_floor: float = 0.50
+    agree_joint: float = 0.97
+    # … and a digit the classifier holds at least this (its top stroke not against it) only needs PP-OCR to read it
+    # alike, however unsure PP-OCR is of it: the CNN's digits at >= 0.9 were 0 wrong of 1,994 (validation rows seeds
+    # 88702-88703); PP-OCR's per-character probability was the only bar to 6-2-2 (its last 2: CNN 0.99, PP-OCR 0.51)
+    # and 1-1-1 (CNN 1.00, PP-OCR 0.43), seeds 88701 #8, 88700 #69.
+    agree_sure_classifier: float = 0.90
     # A letter PP-OCR reads for a digit's handwritten shape (ppocr_check.LOOKALIKES: '(' for a 6, '!' for a 1) agrees with the
     # classifier's digit when the classifier gives it digit_sure_probability, or at least lookalike_classifier_min with
     # its runner-up at most lookalike_rival_max (ppocr_check._lookalike_agrees). The CNN's digits are calibrated (its
@@ -72,14 +82,9 @@ class LabelSettings:
     # at 0.7-0.8; the lines left uncertain with a lookalike there had the digit at 0.72-0.84, the runner-up <= 0.16.
     lookalike_classifier_min: float = 0.70
     lookalike_rival_max: float = 0.20
-    agree_classifier_floor: float = 0.50
-    # … and a digit the classifier holds at least this (its top stroke not against it) only needs PP-OCR to read it
-    # alike, however unsure PP-OCR is of it: the CNN's digits at >= 0.9 were 0 wrong of 1,994 (validation rows seeds
-    # 88702-88703); PP-OCR's per-character probability was the only bar to 6-2-2 (its last 2: CNN 0.99, PP-OCR 0.51)
-    # and 1-1-1 (CNN 1.00, PP-OCR 0.43), seeds 88701 #8, 88700 #69.
-    agree_sure_classifier: float = 0.90
-    agree_ppocr_floor: float = 0.60
-    agree_joint: float = 0.97
+    # A read resting on a digit the classifier gives less than agree_classifier_floor needs PP-OCR to read that digit
+    # in its place at least this likely (ppocr_check.weak_digit_unseen; validation rows seeds 88203-88207, see there).
+    unseen_ppocr_floor: float = 0.60
     # A digit the classifier holds two ways, its two likeliest each at least tie_probability, is read only when a
     # Tesseract reading (at least min_confidence, or spelling the read's digits) reads it so in its place; one whose
     # runner-up is at least tie_contradicted_probability, not when a Tesseract reading reads another digit there
