@@ -17,7 +17,7 @@ and (unless --no-ppocr) PP-OCR, and is judged: read right, uncertain, missing, o
 are the renewal form's document items.
 
 Which MNIST rows: by default the VALIDATION rows (positions 300-349 of every digit's 500 rows; the
-classifier trains on 0-299), for tuning. ``--held-out`` draws from positions 350-499 instead, the
+SVC trains on 0-299, the CNN on 0-269 with 270-299 for its temperature), for tuning. ``--held-out`` draws from positions 350-499 instead, the
 rows the independent test set uses (through samples/independent/mnist.py, which reads only those):
 run it once when the work is done and report it as the held-out figure, never tune on it.
 """
