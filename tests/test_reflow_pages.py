@@ -389,3 +389,21 @@ def test_two_lines_joined_by_a_brackets_tail_are_two_lines_and_the_pushed_end_is
     assert {"1-2-1.signature", "1-2-1.seal"} <= placed, placed
     read = {(m.owner, m.option): m.state for m in detail.reading.marks if m.owner == "1-2-1"}
     assert set(read) == {("1-2-1", "no")} and read[("1-2-1", "no")] in (truth["items"]["1-2-1"]["marks"]["no"], "uncertain"), read
+
+
+@pytest.mark.slow
+@needs_seed
+def test_a_sheet_of_the_contacts_pages_last_label_lines_alone_is_the_forms_with_its_fields_placed(tmp_path: Path) -> None:
+    """Ensures that a sheet holding only the last label lines of the contacts page, a value typed after each (nothing else on it aligns), is the form's last page with those fields placed.
+
+    Seed 87160-04 (tuning, word_scan), page 10: 所属・役職／氏名／TEL／e-mail of the security
+    contact pushed past the blank's last page; no line aligned and the sheet went to the
+    attachments. The contact block's 所属・役職／氏名／TEL／FAX is as alike, but does not end its page.
+    """
+    form, path, _ = independent_word_scan(tmp_path, 87160, 4, printings_made=3)
+    with open_source(path, path.name, Limits()) as opened:
+        detail = read_scan_detail(opened.pages[len(opened.pages) - 1], form, Engines.using(FakeOcr()))
+    assert detail.layout is not None and detail.layout.number == form.pages[-1].number, detail.rejection
+    assert detail.located is not None and detail.located.matched >= 3
+    placed = {pl.element.name for pl in detail.located.placements if pl.offset is not None and isinstance(pl.element, FieldLayout)}
+    assert {"security_contact.name", "security_contact.tel", "security_contact.email"} <= placed, placed

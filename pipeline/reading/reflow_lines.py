@@ -326,9 +326,57 @@ def _strong(al: Alignment, cfg: ReflowDefaults) -> int:
 
 
 def _aligned(lines: Lines, flow: Flow, cfg: ReflowDefaults) -> Alignment:
-    """The page's lines aligned to the flow, carried past the run's ends (extend, labelled)."""
+    """The page's lines aligned to the flow, carried past the run's ends (extend, labelled); a page of a few label lines by label_block."""
     sim = similarity(lines, flow.lines)
-    return labelled(extend(align(sim, lines.yc, flow.fy, cfg, cfg.detail_floor, flow.page), sim, lines, flow, cfg), lines, flow, cfg)
+    al = labelled(extend(align(sim, lines.yc, flow.fy, cfg, cfg.detail_floor, flow.page), sim, lines, flow, cfg), lines, flow, cfg)
+    if al.pairs or not cfg.label_block_lines <= len(lines) < cfg.let_go_few_pairs_lines:
+        return al
+    return label_block(lines, flow, cfg) or al
+
+
+def _block_at(lines: Lines, flow: Flow, i: int, j: int, cfg: ReflowDefaults) -> list[tuple[int, int, float]]:
+    """Scan lines from i and flow lines from j, one to one on j's blank page, as label lines at one offset (_label_block's tests)."""
+    page, d0, found = flow.page[j], _dy(lines, i, flow.lines, j), []
+    while i < len(lines) and j < len(flow.page) and flow.page[j] == page:
+        if abs(int(lines.x0[i]) - int(flow.lines.x0[j])) > cfg.label_x_px or lines.x1[i] < flow.lines.x1[j] - cfg.label_x_px:
+            break
+        if abs(_dy(lines, i, flow.lines, j) - d0) > cfg.label_drift_px:
+            break
+        v = label_similarity(lines, i, flow.lines, j, cfg)
+        if v < cfg.label_block_least:
+            break
+        found.append((i, j, v))
+        i, j = i + 1, j + 1
+    return found
+
+
+def label_block(lines: Lines, flow: Flow, cfg: ReflowDefaults = REFLOW) -> Alignment | None:
+    """A page of a few lines none of which aligned, as one block of the blank's label lines with values typed after them: the end of a blank page Word pushed onto a sheet of its own; None unless one block alone fits.
+
+    Every text line of the page must be in the block (label_block_lines or more, one to one with
+    one blank page's lines down to that page's last, at one offset, each starting where the
+    blank's does and reaching its end, alike over its columns at label_block_least, their median
+    at label_sim_same), and no other place in the flow may hold such a block (the contact block's
+    所属・役職／氏名／TEL／FAX matched the same 4 lines at 0.89-0.96, but does not end its page).
+    Seed 87160-04 p10 (word_scan): the contacts page's last 4 lines (所属・役職／氏名／TEL／
+    e-mail, values typed) pushed onto a sheet of their own aligned nowhere and the sheet went to
+    the attachments (security_contact not located).
+    """
+    text = [i for i in range(len(lines)) if lines.y1[i] - lines.y0[i] >= cfg.few_lines_min_height_px]
+    if len(text) < cfg.label_block_lines:
+        return None
+    blocks = []
+    for j in range(len(flow.page)):
+        found = _block_at(lines, flow, text[0], j, cfg)
+        if len(found) < len(text) or not {f[0] for f in found} >= set(text):
+            continue
+        last = found[-1][1]
+        if flow.index[last] == len(flow.per_page[flow.page[last]]) - 1 and float(np.median([v for _, _, v in found])) >= cfg.label_sim_same:
+            blocks.append(found)
+    if len(blocks) != 1:
+        return None
+    found = blocks[0]
+    return Alignment(tuple((i, j) for i, j, _ in found), tuple(v for _, _, v in found), float(sum(v for _, _, v in found)), 0.0)
 
 
 def median3(a: float, b: float, c: float) -> float:
