@@ -349,6 +349,12 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
         state, score, note = decided[i]
         if m.struck and box.owner in checked_owners:
             state, note = "empty", "二重線で取り消された印（同じ項目の別の枠に記入あり）"
+        hugger = _hugging_neighbour(i, m, layout, measures, circled, cfg) if state == "checked" else None
+        if hugger is not None:  # then, with little ring ink, the neighbour rule below makes it empty
+            state, note = "uncertain", f"枠の縁のインクは隣（{layout.boxes[hugger].option}）の○かもしれません（インク {m.edge:.3f}）"
+        crosser = _crossing_ring(view, i, layout, measures, circled, cfg) if state == "checked" and m.inner < cfg.arc_inner_max else None
+        if crosser is not None:
+            state, note = "uncertain", f"枠内のインクは隣（{layout.boxes[crosser].option}）を囲む○の線かもしれません"
         if state == "uncertain" and not m.struck and m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
             near = [j for j in circled if j != i and _gap_pt(box.bbox, boxes[j]) <= cfg.ring_pt]
             # a little edge ink reaching out (below edge_uncertain) next to any mark is that mark's
@@ -365,6 +371,58 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
                 state, note = "checked", f"枠の角を横切った印（枠内にインクなし、インク {m.edge:.3f}）"
         out.append((MarkReading(box.owner, box.option, state, score, ref, box.bbox, "scan", note), m))
     return out
+
+
+def _hugging_neighbour(i: int, m: BoxMeasure, layout: PageLayout, measures: list[BoxMeasure], circled: list[int], cfg: MarkDefaults) -> int | None:
+    """The box circled by its ring next to box i whose ○ may be all that box i's edge holds (i reads hugged by a ○ only through its edge sides, with little edge ink); None when there is none."""
+    if m.inner > cfg.inner_empty or m.ring >= cfg.tight_ring or m.edge_sides < cfg.circle_sides or m.edge >= cfg.neighbour_hug_edge:
+        return None
+    box = layout.boxes[i].bbox
+    return next((j for j in circled if j != i and measures[j].ring >= cfg.tight_ring and _gap_pt(box, layout.boxes[j].bbox) <= cfg.ring_pt), None)
+
+
+def _crossing_ring(view: InkView, i: int, layout: PageLayout, measures: list[BoxMeasure], circled: list[int], cfg: MarkDefaults) -> int | None:
+    """The neighbour circled by its ring whose ○ is all the ink inside box i (strokes that run on from inside i into that ○'s band); None when there is none.
+
+    Boxes sit 4-6 pt apart and a ○ is drawn 3-8 pt outside its box: a wide one crosses the
+    neighbour, whose inside then holds a piece of arc, read as a tick (seed 87700-10
+    upstream_provider; tests/test_marks_neighbour.py).
+    """
+    box = layout.boxes[i]
+    for j in circled:
+        other = layout.boxes[j]
+        if j != i and measures[j].ring >= cfg.tight_ring and _gap_pt(box.bbox, other.bbox) <= cfg.ring_pt and _arc_through(view, box, other, measures[i].shift_px, cfg):
+            return j
+    return None
+
+
+def _arc_through(view: InkView, box: BoxLayout, other: BoxLayout, shift: tuple[int, int], cfg: MarkDefaults) -> bool:
+    """Whether every stroke inside `box` goes on, across its frame, into the band round `other`, for at least arc_reach_pt there.
+
+    At work dpi a pen ○ is a broken line a pixel wide and the frame it crosses is masked as the
+    blank's: strokes are joined over 1 px gaps and over the frame's own pixels.
+    """
+    rp = cfg.ring_pt
+    area = (min(box.bbox[0], other.bbox[0]) - rp, min(box.bbox[1], other.bbox[1]) - rp, max(box.bbox[2], other.bbox[2]) + rp, max(box.bbox[3], other.bbox[3]) + rp)
+    x0, y0, x1, y1 = view.px(area)
+
+    def local(b: BBox, grow: float = 0.0) -> tuple[slice, slice]:
+        bx0, by0, bx1, by1 = view.px(b, grow)
+        return slice(max(0, by0 - y0), max(0, by1 - y0)), slice(max(0, bx0 - x0), max(0, bx1 - x0))
+
+    ink = extra_ink(view, x0, y0, x1, y1, shift[0], shift[1], cfg.noise_floor, wide=True) > 0
+    inner = np.zeros_like(ink)
+    inner[local(_inner_box(box, cfg))] = True
+    near = np.zeros_like(ink)
+    near[local(box.bbox, 1.0)] = True
+    frame = near & ~inner & (view.allowance[y0:y1, x0:x1] > 0.5)
+    joined = cv2.dilate((ink | frame).astype(np.uint8), np.ones((3, 3), np.uint8))
+    labels = np.asarray(cv2.connectedComponents(joined, connectivity=8)[1], np.int32)
+    band = ~near
+    band[local(other.bbox)] = False
+    mine = set(np.unique(labels[ink & inner]).tolist())
+    reach = cfg.arc_reach_pt * px_per_pt(view.dpi)
+    return bool(mine) and all(int((ink & band & (labels == c)).sum()) >= reach for c in mine)
 
 
 def _bold_frame(m: BoxMeasure, cfg: MarkDefaults) -> bool:

@@ -212,6 +212,20 @@ class MarkDefaults:
     # 5 pt below a stray ✓: reach 0.98-1.0 in every such case on seeds 5000/7000). A mark of
     # the box's own touches its frame: strays with only edge ink measured reach ≤ 0.89.
     away_reach: float = 0.95
+    # A box read as hugged by a ○ on three sides (circle_sides) with little edge ink, beside a box
+    # circled by its ring, may hold only that neighbour's ○: uncertain, not checked. A ○ of its
+    # own inks its edge 0.17-0.6 (tight_edge); seed 87700-10 (project printing, 300 dpi grey)
+    # upstream_provider: the ○ around "independent" crossed "dependent"'s top-left corner, three
+    # sides and 0.037 of edge, and "dependent" read checked (the answer a conflict).
+    neighbour_hug_edge: float = 0.09
+    # A checked box whose every stroke inside runs on across its frame, for arc_reach_pt of ink
+    # or more, into the band round a neighbour circled by its ring, holds that ○'s arc: uncertain
+    # (tests/test_marks_neighbour.py: a ○ of 10-12 pt radius crossing the neighbour's top).
+    arc_reach_pt: float = 6.0
+    # … and only while its inside holds less ink than this: one arc crossing measured inner
+    # 0.019-0.061 (that test), a ✓ of its own whose stroke ran on into the band of a ○ drawn round
+    # the next item's box 0.126 (seed 87700-06 4-3-2 "no", checked: it is that box's answer).
+    arc_inner_max: float = 0.1
     # A stray ✓ across a corner of a box, nothing inside: edge ink ≥ edge_uncertain on exactly
     # two sides, ≥ corner_sectors ring sectors and some edge ink 2 px out (the stroke goes
     # on), some of it at the frame (edge_reach ≤ corner_reach_max). Measured on seeds
