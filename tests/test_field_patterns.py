@@ -371,3 +371,21 @@ def test_a_url_or_email_whose_top_level_domain_lost_its_dot_is_uncertain(form) -
     email = next(n for n in fields if n.endswith(".email"))
     assert status(email, "info@midori.example.nejp") == "uncertain"
     assert status(email, "info@midori.example.ne.jp") == "read"
+
+
+def test_a_value_read_starting_with_a_small_kana_is_uncertain(form) -> None:
+    """Ensures that a value read beginning with a character no value begins with (a small kana, ー, 、) is uncertain with a note, in a field with or without a pattern, and that ordinary values stay read."""
+    fields = {f.name: f for p in form.pages for f in p.fields}
+    ref = PageRef("scan.pdf", 12)
+
+    def read(name: str, value: str) -> FieldReading:
+        fld = fields[name]
+        return fit_pattern(FieldReading(fld.name, fld.owner, fld.kind, value, "read", 0.98, ref, fld.bbox), fld)
+
+    dept = next(n for n in fields if n.endswith("dept_title"))
+    for bad in ("ュネットワーク運用課主任", "ｭネットワーク運用課", "ー総務部", "、総務部 部長"):
+        got = read(dept, bad)
+        assert got.status == "uncertain" and "語の頭に来ない文字" in (got.note or ""), bad
+    for good in ("ネットワーク運用課 主任", "ユーザーサポート部 課長", "総務部 部長"):
+        assert read(dept, good).status == "read", good
+    assert read("applicant.tel", "ッ03-1234-5678").status == "uncertain"

@@ -50,15 +50,23 @@ def fits(value: str, fld: FieldLayout) -> bool:
     return fld.pattern is not None and bool(value) and re.fullmatch(fld.pattern.regex, pattern_text(value)) is not None
 
 
-def fit_pattern(reading: FieldReading, fld: FieldLayout) -> FieldReading:
-    """A `read` value that does not fit its field's pattern (items.yaml field_patterns) becomes `uncertain`, with a note.
+# Characters no Japanese word or value begins with: small kana, the long-vowel mark, the comma and
+# full stop. A value read starting with one holds a speck or a label's colon read as text (seed
+# 87700-06, hand_scan: contact.dept_title read 「ュネットワーク運用課主任」, both readers alike).
+CANNOT_START = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶー、。")
 
-    Other readings, and fields without a pattern, are returned as they are. The caller keeps
-    the field's crop for an uncertain reading.
+
+def fit_pattern(reading: FieldReading, fld: FieldLayout) -> FieldReading:
+    """A `read` value that does not fit its field's pattern (items.yaml field_patterns), or that begins with a character no value begins with, becomes `uncertain`, with a note.
+
+    Other readings are returned as they are. The caller keeps the field's crop for an uncertain
+    reading.
     """
-    if reading.status != "read" or reading.value is None or fld.pattern is None:
+    if reading.status != "read" or reading.value is None:
         return reading
-    if fits(reading.value, fld):
+    if pattern_text(reading.value)[:1] in CANNOT_START:
+        return replace(reading, status="uncertain", note=f"語の頭に来ない文字で始まっています（読み取り: {reading.value}）")
+    if fld.pattern is None or fits(reading.value, fld):
         return reading
     return replace(reading, status="uncertain", note=f"{fld.pattern.label}の形に合いません（読み取り: {reading.value}）")
 
