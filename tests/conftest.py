@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+# numpy's OpenBLAS at one thread, as `python -m pipeline` sets it (pipeline/__main__.py), before any
+# test imports numpy: in-process readers otherwise start OpenBLAS's own threads, which fought the
+# run's on the loaded 2-core machine (reflow_lines.similarity 60x slower, helper 43's measure).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest
 
