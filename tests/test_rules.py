@@ -236,6 +236,33 @@ def test_an_uncertain_label_read_as_an_id_without_candidates_could_be_its_neighb
     assert "unconfirmed_document" in _doc_flags(form, garbled, "1-1-2") and "unconfirmed_document" in _doc_flags(form, garbled, "3-1-1")
 
 
+def test_an_unlabelled_page_in_a_missing_form_pages_place_is_not_a_document_that_could_be_any_item(form):
+    """Ensures that a page with no label that page_order flags as maybe a missing form page leaves a missing document missing_document, while an unlabelled page elsewhere keeps it unconfirmed.
+
+    Seed 87160-06 (word_scan): form page p10 (the scan's p10) was not read as a form page, had no
+    label, and made 1-1-1, 3-1-6, 3-2-1 and 7-1-2's missing documents unconfirmed.
+    """
+    from pipeline.model.records import Flag
+    from pipeline.rules.apply import apply_rules
+
+    marks, fields, atts = perfect(form)
+    kept = [a for a in atts if a.labels != ("1-1-1",)]
+    page = PageRef("form.pdf", 10)
+    blank = Attachment("att-99", (), "missing", None, (page,))
+    pages = {p.number: PageRef("form.pdf", p.number) for p in form.pages}
+
+    def item_codes(flags):
+        result = apply_rules(
+            form, submission="case", sources=(), marks=marks, fields=fields, attachments=[*kept, blank], dropped_pages=(),
+            reading_flags=flags, form_pages=pages, corrections=Review(items=REVIEWER_FULL), version="test",
+        )
+        return codes(result, "1-1-1")
+
+    maybe_form = Flag("missing_form_page", "warning", None, "form.pdf p10: 様式の p10 かもしれません", (page,))
+    assert "missing_document" in item_codes([maybe_form])
+    assert "unconfirmed_document" in item_codes([])
+
+
 def test_handwritten_url_path_counts_as_written(form):
     """Ensures that a URL path written by hand but unreadable (uncertain or handwritten, shown with its crop) is present: no missing flag, the item not left unresolved."""
     marks, fields, atts = perfect(form)

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer
+from pipeline.model.records import Attachment, Evidence, FieldReading, Flag, Item, ItemAnswer, PageRef
 from pipeline.model.words import NOT_WRITTEN_NOTES
 
 EMPTY_URL = re.compile(r"^\s*(https?://)?\s*$", re.IGNORECASE)
@@ -44,8 +44,15 @@ class Documents:
     misread_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_attachments(cls, attachments: Sequence[Attachment], known: Collection[str] = (), wanting: Collection[str] | None = None) -> Documents:
+    def from_attachments(
+        cls, attachments: Sequence[Attachment], known: Collection[str] = (), wanting: Collection[str] | None = None, form_like: Collection[PageRef] = ()
+    ) -> Documents:
         """The documents by item; `known`: the form's item ids; `wanting`: the items a document may be needed for.
+
+        `form_like`: pages that sit where a missing form page goes (page_order's missing_form_page
+        flags): such a page with no label at all is taken for that form page, not for a document
+        that could be any item (seed 87160-06 p10, a form page not read as one, made 4 missing
+        documents unconfirmed; its flag asks a person to look at it).
 
         An uncertain label that is none of the known ids (「0-1-1」), or whose raw text only is
         id-shaped (「7-2-3」 read, no candidate), could be any item one character off its reading;
@@ -84,7 +91,7 @@ class Documents:
             elif readings:
                 for label in readings:
                     misread.setdefault(label, []).append(att.id)
-            else:
+            elif att.label_status != "missing" or not att.pages or not set(att.pages) <= set(form_like):
                 unlabeled.append(att.id)
         return cls(
             by_item={k: tuple(v) for k, v in by_item.items()},
