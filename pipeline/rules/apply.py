@@ -155,8 +155,7 @@ def apply_rules(
     attachments = apply_labels(list(attachments), corrections, log)
     points_override = points_overrides(corrections)
 
-    form_like = {p for f in reading_flags if f.code == "missing_form_page" for p in f.pages}
-    docs = Documents.from_attachments(attachments, known={i.id for i in form.items}, wanting=wanting_documents(form.items, items), form_like=form_like)
+    docs = Documents.from_attachments(attachments, {i.id for i in form.items}, wanting_documents(form.items, items), {p for f in reading_flags if f.code == "missing_form_page" for p in f.pages})
     field_by_name = answers_mod.index_fields(fields)
     found_pages = set(form_pages)
     missing_page_items = {i for p in form.pages if p.number not in found_pages for i in p.item_ids}
