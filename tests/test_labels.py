@@ -199,6 +199,42 @@ def test_scanned_reader_with_a_scripted_engine() -> None:
     assert sure.parse.ids == ("7-1-1",)
 
 
+class _PPOcrInTurn:
+    """A PP-OCR recognizer reading the given texts in call order (each character at 0.99)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.calls = 0
+
+    def read(self, img: np.ndarray) -> LineRead:
+        text = self.texts[min(self.calls, len(self.texts) - 1)]
+        self.calls += 1
+        return LineRead(text, 0.99 if text else 0.0, (0.99,) * len(text))
+
+
+def test_an_unread_label_beside_a_read_one_makes_the_line_uncertain() -> None:
+    """Ensures that a run beside a read label on its line, unread by Tesseract but holding digits and dashes to PP-OCR
+    (a faint 7: '-5-1'), makes the line uncertain instead of being dropped (validation rows seed 88709 #147: 2-3-1 7-5-1
+    read 2-3-1 alone, silently), and that a run PP-OCR sees no label in leaves the read as it was."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    dpi = 200
+    im = Image.new("L", (int(595 * dpi / 72), int(842 * dpi / 72)), 255)
+    font = ImageFont.truetype("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", int(16 * dpi / 72))
+    draw = ImageDraw.Draw(im)
+    draw.text((int(380 * dpi / 72), int(30 * dpi / 72)), "2-3-1", font=font, fill=0)
+    draw.text((int(480 * dpi / 72), int(30 * dpi / 72)), "7-5-1", font=font, fill=0)
+    gray = np.asarray(im)
+    script = [OcrLine("2-3-1", 0.95), OcrLine("2-3-1", 0.95), OcrLine("o", 0.1), OcrLine("・ーー』", 0.5)]
+    pp = _PPOcrInTurn(["2-3-1", "-5-1"])
+    read = L.read_scanned_label(gray, dpi, ITEMS, DOCS, engine=FakeOcr(list(script)), use_digits=False, ppocr=lambda: pp)
+    assert read.parse.status == "uncertain" and "2-3-1" in read.parse.candidates
+    assert "second label" in (read.parse.note or "")
+    pp = _PPOcrInTurn(["2-3-1", "o"])
+    read = L.read_scanned_label(gray, dpi, ITEMS, DOCS, engine=FakeOcr(list(script)), use_digits=False, ppocr=lambda: pp)
+    assert (read.parse.status, read.parse.ids) == ("read", ("2-3-1",))
+
+
 @pytest.mark.ocr
 def test_scanned_typed_labels_are_read(classifier) -> None:  # type: ignore[no-untyped-def]
     """Ensures that typed, full-width, bracketed, prefixed, boxed, rotated and two-label scans read right."""

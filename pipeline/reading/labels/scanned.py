@@ -73,16 +73,30 @@ def _checked(
     dig: LineReading | None,
     readings: Sequence[LineReading],
     readers: _Readers,
+    beside: bool = False,
 ) -> tuple[LabelParse, LineReading | None, str]:
     """The verdict checked by PP-OCR (_checked_by_ppocr), then a read naming an id that takes no document checked by
-    ppocr_check.unknown_doubted: handwriting misread by a digit names no document more often than an applicant does."""
+    ppocr_check.unknown_doubted: handwriting misread by a digit names no document more often than an applicant does.
+
+    ``beside``: the run stands beside a label on its line. Left unread there while PP-OCR sees digits and dashes in it,
+    it is a second label the readers could not make out, uncertain, not nothing: 2-3-1 7-5-1 with a faint 7 ('-5-1' to
+    PP-OCR, 'o' to Tesseract) was read 2-3-1 alone (validation rows seed 88709 #147, the page's 7-5-1 then missing, silent).
+    """
     parse, chosen, source = verdict
     if parse.status == "missing" and dig is None and not any(_marks(r.text) for r in readings):
         return verdict
     pp = _ppocr_reading(img, readers)
     parse, chosen, source = _checked_by_ppocr(verdict, pp, dig, readings, readers) if pp is not None else verdict
     doubted = unknown_doubted(parse, pp, readings, readers.item_ids, readers.document_items, readers.settings)
+    if beside and doubted.status == "missing" and pp is not None and _digits_and_dashes(pp.text):
+        return LabelParse((), (), "uncertain", (), f"a second label beside it, unread (PP-OCR '{pp.text}')"), pp, "ppocr"
     return doubted, chosen, source
+
+
+def _digits_and_dashes(text: str) -> bool:
+    """Whether a reader's text holds both a digit and a dash (what is left of a label it could not read)."""
+    norm = unicodedata.normalize("NFKC", text)
+    return any(ch.isdigit() for ch in norm) and any(ch in DASHES for ch in norm)
 
 
 def _checked_by_ppocr(
@@ -154,8 +168,10 @@ def _tied(parse: LabelParse, dig: LineReading, readers: _Readers) -> LabelParse:
     return LabelParse((), (), "uncertain", tuple(sorted(cands)), note)
 
 
-def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _Readers) -> tuple[LabelParse, LineReading | None, str]:
-    """Read one candidate line every way and vote; returns (parse, the reading chosen, its source)."""
+def _read_group(
+    crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _Readers, beside: bool = False
+) -> tuple[LabelParse, LineReading | None, str]:
+    """Read one candidate line every way and vote; returns (parse, the reading chosen, its source). ``beside``: as _checked."""
     item_ids, document_items, settings = readers.item_ids, readers.document_items, readers.settings
     lab, stats, idx, erased = parts
     own = set(g.comps)
@@ -185,7 +201,7 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             (r for r in readings if r.parse.status == "read" and (r.parse.ids, r.parse.unknown) == (parse.ids, parse.unknown)), None
         )
         fused_reading = LineReading(dig.source, agree.text if agree else dig.text, p, dig.alternates, parse)
-        return _checked((parse, fused_reading, ("ocr+digits" if ocr_used else "digits")), img, dig, readings, readers)
+        return _checked((parse, fused_reading, ("ocr+digits" if ocr_used else "digits")), img, dig, readings, readers, beside)
     voted, chosen = vote_readings(readings, item_ids, document_items, settings)
     if voted.status == "read" and any(ch in CONFUSABLE for i in (*voted.ids, *voted.unknown) for ch in i):
         # OCR alone, with ink touching an erased frame line at the line's top: a 1 there may be a 7 that lost its bar
@@ -193,7 +209,7 @@ def _read_group(crop: NDArray[np.uint8], parts: CornerInk, g: Group, readers: _R
             near = {a for i in (*voted.ids, *voted.unknown) for a in swaps(i) if a in document_items}
             note = "a digit touches the frame: a 1 there could be a 7"
             voted = LabelParse((), (), "uncertain", tuple(sorted(near | set(voted.ids))), note)
-    return _checked((voted, chosen, (chosen.source if chosen else "none")), img, None, readings, readers)
+    return _checked((voted, chosen, (chosen.source if chosen else "none")), img, None, readings, readers, beside)
 
 
 def after_widest_gap(img: NDArray[np.uint8], pad: int = 20) -> NDArray[np.uint8] | None:
@@ -237,7 +253,7 @@ def _read_line(
     for o in groups:  # further runs on the same line, left to right
         ov = min(o.box[3], g.box[3]) - max(o.box[1], g.box[1])
         if o is not g and ov >= 0.5 * min(o.height, g.height):
-            p2, c2, _ = _read_group(crop, parts, o, readers)
+            p2, c2, _ = _read_group(crop, parts, o, readers, beside=True)
             if p2.status != "missing" and c2 is not None:
                 line.append(o)
                 parses.append(p2)
