@@ -349,10 +349,11 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
         state, score, note = decided[i]
         if m.struck and box.owner in checked_owners:
             state, note = "empty", "二重線で取り消された印（同じ項目の別の枠に記入あり）"
-        hugger = _hugging_neighbour(i, m, layout, measures, circled, cfg) if state == "checked" else None
-        if hugger is not None:  # then, with little ring ink, the neighbour rule below makes it empty
-            state, note = "uncertain", f"枠の縁のインクは隣（{layout.boxes[hugger].option}）の○かもしれません（インク {m.edge:.3f}）"
-        crosser = _crossing_ring(view, i, layout, measures, circled, cfg) if state == "checked" and m.inner < cfg.arc_inner_max else None
+        # a box read checked next to one circled by its ring may hold only that ○ (_hugged, _arc_through)
+        rings = [j for j in circled if j != i and measures[j].ring >= cfg.tight_ring and _gap_pt(box.bbox, boxes[j]) <= cfg.ring_pt] if state == "checked" else []
+        if rings and _hugged(m, cfg):  # then, with little ring ink, the neighbour rule below makes it empty
+            state, note = "uncertain", f"枠の縁のインクは隣（{layout.boxes[rings[0]].option}）の○かもしれません（インク {m.edge:.3f}）"
+        crosser = next((j for j in rings if _arc_through(view, box, layout.boxes[j], m.shift_px, cfg)), None) if state == "checked" and m.inner < cfg.arc_inner_max else None
         if crosser is not None:
             state, note = "uncertain", f"枠内のインクは隣（{layout.boxes[crosser].option}）を囲む○の線かもしれません"
         if state == "uncertain" and not m.struck and m.inner <= cfg.inner_empty and m.ring <= cfg.ring_empty:
@@ -373,31 +374,17 @@ def read_marks(view: InkView, layout: PageLayout, ref: PageRef, cfg: MarkDefault
     return out
 
 
-def _hugging_neighbour(i: int, m: BoxMeasure, layout: PageLayout, measures: list[BoxMeasure], circled: list[int], cfg: MarkDefaults) -> int | None:
-    """The box circled by its ring next to box i whose ○ may be all that box i's edge holds (i reads hugged by a ○ only through its edge sides, with little edge ink); None when there is none."""
-    if m.inner > cfg.inner_empty or m.ring >= cfg.tight_ring or m.edge_sides < cfg.circle_sides or m.edge >= cfg.neighbour_hug_edge:
-        return None
-    box = layout.boxes[i].bbox
-    return next((j for j in circled if j != i and measures[j].ring >= cfg.tight_ring and _gap_pt(box, layout.boxes[j].bbox) <= cfg.ring_pt), None)
+def _hugged(m: BoxMeasure, cfg: MarkDefaults) -> bool:
+    """A box read hugged by a ○ only through three sides of its edge band, with little edge ink: beside a box circled by its ring, that ○ may be all it holds."""
+    return m.inner <= cfg.inner_empty and m.ring < cfg.tight_ring and m.edge_sides >= cfg.circle_sides and m.edge < cfg.neighbour_hug_edge
 
 
-def _crossing_ring(view: InkView, i: int, layout: PageLayout, measures: list[BoxMeasure], circled: list[int], cfg: MarkDefaults) -> int | None:
-    """The neighbour circled by its ring whose ○ is all the ink inside box i (strokes that run on from inside i into that ○'s band); None when there is none.
+def _arc_through(view: InkView, box: BoxLayout, other: BoxLayout, shift: tuple[int, int], cfg: MarkDefaults) -> bool:
+    """Whether every stroke inside `box` goes on, across its frame, into the band round `other` (circled by its ring), for at least arc_reach_pt there.
 
     Boxes sit 4-6 pt apart and a ○ is drawn 3-8 pt outside its box: a wide one crosses the
     neighbour, whose inside then holds a piece of arc, read as a tick (seed 87700-10
     upstream_provider; tests/test_marks_neighbour.py).
-    """
-    box = layout.boxes[i]
-    for j in circled:
-        other = layout.boxes[j]
-        if j != i and measures[j].ring >= cfg.tight_ring and _gap_pt(box.bbox, other.bbox) <= cfg.ring_pt and _arc_through(view, box, other, measures[i].shift_px, cfg):
-            return j
-    return None
-
-
-def _arc_through(view: InkView, box: BoxLayout, other: BoxLayout, shift: tuple[int, int], cfg: MarkDefaults) -> bool:
-    """Whether every stroke inside `box` goes on, across its frame, into the band round `other`, for at least arc_reach_pt there.
 
     At work dpi a pen ○ is a broken line a pixel wide and the frame it crosses is masked as the
     blank's: strokes are joined over 1 px gaps and over the frame's own pixels.
