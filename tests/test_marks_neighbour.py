@@ -18,6 +18,7 @@ from pipeline.reading.scan import read_scan_detail
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
 from tests.fakes import FakeOcr
+from tests.independent_printing import needs_seed
 
 REPO = Path(__file__).resolve().parents[1]
 FORM = REPO / "forms" / "renewal"
@@ -56,11 +57,8 @@ def test_a_circle_crossing_the_neighbours_corner_does_not_check_the_neighbour(tm
     assert read["dependent"].state != "checked", (read["dependent"].note, detail.box_measures["upstream_provider.dependent"])
 
 
-SEED_DIR = REPO.parent / "shared" / "seed"
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not any(SEED_DIR.glob("*.txt")), reason="../shared/seed is absent (the independent set is built from it)")
+@needs_seed
 def test_a_circle_hugging_the_neighbours_corner_on_an_independent_scan(tmp_path: Path) -> None:
     """Ensures that on independent-set seed 87700-10 (the project's printing filled by hand, 300 dpi grey) the ○ around upstream_provider's "independent", which passes over three sides of "dependent"'s edge band, leaves "dependent" unchecked (it read 枠に沿って○, checked)."""
     from samples.independent.generate import make_submission

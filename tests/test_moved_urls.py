@@ -12,10 +12,7 @@ from pipeline.reading.scan import read_scan_detail
 from pipeline.rules.evidence import _field_status
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
-from tests.independent_printing import independent_word_scan
-
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
-needs_seed = pytest.mark.skipif(not any(SEED.glob("*.txt")), reason="../shared/seed is absent (the independent printing is built from it)")
+from tests.independent_printing import independent_word_scan, needs_seed
 
 
 @pytest.mark.slow

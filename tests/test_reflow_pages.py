@@ -17,7 +17,7 @@ from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
 from samples.synth.scans import GenOptions, ScannedPage, ScanSpec, blank_gray, fill_page, plan_answers, scan_image, write_pdf
 from tests.fakes import FakeOcr
-from tests.independent_printing import independent_word_scan
+from tests.independent_printing import independent_word_scan, needs_seed
 from tests.test_reflow_scan import no_silent_errors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -175,8 +175,6 @@ def test_page_fitted_to_the_wrong_page_is_found_by_its_own_text_lines(form, skew
     assert len(placed) >= 0.8 * len([pl for pl in loc.placements if pl.page == 5])
 
 
-SEED_DIR = REPO.parent / "shared" / "seed"
-needs_seed = pytest.mark.skipif(not any(SEED_DIR.glob("*.txt")), reason="../shared/seed is absent (the independent set is built from it)")
 
 
 @pytest.mark.slow

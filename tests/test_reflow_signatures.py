@@ -16,9 +16,9 @@ from pipeline.reading.settings import REGISTER
 from pipeline.sources.ingest import open_source
 from pipeline.sources.limits import Limits
 from tests.fakes import FakeOcr
+from tests.independent_printing import needs_seed
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_DIR = REPO.parent / "shared" / "seed"
 W, H = 800, 600
 ROW = (100, 700, 200, 218)  # x0, x1, top rule, bottom rule of the blank's row (px, 100 dpi)
 PLACE = (265, 203, 550, 216)  # the signature place on the label's line
@@ -109,7 +109,6 @@ def test_template_match_is_nothing_over_blank_paper() -> None:
     assert (int(y), int(x)) == (7, 20) and float(res.max()) > 0.9
 
 
-needs_seed = pytest.mark.skipif(not any(SEED_DIR.glob("*.txt")), reason="../shared/seed is absent (the independent set is built from it)")
 
 
 @pytest.mark.slow
